@@ -1,0 +1,1 @@
+"""Audio front end: decoding (never tags), windows, and the one mel pipeline."""

@@ -1,0 +1,1 @@
+"""Dataset readers yielding recordings with their true locations."""

@@ -1,0 +1,1 @@
+"""The Geolocator interface and every geolocation system."""

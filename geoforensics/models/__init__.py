@@ -1,0 +1,1 @@
+"""Model registry, pretrained table and weight manager, and model wrappers (BirdNET, GeoCLIP, CLIP)."""

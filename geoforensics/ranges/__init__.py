@@ -1,0 +1,1 @@
+"""Species range models evaluated over galleries (BirdNET meta-model by default), cached."""

