@@ -2,6 +2,7 @@
 
 The public API is small and imports its heavy parts lazily:
 
+- ``locate(path_or_array, ...)``: where was this audio recorded? Returns a ``GeoPrediction``.
 - ``GeoPrediction``: the one result object every geolocator returns.
 """
 
@@ -10,6 +11,14 @@ from __future__ import annotations
 from .errors import GeoforensicsError, InputError, MissingWeightsError
 from .prediction import GeoPrediction
 
+
+def locate(*args, **kwargs) -> GeoPrediction:
+    """Geolocate audio; see :func:`geoforensics.api.locate`."""
+    from .api import locate as _locate
+
+    return _locate(*args, **kwargs)
+
+
 __version__ = "0.1.0"
 
-__all__ = ["GeoPrediction", "GeoforensicsError", "InputError", "MissingWeightsError", "__version__"]
+__all__ = ["locate", "GeoPrediction", "GeoforensicsError", "InputError", "MissingWeightsError", "__version__"]

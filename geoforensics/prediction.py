@@ -82,7 +82,7 @@ class GeoPrediction:
     evidence: list[SpeciesEvidence] = field(default_factory=list)
     model: str = ""
     version: str = ""
-    confidence: str = ""
+    confidence: float | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     modality: str = "audio"
@@ -98,6 +98,14 @@ class GeoPrediction:
     def region(self, mass: float) -> Region | None:
         """The uncertainty region for ``mass`` (e.g. 0.5 or 0.9), if computed."""
         return next((r for r in self.regions if abs(r.mass - mass) < 1e-9), None)
+
+    @property
+    def confidence_label(self) -> str:
+        """"high", "medium", "low" or "none" from ``confidence`` (1 - entropy ratio of the surface)."""
+        c = self.confidence
+        if c is None or c <= 0.02:
+            return "none"
+        return "high" if c >= 0.5 else "medium" if c >= 0.25 else "low"
 
     def entropy_ratio(self) -> float:
         """Entropy of ``probs`` divided by that of a uniform surface: 1 = no information."""
@@ -158,7 +166,7 @@ class GeoPrediction:
             evidence=[SpeciesEvidence(**x) for x in d.get("evidence", [])],
             model=d.get("model", ""),
             version=d.get("version", ""),
-            confidence=d.get("confidence", ""),
+            confidence=d.get("confidence"),
             notes=list(d.get("notes", [])),
             timings=dict(d.get("timings", {})),
             modality=d.get("modality", "audio"),

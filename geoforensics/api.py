@@ -1,0 +1,28 @@
+"""The public Python API: ``locate`` (audio), with image/text entry points added by their modules."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .prediction import GeoPrediction
+
+
+def locate(
+    source: str | os.PathLike | np.ndarray,
+    *,
+    sample_rate: int | None = None,
+    date: Any = None,
+    model: str = "species-ranges",
+    top_k: int = 5,
+    **options: Any,
+) -> GeoPrediction:
+    """Where was this audio recorded? ``source`` is a file (any audio or video; its tags are never
+    read) or a mono/stereo array with ``sample_rate``. ``date`` ("YYYY-MM-DD", "YYYY-MM", a
+    ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges."""
+    from .geolocators.registry import get_geolocator
+
+    geo = get_geolocator(model, **options)
+    return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k)

@@ -1,0 +1,41 @@
+"""``geoforensics evaluate PRED.csv GOLD.csv``: the official benchmark's metrics for a prediction file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ORDER = 40
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="score a prediction CSV against a gold CSV (official benchmark metrics)",
+        description=(
+            "Score PRED against GOLD, both CSV files with columns audio_id,latitude,longitude and the same ids. "
+            "Reports the mean and median great-circle error (Haversine, R = 6371 km) and the fraction of "
+            "predictions within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), "
+            "as the official nat-sound2loc benchmark evaluator does."
+        ),
+    )
+    p.add_argument("pred", metavar="PRED.csv", help="predictions: audio_id,latitude,longitude")
+    p.add_argument("gold", metavar="GOLD.csv", help="true locations: audio_id,latitude,longitude")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the official metric keys")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluation.evaluate import evaluate_points, read_points_csv
+    from ..geo.metrics import format_metrics_row, metrics_table_header
+
+    pred = read_points_csv(args.pred, "predictions")
+    gold = read_points_csv(args.gold, "gold")
+    metrics = evaluate_points(pred, gold)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        print(metrics_table_header(with_n=True))
+        print(format_metrics_row(Path(args.pred).stem, metrics, n=len(gold.ids)))
+    return 0

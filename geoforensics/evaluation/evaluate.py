@@ -1,0 +1,113 @@
+"""Score prediction files as the official benchmark does (cvl-umass/nat-sound2loc-benchmark, ``evaluate_geo.py``).
+
+That evaluator reads ``audio_id,latitude,longitude`` files, requires the prediction and gold id sets
+to be equal, and takes Haversine distances on a sphere of R = 6371 km. It reports ``mean_error`` and
+``median_error`` in km and, as fractions, ``street``, ``city``, ``region``, ``country`` and
+``continent``: the share of distances ``<=`` 1, 25, 200, 750 and 2500 km. ``evaluate_files``
+returns exactly those keys, in that order.
+
+Where the official script asserts or silently keeps the last of repeated ids, this module raises an
+``InputError`` naming the file and rows: missing file or columns, empty file, repeated ids,
+non-numeric, non-finite or out-of-range coordinates, and differing id sets. Ids are compared as
+text with surrounding whitespace removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..errors import InputError
+from ..geo.galleries import parse_latlon, read_csv_rows
+from ..geo.geodesy import CoordinateError, as_latlon
+from ..geo.metrics import metrics_from_points
+
+ID_COLUMN = "audio_id"
+LAT_COLUMN = "latitude"
+LON_COLUMN = "longitude"
+OFFICIAL_KEYS = ("mean_error", "median_error", "street", "city", "region", "country", "continent")
+
+
+class Points(NamedTuple):
+    """Ids and their (N, 2) (lat, lon) degrees, in file order."""
+
+    ids: list[str]
+    latlon: np.ndarray
+
+
+def _examples(items: list[str], n: int = 5) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f", ... ({len(items) - n} more)" if len(items) > n else "")
+
+
+def read_points_csv(path: str | os.PathLike, role: str = "predictions") -> Points:
+    """Read an ``audio_id,latitude,longitude`` file (extra columns ignored), checking every row."""
+    header, rows = read_csv_rows(path, role=role)
+    where = f"{role} file {Path(path)}"
+    missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
+    if missing:
+        raise InputError(
+            f"{where}: missing column(s) {', '.join(missing)}; expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}, "
+            f"found {','.join(header)}"
+        )
+    i_id, i_lat, i_lon = header.index(ID_COLUMN), header.index(LAT_COLUMN), header.index(LON_COLUMN)
+    need = max(i_id, i_lat, i_lon)
+    ids: list[str] = []
+    latlon = np.empty((len(rows), 2), dtype=np.float64)
+    for k, (line, row) in enumerate(rows):
+        if len(row) <= need:
+            raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+        audio_id = row[i_id].strip()
+        if not audio_id:
+            raise InputError(f"{where}: line {line} has an empty {ID_COLUMN}")
+        latlon[k] = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line} ({ID_COLUMN} {audio_id})")
+        ids.append(audio_id)
+    repeated = [i for i, c in Counter(ids).items() if c > 1]
+    if repeated:
+        raise InputError(f"{where}: {len(repeated)} {ID_COLUMN}(s) appear more than once: {_examples(repeated)}")
+    return Points(ids, latlon)
+
+
+def evaluate_arrays(pred_latlon: Any, gold_latlon: Any) -> dict[str, float]:
+    """Official metrics for aligned (N, 2) predicted and true (lat, lon) arrays."""
+    try:
+        pred = as_latlon(pred_latlon, name="predictions").reshape(-1, 2)
+        gold = as_latlon(gold_latlon, name="gold").reshape(-1, 2)
+    except CoordinateError as e:
+        raise InputError(str(e)) from None
+    if pred.shape != gold.shape:
+        raise InputError(f"{len(pred)} predictions for {len(gold)} gold locations")
+    if len(gold) == 0:
+        raise InputError("nothing to evaluate: no locations")
+    m = metrics_from_points(pred, gold)
+    return {k: m[k] for k in OFFICIAL_KEYS}
+
+
+def align(pred: Points, gold: Points) -> np.ndarray:
+    """The predicted (lat, lon) of each gold id, in gold order; ``InputError`` if the id sets differ."""
+    index = {audio_id: i for i, audio_id in enumerate(pred.ids)}
+    gold_set = set(gold.ids)
+    missing = [i for i in gold.ids if i not in index]
+    extra = [i for i in pred.ids if i not in gold_set]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} gold id(s) have no prediction (e.g. {_examples(missing)})")
+        if extra:
+            parts.append(f"{len(extra)} predicted id(s) are not in the gold file (e.g. {_examples(extra)})")
+        raise InputError(f"prediction and gold {ID_COLUMN} sets differ: " + "; ".join(parts))
+    return pred.latlon[[index[i] for i in gold.ids]]
+
+
+def evaluate_points(pred: Points, gold: Points) -> dict[str, float]:
+    """Official metrics for predictions and gold matched by id."""
+    return evaluate_arrays(align(pred, gold), gold.latlon)
+
+
+def evaluate_files(pred_path: str | os.PathLike, gold_path: str | os.PathLike) -> dict[str, float]:
+    """Official metrics for a prediction file against a gold file (both ``audio_id,latitude,longitude``)."""
+    return evaluate_points(read_points_csv(pred_path, "predictions"), read_points_csv(gold_path, "gold"))

@@ -1,0 +1,346 @@
+"""Galleries: the candidate locations a retrieval geolocator ranks (paper, supplement A.7, Table A1).
+
+Every gallery is an (N, 2) float64 array of (lat, lon) degrees with a name and a source line.
+
+Ordering is deterministic:
+
+- grids (``uniform_grid``, ``land_grid``) are cell centres in row-major order, **latitude
+  descending** (north to south, like an image of the world map) and longitude ascending within a
+  row; 1 degree gives 180 x 360 = 64,800 centres from (89.5, -179.5) to (-89.5, 179.5);
+- ``from_csv`` keeps file order (first occurrence of each point when de-duplicating);
+- ``h3_neighbours`` sorts cells by their H3 index string.
+
+``land_grid`` keeps a grid centre when ``global_land_mask`` says it is on land. Antarctica and
+Greenland's ice are land for that mask, so they are kept: 21,546 centres at 1 degree (15,483 north
+of 60 S), close to the paper's "Land, 20K".
+
+``get_gallery(name)`` builds galleries by name and caches them twice: in-process (LRU) and on disk
+under ``cache_dir("galleries")`` as ``.npy`` files whose names hash the builder's parameters (and a
+CSV file's sha256), written atomically. Arrays it returns are read-only, since they are shared.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import InputError
+from ..paths import cache_dir
+from .geodesy import CoordinateError, as_latlon, wrap_lon
+from .h3cells import cell_centroids, grid_disk, latlon_to_cells
+
+CACHE_FORMAT_VERSION = 1
+LAT_COLUMNS = ("lat", "latitude")
+LON_COLUMNS = ("lon", "lng", "long", "longitude")
+
+
+@dataclass(eq=False)
+class Gallery:
+    """Candidate locations: ``latlon`` is (N, 2) float64 (lat, lon) degrees."""
+
+    name: str
+    latlon: np.ndarray
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.latlon.shape[0])
+
+
+# ---------------------------------------------------------------- CSV helpers
+
+
+def read_csv_rows(path: str | os.PathLike, role: str = "CSV file") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Read a CSV file: its stripped header and ``(line number, fields)`` per non-blank data row.
+
+    Raises ``InputError`` for a missing, unreadable, non-UTF-8 or empty file, or one with no data rows.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{role} {p}: no such file")
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            rows = [(reader.line_num, row) for row in reader if any(field.strip() for field in row)]
+    except UnicodeDecodeError as e:
+        raise InputError(f"{role} {p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except (OSError, csv.Error) as e:
+        raise InputError(f"{role} {p}: cannot read it as CSV: {e}") from None
+    if header is None or not any(h.strip() for h in header):
+        raise InputError(f"{role} {p}: the file is empty (no header row)")
+    if not rows:
+        raise InputError(f"{role} {p}: no data rows after the header")
+    return [h.strip() for h in header], rows
+
+
+def parse_latlon(lat: str, lon: str, where: str) -> tuple[float, float]:
+    """Parse one (lat, lon) pair of CSV fields; ``InputError`` naming ``where`` if not valid degrees."""
+    out = []
+    for raw, what, limit in ((lat, "latitude", 90.0), (lon, "longitude", 180.0)):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(f"{where}: {what} {raw.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"{where}: {what} {raw.strip()!r} is not a finite number")
+        if abs(value) > limit:
+            raise InputError(f"{where}: {what} {value:g} is outside [-{limit:g}, {limit:g}]")
+        out.append(value)
+    return out[0], out[1]
+
+
+def find_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, where: str) -> int:
+    """Index of column ``wanted`` (exact), or else of the first header matching ``candidates`` (any case)."""
+    if wanted is not None:
+        if wanted in header:
+            return header.index(wanted)
+        raise InputError(f"{where}: no {what} column {wanted!r}; the columns are {header}")
+    lowered = [h.lower() for h in header]
+    for c in candidates:
+        if c in lowered:
+            return lowered.index(c)
+    raise InputError(f"{where}: no {what} column (looked for {', '.join(candidates)}); the columns are {header}")
+
+
+def read_latlon_csv(path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
+    """(N, 2) (lat, lon) from a CSV with lat/latitude and lon/lng/long/longitude columns (or those named)."""
+    header, rows = read_csv_rows(path, role="location CSV")
+    where = f"location CSV {Path(path)}"
+    i_lat = find_column(header, lat_col, LAT_COLUMNS, "latitude", where)
+    i_lon = find_column(header, lon_col, LON_COLUMNS, "longitude", where)
+    need = max(i_lat, i_lon)
+    out = np.empty((len(rows), 2), dtype=np.float64)
+    for k, (line, row) in enumerate(rows):
+        if len(row) <= need:
+            raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+        out[k] = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
+    return out
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- builders
+
+
+def dedupe(latlon: Any, decimals: int = 6) -> np.ndarray:
+    """Drop repeated points, keeping the first of each in order.
+
+    Points are equal when they agree to ``decimals`` decimal places, with longitude 180 taken as -180.
+    """
+    pts = as_latlon(latlon, name="gallery").reshape(-1, 2)
+    key = np.round(np.stack([pts[:, 0], wrap_lon(pts[:, 1])], axis=1), decimals) + 0.0
+    _, first = np.unique(key, axis=0, return_index=True)
+    return pts[np.sort(first)]
+
+
+def grid_centres(step_deg: float) -> np.ndarray:
+    """Centres of a ``step_deg`` lat/lon grid, latitude descending then longitude ascending."""
+    step = float(step_deg)
+    n_lat = 180.0 / step if step > 0 else math.inf
+    if not math.isfinite(n_lat) or abs(n_lat - round(n_lat)) > 1e-9 or round(n_lat) < 1:
+        raise InputError(f"grid step must divide 180 degrees evenly, got {step_deg}")
+    n_lat = int(round(n_lat))
+    lat = 90.0 - (np.arange(n_lat) + 0.5) * step
+    lon = -180.0 + (np.arange(2 * n_lat) + 0.5) * step
+    grid = np.stack(np.meshgrid(lat, lon, indexing="ij"), axis=-1)
+    return grid.reshape(-1, 2)
+
+
+def uniform_grid(step_deg: float = 1.0) -> Gallery:
+    """Every cell centre of a ``step_deg`` grid (1 degree: 64,800; 0.5 degree: 259,200)."""
+    return Gallery(f"uniform-{step_deg:g}", grid_centres(step_deg), f"uniform {step_deg:g} degree grid, cell centres")
+
+
+def land_grid(step_deg: float = 1.0) -> Gallery:
+    """The ``uniform_grid`` centres on land per ``global_land_mask`` (Antarctica included; 1 degree: 21,546)."""
+    from global_land_mask import globe
+
+    pts = grid_centres(step_deg)
+    land = globe.is_land(pts[:, 0], pts[:, 1])
+    return Gallery(f"land-{step_deg:g}", pts[land], f"land centres of the {step_deg:g} degree grid (global_land_mask)")
+
+
+def from_csv(
+    path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None, unique: bool = True
+) -> Gallery:
+    """Locations from a CSV file, in file order, repeated points dropped unless ``unique`` is False."""
+    pts = read_latlon_csv(path, lat_col, lon_col)
+    if unique:
+        pts = dedupe(pts)
+    return Gallery(f"csv:{path}", pts, f"locations in {path}")
+
+
+def h3_neighbours(latlon: Any, res: int = 2, k: int = 1) -> Gallery:
+    """Centroids of the H3 cells (at ``res``) holding ``latlon`` and of every cell within ``k`` steps.
+
+    The paper's "Train Neighbors" gallery, from training locations. Sorted by cell index.
+    """
+    if not 0 <= int(res) <= 15 or int(k) < 0:
+        raise InputError(f"h3 gallery needs 0 <= res <= 15 and k >= 0, got res={res}, k={k}")
+    try:
+        pts = as_latlon(latlon, name="locations").reshape(-1, 2)
+    except CoordinateError as e:
+        raise InputError(str(e)) from None
+    cells = sorted(grid_disk(set(latlon_to_cells(pts, int(res))), int(k)))
+    return Gallery(f"h3-r{res}-k{k}", cell_centroids(cells), f"H3 res {res} cells of {len(pts)} points and their {k}-ring")
+
+
+# ---------------------------------------------------------------- named, cached galleries
+
+_NAMED = {
+    "uniform-1": "uniform 1 degree grid, 64,800 cell centres",
+    "uniform-0.5": "uniform 0.5 degree grid, 259,200 cell centres",
+    "land-1": "1 degree grid centres on land (Antarctica included), 21,546",
+    "land-0.5": "0.5 degree grid centres on land (Antarctica included), 85,968",
+    "csv:PATH": "the locations in a CSV file (lat/latitude, lon/lng/longitude columns), de-duplicated",
+    "h3:PATH:RES:K": "centroids of the H3 res-RES cells of a CSV file's locations and their K-ring",
+}
+
+
+def list_galleries() -> dict[str, str]:
+    """Gallery names ``get_gallery`` takes (``PATH``, ``RES``, ``K`` are placeholders) and what each is."""
+    return dict(_NAMED)
+
+
+def _build_uniform(p: dict) -> np.ndarray:
+    return uniform_grid(p["step"]).latlon
+
+
+def _build_land(p: dict) -> np.ndarray:
+    return land_grid(p["step"]).latlon
+
+
+def _build_csv(p: dict) -> np.ndarray:
+    _check_unchanged(p)
+    return from_csv(p["path"]).latlon
+
+
+def _build_h3(p: dict) -> np.ndarray:
+    _check_unchanged(p)
+    return h3_neighbours(read_latlon_csv(p["path"]), p["res"], p["k"]).latlon
+
+
+def _check_unchanged(p: dict) -> None:
+    if file_sha256(p["path"]) != p["sha256"]:
+        raise InputError(f"{p['path']} changed while its gallery was being built; try again")
+
+
+BUILDERS: dict[str, Callable[[dict], np.ndarray]] = {
+    "uniform": _build_uniform,
+    "land": _build_land,
+    "csv": _build_csv,
+    "h3": _build_h3,
+}
+
+
+def _parse_step(text: str, name: str) -> float:
+    try:
+        step = float(text)
+    except ValueError:
+        raise InputError(f"gallery {name!r}: {text!r} is not a grid step in degrees") from None
+    grid_centres(step)
+    return step
+
+
+def _csv_file(path: str, name: str) -> tuple[str, str]:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError(f"gallery {name!r}: no such file {p}")
+    return str(p.resolve()), file_sha256(p)
+
+
+def parse_gallery_name(name: str) -> tuple[str, dict, str]:
+    """``(kind, params, source)`` for a gallery name; ``InputError`` listing the valid names if unknown."""
+    if name.startswith("csv:"):
+        path, digest = _csv_file(name[4:], name)
+        return "csv", {"path": path, "sha256": digest}, f"locations in {path} (sha256 {digest[:12]})"
+    if name.startswith("h3:"):
+        parts = name[3:].rsplit(":", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            raise InputError(f"gallery {name!r}: expected h3:PATH:RES:K, e.g. h3:train.csv:2:1")
+        path, digest = _csv_file(parts[0], name)
+        res, k = int(parts[1]), int(parts[2])
+        if not 0 <= res <= 15:
+            raise InputError(f"gallery {name!r}: H3 resolution must be 0-15, got {res}")
+        params = {"path": path, "sha256": digest, "res": res, "k": k}
+        return "h3", params, f"H3 res {res} cells (and {k}-ring) of the locations in {path} (sha256 {digest[:12]})"
+    for kind in ("uniform", "land"):
+        if name.startswith(kind + "-"):
+            step = _parse_step(name[len(kind) + 1 :], name)
+            what = "land centres of the" if kind == "land" else "uniform"
+            return kind, {"step": step}, f"{what} {step:g} degree grid"
+    raise InputError(f"unknown gallery {name!r}; choose one of: {', '.join(_NAMED)}")
+
+
+def gallery_cache_path(kind: str, params: dict) -> Path:
+    """The ``.npy`` file a gallery of ``kind`` with ``params`` is cached in (content-keyed, path-free)."""
+    keyed = {k: v for k, v in params.items() if k != "path"}
+    blob = json.dumps({"v": CACHE_FORMAT_VERSION, "kind": kind, **keyed}, sort_keys=True)
+    return cache_dir("galleries") / f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npy"
+
+
+def _save_atomic(path: Path, arr: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, arr)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_or_build(kind: str, params: dict) -> np.ndarray:
+    path = gallery_cache_path(kind, params)
+    if path.is_file():
+        try:
+            arr = np.load(path, allow_pickle=False)
+            if arr.dtype == np.float64 and arr.ndim == 2 and arr.shape[1] == 2:
+                return arr
+        except (OSError, ValueError):
+            pass
+    arr = np.ascontiguousarray(BUILDERS[kind](params), dtype=np.float64)
+    try:
+        _save_atomic(path, arr)
+    except OSError:
+        pass
+    return arr
+
+
+@lru_cache(maxsize=16)
+def _cached(kind: str, params_json: str) -> np.ndarray:
+    arr = _load_or_build(kind, json.loads(params_json))
+    arr.flags.writeable = False
+    return arr
+
+
+def get_gallery(name: str) -> Gallery:
+    """The gallery called ``name`` (see ``list_galleries``), from the in-process or disk cache when built before.
+
+    CSV-based galleries are keyed by the file's sha256, so an edited file is rebuilt.
+    """
+    kind, params, source = parse_gallery_name(name)
+    return Gallery(name, _cached(kind, json.dumps(params, sort_keys=True)), source)
+
+
+def clear_memory_cache() -> None:
+    """Forget galleries cached in this process (the disk cache stays)."""
+    _cached.cache_clear()

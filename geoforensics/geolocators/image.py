@@ -1,0 +1,240 @@
+"""Image geolocation with GeoCLIP: CLIP ViT-L/14 image features -> GeoCLIP image head -> 512-d
+location space -> cosine similarity times the learned logit scale against GeoCLIP location
+embeddings of a gallery -> softmax -> ``GeoPrediction``.
+
+``ImageGeolocator.available()`` says whether the CLIP weights are present without loading them; a
+missing file raises ``MissingWeightsError`` with ``geoforensics weights fetch clip-vit-l-14-openai``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import InputError
+from ..geo.geodesy import as_latlon
+from ..models import registry
+from ..models.clip import ClipEncoder
+from ..models.geoclip import GeoCLIPImageHead, GeoCLIPLocationEncoder, load_gps_gallery_100k
+from ..prediction import GeoPrediction, WindowPrediction
+
+AGGREGATES = ("mean_probs", "mean_embedding")
+GALLERIES = {"geoclip-100k": load_gps_gallery_100k}
+CLIP_WEIGHTS = "clip-vit-l-14-openai"
+
+
+def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
+    """A gallery name from ``GALLERIES`` or an (N, 2) (lat, lon) array -> (array, cache name)."""
+    if isinstance(gallery, str):
+        if gallery not in GALLERIES:
+            raise InputError(f"unknown gallery {gallery!r}; known: {', '.join(GALLERIES)}, or pass an (N, 2) array")
+        return GALLERIES[gallery](), gallery
+    arr = as_latlon(gallery, name="gallery").reshape(-1, 2)
+    if len(arr) == 0:
+        raise InputError("the gallery is empty")
+    return arr, "custom"
+
+
+def load_images(inputs: Any) -> list[Image.Image]:
+    """PIL images from an image, a path, an (H, W, 3) uint8 array, or a list of these."""
+    items = [inputs] if isinstance(inputs, (str, Path, Image.Image, np.ndarray)) else list(inputs)
+    if not items:
+        raise InputError("no images given")
+    images = []
+    for item in items:
+        if isinstance(item, Image.Image):
+            images.append(item)
+        elif isinstance(item, np.ndarray):
+            if item.ndim != 3 or item.shape[2] not in (3, 4) or item.dtype != np.uint8:
+                raise InputError(f"an image array must be (H, W, 3 or 4) uint8, not {item.shape} {item.dtype}")
+            images.append(Image.fromarray(item))
+        else:
+            path = Path(item)
+            if not path.is_file():
+                raise InputError(f"{path}: no such image file")
+            try:
+                with Image.open(path) as im:
+                    im.load()
+                    images.append(im.copy())
+            except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+                raise InputError(f"{path}: not a readable image ({e})") from e
+    return images
+
+
+class CLIPSpaceGeolocator:
+    """Shared machinery of the image and text geolocators: 512-d queries in GeoCLIP's location space
+    against a gallery. Subclasses define ``name``, ``modality`` and ``embed``."""
+
+    name = "geoclip"
+    modality = "image"
+
+    def __init__(
+        self,
+        clip: ClipEncoder | None = None,
+        gallery: str | Any = "geoclip-100k",
+        aggregate: str = "mean_probs",
+        *,
+        location_encoder: GeoCLIPLocationEncoder | None = None,
+        head: GeoCLIPImageHead | None = None,
+        point_method: str = "argmax",
+        top_k: int = 5,
+        names: bool = True,
+    ) -> None:
+        if aggregate not in AGGREGATES:
+            raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {aggregate!r}")
+        self.clip = clip if clip is not None else registry.create_model(CLIP_WEIGHTS)
+        if location_encoder is None:
+            location_encoder = registry.create_model("geoclip-location-encoder")
+        self.location_encoder = location_encoder
+        self.head = head if head is not None else registry.create_model("geoclip-image-head")
+        self._gallery, self.gallery_name = resolve_gallery(gallery)
+        self.aggregate = aggregate
+        self.point_method = point_method
+        self.top_k = top_k
+        self.names = names
+        self._gallery_emb: torch.Tensor | None = None
+
+    @staticmethod
+    def available() -> tuple[bool, str]:
+        """Whether CLIP ViT-L/14 and the GeoCLIP files are present (sizes only: nothing is loaded)."""
+        clip_ok, clip_msg = registry.available("clip-vit-l-14-openai")
+        head_ok, head_msg = registry.available("geoclip-image-head")
+        loc_ok, loc_msg = registry.available("geoclip-location-encoder")
+        return clip_ok and head_ok and loc_ok, "; ".join(m for m in (clip_msg, head_msg, loc_msg) if m)
+
+    @property
+    def gallery(self) -> np.ndarray:
+        return self._gallery
+
+    def gallery_embeddings(self) -> torch.Tensor:
+        """(N, 512) location embeddings of the gallery (disk-cached for the packaged weights)."""
+        if self._gallery_emb is None:
+            self._gallery_emb = self.location_encoder.gallery_embeddings(self._gallery, self.gallery_name)
+        return self._gallery_emb
+
+    def embed(self, items: Sequence[Any]) -> torch.Tensor:
+        """(B, 512) L2-normalised location-space embeddings of ``items``."""
+        raise NotImplementedError
+
+    def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """(B, N) logit scale x cosine similarity of each embedding with each gallery point."""
+        return self.head.logit_scale * (embeddings @ self.gallery_embeddings().T)
+
+    def _notes(self) -> list[str]:
+        if not self.clip.pretrained:
+            return [f"CLIP {self.clip.name} has random weights (test configuration): this answer is meaningless"]
+        return []
+
+    def _predict(
+        self,
+        items: Sequence[Any],
+        labels: Sequence[str],
+        times: Sequence[float],
+        t_start: float,
+        aggregate: str | None,
+        top_k: int | None,
+        point_method: str | None,
+        notes: list[str],
+    ) -> GeoPrediction:
+        aggregate = aggregate or self.aggregate
+        if aggregate not in AGGREGATES:
+            raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {aggregate!r}")
+        t0 = time.perf_counter()
+        emb = self.embed(items)
+        t1 = time.perf_counter()
+        gallery_emb = self.gallery_embeddings()
+        t2 = time.perf_counter()
+        logits = self.logits(emb).double()
+        probs = torch.softmax(logits, dim=1)
+        windows = []
+        for i, (label, t) in enumerate(zip(labels, times)):
+            j = int(torch.argmax(probs[i]))
+            windows.append(
+                WindowPrediction(
+                    start_s=float(t),
+                    end_s=float(t),
+                    lat=float(self._gallery[j, 0]),
+                    lon=float(self._gallery[j, 1]),
+                    prob=float(probs[i, j]),
+                    label=label,
+                    score=float(logits[i, j]),
+                )
+            )
+        if aggregate == "mean_probs" or len(items) == 1:
+            p = probs.mean(dim=0)
+        else:
+            mean = torch.nn.functional.normalize(emb.mean(dim=0, keepdim=True), dim=1)
+            p = torch.softmax(self.logits(mean).double(), dim=1)[0]
+        t3 = time.perf_counter()
+        n = len(items)
+        timings = {
+            "load_s": t0 - t_start,
+            "encode_s": t1 - t0,
+            "encode_per_item_s": (t1 - t0) / n,
+            "gallery_s": t2 - t1,
+            "score_s": t3 - t2,
+        }
+        pred = GeoPrediction.from_probs(
+            self._gallery,
+            p.numpy(),
+            point_method=point_method or self.point_method,
+            k=top_k or self.top_k,
+            names=self.names,
+            model=self.name,
+            version=f"{self.clip.name}+geoclip",
+            modality=self.modality,
+            windows=windows,
+            notes=self._notes() + notes + ([f"{n} inputs combined by {aggregate}"] if n > 1 else []),
+            timings=timings,
+        )
+        pred.timings["total_s"] = time.perf_counter() - t_start
+        return pred
+
+
+class ImageGeolocator(CLIPSpaceGeolocator):
+    """Where was this photo (or these video frames) taken? GeoCLIP over a gallery (default 100K points).
+
+    ``aggregate`` combines several frames: "mean_probs" (default) averages the per-frame probability
+    surfaces; "mean_embedding" scores the normalised mean of the frames' embeddings. The default is
+    the mixture because frames of one clip are not independent views of one place: a cut, a title
+    card or an indoor shot would pull a mean embedding (equivalent to multiplying the frames'
+    surfaces) towards a place none of them points to, and make it over-confident, whereas the
+    mixture keeps each frame's mode visible with its weight and is never sharper than the frames
+    themselves, which is what a forensic comparison with the audio needs.
+    """
+
+    name = "geoclip-image"
+    modality = "image"
+
+    def embed(self, items: Sequence[Image.Image]) -> torch.Tensor:
+        return self.head.embed(self.clip.image_features(list(items)))
+
+    def predict(
+        self,
+        inputs: Any,
+        frame_times: Sequence[float] | None = None,
+        *,
+        aggregate: str | None = None,
+        top_k: int | None = None,
+        point_method: str | None = None,
+    ) -> GeoPrediction:
+        """Geolocate one image, a path, or a list (frames): one ``WindowPrediction`` per frame
+        (start_s = end_s = its time, label "frame") and the aggregate surface."""
+        t_start = time.perf_counter()
+        images = load_images(inputs)
+        notes = []
+        if frame_times is None:
+            times = [float(i) for i in range(len(images))]
+            if len(images) > 1:
+                notes.append("no frame times given: windows are numbered by frame index")
+        else:
+            times = [float(t) for t in frame_times]
+            if len(times) != len(images):
+                raise InputError(f"{len(times)} frame times for {len(images)} images")
+        return self._predict(images, ["frame"] * len(images), times, t_start, aggregate, top_k, point_method, notes)

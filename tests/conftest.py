@@ -1,0 +1,51 @@
+"""Shared fixtures: Debian chromium through Playwright, with the network cut off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass
+class OfflinePage:
+    """A Playwright page that may load only file:// URLs; every other request is aborted and listed."""
+
+    page: Any
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        pytest.skip(f"playwright not importable: {e}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(chromium: Any) -> Iterator[OfflinePage]:
+    context = chromium.new_context(viewport={"width": 1200, "height": 640})
+    page = context.new_page()
+    out = OfflinePage(page)
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            out.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    yield out
+    context.close()
