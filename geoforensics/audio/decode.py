@@ -120,7 +120,8 @@ def decode_audio(
     """Decode the first audio stream of ``source`` to mono float32 at ``sample_rate``.
 
     ``offset_s`` skips the start, ``max_duration_s`` stops decoding after that many seconds (use
-    ``DEFAULT_MAX_DURATION_S`` for user uploads). A truncated file gives what decodes. Raises
+    ``DEFAULT_MAX_DURATION_S`` for user uploads: uncapped, the whole track is held in memory, 2 GB for
+    3 hours at 48 kHz). A truncated file gives what decodes. Raises
     InputError for a missing, empty or undecodable file, a file without audio, no decoded samples,
     or when ffmpeg takes longer than ``timeout_s``.
     """

@@ -30,11 +30,17 @@ CLIP_WEIGHTS = "clip-vit-l-14-openai"
 
 
 def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
-    """A gallery name from ``GALLERIES`` or an (N, 2) (lat, lon) array -> (array, cache name)."""
+    """(array, cache name) for ``"geoclip-100k"``, any ``geo.galleries`` name ("land-1", "csv:PATH",
+    ...) or an (N, 2) (lat, lon) array."""
     if isinstance(gallery, str):
-        if gallery not in GALLERIES:
-            raise InputError(f"unknown gallery {gallery!r}; known: {', '.join(GALLERIES)}, or pass an (N, 2) array")
-        return GALLERIES[gallery](), gallery
+        if gallery in GALLERIES:
+            return GALLERIES[gallery](), gallery
+        from ..geo.galleries import get_gallery
+
+        try:
+            return get_gallery(gallery).latlon, gallery
+        except InputError as e:
+            raise InputError(f"{e} (or {', '.join(GALLERIES)})") from None
     arr = as_latlon(gallery, name="gallery").reshape(-1, 2)
     if len(arr) == 0:
         raise InputError("the gallery is empty")

@@ -137,6 +137,15 @@ class SpeciesRangeGeolocator:
             self._tables[week] = range_table(self.range_model, self._gallery, week)
         return self._tables[week]
 
+    def species_names(self) -> "Labels":
+        """Names of the range model's species (the columns of the scores), and which are real species."""
+        from ..models.birdnet import Labels
+
+        m = self.range_model
+        common = tuple(getattr(m, "common_names", m.species))
+        mask = getattr(m, "counts_in_richness", None)
+        return Labels(tuple(m.species), common, None if mask is None else tuple(bool(x) for x in mask))
+
     # -- audio -> species scores ------------------------------------------------------------
 
     def species_scores(self, source: Any, sample_rate: int | None = None) -> WindowScores:
@@ -173,12 +182,12 @@ class SpeciesRangeGeolocator:
 
     def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = 5) -> GeoPrediction:
         """The combination rule applied to window scores; see the module docstring."""
-        from ..models.birdnet import load_labels
-
         t0 = time.perf_counter()
-        labels = load_labels()
+        labels = self.species_names()
         table = self.table(week)
         usable = labels.is_species
+        if ws.scores.shape[1] != len(labels):
+            raise ValueError(f"{ws.scores.shape[1]} species scores for a range model of {len(labels)} species")
         q = pool_scores(ws.scores, self.rule.pooling)
         idx = select_species(q, usable, self.rule)
         terms = species_terms(table, idx, q[idx], self.rule)

@@ -378,6 +378,8 @@ def fetch_url(
                 if time.monotonic() > deadline:
                     raise InputError(f"could not fetch: took longer than {timeout_s:g} s")
                 ydl.process_ie_result(info, download=True)
+            except InputError:
+                raise
             except _Abort as e:
                 msg = str(e)
                 raise InputError(msg if msg.startswith("file larger") else f"could not fetch: {msg}") from None
@@ -385,6 +387,8 @@ def fetch_url(
                 if refusals:
                     raise InputError(refusals[-1]) from None
                 raise InputError(f"could not fetch: {_one_line(e)}") from None
+            except Exception as e:
+                raise InputError(refusals[-1] if refusals else f"could not fetch: {_one_line(e)}") from None
         files = _new_files(work)
         if not files:
             if refused:

@@ -186,33 +186,34 @@ def extract_frames(
         "-f", "image2pipe", "-c:v", "ppm", "-",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout, proc.stderr
     timed_out = threading.Event()
 
     def _kill() -> None:
         timed_out.set()
         proc.kill()
 
-    timer = threading.Timer(timeout_s, _kill)
     stderr_chunks: list[bytes] = []
-    drain = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain = threading.Thread(target=lambda: stderr_chunks.append(stderr.read()), daemon=True)
+    timer = threading.Timer(timeout_s, _kill)
     timer.start()
     drain.start()
     frames: list[Frame] = []
     try:
-        assert proc.stdout is not None
         while len(frames) < max_frames:
-            image = _read_ppm(proc.stdout)
+            image = _read_ppm(stdout)
             if image is None:
                 break
             frames.append(Frame(t_s=round(len(frames) * every_s, 6), image=image))
-        proc.stdout.close()
-        proc.wait()
     finally:
         timer.cancel()
+        stdout.close()
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.wait()
         drain.join(timeout=5)
+        stderr.close()
     if timed_out.is_set():
         raise InputError(f"extracting frames took longer than {timeout_s:g} s")
     if not frames:

@@ -88,36 +88,38 @@ def _parse_ffmetadata(text: str) -> dict[str, str]:
     return out
 
 
-def _parse_stream_tags(report: str) -> dict[str, str]:
-    """Per-stream tags from ``ffmpeg -i``'s report, as ``streamN:key``."""
+def _parse_report_tags(report: str) -> dict[str, str]:
+    """Tags from ``ffmpeg -i``'s report: the container's by their names, each stream's as ``streamN:key``."""
     out: dict[str, str] = {}
-    stream: int | None = None
+    prefix: str | None = None
     in_tags = False
     tags_indent = 0
     last_key: str | None = None
     for line in report.splitlines():
-        head = _STREAM_HEAD_RE.match(line)
-        if head:
-            stream, in_tags, last_key = int(head.group(1)), False, None
-            continue
-        if stream is None:
-            continue
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
+        head = _STREAM_HEAD_RE.match(line)
+        if line.startswith("Input #"):
+            prefix, in_tags = "", False
+            continue
+        if head or stripped.startswith(("Chapter", "Program", "Duration:")):
+            prefix = f"stream{head.group(1)}:" if head else None
+            in_tags = False
+            continue
+        if prefix is None:
+            continue
         if stripped == "Metadata:":
             in_tags, tags_indent, last_key = True, indent, None
             continue
         if not in_tags or indent <= tags_indent:
             in_tags = False
-            if not line.startswith(" "):
-                stream = None
             continue
         m = _TAG_RE.match(line)
         if not m:
             continue
         key, value = m.group(2).strip(), m.group(3).rstrip()
         if key:
-            last_key = f"stream{stream}:{key}"
+            last_key = prefix + key
             out[last_key] = value
         elif last_key is not None:
             out[last_key] += "\n" + value
@@ -130,9 +132,8 @@ def read_metadata(path: str | Path, timeout_s: float = 30.0) -> dict[str, str]:
     For display only (see the module docstring). InputError if the file cannot be read.
     """
     report, ffmetadata = ffmpeg_report(path, timeout_s, ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-"))
-    tags = _parse_ffmetadata(ffmetadata)
-    for key, value in _parse_stream_tags(report).items():
-        tags.setdefault(key, value)
+    tags = _parse_report_tags(report)
+    tags.update(_parse_ffmetadata(ffmetadata))
     return tags
 
 

@@ -63,16 +63,20 @@ def model_dir() -> Path:
 
 @dataclass(frozen=True)
 class Labels:
-    """BirdNET's class list: scientific and common names, and which entries are real species."""
+    """A class list: scientific and common names, and which entries are real species (by default,
+    all but BirdNET's human/noise/engine classes)."""
 
     scientific: tuple[str, ...]
     common: tuple[str, ...]
+    species_mask: tuple[bool, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.scientific)
 
     @property
     def is_species(self) -> np.ndarray:
+        if self.species_mask is not None:
+            return np.asarray(self.species_mask, dtype=bool)
         return np.array([s not in NON_SPECIES for s in self.scientific])
 
     def index(self, scientific_name: str) -> int:

@@ -17,6 +17,7 @@ class BirdNETRangeModel:
     def __init__(self) -> None:
         labels = load_labels()
         self.species = labels.scientific
+        self.common_names = labels.common
         self._non_species = ~labels.is_species
         self.counts_in_richness = labels.is_species
 

@@ -19,7 +19,13 @@ def ffmpeg(*args: str) -> None:
 
 
 def make_video(
-    path: Path, duration_s: float = 6.0, size: str = "320x240", rate: int = 10, *extra: str, audio: bool = True
+    path: Path,
+    duration_s: float = 6.0,
+    size: str = "320x240",
+    rate: int = 10,
+    *,
+    audio: bool = True,
+    extra: tuple[str, ...] = (),
 ) -> Path:
     """An H.264 testsrc video (with a 440 Hz sine track unless ``audio`` is False)."""
     args = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={duration_s}"]
@@ -29,13 +35,13 @@ def make_video(
     return path
 
 
-def make_audio(path: Path, duration_s: float = 3.0, *extra: str) -> Path:
+def make_audio(path: Path, duration_s: float = 3.0, *, extra: tuple[str, ...] = ()) -> Path:
     """A 440 Hz sine in the format ``path``'s extension implies."""
     ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={duration_s}", *extra, str(path))
     return path
 
 
-def make_mp3_with_cover(path: Path, tmp_dir: Path, *extra: str) -> Path:
+def make_mp3_with_cover(path: Path, tmp_dir: Path, *, extra: tuple[str, ...] = ()) -> Path:
     """An mp3 with a PNG cover picture attached (a video stream marked ``attached pic``)."""
     cover = tmp_dir / "cover.png"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=1:duration=1", "-frames:v", "1", str(cover))

@@ -1,0 +1,147 @@
+"""Audio geolocation on xc-dev: the default engine beside a naive baseline and a true-species oracle.
+
+    .venv/bin/python benchmarks/audio_geolocation.py [--data ../shared/data/xc-dev] [--max-duration 600]
+
+Decodes audio only (the mp3s' ID3 tags hold coordinates and are never read), prints a table in the
+paper's format (median/mean km, % within 1/25/200/750/2500 km), the same per continent, seconds of
+compute per minute of audio, cold start and peak memory, and saves it under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geoforensics.data import open_dataset  # noqa: E402
+from geoforensics.geo.geodesy import haversine_km  # noqa: E402
+from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
+from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator, WindowScores  # noqa: E402
+from geoforensics.models.birdnet import load_labels  # noqa: E402
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str, float]:
+    """Each clip guessed as the location of another clip drawn at random; metrics averaged over draws."""
+    rng = np.random.default_rng(seed)
+    n = len(true)
+    ms = []
+    for _ in range(draws):
+        j = (np.arange(n) + rng.integers(1, n, n)) % n
+        ms.append(geolocation_metrics(haversine_km(true[j], true)))
+    return {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
+
+
+def oracle_scores(species: str, labels) -> WindowScores:
+    """One pseudo-window in which the labelled species alone is heard with certainty."""
+    s = np.zeros((1, len(labels)), np.float32)
+    try:
+        s[0, labels.index(species)] = 1.0
+    except KeyError:
+        pass
+    return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s)
+
+
+def cold_start(path: Path) -> float:
+    """Seconds from a fresh interpreter to the first result (caches on disk already built)."""
+    code = (
+        "import time; t=time.perf_counter(); import geoforensics as g; "
+        f"g.locate({str(path)!r}); print(time.perf_counter()-t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="folder with labels.csv")
+    ap.add_argument("--max-duration", type=float, default=600.0, help="seconds analysed per clip")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N clips (0 = all)")
+    ap.add_argument("--dated", action="store_true", help="also run with each clip's recording date (about 4 s more per clip)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "audio_geolocation"), help="output path stem")
+    args = ap.parse_args(argv)
+
+    ds = open_dataset(args.data)
+    recs = list(ds)[: args.limit or None]
+    true = np.array([[r.lat, r.lon] for r in recs])
+    continents = [r.extra.get("continent", "?") for r in recs]
+    labels = load_labels()
+
+    geo = SpeciesRangeGeolocator(max_duration_s=args.max_duration)
+    geo.table(-1)
+    preds, preds_dated, oracle = [], [], []
+    audio_s = compute_s = 0.0
+    t_all = time.perf_counter()
+    for i, r in enumerate(recs):
+        t0 = time.perf_counter()
+        ws = geo.species_scores(r.audio_path)
+        p = geo.predict_from_scores(ws)
+        compute_s += time.perf_counter() - t0
+        audio_s += ws.duration_s
+        preds.append(p.point)
+        if args.dated:
+            preds_dated.append(geo.predict_from_scores(ws, week=_week(r.date)).point if r.date else p.point)
+        oracle.append(geo.predict_from_scores(oracle_scores(r.species[0], labels)).point)
+        print(f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: {haversine_km(p.point, true[i]):,.0f} km", file=sys.stderr)
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    wall = time.perf_counter() - t_all
+
+    err = haversine_km(np.array(preds), true)
+    rows = [
+        ("Naive (random other clip, 200 draws)", naive_errors(true)),
+        ("Oracle: true species only", geolocation_metrics(haversine_km(np.array(oracle), true))),
+        ("species-ranges (default, no date)", geolocation_metrics(err)),
+    ]
+    if args.dated:
+        rows.append(("species-ranges + recording date", geolocation_metrics(haversine_km(np.array(preds_dated), true))))
+    n = len(recs)
+    lines = [f"# Audio geolocation on xc-dev ({n} clips, {audio_s / 60:.1f} min of audio)", ""]
+    lines += [f"Machine: {machine()}", f"Command: `.venv/bin/python benchmarks/audio_geolocation.py{' --dated' if args.dated else ''}`", ""]
+    lines += [metrics_table_header(with_n=True)] + [format_metrics_row(name, m, n) for name, m in rows]
+    lines += ["", "## Default engine per continent", "", metrics_table_header(with_n=True)]
+    for c in sorted(set(continents)):
+        mask = np.array([x == c for x in continents])
+        lines.append(format_metrics_row(c, geolocation_metrics(err[mask]), int(mask.sum())))
+    cs = cold_start(recs[0].audio_path)
+    lines += [
+        "",
+        "## Speed and memory (default engine, whole pipeline: decode, BirdNET, ranges, result object)",
+        "",
+        f"- {compute_s / (audio_s / 60):.2f} s of compute per minute of audio ({compute_s:.1f} s for {audio_s / 60:.1f} min, 1.5 s stride)",
+        f"- cold start to first result (fresh process, caches built): {cs:.1f} s",
+        f"- peak memory of this benchmark process: {peak_gb:.2f} GB",
+        f"- wall time of the loop incl. the oracle{' and dated' if args.dated else ''} runs: {wall:.0f} s",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text + "\n")
+    out.with_suffix(".json").write_text(json.dumps({"rows": dict(rows), "n": n, "machine": machine()}, indent=1))
+    return 0
+
+
+def _week(date) -> int:
+    from geoforensics.ranges import week_of
+
+    return week_of(date)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""``geoforensics locate-image IMAGE...`` and ``geoforensics locate-text TEXT...`` (GeoCLIP)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from typing import Any
+
+from ..errors import InputError
+
+ORDER = 20
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object per prediction (JSON Lines)")
+    parser.add_argument("--top-k", type=int, default=5, metavar="K", help="distinct candidate places to list (default 5)")
+    parser.add_argument(
+        "--point-method", default="argmax", help="point estimate: argmax (default) or topk_mean:K"
+    )
+    parser.add_argument(
+        "--surface",
+        choices=("none", "sparse", "full"),
+        default="none",
+        help="with --json, include the probability surface: none (default), sparse (99.9%% of the mass) or full",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "locate-image",
+        help="where was this photo taken? (GeoCLIP; needs the CLIP ViT-L/14 weights)",
+        description="Geolocate images with GeoCLIP over its 100K-point gallery. Needs CLIP ViT-L/14: "
+        "run `geoforensics weights fetch clip-vit-l-14-openai` once.",
+    )
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
+    p.add_argument(
+        "--combine",
+        action="store_true",
+        help="treat the images as frames of one scene and give one combined prediction",
+    )
+    p.add_argument(
+        "--aggregate",
+        choices=("mean_probs", "mean_embedding"),
+        default="mean_probs",
+        help="how --combine merges frames (default mean_probs)",
+    )
+    _common(p)
+    p.set_defaults(func=run_image)
+
+    t = subparsers.add_parser(
+        "locate-text",
+        help='where does a description point? e.g. "a rainforest" (GeoCLIP; zero-shot, unmeasured)',
+        description="Geolocate a text through CLIP's text encoder and GeoCLIP's image head (zero-shot "
+        "transfer). Needs CLIP ViT-L/14: run `geoforensics weights fetch clip-vit-l-14-openai` once.",
+    )
+    t.add_argument("texts", nargs="+", metavar="TEXT", help="one or more descriptions, each located on its own")
+    _common(t)
+    t.set_defaults(func=run_text)
+
+
+def make_image_geolocator() -> Any:
+    """The shared ``ImageGeolocator`` (a seam for tests)."""
+    from ..geolocators.image import ImageGeolocator
+
+    return ImageGeolocator()
+
+
+def make_text_geolocator() -> Any:
+    """The shared ``TextGeolocator`` (a seam for tests)."""
+    from ..geolocators.text import TextGeolocator
+
+    return TextGeolocator()
+
+
+def _report(label: str, pred: Any, args: argparse.Namespace) -> None:
+    if args.json:
+        d = pred.to_dict(surface=args.surface)
+        d["input"] = label
+        print(json.dumps(d))
+        return
+    where = pred.top_k[0].place if pred.top_k else ""
+    print(f"{label}: {pred.lat:.4f}, {pred.lon:.4f}  {where}")
+    for i, c in enumerate(pred.top_k, 1):
+        print(f"  {i}. {c.lat:9.4f} {c.lon:10.4f}  p={c.prob:.4f}  {c.place}")
+    for r in pred.regions:
+        print(f"  {int(r.mass * 100)}% of the probability within {r.radius_km:,.0f} km")
+    for note in pred.notes:
+        print(f"  note: {note}")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.top_k < 1:
+        raise InputError("--top-k must be at least 1")
+    if not re.fullmatch(r"argmax|topk_mean(:[1-9][0-9]*)?", args.point_method):
+        raise InputError(f"--point-method must be argmax or topk_mean:K, not {args.point_method!r}")
+    return {"top_k": args.top_k, "point_method": args.point_method}
+
+
+def run_image(args: argparse.Namespace) -> int:
+    options = _options(args)
+    locator = make_image_geolocator()
+    if args.combine:
+        pred = locator.predict(args.images, aggregate=args.aggregate, **options)
+        _report(" + ".join(args.images), pred, args)
+        return 0
+    for path in args.images:
+        _report(path, locator.predict(path, **options), args)
+    return 0
+
+
+def run_text(args: argparse.Namespace) -> int:
+    options = _options(args)
+    locator = make_text_geolocator()
+    for text in args.texts:
+        _report(text, locator.predict(text, **options), args)
+    return 0

@@ -1,0 +1,59 @@
+"""``geoforensics weights list`` and ``geoforensics weights fetch NAME [--from FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+ORDER = 90
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "weights",
+        help="list model weights, download them, or import a file downloaded elsewhere",
+        description="Every model file geoforensics reads, with its checksum. Nothing downloads "
+        "unless you run `weights fetch`.",
+    )
+    actions = parser.add_subparsers(dest="weights_action", metavar="ACTION", required=True)
+    p_list = actions.add_parser("list", help="every weights entry, its status and where it is")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.set_defaults(func=run_list)
+    p_fetch = actions.add_parser(
+        "fetch",
+        help="download NAME (or import it with --from), verify its SHA-256 and put it in the weights folder",
+        description="Download weights into the weights folder ($GEOFORENSICS_WEIGHTS, default "
+        "~/.cache/geoforensics/weights) and verify size and SHA-256 before keeping them.",
+    )
+    p_fetch.add_argument("name", help="a name from `geoforensics weights list`")
+    p_fetch.add_argument("--from", dest="from_file", metavar="FILE", help="import this file instead of downloading (verified)")
+    p_fetch.add_argument("--quiet", action="store_true", help="no progress output")
+    p_fetch.set_defaults(func=run_fetch)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ..models.weights import list_weights, weights_dir
+
+    rows = list_weights()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    print(f"weights folder: {weights_dir()}")
+    print(f"{'NAME':<{width}}  {'STATUS':<8}  {'SIZE':>9}  LICENCE / DESCRIPTION")
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['status']:<8}  {r['size_bytes'] / 1e6:7.1f} MB  {r['licence']}")
+        print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['description']}")
+        if r["status"] in ("present", "package", "corrupt"):
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['path']}")
+        elif r["source"] == "url":
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  get it: geoforensics weights fetch {r['name']}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from ..models.weights import fetch
+
+    path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
+    print(f"{args.name}: verified, at {path}")
+    return 0
