@@ -1,0 +1,71 @@
+"""``geoforensics analyze FILE|URL``: does this soundtrack belong to the place shown?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ORDER = 5
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="forensic check of a video or audio clip: where the sound points vs where the picture points",
+        description=(
+            "Geolocate a clip's soundtrack (species heard) and its video frames (CLIP/GeoCLIP, when the "
+            "weights are present), compare them, and report the discrepancy. Container metadata is shown, "
+            "never used."
+        ),
+    )
+    p.add_argument("source", metavar="FILE|URL", help="a local audio/video file or an http(s) URL (fetched with yt-dlp)")
+    p.add_argument("--date", help="recording date YYYY-MM-DD (optional)")
+    p.add_argument("--frame-every", type=float, default=2.0, help="seconds between analysed frames (default 2)")
+    p.add_argument("--max-frames", type=int, default=60, help="at most this many frames (default 60)")
+    p.add_argument("--json", metavar="OUT.json", help="write the whole report as JSON ('-' for stdout)")
+    p.add_argument("--html", metavar="OUT.html", help="write a standalone, offline HTML map")
+    p.set_defaults(func=run)
+
+
+def format_report(report) -> str:
+    """Plain-text summary of a :class:`~geoforensics.forensics.analysis.ForensicReport`."""
+    from .locate import format_prediction
+
+    lines = [f"{report.source}: {report.verdict.text}"]
+    if report.audio:
+        lines.append("audio: " + format_prediction(Path(report.source), report.audio).split(": ", 1)[1])
+    lines.append(f"image: {report.image_status}" if report.image is None else f"image: {report.image.lat:.3f}, {report.image.lon:.3f} ({report.image_status})")
+    if report.metadata:
+        lines.append("container metadata (display only, never used by the predictions):")
+        lines += [f"  {k}: {v}" for k, v in report.metadata.items()]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..forensics.analysis import analyze_media
+
+    with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
+        source = args.source
+        if source.startswith(("http://", "https://")) or "://" in source:
+            from ..media.fetch import fetch_url
+
+            path = fetch_url(source, Path(tmp))
+        else:
+            path = Path(source)
+        report = analyze_media(path, date=args.date, frame_every_s=args.frame_every, max_frames=args.max_frames)
+    if args.json == "-":
+        print(report.to_json(indent=1))
+    else:
+        print(format_report(report))
+        if args.json:
+            Path(args.json).write_text(report.to_json(indent=1))
+            print(f"wrote {args.json}", file=sys.stderr)
+    if args.html:
+        from ..viz import prediction_map, write_standalone_html
+
+        fig = prediction_map(report.audio, report.image, title=f"{report.source}: {report.verdict.text}")
+        write_standalone_html(fig, args.html, title=f"geoforensics: {report.source}")
+        print(f"wrote {args.html}", file=sys.stderr)
+    return 0
