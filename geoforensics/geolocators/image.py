@@ -154,7 +154,7 @@ class CLIPSpaceGeolocator:
         t0 = time.perf_counter()
         emb = self.embed(items)
         t1 = time.perf_counter()
-        gallery_emb = self.gallery_embeddings()
+        self.gallery_embeddings()
         t2 = time.perf_counter()
         logits = self.logits(emb).double()
         probs = torch.softmax(logits, dim=1)
@@ -209,7 +209,7 @@ class ImageGeolocator(CLIPSpaceGeolocator):
     ``aggregate`` combines several frames: "mean_probs" (default) averages the per-frame probability
     surfaces; "mean_embedding" scores the normalised mean of the frames' embeddings. The default is
     the mixture because frames of one clip are not independent views of one place: a cut, a title
-    card or an indoor shot would pull a mean embedding (equivalent to multiplying the frames'
+    card or an indoor shot would pull a mean embedding (a tempered product of the frames'
     surfaces) towards a place none of them points to, and make it over-confident, whereas the
     mixture keeps each frame's mode visible with its weight and is never sharper than the frames
     themselves, which is what a forensic comparison with the audio needs.

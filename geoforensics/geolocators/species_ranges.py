@@ -104,6 +104,9 @@ class SpeciesRangeGeolocator:
         window: WindowSpec = WindowSpec(window_s=3.0, stride_s=1.5),
         point_method: str = "topk_mean:10",
         max_duration_s: float = 600.0,
+        prior: str | None = None,
+        prior_weight: float = 0.5,
+        prior_bandwidth_km: float = 500.0,
     ):
         from ..geo.galleries import get_gallery
 
@@ -122,6 +125,7 @@ class SpeciesRangeGeolocator:
         self.window = window
         self.point_method = point_method
         self.max_duration_s = max_duration_s
+        self.prior, self.prior_weight, self.prior_bandwidth_km = prior, prior_weight, prior_bandwidth_km
         self._tables: dict[int, RangeTable] = {}
 
     @property
@@ -195,14 +199,19 @@ class SpeciesRangeGeolocator:
         notes = []
         if len(idx) == 0:
             notes.append(NO_EVIDENCE_NOTE)
+        if self.prior:
+            from ..geo.priors import log_prior
+
+            log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
+            notes.append(f"prior {self.prior!r} applied with weight {self.prior_weight:g} (bandwidth {self.prior_bandwidth_km:g} km)")
         pred = GeoPrediction.from_log_scores(
             self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio"
         )
         pred.evidence = self._evidence(ws, idx, q, terms, log_s, pred.point, labels)
+        pred.notes = notes
         pred.windows = self._windows(ws, idx, table, labels)
         pred.confidence = float(1.0 - pred.entropy_ratio()) if len(idx) else 0.0
-        pred.notes = notes
-        pred.version = f"{self.range_model.version}|{self.gallery_name}|week {week}"
+        pred.version = f"{self.range_model.version}|{self.gallery_name}|week {week}" + (f"|prior {self.prior}:{self.prior_weight:g}" if self.prior else "")
         pred.timings = {**ws.timings, "locate_s": time.perf_counter() - t0}
         return pred
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,10 @@ def plain_checkpoint(path: Path, sha256: str) -> Path:
     out = cache_dir("converted") / f"{path.stem}-{sha256[:16]}-state_dict.pt"
     if out.is_file():
         return out
-    state = {k: v for k, v in torch.jit.load(str(path), map_location="cpu").state_dict().items() if k not in _TORCHSCRIPT_EXTRAS}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*torch.jit.load.* is deprecated", category=FutureWarning)
+        module = torch.jit.load(str(path), map_location="cpu")
+    state = {k: v for k, v in module.state_dict().items() if k not in _TORCHSCRIPT_EXTRAS}
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     torch.save(state, tmp)
     os.replace(tmp, out)

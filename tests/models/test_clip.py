@@ -12,6 +12,15 @@ from geoforensics.paths import package_dir
 KAUAI = package_dir("geoclip") / "images" / "Kauai.png"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def isolated_module_cache(tmp_path_factory):
+    """Module-scoped fixtures build models before the per-test fixture runs: keep them off ~/.cache too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOFORENSICS_CACHE", str(tmp_path_factory.mktemp("cache")))
+        mp.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path_factory.mktemp("weights")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOFORENSICS_CACHE", str(tmp_path / "cache"))
@@ -73,6 +82,7 @@ def _torchscript_checkpoint(path) -> C.ClipEncoder:
     return enc
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_torchscript_checkpoint_converts_to_the_same_model(tmp_path, monkeypatch):
     path = tmp_path / "tiny-ts.pt"
     original = _torchscript_checkpoint(path)
@@ -88,6 +98,7 @@ def test_torchscript_checkpoint_converts_to_the_same_model(tmp_path, monkeypatch
     assert C.plain_checkpoint(path, sha) == plain
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_load_clip_goes_through_the_weight_manager(tmp_path, monkeypatch):
     weights_dir = tmp_path / "weights"
     weights_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from geoforensics.geo.geodesy import destination_point
 from geoforensics.models import weights as W
 from geoforensics.models.geoclip import (
     GeoCLIPImageHead,
@@ -22,6 +23,15 @@ LONDON = (51.5074, -0.1278)
 SYDNEY = (-33.8688, 151.2093)
 KAUAI = (22.05, -159.50)
 HONOLULU = (21.3069, -157.8583)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def isolated_module_cache(tmp_path_factory):
+    """Module-scoped fixtures build models before the per-test fixture runs: keep them off ~/.cache too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOFORENSICS_CACHE", str(tmp_path_factory.mktemp("cache")))
+        mp.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path_factory.mktemp("weights")))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +118,7 @@ def _reference_location_encoder():
         pytest.skip(f"reference GeoCLIP source not importable: {e}")
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
 def test_matches_reference_implementation(encoder):
     ref = _reference_location_encoder().LocationEncoder(from_pretrained=False)
     ref.load_state_dict(encoder.state_dict())
@@ -120,13 +131,23 @@ def test_matches_reference_implementation(encoder):
 
 
 def test_geometry_nearby_points_are_more_similar(encoder):
-    e = encoder.encode([PARIS, LONDON, SYDNEY, KAUAI, HONOLULU, (48.95, 2.35), (45.76, 4.84), (40.4, -3.7)])
+    e = encoder.encode([PARIS, LONDON, SYDNEY, KAUAI, HONOLULU])
     sim = (e @ e.T).numpy()
-    paris, london, sydney, kauai, honolulu, near_paris, lyon, madrid = range(8)
+    paris, london, sydney, kauai, honolulu = range(5)
     assert sim[paris, london] > sim[paris, sydney]
-    assert sim[paris, near_paris] > sim[paris, lyon] > sim[paris, madrid] > sim[paris, sydney]
-    assert sim[kauai, honolulu] > sim[kauai, paris] and sim[kauai, honolulu] > sim[kauai, sydney]
-    assert sim[kauai, honolulu] > 0.5
+    assert sim[kauai, honolulu] > 0.3 > max(sim[kauai, paris], sim[kauai, sydney])
+
+
+def test_similarity_decays_with_distance(encoder):
+    """Mean similarity to Paris over rings of 8 points: measured 0.95, 0.43, 0.19, 0.06 at 1, 10,
+    100 and 400 km, and about 0 beyond 800 km."""
+    radii = [1, 10, 100, 400, 1600, 6400]
+    ring = [destination_point(PARIS, bearing, r) for r in radii for bearing in range(0, 360, 45)]
+    e = encoder.encode(np.vstack([[PARIS], ring]))
+    means = (e[1:] @ e[0]).numpy().reshape(len(radii), 8).mean(axis=1)
+    assert means[0] > 0.9
+    assert means[0] > means[1] > means[2] > means[3]
+    assert abs(means[4]) < 0.1 and abs(means[5]) < 0.1
 
 
 def test_gps_gallery_100k_is_lat_lon():

@@ -1,0 +1,26 @@
+"""``geoforensics app``: the web app (the same demo as ``app.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+ORDER = 80
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "app",
+        help="start the web app (forensics, audio geolocation, multimodal queries)",
+        description="Start the Gradio web app. Maps render without network access; models load on first use.",
+    )
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port (default 7860)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ui import serve
+
+    serve(server_name=args.host, server_port=args.port)
+    return 0

@@ -1,0 +1,119 @@
+"""The audio tab: where was this recorded, from the birds heard in it?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+import geoforensics
+
+from ..media.limits import check_file
+from ..prediction import GeoPrediction
+from ..viz import prediction_map, window_timeline
+from .common import (
+    EVIDENCE_HEADERS,
+    LIMITS,
+    MAX_AUDIO_S,
+    evidence_table,
+    example_files,
+    export_prediction,
+    md_escape,
+    parse_date,
+    prediction_summary,
+    safe_stem,
+    species_choices,
+    user_errors,
+)
+from .species import species_range
+
+EXAMPLES = {
+    "XC148645.mp3": "Spanish Imperial Eagle · Spain",
+    "XC132220.mp3": "Anna's Hummingbird · USA",
+    "XC175831.mp3": "Olive-winged Bulbul · Singapore",
+}
+CREDITS = (
+    "Xeno-canto recordings XC148645 (Patrik Åberg), XC132220 (Richard E. Webster) and XC175831 (Lars Buckx), "
+    "CC BY-NC-SA: not for commercial use."
+)
+
+
+def audio_summary(pred: GeoPrediction, source: str) -> str:
+    """Markdown: the guess, how sure, and the top species."""
+    lines = ["### Where the birds say", prediction_summary(pred, "Best guess")]
+    if pred.evidence:
+        heard = ", ".join(f"{md_escape(e.common_name)} ({e.score:.2f})" for e in pred.evidence[:3])
+        lines.append(f"**Heard:** {heard}")
+    lines.append(f"<small>{md_escape(source)}</small>")
+    return "\n\n".join(lines)
+
+
+@user_errors("Locating the audio")
+def locate_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
+    """Geolocate an uploaded or recorded clip: summary, map, timeline, evidence, species choices,
+    downloads, the prediction as JSON and the prediction itself (session state)."""
+    date = parse_date(date)
+    if not audio:
+        raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
+    path = check_file(audio, LIMITS)
+    pred = geoforensics.locate(path, date=date, top_k=5)
+    fig = prediction_map(pred)
+    files = export_prediction(pred.to_json(indent=1), fig, safe_stem(Path(path).name, "audio"), f"geoforensics: {Path(path).name}")
+    choices = species_choices(pred)
+    return (
+        audio_summary(pred, Path(path).name),
+        fig,
+        window_timeline(pred),
+        evidence_table(pred),
+        gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
+        files,
+        pred.to_dict(surface="none"),
+        pred,
+    )
+
+
+@user_errors("Drawing the species range")
+def audio_species_range(scientific_name: str | None, pred: GeoPrediction | None) -> Any:
+    """The audio map again, with ``scientific_name``'s year-round range (none when empty)."""
+    species = species_range(scientific_name) if scientific_name else None
+    return prediction_map(pred, species_range=species)
+
+
+def build_audio_tab() -> None:
+    """The tab's components and events (call inside ``gr.Blocks``)."""
+    pred_state = gr.State(None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Bird sounds: upload or record")
+            date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
+            run = gr.Button("Locate", variant="primary")
+            gr.Markdown(f"<small>The first {MAX_AUDIO_S / 60:g} min are analysed; files up to {LIMITS.max_bytes // 1_000_000} MB.</small>")
+            files = example_files(list(EXAMPLES))
+            if files:
+                gr.Examples(
+                    [[f] for f in files],
+                    inputs=[audio],
+                    example_labels=[EXAMPLES[Path(f).name] for f in files],
+                    label="Examples",
+                )
+                gr.Markdown(f"<small>{CREDITS}</small>", elem_classes=["gf-note"])
+        with gr.Column(scale=2, min_width=420):
+            summary = gr.Markdown("Drop a recording, then press **Locate**.", elem_id="gf-audio-summary", elem_classes=["gf-panel"])
+            amap = gr.Plot(label="Where the birds say", elem_id="gf-audio-map")
+            species = gr.Dropdown(choices=[("(locate a clip first)", "")], value="", label="Draw a species' range on the map (green)", interactive=False)
+    evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True)
+    with gr.Accordion("Timeline", open=False):
+        timeline = gr.Plot(show_label=False)
+    downloads = gr.File(label="Download: the prediction (JSON) and the map (standalone HTML)", file_count="multiple", interactive=False)
+    with gr.Accordion("Raw result (JSON)", open=False):
+        raw = gr.JSON(show_label=False)
+
+    run.click(
+        locate_audio,
+        inputs=[audio, date],
+        outputs=[summary, amap, timeline, evidence, species, downloads, raw, pred_state],
+        api_name="locate_audio",
+        api_description="Where was this recorded? Geolocation from the bird species heard.",
+    )
+    species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range")

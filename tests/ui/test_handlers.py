@@ -1,0 +1,179 @@
+"""The app's handlers called directly: real files in, figures, tables and one-line errors out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import geoforensics
+from geoforensics.forensics.analysis import ForensicReport
+from geoforensics.ui.audio_tab import audio_species_range, locate_audio
+from geoforensics.ui.common import evidence_rows, limits_text, parse_date, user_errors
+from geoforensics.ui.forensics_tab import METADATA_TITLE, analyze, metadata_rows, show_species_range
+from geoforensics.ui.multimodal_tab import CLIP_COMMAND, clip_status, query_audio, query_image, query_text
+
+from .conftest import EAGLE, no_progress
+
+EUROPE = dict(lat=(35.0, 72.0), lon=(-25.0, 45.0))
+
+
+def in_europe(point: tuple[float, float]) -> bool:
+    return EUROPE["lat"][0] <= point[0] <= EUROPE["lat"][1] and EUROPE["lon"][0] <= point[1] <= EUROPE["lon"][1]
+
+
+def error_text(excinfo: pytest.ExceptionInfo) -> str:
+    msg = excinfo.value.message
+    assert "\n" not in msg and "Traceback" not in msg
+    return msg
+
+
+@pytest.fixture(scope="module")
+def demo_result(demo_video: Path) -> tuple:
+    return analyze(str(demo_video), "", "", 2.0, progress=no_progress)
+
+
+def test_analyze_demo_video(demo_result):
+    verdict, fig, image_panel, timeline, evidence, species, metadata, files, raw, report = demo_result
+    assert isinstance(report, ForensicReport) and report.has_video
+    assert in_europe(report.audio.point)
+    assert isinstance(fig, go.Figure)
+    audio_guess = [t for t in fig.data if t.name == "Audio guess"]
+    assert len(audio_guess) == 1 and in_europe((audio_guess[0].lat[0], audio_guess[0].lon[0]))
+    assert report.verdict.text.split(":", 1)[1].strip()[1:30] in verdict and report.verdict.level.upper() in verdict
+    assert "km" in verdict
+    if report.image is None:
+        assert "not available" in image_panel and CLIP_COMMAND in image_panel
+    assert isinstance(timeline, go.Figure) and any(isinstance(t, go.Bar) for t in timeline.data)
+    assert isinstance(evidence, pd.DataFrame) and evidence.iloc[0]["species"] == "Cyanistes caeruleus"
+    assert ("Eurasian Blue Tit (Cyanistes caeruleus)", "Cyanistes caeruleus") in species.choices
+    assert metadata == [["encoder", metadata[0][1]]]  # the demo video's tags were stripped
+    assert [Path(f).suffix for f in files] == [".json", ".html"]
+    assert ForensicReport is type(report) and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point)
+    assert "window.PlotlyGeoAssets" in Path(files[1]).read_text()
+
+
+def test_species_range_redraws_the_map(demo_result):
+    report = demo_result[-1]
+    fig = show_species_range("Cyanistes caeruleus", report)
+    ranges = [t for t in fig.data if (t.name or "").startswith("Range: ")]
+    assert len(ranges) == 1 and "Eurasian Blue Tit" in ranges[0].name
+    assert len(ranges[0].lat) > 100
+    assert not any((t.name or "").startswith("Range: ") for t in show_species_range("", report).data)
+    with pytest.raises(gr.Error) as e:
+        show_species_range("Nonexistus fakeus", report)
+    assert "unknown species" in error_text(e)
+
+
+def test_text_renamed_mp4_is_one_line_error(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n" * 20)
+    with pytest.raises(gr.Error) as e:
+        analyze(str(bad), "", "", 2.0, progress=no_progress)
+    assert "notes.mp4" in error_text(e)
+
+
+@pytest.mark.parametrize("upload,url", [(None, ""), (None, "   "), ("", None)])
+def test_empty_input(upload, url):
+    with pytest.raises(gr.Error) as e:
+        analyze(upload, url, "", 2.0, progress=no_progress)
+    assert "upload" in error_text(e).lower()
+
+
+def test_empty_file(tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(gr.Error) as e:
+        analyze(str(empty), "", "", 2.0, progress=no_progress)
+    assert "empty" in error_text(e)
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("http://127.0.0.1/x", "private/loopback"),
+        ("http://[::1]:8080/v.mp4", "private/loopback"),
+        ("http://10.0.0.7/clip.mp4", "private/loopback"),
+        ("file:///etc/passwd", "only http(s)"),
+        ("ftp://example.com/a.mp3", "only http(s)"),
+    ],
+)
+def test_url_refused(url, expected):
+    with pytest.raises(gr.Error) as e:
+        analyze(None, url, "", 2.0, progress=no_progress)
+    assert expected in error_text(e)
+
+
+def test_file_and_url_together(demo_video):
+    with pytest.raises(gr.Error) as e:
+        analyze(str(demo_video), "https://example.com/v.mp4", "", 2.0, progress=no_progress)
+    assert "not both" in error_text(e)
+
+
+def test_unsupported_extension(tmp_path):
+    f = tmp_path / "doc.pdf"
+    f.write_bytes(b"%PDF-1.4 nothing")
+    with pytest.raises(gr.Error) as e:
+        analyze(str(f), "", "", 2.0, progress=no_progress)
+    assert "unsupported file type" in error_text(e)
+
+
+def test_bad_date():
+    with pytest.raises(gr.Error) as e:
+        locate_audio(str(EAGLE), "17/05/2024")
+    assert "YYYY-MM-DD" in error_text(e)
+    assert parse_date(" 2024-05 ") == "2024-05" and parse_date("") is None
+    with pytest.raises(ValueError):
+        parse_date("2024-02-30")
+
+
+def test_unexpected_error_is_generic_and_logged(caplog):
+    @user_errors("Testing")
+    def boom() -> None:
+        raise RuntimeError("secret internals\n  File 'x.py', line 1")
+
+    with pytest.raises(gr.Error) as e:
+        boom()
+    msg = error_text(e)
+    assert "internal error" in msg and "secret" not in msg
+    assert "secret internals" in caplog.text and "Traceback" in caplog.text
+
+
+def test_locate_audio_matches_python_api():
+    summary, fig, timeline, evidence, species, files, raw, pred = locate_audio(str(EAGLE), "")
+    direct = geoforensics.locate(EAGLE)
+    assert raw["point"] == pytest.approx(list(direct.point))
+    assert pred.point == pytest.approx(direct.point)
+    assert evidence_rows(pred)[0][:2] == ["Aquila adalberti", direct.evidence[0].common_name]
+    assert "Spanish" in summary and "km" in summary
+    assert [t for t in fig.data if t.name == "Audio guess"]
+    assert any(t.name.startswith("Range:") for t in audio_species_range("Aquila adalberti", pred).data)
+    with pytest.raises(gr.Error) as e:
+        locate_audio(None, "")
+    assert "No audio" in error_text(e)
+
+
+def test_multimodal_audio_works_and_clip_side_says_why():
+    summary, fig, top, raw = query_audio(str(EAGLE), "2013-04-03")
+    assert in_europe(tuple(raw["point"])) and len(top) == 5
+    ok, msg = clip_status("text")
+    if ok:
+        pytest.skip("CLIP weights present here: the 'not available' path cannot be shown")
+    assert msg.startswith("text queries not available") and CLIP_COMMAND in msg
+    with pytest.raises(gr.Error) as e:
+        query_text("a rainforest")
+    assert CLIP_COMMAND in error_text(e)
+    with pytest.raises(gr.Error) as e:
+        query_image(str(Path(__file__)))
+    assert "not available" in error_text(e)
+
+
+def test_metadata_panel_rows_and_limits():
+    rows = metadata_rows({"title": "T", "gps": (48.8584, 2.2945), "other": {"genre": "x"}})
+    assert rows == [["title", "T"], ["gps (claimed)", "48.85840, 2.29450"], ["genre", "x"]]
+    assert metadata_rows({}) == [["(none)", "the file carries no tags"]]
+    assert "never used" in METADATA_TITLE
+    assert "500 MB" in limits_text() and "30 min" in limits_text()
