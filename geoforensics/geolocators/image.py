@@ -215,7 +215,7 @@ class ImageGeolocator(CLIPSpaceGeolocator):
     themselves, which is what a forensic comparison with the audio needs.
     """
 
-    name = "geoclip-image"
+    name = "image-geoclip"
     modality = "image"
 
     def embed(self, items: Sequence[Image.Image]) -> torch.Tensor:

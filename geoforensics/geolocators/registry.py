@@ -53,3 +53,17 @@ def _species_ranges(gallery: str = "land-1", **kw: Any):
     from .species_ranges import SpeciesRangeGeolocator
 
     return SpeciesRangeGeolocator(gallery=gallery, **kw)
+
+
+@register_geolocator("image-geoclip", "CLIP ViT-L/14 image features -> GeoCLIP image head -> GeoCLIP 100K gallery")
+def _image_geoclip(gallery: str = "geoclip-100k", **kw: Any):
+    from .image import ImageGeolocator
+
+    return ImageGeolocator(gallery=gallery, **kw)
+
+
+@register_geolocator("text-geoclip", "CLIP ViT-L/14 text features -> GeoCLIP image head -> GeoCLIP 100K gallery")
+def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
+    from .text import TextGeolocator
+
+    return TextGeolocator(gallery=gallery, **kw)

@@ -47,7 +47,7 @@ class TextGeolocator(CLIPSpaceGeolocator):
     Unmeasured without the CLIP weights; see the module docstring.
     """
 
-    name = "geoclip-text"
+    name = "text-geoclip"
     modality = "text"
 
     def __init__(self, *args: Any, feature_norm: float | None = None, **kwargs: Any) -> None:

@@ -10,7 +10,7 @@ import gradio as gr
 import geoforensics
 
 from ..media.limits import check_file
-from ..prediction import GeoPrediction
+from .. import GeoPrediction
 from ..viz import prediction_map, window_timeline
 from .common import (
     EVIDENCE_HEADERS,
@@ -114,6 +114,7 @@ def build_audio_tab() -> None:
         inputs=[audio, date],
         outputs=[summary, amap, timeline, evidence, species, downloads, raw, pred_state],
         api_name="locate_audio",
+        show_progress_on=[amap],
         api_description="Where was this recorded? Geolocation from the bird species heard.",
     )
     species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range")

@@ -19,7 +19,7 @@ import gradio as gr
 
 from ..errors import GeoforensicsError
 from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
-from ..prediction import GeoPrediction
+from .. import GeoPrediction
 
 log = logging.getLogger("geoforensics.ui")
 

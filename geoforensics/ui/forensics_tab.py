@@ -19,8 +19,8 @@ from .common import (
     MEDIA_FILE_TYPES,
     evidence_table,
     example_files,
-    limits_text,
     export_prediction,
+    limits_text,
     md_escape,
     parse_date,
     prediction_summary,
@@ -193,6 +193,7 @@ def build_forensics_tab() -> None:
         inputs=[upload, url, date, every],
         outputs=[verdict, fmap, image_panel, timeline, evidence, species, metadata, downloads, raw, report_state],
         api_name="analyze",
+        show_progress_on=[fmap],
         api_description="Forensic check of a clip: where the sound points vs where the picture points.",
     )
     species.input(

@@ -16,7 +16,7 @@ import gradio as gr
 import geoforensics
 
 from ..media.limits import check_file
-from ..prediction import GeoPrediction
+from .. import GeoPrediction
 from ..viz import prediction_map
 from .common import (
     CLIP_COMMAND,
@@ -141,7 +141,7 @@ def build_multimodal_tab() -> None:
             with gr.Accordion("Raw result (JSON)", open=False):
                 raw = gr.JSON(show_label=False)
     outputs = [summary, mmap, top, raw]
-    text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text")
-    text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private")
-    image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image")
-    audio_btn.click(query_audio, inputs=[audio, date], outputs=outputs, api_name="query_audio")
+    text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text", show_progress_on=[mmap])
+    text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", show_progress_on=[mmap])
+    image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", show_progress_on=[mmap])
+    audio_btn.click(query_audio, inputs=[audio, date], outputs=outputs, api_name="query_audio", show_progress_on=[mmap])

@@ -62,7 +62,7 @@ def _softmax_rows(logits: torch.Tensor) -> np.ndarray:
 def test_image_prediction_end_to_end(image_locator, gallery):
     assert isinstance(image_locator, Geolocator)
     pred = image_locator.predict(KAUAI)
-    assert pred.modality == "image" and pred.model == "geoclip-image"
+    assert pred.modality == "image" and pred.model == "image-geoclip"
     assert pred.probs.shape == (len(gallery),) and abs(pred.probs.sum() - 1) < 1e-9
     assert len(pred.top_k) == 5 and all(c.place for c in pred.top_k)
     assert pred.point == tuple(gallery[int(np.argmax(pred.probs))])
@@ -122,7 +122,7 @@ def test_gallery_names():
 
 def test_text_prediction(text_locator, gallery):
     pred = text_locator.predict("a rainforest")
-    assert pred.modality == "text" and pred.model == "geoclip-text"
+    assert pred.modality == "text" and pred.model == "text-geoclip"
     assert abs(pred.probs.sum() - 1) < 1e-9 and len(pred.top_k) == 5
     assert pred.windows[0].label == "a rainforest"
     expected = _softmax_rows(text_locator.logits(text_locator.embed(["a rainforest"])))[0]
