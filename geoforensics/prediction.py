@@ -179,20 +179,8 @@ class GeoPrediction:
     # -- construction ----------------------------------------------------------------------
 
     @classmethod
-    def from_log_scores(
-        cls,
-        gallery: Any,
-        log_scores: Any,
-        *,
-        point_method: str = "argmax",
-        k: int = 5,
-        min_separation_km: float = 300.0,
-        region_masses: tuple[float, ...] = (0.5, 0.9),
-        region_res: int = 2,
-        names: bool = True,
-        **meta: Any,
-    ) -> "GeoPrediction":
-        """Normalise unnormalised log-scores over ``gallery`` (softmax) and derive everything else."""
+    def from_log_scores(cls, gallery: Any, log_scores: Any, **options: Any) -> "GeoPrediction":
+        """Normalise unnormalised log-scores over ``gallery`` (softmax), then as :meth:`from_probs`."""
         gallery = as_latlon(gallery, name="gallery").reshape(-1, 2)
         s = np.asarray(log_scores, dtype=np.float64).reshape(-1)
         if len(s) != len(gallery):
@@ -202,17 +190,7 @@ class GeoPrediction:
         s = np.where(np.isfinite(s), s, -np.inf)
         p = np.exp(s - s.max())
         p /= p.sum()
-        return cls.from_probs(
-            gallery,
-            p,
-            point_method=point_method,
-            k=k,
-            min_separation_km=min_separation_km,
-            region_masses=region_masses,
-            region_res=region_res,
-            names=names,
-            **meta,
-        )
+        return cls.from_probs(gallery, p, **options)
 
     @classmethod
     def from_probs(

@@ -11,6 +11,22 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.fixture(scope="module")
+def isolated_module_cache(tmp_path_factory) -> Iterator[None]:
+    """Module-scoped caches and weights folders, so module fixtures never touch ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOFORENSICS_CACHE", str(tmp_path_factory.mktemp("cache")))
+        mp.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path_factory.mktemp("weights")))
+        yield
+
+
+@pytest.fixture
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh, empty cache and weights folder for one test."""
+    monkeypatch.setenv("GEOFORENSICS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path / "weights"))
+
+
 @dataclass
 class OfflinePage:
     """A Playwright page that may load only file:// URLs; every other request is aborted and listed."""

@@ -37,8 +37,10 @@ VERDICT_PLACEHOLDER = "Upload a clip or paste a URL, then press **Analyze**."
 def verdict_markdown(report: ForensicReport) -> str:
     """The verdict panel: the plain verdict, the discrepancy, and how sure each side is."""
     v = report.verdict
-    badge = f'<span class="gf-badge gf-{v.level}">{v.level.upper()}</span>'
-    text = v.text.removeprefix(f"{v.level}: ")
+    label, text = v.level.upper(), v.text.removeprefix(f"{v.level}: ")
+    if not report.has_video and v.level == "inconclusive":
+        label, text = "AUDIO ONLY", "no picture to compare with: the audio's own guess is below"
+    badge = f'<span class="gf-badge gf-{v.level}">{label}</span>'
     parts = [f"{badge} {text[:1].upper() + text[1:]}"]
     facts = []
     if v.discrepancy_km is not None:

@@ -12,19 +12,7 @@ from geoforensics.paths import package_dir
 KAUAI = package_dir("geoclip") / "images" / "Kauai.png"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def isolated_module_cache(tmp_path_factory):
-    """Module-scoped fixtures build models before the per-test fixture runs: keep them off ~/.cache too."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GEOFORENSICS_CACHE", str(tmp_path_factory.mktemp("cache")))
-        mp.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path_factory.mktemp("weights")))
-        yield
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GEOFORENSICS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path / "weights"))
+pytestmark = pytest.mark.usefixtures("isolated_module_cache", "isolated_cache")
 
 
 @pytest.fixture(scope="module")

@@ -41,3 +41,10 @@ def test_endpoint_error_is_one_line(client):
     with pytest.raises(Exception) as e:
         client.predict(None, "http://127.0.0.1/x", "", 2.0, api_name="/analyze")
     assert "private/loopback" in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_queue_serves_several_users_at_once(app_url):
+    clients = [gradio_client.Client(app_url + "/", verbose=False) for _ in range(3)]
+    jobs = [c.submit(gradio_client.handle_file(str(EAGLE)), "", api_name="/locate_audio") for c in clients]
+    points = [job.result(timeout=120)[6]["point"] for job in jobs]
+    assert points[0] == pytest.approx(points[1]) and points[1] == pytest.approx(points[2])
