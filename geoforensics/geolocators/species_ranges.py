@@ -37,6 +37,7 @@ from ..ranges.base import RangeModel, week_of
 from ..ranges.cache import LazyRangeTable, RangeTable, range_table
 
 DEFAULT_GALLERY = "land-1"
+WEAK_EVIDENCE = 0.5
 NO_EVIDENCE_NOTE = "no species evidence: no animal sound was recognised, so the surface is near uniform"
 
 
@@ -199,6 +200,11 @@ class SpeciesRangeGeolocator:
         notes = []
         if len(idx) == 0:
             notes.append(NO_EVIDENCE_NOTE)
+        elif q[idx[0]] < WEAK_EVIDENCE:
+            notes.append(
+                f"weak species evidence: the best match ({labels.common[idx[0]]}) scores only {q[idx[0]]:.2f}; "
+                "this may be noise, music or speech rather than an animal"
+            )
         if self.prior:
             from ..geo.priors import log_prior
 

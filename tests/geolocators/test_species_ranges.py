@@ -84,3 +84,10 @@ def test_result_round_trips_through_json(geo):
     assert back.point == pytest.approx(pred.point)
     assert [e.scientific_name for e in back.evidence] == [e.scientific_name for e in pred.evidence]
     assert back.windows[0].label == pred.windows[0].label
+
+
+def test_weak_evidence_is_flagged(geo):
+    pred = geo.predict_from_scores(scores([0.2, 0.0, 0.0, 0.0]))
+    assert any(n.startswith("weak species evidence") for n in pred.notes)
+    strong = geo.predict_from_scores(scores([0.9, 0.0, 0.0, 0.0]))
+    assert not any(n.startswith("weak") for n in strong.notes)
