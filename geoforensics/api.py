@@ -17,12 +17,15 @@ def locate(
     date: Any = None,
     model: str = "species-ranges",
     top_k: int = 5,
+    max_duration_s: float | None = None,
     **options: Any,
 ) -> GeoPrediction:
     """Where was this audio recorded? ``source`` is a file (any audio or video; its tags are never
     read) or a mono/stereo array with ``sample_rate``. ``date`` ("YYYY-MM-DD", "YYYY-MM", a
-    ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges."""
+    ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
+    up to ``max_duration_s`` (default 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
+    ``prior``); each distinct configuration is built once per process."""
     from .geolocators.registry import get_geolocator
 
     geo = get_geolocator(model, **options)
-    return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k)
+    return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k, max_duration_s=max_duration_s)

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..api import locate
 
     files = expand_inputs(args.files)
-    options = {"max_duration_s": args.max_duration}
+    options: dict = {}
     if args.gallery:
         options["gallery"] = args.gallery
     if args.prior:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         iterator = tqdm(files, desc="locating", unit="file", file=sys.stderr)
     for path in iterator:
         try:
-            pred = locate(path, date=args.date, model=args.model, top_k=args.top_k, **options)
+            pred = locate(path, date=args.date, model=args.model, top_k=args.top_k, max_duration_s=args.max_duration, **options)
         except (GeoforensicsError, ValueError) as e:
             if not many:
                 raise InputError(str(e)) from None

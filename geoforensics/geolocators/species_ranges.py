@@ -153,8 +153,9 @@ class SpeciesRangeGeolocator:
 
     # -- audio -> species scores ------------------------------------------------------------
 
-    def species_scores(self, source: Any, sample_rate: int | None = None) -> WindowScores:
-        """Decode (never reading tags), window and classify: per-window species scores."""
+    def species_scores(self, source: Any, sample_rate: int | None = None, max_duration_s: float | None = None) -> WindowScores:
+        """Decode (never reading tags) at most ``max_duration_s`` (default: the instance's), window
+        and classify: per-window species scores."""
         from ..audio.decode import decode_audio, load_array
         from ..models.birdnet import SAMPLE_RATE, get_audio_model
 
@@ -164,7 +165,7 @@ class SpeciesRangeGeolocator:
                 raise ValueError("pass sample_rate with an audio array")
             audio = load_array(source, sample_rate, SAMPLE_RATE)
         else:
-            audio = decode_audio(source, SAMPLE_RATE, max_duration_s=self.max_duration_s)
+            audio = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s or self.max_duration_s)
         t1 = time.perf_counter()
         wins = split_windows(audio, SAMPLE_RATE, self.window)
         scores = get_audio_model().scores(wins.data)
@@ -179,10 +180,19 @@ class SpeciesRangeGeolocator:
 
     # -- species scores -> location --------------------------------------------------------
 
-    def predict(self, inputs: Any, *, date: Any = None, sample_rate: int | None = None, k: int = 5, **_: Any) -> GeoPrediction:
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        date: Any = None,
+        sample_rate: int | None = None,
+        k: int = 5,
+        max_duration_s: float | None = None,
+        **_: Any,
+    ) -> GeoPrediction:
         """Geolocate a file path, an audio array (with ``sample_rate``) or precomputed
         :class:`WindowScores`. ``date`` (optional) selects the range model's week."""
-        ws = inputs if isinstance(inputs, WindowScores) else self.species_scores(inputs, sample_rate)
+        ws = inputs if isinstance(inputs, WindowScores) else self.species_scores(inputs, sample_rate, max_duration_s)
         return self.predict_from_scores(ws, week=week_of(date), k=k)
 
     def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = 5) -> GeoPrediction:

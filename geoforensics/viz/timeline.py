@@ -38,8 +38,8 @@ def _fmt_where(w: WindowPrediction) -> str:
 
 
 def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None, height: int = 460) -> go.Figure:
-    """Two panels over time (s): each window's top species and its score (bars, one colour per
-    species), and each window's distance from the clip-level point estimate (red beyond the 90%
+    """Two panels over time (s): each window's top species and its score (bars one stride wide, so
+    overlapping windows tile the axis; one colour per species), and each window's distance from the clip-level point estimate (red beyond the 90%
     region radius). ``frames`` (e.g. per-video-frame image guesses in its ``windows``) adds each
     frame's distance from the same audio point."""
     fig = make_subplots(
@@ -50,6 +50,8 @@ def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None,
         subplot_titles=("Top species per window", "Distance from the clip's audio guess"),
     )
     windows = list(pred.windows)
+    starts = np.array([float(w.start_s) for w in windows])
+    step = float(np.min(np.diff(np.unique(starts)))) if len(np.unique(starts)) > 1 else None
     labels = [w.label or NO_LABEL for w in windows]
     species = list(dict.fromkeys(l for l in labels if l != NO_LABEL))
     colors = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(species)}
@@ -59,9 +61,9 @@ def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None,
         ws = [windows[i] for i in idx]
         fig.add_trace(
             go.Bar(
-                x=[_centre(w) for w in ws],
+                x=[float(w.start_s) + 0.5 * step if step else _centre(w) for w in ws],
                 y=[float(w.score) if w.score is not None else 0.0 for w in ws],
-                width=[max(float(w.end_s) - float(w.start_s), 1e-3) for w in ws],
+                width=[max(min(float(w.end_s) - float(w.start_s), step or np.inf), 1e-3) for w in ws],
                 marker=dict(color=colors[name], line=dict(color="white", width=0.5)),
                 text=[name] * len(ws),
                 textposition="inside",

@@ -1,0 +1,359 @@
+"""The paper's Table 1 on any dataset: every registered system on the same recordings, one report.
+
+A *Table-1 system* (:class:`TableSystem`) is a registered geolocator plus what it is fed from each
+recording (:data:`INPUT_KINDS`) and whether it is trained. Trained systems (``trains=True``) are fit
+with k-fold cross-validation over the dataset itself: for each fold a fresh geolocator is created,
+``fit(features, latlon)`` on the other folds, and predicts the held-out fold. Adding a row (AG-CLIP
+and its ablations, say) is one call::
+
+    register_table1_system(TableSystem("agclip", "Retrieve", "AG-CLIP", geolocator="agclip", feed="audio"))
+
+BirdNET scores are computed once per clip and cached on disk (``cache_dir("scores")``), so re-runs
+only redo the location step. The report (:func:`write_report`) is a Markdown table (median, mean, %
+within 1/25/200/750/2500 km), per-system prediction CSVs in the benchmark's format, a CDF plot and an
+error map, all in one folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..geo.geodesy import haversine_km
+from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
+from ..geolocators.species_ranges import WindowScores, pool_scores
+from ..paths import cache_dir
+from ..prediction import GeoPrediction
+
+INPUT_KINDS = ("audio", "scores", "features", "species", "truth", "none")
+
+
+@dataclass
+class Sample:
+    """One recording as Table-1 systems see it: true location (only oracles and scoring read it),
+    date, annotated species, cached BirdNET window scores and a pooled feature vector."""
+
+    id: str
+    lat: float
+    lon: float
+    date: Any = None
+    species: tuple[str, ...] = ()
+    audio_path: Path | None = None
+    scores: WindowScores | None = None
+    features: np.ndarray | None = None
+
+    def feed(self, kind: str) -> Any:
+        """What a system with input kind ``kind`` receives."""
+        if kind == "audio":
+            return self.audio_path
+        if kind == "scores":
+            return self.scores
+        if kind == "features":
+            return self.features
+        if kind == "species":
+            return self.species
+        if kind == "truth":
+            return (self.lat, self.lon)
+        if kind == "none":
+            return None
+        raise ValueError(f"unknown input kind {kind!r}; one of {INPUT_KINDS}")
+
+
+@dataclass(frozen=True)
+class TableSystem:
+    """One Table-1 row: registry ``geolocator`` (with ``options``), its ``feed`` and whether it ``trains``."""
+
+    key: str
+    group: str
+    label: str
+    geolocator: str
+    feed: str = "scores"
+    trains: bool = False
+    options: tuple[tuple[str, Any], ...] = ()
+    note: str = ""
+
+    @property
+    def row_name(self) -> str:
+        return f"{self.group}: {self.label}"
+
+
+_SYSTEMS: dict[str, TableSystem] = {}
+
+
+def register_table1_system(system: TableSystem) -> TableSystem:
+    """Add (or replace) a Table-1 row; the order of registration is the order of the table."""
+    if system.feed not in INPUT_KINDS:
+        raise ValueError(f"unknown input kind {system.feed!r}; one of {INPUT_KINDS}")
+    _SYSTEMS[system.key] = system
+    return system
+
+
+def table1_systems() -> dict[str, TableSystem]:
+    """Registered Table-1 rows by key, in table order."""
+    return dict(_SYSTEMS)
+
+
+def _opts(**kw: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(kw.items()))
+
+
+for _s in (
+    TableSystem("naive", "Naive", "Rnd Train Loc", "naive", feed="none", trains=True),
+    TableSystem("oracle-full", "Species Oracles", "Full checklist", "oracle-full", feed="truth"),
+    TableSystem("oracle-corrupt50", "Species Oracles", "50% Corrupted", "oracle-corrupt50", feed="truth"),
+    TableSystem("oracle-keep10", "Species Oracles", "Keep random 10", "oracle-keep10", feed="truth"),
+    TableSystem("regress-euclidean", "Regress", "Euclidean", "regress-euclidean", feed="features", trains=True),
+    TableSystem("regress-haversine", "Regress", "Haversine", "regress-haversine", feed="features", trains=True),
+    TableSystem("regress-xyz", "Regress", "Unit sphere xyz", "regress-xyz", feed="features", trains=True),
+    TableSystem("classify-res0", "Classify", "Res-0", "classify-res0", feed="features", trains=True),
+    TableSystem("classify-res2", "Classify", "Res-2", "classify-res2", feed="features", trains=True),
+    TableSystem("classify-hier", "Classify", "Hierarchical (0->1->2)", "classify-hier", feed="features", trains=True),
+    TableSystem("species-annotated", "Species Ranges", "Annotated Species", "species-annotated", feed="species"),
+    TableSystem("species-top1", "Species Ranges", "Predicted Sp (Top 1)", "species-top1", feed="scores"),
+    TableSystem("species-all", "Species Ranges", "Predicted Sp (All)", "species-ranges", feed="scores"),
+):
+    register_table1_system(_s)
+
+
+# ---------------------------------------------------------------- samples with cached scores
+
+
+def _score_key(path: Path, max_duration_s: float) -> str:
+    from ..models.birdnet import MODEL_VERSION
+
+    st = path.stat()
+    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{MODEL_VERSION}|w3.0s1.5|{max_duration_s:g}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def cached_scores(path: Path, engine: Any = None, max_duration_s: float = 600.0, directory: Path | None = None) -> WindowScores:
+    """BirdNET window scores of an audio file (3 s windows, 1.5 s stride), cached as float16 ``.npz``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"audio file {path}: no such file")
+    f = Path(directory or cache_dir("scores")) / f"{_score_key(path, max_duration_s)}.npz"
+    if f.exists():
+        z = np.load(f)
+        return WindowScores(z["starts"], z["ends"], z["scores"].astype(np.float32), duration_s=float(z["duration"]))
+    if engine is None:
+        from ..geolocators.species_ranges import SpeciesRangeGeolocator
+
+        engine = SpeciesRangeGeolocator(max_duration_s=max_duration_s)
+    ws = engine.species_scores(path)
+    tmp = f.with_suffix(f".tmp{id(ws)}.npz")
+    np.savez(tmp, starts=ws.starts_s, ends=ws.ends_s, scores=ws.scores.astype(np.float16), duration=ws.duration_s)
+    tmp.replace(f)
+    return ws
+
+
+def pooled_features(ws: WindowScores) -> np.ndarray:
+    """The feature vector of the trained rows: max-pooled BirdNET scores over windows, float32."""
+    return pool_scores(ws.scores, "max").astype(np.float32)
+
+
+def load_samples(
+    data: str | Path,
+    limit: int = 0,
+    max_duration_s: float = 600.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[Sample]:
+    """Recordings of a dataset (any format :func:`open_dataset` reads) with cached BirdNET scores."""
+    from ..data import open_dataset
+
+    ds = open_dataset(data)
+    recs = list(ds)[: limit or None]
+    engine = None
+    out = []
+    for i, r in enumerate(recs):
+        if r.audio_path is None:
+            raise InputError(f"recording {r.id} has no audio file")
+        if engine is None:
+            f = Path(cache_dir("scores")) / f"{_score_key(Path(r.audio_path), max_duration_s)}.npz"
+            if not f.exists():
+                from ..geolocators.species_ranges import SpeciesRangeGeolocator
+
+                engine = SpeciesRangeGeolocator(max_duration_s=max_duration_s)
+        ws = cached_scores(Path(r.audio_path), engine, max_duration_s)
+        out.append(Sample(r.id, r.lat, r.lon, r.date, tuple(r.species), Path(r.audio_path), ws, pooled_features(ws)))
+        if progress:
+            progress(f"[{i + 1}/{len(recs)}] scores for {r.id}")
+    return out
+
+
+# ---------------------------------------------------------------- running systems
+
+
+@dataclass
+class SystemResult:
+    """Predictions of one system on every sample (in sample order), their errors and metrics."""
+
+    system: TableSystem
+    points: np.ndarray
+    errors_km: np.ndarray
+    metrics: dict[str, float]
+    predictions: list[GeoPrediction] = field(default_factory=list, repr=False)
+    seconds: float = 0.0
+    note: str = ""
+
+
+def folds_of(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
+    """``k`` disjoint index sets covering ``range(n)`` (``k >= n``: leave-one-out)."""
+    k = max(2, min(int(k), n))
+    perm = np.random.default_rng(seed).permutation(n)
+    return [np.sort(perm[i::k]) for i in range(k)]
+
+
+def _create(system: TableSystem, overrides: dict[str, Any]) -> Any:
+    from ..geolocators.registry import create_geolocator
+
+    return create_geolocator(system.geolocator, **{**dict(system.options), **overrides.get(system.key, {})})
+
+
+def _predict(geo: Any, x: Any) -> GeoPrediction:
+    from ..geolocators.species_ranges import SpeciesRangeGeolocator
+
+    if isinstance(geo, SpeciesRangeGeolocator) and isinstance(x, WindowScores):
+        from ..geolocators.baselines import engine_log_scores, make_prediction
+
+        return make_prediction(geo.gallery, log_scores=engine_log_scores(geo, x), model=geo.name, light=True,
+                               point_method=geo.point_method)
+    try:
+        return geo.predict(x, light=True)
+    except TypeError:
+        return geo.predict(x)
+
+
+def run_system(
+    system: TableSystem,
+    samples: Sequence[Sample],
+    folds: int = 5,
+    seed: int = 0,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> SystemResult:
+    """Predict every sample with ``system`` (k-fold cross-validated when it trains)."""
+    overrides = overrides or {}
+    t0 = time.perf_counter()
+    n = len(samples)
+    preds: list[GeoPrediction | None] = [None] * n
+    true = np.array([[s.lat, s.lon] for s in samples], dtype=np.float64)
+    note = system.note
+    if system.trains:
+        X = np.stack([s.features for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
+        parts = folds_of(n, folds, seed)
+        note = note or f"{len(parts)}-fold cross-validation over these {n} recordings"
+        for test in parts:
+            train = np.setdiff1d(np.arange(n), test)
+            geo = _create(system, overrides)
+            geo.fit(X[train], true[train])
+            for i in test:
+                preds[i] = _predict(geo, samples[i].feed(system.feed))
+    else:
+        geo = _create(system, overrides)
+        for i, s in enumerate(samples):
+            preds[i] = _predict(geo, s.feed(system.feed))
+    points = np.array([p.point for p in preds], dtype=np.float64)
+    errors = haversine_km(points, true)
+    return SystemResult(system, points, errors, geolocation_metrics(errors), list(preds), time.perf_counter() - t0, note)
+
+
+def run_table1(
+    samples: Sequence[Sample],
+    systems: Sequence[str] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[SystemResult]:
+    """Run the named Table-1 systems (default: all registered) on ``samples``."""
+    if not samples:
+        raise InputError("no recordings to evaluate")
+    registered = table1_systems()
+    keys = list(systems) if systems else list(registered)
+    unknown = [k for k in keys if k not in registered]
+    if unknown:
+        raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(registered)}")
+    out = []
+    for k in keys:
+        r = run_system(registered[k], samples, folds=folds, seed=seed, overrides=overrides)
+        out.append(r)
+        if progress:
+            progress(f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)")
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def markdown_table(results: Sequence[SystemResult], n: int) -> str:
+    """Header plus one row per system (median, mean, % within each threshold)."""
+    lines = [metrics_table_header(with_n=True)]
+    lines += [format_metrics_row(r.system.row_name, r.metrics, n) for r in results]
+    return "\n".join(lines)
+
+
+def write_predictions_csv(path: Path, samples: Sequence[Sample], points: np.ndarray) -> Path:
+    """``audio_id,latitude,longitude`` as the official benchmark reads it."""
+    rows = ["audio_id,latitude,longitude"] + [f"{s.id},{p[0]:.6f},{p[1]:.6f}" for s, p in zip(samples, points)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def write_gold_csv(path: Path, samples: Sequence[Sample]) -> Path:
+    """The samples' true locations in the benchmark's format."""
+    return write_predictions_csv(path, samples, np.array([[s.lat, s.lon] for s in samples]))
+
+
+def write_report(
+    out_dir: str | Path,
+    samples: Sequence[Sample],
+    results: Sequence[SystemResult],
+    *,
+    title: str = "Table 1",
+    command: str = "",
+    gold: str | Path | None = None,
+    extra_sections: Sequence[str] = (),
+) -> dict[str, Path]:
+    """Write ``table1.md``, ``table1.json``, ``predictions/<system>.csv``, ``cdf.png`` and
+    ``error_map.png`` under ``out_dir``. With ``gold`` every prediction file is re-scored with
+    :func:`evaluate_files` and the table uses those (identical) numbers."""
+    from .evaluate import evaluate_files
+    from .plots import cdf_plot, error_map
+
+    out = Path(out_dir)
+    (out / "predictions").mkdir(parents=True, exist_ok=True)
+    gold_path = Path(gold) if gold else write_gold_csv(out / "predictions" / "gold.csv", samples)
+    for r in results:
+        f = write_predictions_csv(out / "predictions" / f"{r.system.key}.csv", samples, r.points)
+        official = evaluate_files(f, gold_path)
+        if abs(official["median_error"] - r.metrics["median_error"]) > 1e-6 * max(1.0, r.metrics["median_error"]):
+            raise InputError(f"{gold_path} disagrees with the dataset's locations for {r.system.key}")
+    n = len(samples)
+    lines = [f"# {title}", "", f"{n} recordings." + (f" Command: `{command}`" if command else ""), ""]
+    lines += [markdown_table(results, n), ""]
+    notes = [f"- {r.system.row_name}: {r.note}" for r in results if r.note]
+    if notes:
+        lines += ["Notes:", ""] + notes + [""]
+    lines += list(extra_sections)
+    lines += ["", "![CDF of errors](cdf.png)", "", "![Error map](error_map.png)", ""]
+    paths = {"markdown": out / "table1.md", "json": out / "table1.json", "cdf": out / "cdf.png", "map": out / "error_map.png"}
+    paths["markdown"].write_text("\n".join(lines))
+    paths["json"].write_text(json.dumps(
+        {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note}
+                          for r in results}}, indent=1))
+    true = np.array([[s.lat, s.lon] for s in samples])
+    cdf_plot({r.system.row_name: r.errors_km for r in results}, paths["cdf"], title=title)
+    best = min(results, key=lambda r: r.metrics["median_error"])
+    error_map(true, best.errors_km, paths["map"], title=f"{best.system.row_name}: error per recording (km)")
+    return paths
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

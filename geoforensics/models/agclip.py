@@ -1,0 +1,304 @@
+"""AG-CLIP (AudioGeo-CLIP; paper Sec. 3 "AG-CLIP", Sec. 4.1, Supp. A.5 and Fig. A6).
+
+An audio encoder f_theta (see :mod:`geoforensics.models.audio_encoders`) feeds two decoders:
+
+- a location decoder projecting into the frozen GeoCLIP location space (512-d, L2-normalised),
+  trained with a contrastive (InfoNCE) loss against GeoCLIP embeddings of the true locations;
+- a checklist decoder predicting the range model's species checklist at the true location
+  (occurrence thresholded at 0.1), trained with BCE weighted 0.01.
+
+``decoder="separate"`` is the paper's text: two 2-layer MLPs with hidden width 128.
+``decoder="joint"`` is the authors' release (``src/models.py``): the MobileNet classifier's last
+layer replaced by Linear(1280, 128) -> ReLU -> Linear(128, n_species + 512), checklist logits first.
+
+Shipped heads live in ``weights/`` with their SHA-256 in ``weights/manifest.json``;
+:func:`load_agclip` checks it before ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import GeoforensicsError, MissingWeightsError
+from ..paths import PROJECT_ROOT
+from .audio_encoders import AudioEncoder, create_audio_encoder
+
+GEOCLIP_DIM = 512
+GEOCLIP_LOG_SCALE = 3.681
+"""log of GeoCLIP's trained logit scale (exp -> 39.7; ``geoclip-logit-scale``). The authors'
+release, with ``--clip_scale``, multiplies cosine similarities by 3.681 itself (mode "linear")."""
+
+WEIGHTS_DIR = PROJECT_ROOT / "weights"
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+
+
+@dataclass(frozen=True)
+class AGCLIPConfig:
+    """Architecture and loss settings; defaults from the paper unless marked otherwise."""
+
+    encoder: str = "mobilenetv3_large"
+    """Sec. 4.1: "a trainable MobileNet-V3"."""
+    pretrained: str | None = None
+    """Sec. 4.1 initialises from iNatSounds species classification (not available offline)."""
+    n_species: int = 6522
+    """Checklist width: BirdNET V2.4's classes (the paper uses SINR's 5,547 iNatSounds species)."""
+    decoder: str = "auto"
+    """"separate" (Sec. 4.1 text), "joint" (authors' release) or "auto": joint for torchvision
+    backbones, separate for birdnet."""
+    hidden_dim: int = 128
+    """Sec. 4.1 / Supp. A.5: both decoders are 2-layer MLPs with hidden dimension 128."""
+    embed_dim: int = GEOCLIP_DIM
+    """GeoCLIP location embeddings are 512-d (Supp. A.6)."""
+    bce_weight: float = 0.01
+    """Supp. A.5: "a weight of 0.01 on the BCE loss"."""
+    checklist_threshold: float = 0.1
+    """Sec. 4.2: range-model outputs binarised at 0.1 make the checklists."""
+    logit_scale: float = GEOCLIP_LOG_SCALE
+    """Log of the similarity multiplier (not in the paper; GeoCLIP's trained value)."""
+    logit_scale_mode: str = "exp"
+    """"exp": fixed exp(logit_scale); "learn": learnable, initialised there; "linear": multiply by
+    ``logit_scale`` itself, as the authors' release does with ``--clip_scale``."""
+    queue_size: int = 0
+    """Extra negatives: a FIFO of past target embeddings (GeoCLIP uses 4096). The authors' release
+    uses in-batch negatives only (0)."""
+    freeze_encoder: bool = False
+    """Train only the decoders (always so for the frozen BirdNET encoder)."""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "AGCLIPConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise GeoforensicsError(f"unknown model config fields: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    def resolved_decoder(self) -> str:
+        if self.decoder == "auto":
+            return "separate" if self.encoder == "birdnet" else "joint"
+        if self.decoder not in ("separate", "joint"):
+            raise GeoforensicsError(f"decoder must be auto, separate or joint, not {self.decoder!r}")
+        return self.decoder
+
+
+def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
+    """Linear -> ReLU -> Linear."""
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
+
+
+@dataclass
+class AGCLIPOutput:
+    """``location``: [B, 512] L2-normalised; ``checklist_logits``: [B, n_species]."""
+
+    location: torch.Tensor
+    checklist_logits: torch.Tensor
+
+
+class AGCLIPModel(nn.Module):
+    """Audio encoder + location and checklist decoders, and the logit scale."""
+
+    def __init__(self, config: AGCLIPConfig, encoder: AudioEncoder | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder if encoder is not None else create_audio_encoder(config.encoder, config.pretrained)
+        d, h = self.encoder.out_dim, config.hidden_dim
+        self.decoder_kind = config.resolved_decoder()
+        if self.decoder_kind == "joint":
+            self.head = mlp(d, h, config.n_species + config.embed_dim)
+        else:
+            self.location_decoder = mlp(d, h, config.embed_dim)
+            self.checklist_decoder = mlp(d, h, config.n_species)
+        if config.logit_scale_mode not in ("exp", "learn", "linear"):
+            raise GeoforensicsError(f"logit_scale_mode must be exp, learn or linear, not {config.logit_scale_mode!r}")
+        value = torch.tensor(float(config.logit_scale))
+        if config.logit_scale_mode == "learn":
+            self.log_logit_scale = nn.Parameter(value)
+        else:
+            self.register_buffer("log_logit_scale", value)
+        if self.encoder.frozen or config.freeze_encoder:
+            self.encoder.requires_grad_(False)
+
+    @property
+    def input_kind(self) -> str:
+        return self.encoder.input_kind
+
+    def logit_scale(self) -> torch.Tensor:
+        """The multiplier of cosine similarities."""
+        if self.config.logit_scale_mode == "linear":
+            return self.log_logit_scale
+        return self.log_logit_scale.exp()
+
+    def decode(self, features: torch.Tensor) -> AGCLIPOutput:
+        """Encoder features [B, D] -> outputs."""
+        if self.decoder_kind == "joint":
+            out = self.head(features)
+            logits, loc = out[:, : self.config.n_species], out[:, self.config.n_species :]
+        else:
+            loc, logits = self.location_decoder(features), self.checklist_decoder(features)
+        return AGCLIPOutput(F.normalize(loc.float(), dim=-1), logits)
+
+    def forward(self, x: torch.Tensor) -> AGCLIPOutput:
+        """Mel images [B, 3, 224, 224] or BirdNET scores [B, 6522] -> outputs."""
+        return self.decode(self.encoder(x))
+
+    @torch.inference_mode()
+    def embed(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """[B, 512] L2-normalised location embeddings, in batches, in eval mode."""
+        was = self.training
+        self.eval()
+        try:
+            outs = [self(x[i : i + batch_size]).location for i in range(0, len(x), batch_size)]
+        finally:
+            self.train(was)
+        return torch.cat(outs) if outs else torch.zeros(0, self.config.embed_dim)
+
+
+def contrastive_loss(
+    pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor | float, queue: torch.Tensor | None = None
+) -> torch.Tensor:
+    """InfoNCE of predicted embeddings [B, D] against their targets [B, D] (both unit length); the
+    other targets of the batch (and ``queue`` [Q, D], if given) are the negatives."""
+    keys = target if queue is None or len(queue) == 0 else torch.cat([target, queue.to(target)])
+    logits = scale * (pred @ keys.T)
+    return F.cross_entropy(logits, torch.arange(len(pred), device=pred.device))
+
+
+def checklist_bce(logits: torch.Tensor, checklist: torch.Tensor) -> torch.Tensor:
+    """BCE summed over species and averaged over the batch (the authors' release: ``sum() / batch_size``)."""
+    return F.binary_cross_entropy_with_logits(logits.float(), checklist.float(), reduction="sum") / len(logits)
+
+
+class TargetQueue:
+    """FIFO of past target embeddings used as extra negatives (GeoCLIP's dynamic queue)."""
+
+    def __init__(self, size: int, dim: int = GEOCLIP_DIM) -> None:
+        self.size = size
+        self.items = torch.zeros(0, dim)
+
+    def get(self) -> torch.Tensor | None:
+        return self.items if len(self.items) else None
+
+    def push(self, target: torch.Tensor) -> None:
+        if self.size > 0:
+            self.items = torch.cat([target.detach().float().cpu(), self.items])[: self.size]
+
+
+def agclip_loss(
+    model: AGCLIPModel, out: AGCLIPOutput, target: torch.Tensor, checklist: torch.Tensor, queue: torch.Tensor | None = None
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """contrastive + ``bce_weight`` x checklist BCE (Supp. A.5); returns the loss and its parts."""
+    scale = model.logit_scale()
+    lc = contrastive_loss(out.location, target, scale, queue)
+    lb = checklist_bce(out.checklist_logits, checklist)
+    loss = lc + model.config.bce_weight * lb
+    return loss, {"loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach())}
+
+
+# -- shipped heads ---------------------------------------------------------------------------
+
+
+def read_manifest(path: Path = MANIFEST) -> dict[str, Any]:
+    """``weights/manifest.json`` as a dict (empty entries when absent)."""
+    if not path.is_file():
+        return {"weights": []}
+    return json.loads(path.read_text())
+
+
+def manifest_entry(name: str, path: Path = MANIFEST) -> dict[str, Any]:
+    """The manifest entry ``name`` (e.g. "agclip-birdnet-sim-v1")."""
+    for e in read_manifest(path).get("weights", []):
+        if e.get("name") == name:
+            return e
+    raise MissingWeightsError(f"no entry {name!r} in {path}")
+
+
+def verified_weights_file(name: str, directory: Path = WEIGHTS_DIR) -> Path:
+    """The path of shipped weights ``name`` after checking size and SHA-256 against the manifest."""
+    from .weights import ChecksumError, sha256_file
+
+    entry = manifest_entry(name, directory / "manifest.json")
+    path = directory / entry["file"]
+    if not path.is_file():
+        raise MissingWeightsError(f"weights {name!r} missing: expected {path}")
+    if path.stat().st_size != entry["size"]:
+        raise ChecksumError(f"weights {name!r} at {path} have {path.stat().st_size:,} bytes, expected {entry['size']:,}")
+    digest = sha256_file(path)
+    if digest != entry["sha256"]:
+        raise ChecksumError(f"weights {name!r} at {path} fail the checksum: sha256 {digest}, expected {entry['sha256']}")
+    return path
+
+
+def save_checkpoint_file(model: AGCLIPModel, path: Path, half: bool = False, **extra: Any) -> None:
+    """Write ``{"config", "state_dict", ...extra}`` loadable with ``weights_only=True`` (only plain types)."""
+    state = {k: (v.half() if half and v.is_floating_point() else v).clone() for k, v in model.state_dict().items()}
+    torch.save({"config": asdict(model.config), "state_dict": state, **extra}, path)
+
+
+def model_from_checkpoint(blob: dict[str, Any]) -> AGCLIPModel:
+    """An eval-mode model from a checkpoint dict written by :func:`save_checkpoint_file`."""
+    model = AGCLIPModel(AGCLIPConfig.from_dict(blob["config"]))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def load_agclip(name_or_path: str | Path) -> AGCLIPModel:
+    """A shipped head by manifest name (``agclip-birdnet-sim-v1`` or ``birdnet-sim-v1``), SHA-256
+    checked, or any checkpoint path."""
+    p = Path(name_or_path)
+    if p.suffix == ".pt" and p.is_file():
+        path = p
+    else:
+        name = str(name_or_path)
+        path = verified_weights_file(name if name.startswith("agclip-") else f"agclip-{name}")
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    return model_from_checkpoint(blob)
+
+
+def _agclip_factory(name: str = "birdnet-sim-v1") -> AGCLIPModel:
+    return load_agclip(name)
+
+
+def _register() -> None:
+    from .registry import register_model
+
+    register_model("agclip", _agclip_factory, (), "AG-CLIP audio -> GeoCLIP location space (create_model('agclip', name=...))")
+
+
+_register()
+
+__all__ = [
+    "AGCLIPConfig",
+    "AGCLIPModel",
+    "AGCLIPOutput",
+    "TargetQueue",
+    "agclip_loss",
+    "checklist_bce",
+    "contrastive_loss",
+    "load_agclip",
+]
+
+
+POOLINGS = ("mean", "max")
+
+
+def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
+    """One recording embedding [512] (unit length) from window embeddings [n, 512].
+
+    "mean": the paper's average of window predictions (Sec. 3 "Handling Variable Length");
+    "max": element-wise maximum. K-means and transformer pooling (Sec. 4.3, Supp. A.6) plug in here
+    as further names.
+    """
+    if how == "mean":
+        v = embeddings.mean(0)
+    elif how == "max":
+        v = embeddings.max(0).values
+    else:
+        raise GeoforensicsError(f"unknown pooling {how!r}; known: {', '.join(POOLINGS)}")
+    return F.normalize(v, dim=-1)

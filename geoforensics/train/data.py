@@ -1,0 +1,103 @@
+"""Datasets of windows with targets, over any reader of :mod:`geoforensics.data`.
+
+Each recording gives cached per-window features (mel images or BirdNET scores, see
+:mod:`geoforensics.train.features`), its GeoCLIP target embedding and its range-model checklist.
+Training draws one window per recording uniformly at random (Supp. A.5, Fig. A6); evaluation uses
+every window and pools per recording.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..audio.windows import WindowSpec
+from .config import DataConfig
+from .features import birdnet_window_scores, mel_window_images
+
+
+def recording_features(path: Any, kind: str, data: DataConfig) -> np.ndarray:
+    """Per-window features of one file: uint8 [n, 224, 224] mel images or float32 [n, 6522] scores."""
+    spec = WindowSpec(data.window_s, data.stride_s)
+    if kind == "mel":
+        return mel_window_images(path, data.max_duration_s, spec)
+    if kind == "birdnet":
+        return birdnet_window_scores(path, data.max_duration_s, spec).scores.astype(np.float32)
+    raise ValueError(f"unknown feature kind {kind!r}")
+
+
+def features_to_input(x: np.ndarray | torch.Tensor, kind: str) -> torch.Tensor:
+    """Cached features -> model input: mel images repeated to 3 channels (0-255 float), scores as float."""
+    t = torch.as_tensor(np.asarray(x))
+    if kind == "mel":
+        t = t.float()
+        if t.ndim == 2:
+            t = t.unsqueeze(0)
+        return t.unsqueeze(-3).expand(*t.shape[:-2], 3, *t.shape[-2:])
+    return t.float()
+
+
+class WindowDataset(Dataset):
+    """Recordings -> (input, target embedding [512], checklist [n_species], index).
+
+    ``train=True``: one random window per item (a new draw each epoch via ``set_epoch``);
+    ``train=False``: items are recordings and :meth:`all_windows` gives every window.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[Any],
+        kind: str,
+        data: DataConfig,
+        location_encoder: Any = None,
+        range_model: Any = None,
+        checklist_threshold: float = 0.1,
+        train: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.recordings = [r for r in recordings if r.audio_path is not None and r.audio_path.is_file()]
+        self.kind, self.data, self.train, self.seed = kind, data, train, seed
+        self.epoch = 0
+        self.latlon = np.array([[r.lat, r.lon] for r in self.recordings], dtype=np.float64).reshape(-1, 2)
+        if location_encoder is None:
+            from ..models.registry import create_model
+
+            location_encoder = create_model("geoclip-location-encoder")
+        self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, 512)
+        if range_model is None:
+            from ..ranges.birdnet_meta import BirdNETRangeModel
+
+            range_model = BirdNETRangeModel()
+        from ..models.birdnet import load_labels
+
+        occ = range_model.occurrence(self.latlon, data.checklist_week) if len(self.latlon) else np.zeros((0, 6522))
+        mask = load_labels().is_species if occ.shape[1] == len(load_labels()) else np.ones(occ.shape[1], bool)
+        self.checklists = torch.from_numpy(((occ >= checklist_threshold) & mask[None]).astype(np.float32))
+        self._feats: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def features(self, i: int) -> np.ndarray:
+        if i not in self._feats:
+            self._feats[i] = recording_features(self.recordings[i].audio_path, self.kind, self.data)
+        return self._feats[i]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        f = self.features(i)
+        if self.train and self.data.train_windows == "random":
+            rng = np.random.default_rng((self.seed, self.epoch, i))
+            w = int(rng.integers(len(f)))
+        else:
+            w = 0
+        return features_to_input(f[w], self.kind), self.targets[i], self.checklists[i], i
+
+    def all_windows(self, i: int) -> torch.Tensor:
+        """Model inputs of every window of recording ``i``."""
+        return features_to_input(self.features(i), self.kind)

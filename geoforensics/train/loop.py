@@ -1,0 +1,326 @@
+"""The AG-CLIP training loop: one code path for 1 CPU, 1 GPU and ``torchrun`` (DDP).
+
+Under ``torchrun`` (``WORLD_SIZE`` > 1) the process group uses gloo on CPU and nccl on GPU, the model
+is wrapped in DistributedDataParallel, real data are sharded with DistributedSampler and simulated
+batches are drawn from a per-rank generator. Every random draw is seeded by (seed, epoch, rank), so a
+resumed run continues the same sequence. Rank 0 writes checkpoints (``last.pt`` each epoch,
+``best.pt`` on a better validation median) and ``log.csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from ..geo.geodesy import haversine_km
+from ..geo.metrics import geolocation_metrics
+from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, model_from_checkpoint, pool_windows
+from .config import TrainConfig, lr_at
+
+LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "val_median_km", "val_mean_km", "val_continent", "seconds")
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: torch.device) -> DistInfo:
+    """Join the ``torchrun`` process group when ``WORLD_SIZE`` > 1 (gloo on CPU, nccl on CUDA)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def pick_device(name: str, info_local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        return torch.device(f"cuda:{info_local_rank}" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+# -- batches ---------------------------------------------------------------------------------
+
+
+def simulated_batches(sim: Any, cfg: TrainConfig, epoch: int, info: DistInfo) -> Iterator[tuple]:
+    rng = np.random.default_rng((cfg.seed, epoch, info.rank))
+    per_rank = max(cfg.batch_size // info.world, 1)
+    steps = cfg.sim.steps_per_epoch
+    for _ in range(steps):
+        b = sim.batch(rng, per_rank)
+        yield b.scores, b.target, b.checklist
+
+
+def dataset_batches(loader: Any, epoch: int) -> Iterator[tuple]:
+    if hasattr(loader.sampler, "set_epoch"):
+        loader.sampler.set_epoch(epoch)
+    loader.dataset.set_epoch(epoch)
+    for x, target, checklist, _ in loader:
+        yield x, target, checklist
+
+
+def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
+    from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+
+    g = torch.Generator().manual_seed(cfg.seed)
+    if info.world > 1:
+        sampler = DistributedSampler(ds, num_replicas=info.world, rank=info.rank, shuffle=True, seed=cfg.seed, drop_last=True)
+    else:
+        sampler = RandomSampler(ds, generator=g)
+    return DataLoader(
+        ds, batch_size=max(cfg.batch_size // info.world, 1), sampler=sampler, num_workers=cfg.data.num_workers, drop_last=False
+    )
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+def gallery_embeddings(name: str) -> tuple[np.ndarray, torch.Tensor]:
+    """(gallery (N, 2), GeoCLIP embeddings (N, 512)) of a named gallery, disk-cached."""
+    from ..geo.galleries import get_gallery
+    from ..models.registry import create_model
+
+    latlon = np.asarray(get_gallery(name).latlon, dtype=np.float64)
+    return latlon, create_model("geoclip-location-encoder").gallery_embeddings(latlon, name)
+
+
+def retrieve(clip_emb: torch.Tensor, gallery: np.ndarray, gallery_emb: torch.Tensor) -> np.ndarray:
+    """(n, 2) gallery points most similar to each clip embedding [n, 512]."""
+    idx = (clip_emb.float() @ gallery_emb.T.float()).argmax(1).numpy()
+    return gallery[idx]
+
+
+@torch.no_grad()
+def validate_windows(
+    model: AGCLIPModel, inputs: torch.Tensor, clip: np.ndarray, true: np.ndarray, gallery: np.ndarray, gallery_emb: torch.Tensor, device: torch.device
+) -> dict[str, float]:
+    """Metrics of mean-pooled retrieval for windows ``inputs`` grouped by ``clip`` ids (true (n_clips, 2))."""
+    emb = model.embed(inputs.to(device)).cpu()
+    pooled = torch.stack([pool_windows(emb[torch.from_numpy(clip == c)]) for c in range(len(true))])
+    return geolocation_metrics(haversine_km(retrieve(pooled, gallery, gallery_emb), true))
+
+
+@torch.no_grad()
+def validate_dataset(model: AGCLIPModel, ds: Any, gallery: np.ndarray, gallery_emb: torch.Tensor, device: torch.device) -> dict[str, float]:
+    """Metrics over a :class:`WindowDataset` with every window of each recording, mean-pooled."""
+    pooled = [pool_windows(model.embed(ds.all_windows(i).to(device)).cpu()) for i in range(len(ds))]
+    return geolocation_metrics(haversine_km(retrieve(torch.stack(pooled), gallery, gallery_emb), ds.latlon))
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+
+def save_training_state(path: Path, model: AGCLIPModel, opt: Any, scaler: Any, epoch: int, best: float, bad: int, cfg: TrainConfig, queue: TargetQueue) -> None:
+    from dataclasses import asdict
+
+    blob = {
+        "config": asdict(model.config),
+        "state_dict": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "scaler": scaler.state_dict(),
+        "epoch": epoch,
+        "best_median_km": best,
+        "epochs_without_improvement": bad,
+        "train_config": cfg.to_dict(),
+        "queue": queue.items,
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(blob, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> AGCLIPModel:
+    """The model of a training checkpoint (``last.pt``/``best.pt``) or a shipped head file."""
+    return model_from_checkpoint(torch.load(path, map_location="cpu", weights_only=True))
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    """Nested dict with tuples as lists (YAML/JSON friendly)."""
+    return {k: _plain(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    """Train AG-CLIP per ``cfg``; returns {"epochs_run", "best_median_km", "history", "output_dir"}."""
+    device = pick_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
+    info = setup_distributed(device)
+    if cfg.device == "auto" and device.type == "cuda":
+        device = torch.device(f"cuda:{info.local_rank}")
+    seed_everything(cfg.seed)
+    out = Path(cfg.output_dir)
+    if info.main:
+        out.mkdir(parents=True, exist_ok=True)
+        import yaml
+
+        (out / "config.yaml").write_text(yaml.safe_dump(_plain(cfg.to_dict()), sort_keys=False))
+
+    model = AGCLIPModel(cfg.model).to(device)
+    kind = model.input_kind
+    gallery, gallery_emb = gallery_embeddings(cfg.val_gallery)
+
+    if cfg.data.source == "simulated":
+        if kind != "birdnet":
+            raise ValueError("simulated data are BirdNET scores: use model.encoder = birdnet")
+        from .simulate import ScoreSimulator
+
+        sim = ScoreSimulator(cfg.sim)
+        vb = sim.batch(np.random.default_rng((cfg.seed, 10**6)), cfg.sim.val_clips, cfg.sim.val_windows)
+        true = vb.latlon[:: cfg.sim.val_windows]
+
+        def batches(epoch: int) -> Iterator[tuple]:
+            return simulated_batches(sim, cfg, epoch, info)
+
+        def validate() -> dict[str, float]:
+            return validate_windows(raw, vb.scores, vb.clip, true, gallery, gallery_emb, device)
+
+        steps = cfg.sim.steps_per_epoch
+    else:
+        from ..data import open_dataset
+        from .data import WindowDataset
+
+        ds_all = open_dataset(cfg.data.path)
+        if cfg.data.limit:
+            ds_all = ds_all[: cfg.data.limit]
+        if cfg.data.val_path:
+            tr, va = ds_all, open_dataset(cfg.data.val_path)
+        else:
+            tr, va = ds_all.split((1 - cfg.data.val_fraction, cfg.data.val_fraction), seed=cfg.seed, group=lambda r: r.latlon)
+        thr = cfg.model.checklist_threshold
+        train_ds = WindowDataset(tr, kind, cfg.data, checklist_threshold=thr, train=True, seed=cfg.seed)
+        val_ds = WindowDataset(va if len(va) else tr, kind, cfg.data, checklist_threshold=thr, train=False, seed=cfg.seed)
+        loader = make_loader(train_ds, cfg, info)
+
+        def batches(epoch: int) -> Iterator[tuple]:
+            return dataset_batches(loader, epoch)
+
+        def validate() -> dict[str, float]:
+            return validate_dataset(raw, val_ds, gallery, gallery_emb, device)
+
+        steps = len(loader)
+    if cfg.max_steps_per_epoch:
+        steps = min(steps, cfg.max_steps_per_epoch)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd_nesterov":
+        opt = torch.optim.SGD(params, lr=cfg.lr_start, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=cfg.lr_start, weight_decay=cfg.weight_decay)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+    use_amp = bool(cfg.amp and device.type == "cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    queue = TargetQueue(cfg.model.queue_size, cfg.model.embed_dim)
+
+    start, best, bad = 0, float("inf"), 0
+    last = out / "last.pt"
+    if cfg.resume and last.is_file():
+        blob = torch.load(last, map_location="cpu", weights_only=True)
+        model.load_state_dict(blob["state_dict"])
+        opt.load_state_dict(blob["optimizer"])
+        scaler.load_state_dict(blob["scaler"])
+        start, best, bad = int(blob["epoch"]) + 1, float(blob["best_median_km"]), int(blob["epochs_without_improvement"])
+        queue.items = blob["queue"]
+
+    raw = model
+    if info.world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        model = DDP(raw, device_ids=[device.index] if device.type == "cuda" else None)
+
+    log_path = out / "log.csv"
+    history: list[dict[str, Any]] = []
+    epoch = start - 1
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        sums = {"loss": 0.0, "contrastive": 0.0, "bce": 0.0}
+        n = 0
+        bar = None
+        if cfg.progress and info.main:
+            from tqdm import tqdm
+
+            bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
+        for step, (x, target, checklist) in enumerate(batches(epoch)):
+            if step >= steps:
+                break
+            lr = lr_at(epoch + step / max(steps, 1), cfg)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x, target, checklist = x.to(device), target.to(device), checklist.to(device)
+            with torch.autocast(device.type, enabled=use_amp) if use_amp else contextlib.nullcontext():
+                o = model(x)
+                loss, parts = agclip_loss(raw, o, target, checklist, queue.get())
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            queue.push(target)
+            for k in sums:
+                sums[k] += parts[k]
+            n += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{parts['loss']:.3f}", lr=f"{lr:.2e}")
+        if bar is not None:
+            bar.close()
+        val = validate()
+        row = {
+            "epoch": epoch + 1,
+            "lr": lr_at(epoch + 1, cfg),
+            **{k: v / max(n, 1) for k, v in sums.items()},
+            "val_median_km": val["median_error"],
+            "val_mean_km": val["mean_error"],
+            "val_continent": val["continent"],
+            "seconds": time.perf_counter() - t0,
+        }
+        history.append(row)
+        improved = row["val_median_km"] < best
+        best, bad = (row["val_median_km"], 0) if improved else (best, bad + 1)
+        if info.main:
+            new = not log_path.is_file()
+            with open(log_path, "a", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+                if new:
+                    w.writeheader()
+                w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            save_training_state(last, raw, opt, scaler, epoch, best, bad, cfg, queue)
+            if improved:
+                save_training_state(out / "best.pt", raw, opt, scaler, epoch, best, bad, cfg, queue)
+            if cfg.progress:
+                print(
+                    f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.4f} (contrastive {row['contrastive']:.4f}, "
+                    f"bce {row['bce']:.2f}), val median {row['val_median_km']:,.0f} km, {row['seconds']:.1f} s",
+                    flush=True,
+                )
+        if info.world > 1:
+            dist.barrier()
+        if cfg.early_stopping_patience and bad >= cfg.early_stopping_patience:
+            break
+    return {"epochs_run": epoch + 1, "best_median_km": best, "history": history, "output_dir": str(out), "model": raw, "rank": info.rank}
