@@ -212,6 +212,7 @@ def folds_of(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def _create(system: TableSystem, overrides: dict[str, Any]) -> Any:
+    from ..geolocators import baselines, classification, oracles, regression  # noqa: F401  (register builders)
     from ..geolocators.registry import create_geolocator
 
     return create_geolocator(system.geolocator, **{**dict(system.options), **overrides.get(system.key, {})})

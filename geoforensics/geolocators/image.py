@@ -4,10 +4,17 @@ embeddings of a gallery -> softmax -> ``GeoPrediction``.
 
 ``ImageGeolocator.available()`` says whether the CLIP weights are present without loading them; a
 missing file raises ``MissingWeightsError`` with ``geoforensics weights fetch clip-vit-l-14-openai``.
+
+Developer/demo switch: with ``GEOFORENSICS_CLIP_CONFIG=tiny-test`` in the environment, image and text
+geolocators built without an explicit ``clip`` (the registry's ``image-geoclip`` and ``text-geoclip``)
+use that tiny *random* CLIP (``models.clip.TEST_CONFIGS``) in place of ViT-L/14, and ``available()``
+reports True with the note "random test weights: answers are meaningless", so the app's text and image
+wiring can be exercised end to end where the real weights are absent.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +34,26 @@ from ..prediction import GeoPrediction, WindowPrediction
 AGGREGATES = ("mean_probs", "mean_embedding")
 GALLERIES = {"geoclip-100k": load_gps_gallery_100k}
 CLIP_WEIGHTS = "clip-vit-l-14-openai"
+CLIP_CONFIG_ENV = "GEOFORENSICS_CLIP_CONFIG"
+RANDOM_WEIGHTS_NOTE = "random test weights: answers are meaningless"
+
+
+def clip_test_config() -> str | None:
+    """The test CLIP config named by ``$GEOFORENSICS_CLIP_CONFIG`` (None when unset or empty)."""
+    return os.environ.get(CLIP_CONFIG_ENV, "").strip() or None
+
+
+def default_clip(config: str | None = None) -> ClipEncoder:
+    """CLIP for a geolocator built without one: the tiny random ``config`` (default
+    ``$GEOFORENSICS_CLIP_CONFIG``) when set, else ViT-L/14 from verified local weights."""
+    config = config or clip_test_config()
+    if config is None:
+        return registry.create_model(CLIP_WEIGHTS)
+    from ..models.clip import TEST_CONFIGS, load_clip
+
+    if config not in TEST_CONFIGS:
+        raise InputError(f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config; known: {', '.join(TEST_CONFIGS)}")
+    return load_clip(config=config)
 
 
 def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
@@ -75,7 +102,10 @@ def load_images(inputs: Any) -> list[Image.Image]:
 
 class CLIPSpaceGeolocator:
     """Shared machinery of the image and text geolocators: 512-d queries in GeoCLIP's location space
-    against a gallery. Subclasses define ``name``, ``modality`` and ``embed``."""
+    against a gallery. Subclasses define ``name``, ``modality`` and ``embed``.
+
+    Without ``clip``, CLIP ViT-L/14 is loaded from verified local weights, or the tiny random test
+    CLIP named by ``clip_config`` (default ``$GEOFORENSICS_CLIP_CONFIG``; see the module docstring)."""
 
     name = "geoclip"
     modality = "image"
@@ -91,10 +121,11 @@ class CLIPSpaceGeolocator:
         point_method: str = "argmax",
         top_k: int = 5,
         names: bool = True,
+        clip_config: str | None = None,
     ) -> None:
         if aggregate not in AGGREGATES:
             raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {aggregate!r}")
-        self.clip = clip if clip is not None else registry.create_model(CLIP_WEIGHTS)
+        self.clip = clip if clip is not None else default_clip(clip_config)
         if location_encoder is None:
             location_encoder = registry.create_model("geoclip-location-encoder")
         self.location_encoder = location_encoder
@@ -108,10 +139,21 @@ class CLIPSpaceGeolocator:
 
     @staticmethod
     def available() -> tuple[bool, str]:
-        """Whether CLIP ViT-L/14 and the GeoCLIP files are present (sizes only: nothing is loaded)."""
-        clip_ok, clip_msg = registry.available("clip-vit-l-14-openai")
+        """Whether CLIP ViT-L/14 and the GeoCLIP files are present (sizes only: nothing is loaded).
+
+        With ``$GEOFORENSICS_CLIP_CONFIG`` set to a test config, CLIP is that random model: True
+        (when the GeoCLIP files are present) with a note that the answers are meaningless."""
         head_ok, head_msg = registry.available("geoclip-image-head")
         loc_ok, loc_msg = registry.available("geoclip-location-encoder")
+        config = clip_test_config()
+        if config is not None:
+            from ..models.clip import TEST_CONFIGS
+
+            if config not in TEST_CONFIGS:
+                return False, f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config (known: {', '.join(TEST_CONFIGS)})"
+            note = f"{RANDOM_WEIGHTS_NOTE} ({CLIP_CONFIG_ENV}={config}: a tiny random CLIP stands in for ViT-L/14)"
+            return head_ok and loc_ok, "; ".join(m for m in (note, head_msg, loc_msg) if m)
+        clip_ok, clip_msg = registry.available(CLIP_WEIGHTS)
         return clip_ok and head_ok and loc_ok, "; ".join(m for m in (clip_msg, head_msg, loc_msg) if m)
 
     @property
@@ -134,7 +176,7 @@ class CLIPSpaceGeolocator:
 
     def _notes(self) -> list[str]:
         if not self.clip.pretrained:
-            return [f"CLIP {self.clip.name} has random weights (test configuration): this answer is meaningless"]
+            return [f"CLIP {self.clip.name}: {RANDOM_WEIGHTS_NOTE} (test configuration)"]
         return []
 
     def _predict(

@@ -67,3 +67,22 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
     from .text import TextGeolocator
 
     return TextGeolocator(gallery=gallery, **kw)
+
+
+AGCLIP_HEADS = ("birdnet-sim-v1",)
+"""Shipped AG-CLIP heads (``weights/agclip-NAME.pt``, SHA-256 in ``weights/manifest.json``)."""
+
+
+def _agclip_builder(head: str) -> Callable[..., Any]:
+    def build(gallery: str = "land-1", **kw: Any):
+        from .agclip import AGCLIPGeolocator
+
+        return AGCLIPGeolocator(model=head, gallery=gallery, **kw)
+
+    return build
+
+
+for _head in AGCLIP_HEADS:
+    register_geolocator(
+        f"agclip:{_head}", f"AG-CLIP head {_head!r} on frozen BirdNET scores -> GeoCLIP space -> land-1 gallery (experimental)"
+    )(_agclip_builder(_head))

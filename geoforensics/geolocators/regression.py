@@ -30,13 +30,17 @@ SURFACE_GALLERY = "uniform-1"
 
 
 class Standardizer:
-    """Per-feature standardisation fit on training features; drops features that never vary."""
+    """Per-feature standardisation fit on training features, keeping the ``max_features`` features
+    that vary most in training (BirdNET's 6,522 scores are mostly near 0; small data, small nets)."""
+
+    def __init__(self, max_features: int = 512):
+        self.max_features = max_features
 
     def fit(self, X: np.ndarray) -> "Standardizer":
         X = np.asarray(X, np.float32)
-        self.keep = np.where(X.std(0) > 1e-6)[0]
-        if len(self.keep) == 0:
-            self.keep = np.arange(X.shape[1])
+        sd = X.std(0)
+        order = np.argsort(-sd, kind="stable")[: self.max_features]
+        self.keep = np.sort(order[sd[order] > 1e-6]) if (sd[order] > 1e-6).any() else np.sort(order)
         self.mean = X[:, self.keep].mean(0)
         self.std = X[:, self.keep].std(0) + 1e-3
         return self
@@ -61,13 +65,24 @@ def fit_full_batch(
     lr: float = 1e-3,
     weight_decay: float = 1e-3,
     seed: int = 0,
+    threads: int = 1,
 ) -> list[float]:
-    """Adam on the whole (small) training set; returns the loss per epoch."""
+    """Adam on the whole (small) training set; returns the loss per epoch. One thread by default:
+    for nets this small, several threads on a shared machine are many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _fit(model, loss_fn, X, epochs, lr, weight_decay, seed)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fit(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
     torch.manual_seed(seed)
     for m in model.modules():
         if hasattr(m, "reset_parameters"):
             m.reset_parameters()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
     model.train()
     losses = []
     for _ in range(epochs):

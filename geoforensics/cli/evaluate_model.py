@@ -1,0 +1,63 @@
+"""``geoforensics evaluate-model --model NAME --data DIR``: run a geolocator on a dataset, print the paper's table."""
+
+from __future__ import annotations
+
+import argparse
+
+ORDER = 45
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate-model",
+        help="geolocate every recording of a dataset and print the paper's metrics",
+        description=(
+            "Run a registered geolocator (e.g. agclip:birdnet-sim-v1, species-ranges) or a training "
+            "checkpoint (agclip:PATH.pt) on every recording of a dataset folder/file and print median/mean km "
+            "and %% within 1/25/200/750/2500 km."
+        ),
+    )
+    p.add_argument("--model", default="species-ranges", help="geolocator name, or agclip:CHECKPOINT.pt")
+    p.add_argument("--data", required=True, metavar="DIR", help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
+    p.add_argument("--limit", type=int, default=0, help="only the first N recordings")
+    p.add_argument("--gallery", default="land-1", help="candidate locations")
+    p.add_argument("--out", metavar="CSV", help="also write per-recording predictions (audio_id,latitude,longitude)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import csv
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..data import open_dataset
+    from ..geo.geodesy import haversine_km
+    from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
+    from ..geolocators.registry import get_geolocator
+
+    if args.model.startswith("agclip:") and args.model.endswith(".pt"):
+        from ..geolocators.agclip import AGCLIPGeolocator
+        from ..train.loop import load_checkpoint
+
+        geo = AGCLIPGeolocator(model=load_checkpoint(args.model.split(":", 1)[1]), gallery=args.gallery)
+    else:
+        geo = get_geolocator(args.model, gallery=args.gallery)
+    recs = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None]
+    pred, true = [], []
+    for i, r in enumerate(recs):
+        p = geo.predict(r.audio_path)
+        pred.append(p.point)
+        true.append((r.lat, r.lon))
+        print(f"[{i + 1}/{len(recs)}] {r.id}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
+    err = haversine_km(np.array(pred), np.array(true))
+    print(metrics_table_header(with_n=True))
+    print(format_metrics_row(args.model, geolocation_metrics(err), n=len(recs)))
+    if args.out:
+        with open(Path(args.out), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["audio_id", "latitude", "longitude"])
+            for r, p in zip(recs, pred):
+                w.writerow([r.id, f"{p[0]:.6f}", f"{p[1]:.6f}"])
+    return 0

@@ -1,0 +1,146 @@
+"""AG-CLIP geolocator: window embeddings in the GeoCLIP location space -> retrieval over a gallery.
+
+Per window the AG-CLIP model predicts a unit 512-d location embedding; window embeddings are pooled
+("mean": the paper's average, Sec. 3), compared by cosine similarity (times the model's logit
+scale) with the frozen GeoCLIP embeddings of the gallery, and turned into a
+:class:`~geoforensics.prediction.GeoPrediction`. With the ``birdnet`` encoder the BirdNET scores
+of the windows also give the species evidence.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
+from .species_ranges import WindowScores
+
+DEFAULT_GALLERY = "land-1"
+
+
+class AGCLIPGeolocator:
+    """Audio -> AG-CLIP window embeddings -> pooled -> similarity with gallery GeoCLIP embeddings."""
+
+    modality = "audio"
+
+    def __init__(
+        self,
+        model: Any = "birdnet-sim-v1",
+        gallery: str | np.ndarray = DEFAULT_GALLERY,
+        pooling: str = "mean",
+        point_method: str = "argmax",
+        max_duration_s: float = 600.0,
+        evidence_threshold: float = 0.1,
+        top_species: int = 10,
+    ) -> None:
+        from ..geo.galleries import get_gallery
+        from ..models.agclip import load_agclip
+        from ..models.registry import create_model
+
+        self.model = load_agclip(model) if isinstance(model, str) else model
+        self.model.eval()
+        self.name = f"agclip:{model}" if isinstance(model, str) else "agclip"
+        if isinstance(gallery, str):
+            self.gallery_name = gallery
+            self._gallery = np.asarray(get_gallery(gallery).latlon, dtype=np.float64)
+        else:
+            self.gallery_name = "custom"
+            self._gallery = np.asarray(gallery, dtype=np.float64)
+        self.gallery_emb = create_model("geoclip-location-encoder").gallery_embeddings(self._gallery, self.gallery_name)
+        self.pooling = pooling
+        self.point_method = point_method
+        self.max_duration_s = max_duration_s
+        self.evidence_threshold = evidence_threshold
+        self.top_species = top_species
+        self._scorer: Any = None
+
+    @property
+    def gallery(self) -> np.ndarray:
+        return self._gallery
+
+    def _species_scorer(self) -> Any:
+        if self._scorer is None:
+            from .species_ranges import SpeciesRangeGeolocator
+
+            self._scorer = SpeciesRangeGeolocator(gallery=self._gallery, max_duration_s=self.max_duration_s)
+        return self._scorer
+
+    def window_inputs(self, inputs: Any, sample_rate: int | None) -> tuple[torch.Tensor, WindowScores | None, np.ndarray, np.ndarray]:
+        """Model inputs per window, the BirdNET scores (birdnet encoder) and window start/end seconds."""
+        if self.model.input_kind == "birdnet":
+            ws = inputs if isinstance(inputs, WindowScores) else self._species_scorer().species_scores(inputs, sample_rate)
+            return torch.from_numpy(np.asarray(ws.scores, np.float32)), ws, ws.starts_s, ws.ends_s
+        if isinstance(inputs, WindowScores):
+            raise ValueError("this AG-CLIP model reads mel images: pass audio, not BirdNET scores")
+        from ..audio.decode import decode_audio, load_array
+        from ..audio.mel import get_mel_pipeline
+        from ..audio.windows import WindowSpec, split_windows
+
+        mel = get_mel_pipeline()
+        sr = mel.config.sample_rate
+        if isinstance(inputs, np.ndarray):
+            if sample_rate is None:
+                raise ValueError("pass sample_rate with an audio array")
+            audio = load_array(inputs, sample_rate, sr)
+        else:
+            audio = decode_audio(inputs, sr, max_duration_s=self.max_duration_s)
+        wins = split_windows(audio, sr, WindowSpec(3.0, 1.5))
+        return mel(wins.data), None, wins.starts_s, wins.ends_s
+
+    def log_scores(self, emb: torch.Tensor) -> np.ndarray:
+        """Gallery log-scores of one or more embeddings [.., 512]: logit scale x cosine similarity."""
+        with torch.no_grad():
+            return (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+
+    def predict(self, inputs: Any, *, date: Any = None, sample_rate: int | None = None, k: int = 5, **_: Any) -> GeoPrediction:
+        """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`.
+        ``date`` is accepted for interface compatibility; the model does not use it."""
+        from ..models.agclip import pool_windows
+
+        t0 = time.perf_counter()
+        x, ws, starts, ends = self.window_inputs(inputs, sample_rate)
+        t1 = time.perf_counter()
+        emb = self.model.embed(x)
+        clip = pool_windows(emb, self.pooling)
+        log_s = self.log_scores(clip)
+        pred = GeoPrediction.from_log_scores(self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio")
+        per = self.log_scores(emb)
+        windows = []
+        for w in range(len(per)):
+            i = int(np.argmax(per[w]))
+            p = np.exp(per[w] - per[w].max())
+            windows.append(WindowPrediction(float(starts[w]), float(ends[w]), float(self._gallery[i, 0]), float(self._gallery[i, 1]), float(1.0 / p.sum())))
+        pred.windows = windows
+        if ws is not None:
+            pred.evidence = self._evidence(ws)
+            for w, wp in enumerate(pred.windows):
+                top = int(np.argmax(ws.scores[w]))
+                wp.label, wp.score = self._labels().common[top], float(ws.scores[w, top])
+        pred.confidence = float(1.0 - pred.entropy_ratio())
+        pred.version = f"{self.name}|{self.gallery_name}|pool {self.pooling}"
+        pred.timings = {**(ws.timings if ws is not None else {}), "features_s": t1 - t0, "locate_s": time.perf_counter() - t1}
+        return pred
+
+    def _labels(self) -> Any:
+        from ..models.birdnet import load_labels
+
+        return load_labels()
+
+    def _evidence(self, ws: WindowScores) -> list[SpeciesEvidence]:
+        """The top species BirdNET hears (max over windows), with the windows where each passes the threshold."""
+        labels = self._labels()
+        q = ws.scores.max(0) if len(ws.scores) else np.zeros(ws.scores.shape[1])
+        q = np.where(labels.is_species, q, 0.0)
+        idx = [int(i) for i in np.argsort(-q)[: self.top_species] if q[i] >= self.evidence_threshold]
+        return [
+            SpeciesEvidence(
+                scientific_name=labels.scientific[i],
+                common_name=labels.common[i],
+                score=float(q[i]),
+                windows=[int(w) for w in np.where(ws.scores[:, i] >= self.evidence_threshold)[0]],
+            )
+            for i in idx
+        ]
