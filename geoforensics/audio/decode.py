@@ -8,7 +8,6 @@ Everything is piped; no temporary file is written.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from geoforensics.errors import InputError
+from geoforensics.ffmpeg import ffmpeg_exe, input_args
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,6 @@ class MediaInfo:
     channels: int | None = None
 
 
-@functools.cache
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary shipped by imageio-ffmpeg."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _check_file(source: str | os.PathLike) -> Path:
     path = Path(os.fspath(source)).expanduser()
     if not path.exists():
@@ -63,12 +55,6 @@ def _check_file(source: str | os.PathLike) -> Path:
     if path.stat().st_size == 0:
         raise InputError(f"{path.name} is empty (0 bytes)")
     return path.resolve()
-
-
-def _input_args(path: Path) -> list[str]:
-    # "file:" stops ffmpeg reading a name such as "http:..." or "concat:..." as a protocol;
-    # the whitelist stops a playlist or reference file from pulling in anything but local files.
-    return ["-protocol_whitelist", "file", "-i", f"file:{path}"]
 
 
 _KNOWN_REASONS: tuple[tuple[str, str], ...] = (
@@ -138,7 +124,7 @@ def decode_audio(
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error"]
     if offset_s > 0:
         cmd += ["-ss", f"{offset_s:.6f}"]
-    cmd += _input_args(path)
+    cmd += input_args(path)
     cmd += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-ac", "1", "-ar", str(int(sample_rate))]
     if max_duration_s is not None:
         cmd += ["-t", f"{max_duration_s:.6f}"]
@@ -197,7 +183,7 @@ def probe_media(path: str | os.PathLike, *, timeout_s: float = PROBE_TIMEOUT_S) 
     or unreadable file.
     """
     p = _check_file(path)
-    proc = _run([ffmpeg_exe(), "-nostdin", "-hide_banner", *_input_args(p)], timeout_s, p, "reading")
+    proc = _run([ffmpeg_exe(), "-nostdin", "-hide_banner", *input_args(p)], timeout_s, p, "reading")
     text = proc.stderr.decode("utf-8", "replace")
     if "Input #0" not in text:
         raise InputError(f"cannot read {p.name}: {_ffmpeg_reason(proc.stderr, p)}")

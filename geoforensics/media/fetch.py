@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from geoforensics.errors import InputError
-from geoforensics.media.frames import ffmpeg_exe, probe
+from geoforensics.ffmpeg import ffmpeg_exe
+from geoforensics.media.frames import probe
 from geoforensics.media.limits import MediaLimits, check_duration, check_file, format_mb
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

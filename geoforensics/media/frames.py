@@ -9,7 +9,6 @@ import re
 import subprocess
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -17,10 +16,8 @@ import numpy as np
 from PIL import Image
 
 from geoforensics.errors import InputError
+from geoforensics.ffmpeg import ffmpeg_exe, input_args
 from geoforensics.media.limits import check_file
-
-# Demuxers ffmpeg may use on user files: containers only, never playlists (hls, concat) that open other files or URLs.
-DEMUXERS = "mov,matroska,avi,mp3,flac,ogg,wav,aac,mpegts,flv,aiff,w64,asf"
 
 _STREAM_RE = re.compile(
     r"^\s*Stream #\d+:(?P<index>\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (?P<kind>Video|Audio|Subtitle|Data|Attachment): "
@@ -29,23 +26,6 @@ _STREAM_RE = re.compile(
 )
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 _ERROR_RE = re.compile(r"Error opening input(?: file)?: (.+)$", re.MULTILINE)
-
-
-@lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary shipped by imageio-ffmpeg."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def input_args(path: str | Path) -> list[str]:
-    """ffmpeg arguments opening ``path`` as a local media file only (no URLs, no playlists, no other files)."""
-    return [
-        "-protocol_whitelist", "file",
-        "-format_whitelist", DEMUXERS,
-        "-i", f"file:{Path(path).resolve()}",
-    ]
 
 
 @dataclass(frozen=True)

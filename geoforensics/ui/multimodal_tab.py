@@ -1,13 +1,17 @@
-"""The multimodal tab: a text, an image or a sound in, places out.
+"""The multimodal tab: a text, an image or a sound in, places out; a species' soundscape affinity;
+and which of some prompts or images fits a recording.
 
 Text and images go through CLIP ViT-L/14 and GeoCLIP (``text-geoclip``, ``image-geoclip``), which
 need weights that may be absent; their status is checked lazily and said plainly, while the audio
-query keeps working.
+and species queries keep working. ``GEOFORENSICS_CLIP_CONFIG=tiny-test`` (developer/demo switch)
+swaps in a tiny random CLIP so the wiring runs end to end; the banner and every answer then say
+"random test weights: answers are meaningless".
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,9 @@ from .common import (
 )
 
 MAX_TEXT_CHARS = 500
+MAX_PROMPTS = 12
+MAX_MATCH_IMAGES = 12
+MATCH_HEADERS = ["rank", "candidate", "kind", "overlap", "km between guesses"]
 _SOURCES = {
     "text": ("geoforensics.geolocators.text", "TextGeolocator", "text-geoclip"),
     "image": ("geoforensics.geolocators.image", "ImageGeolocator", "image-geoclip"),
@@ -55,6 +62,8 @@ def clip_status(kind: str) -> tuple[bool, str]:
 
     if registry_name not in list_geolocators():
         return False, f"{kind} queries not available: no geolocator {registry_name!r} is registered in this version"
+    if msg:  # e.g. the tiny random CLIP of GEOFORENSICS_CLIP_CONFIG: say so wherever it is used
+        return True, f"{kind} queries available — {msg}"
     return True, f"{kind} queries available (CLIP ViT-L/14 + GeoCLIP)"
 
 
@@ -64,7 +73,10 @@ def one_reason(e: BaseException) -> str:
 
 def status_markdown() -> str:
     """The banner (refreshed on each page load): what can run here and what cannot."""
-    lines = ['<span class="gf-tag gf-ok">audio</span> audio queries available (BirdNET species × ranges, offline)']
+    lines = [
+        '<span class="gf-tag gf-ok">audio</span> audio queries available (BirdNET species × ranges, offline)',
+        '<span class="gf-tag gf-ok">species</span> species affinity available (where a species alone points, offline)',
+    ]
     for kind in ("text", "image"):
         ok, msg = clip_status(kind)
         lines.append(f'<span class="gf-tag gf-{"ok" if ok else "no"}">{kind}</span> {msg}')
@@ -76,8 +88,10 @@ def _clip_geolocator(kind: str) -> Any:
     if not ok:
         raise gr.Error(msg, print_exception=False)
     from ..geolocators import get_geolocator
+    from ..geolocators.image import clip_test_config
 
-    return get_geolocator(_SOURCES[kind][2])
+    config = clip_test_config()  # part of the cache key, so a test CLIP never outlives its switch
+    return get_geolocator(_SOURCES[kind][2], **({"clip_config": config} if config else {}))
 
 
 def _outputs(pred: GeoPrediction, label: str, title: str) -> tuple[Any, ...]:
@@ -119,6 +133,86 @@ def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     return _outputs(pred, "Audio points to", Path(path).name)
 
 
+@user_errors("The species affinity query")
+def query_species_affinity(species: str | None) -> tuple[Any, ...]:
+    """Where does a clip in which only this species is heard belong? (species-ranges surface.)"""
+    from ..geolocators.cross_modal import species_affinity
+
+    name = (species or "").strip()
+    if not name:
+        raise gr.Error("No species: pick one from the list or type a scientific name.", print_exception=False)
+    pred = species_affinity(name)
+    label = pred.notes[0].split(":", 1)[0].removeprefix("soundscape affinity of ") if pred.notes else name
+    return _outputs(pred, "Sounds like it belongs near", f"Soundscape affinity: {label}")
+
+
+def _prompts(text: str | None) -> list[str]:
+    lines = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
+    if len(lines) > MAX_PROMPTS:
+        raise gr.Error(f"At most {MAX_PROMPTS} prompts, one per line.", print_exception=False)
+    if any(len(line) > MAX_TEXT_CHARS for line in lines):
+        raise gr.Error(f"A prompt is longer than {MAX_TEXT_CHARS} characters.", print_exception=False)
+    return lines
+
+
+def _paths(files: Any) -> list[str]:
+    items = files if isinstance(files, (list, tuple)) else ([files] if files else [])
+    return [str(getattr(f, "name", f)) for f in items if f]
+
+
+@user_errors("The audio match")
+def match_audio(audio: str | None, date: str | None, prompts: str | None, images: Any) -> tuple[Any, ...]:
+    """Which of these prompts and images fits where this recording points? Each candidate is
+    geolocated and ranked by the overlap of its surface with the audio's (``cross_modal``)."""
+    import pandas as pd
+
+    from ..geolocators.cross_modal import rank_by_location
+
+    date = parse_date(date)
+    if not audio:
+        raise gr.Error("No audio: upload the recording to match.", print_exception=False)
+    texts, image_paths = _prompts(prompts), _paths(images)
+    if not texts and not image_paths:
+        raise gr.Error("Nothing to match: type prompts (one per line) or add images.", print_exception=False)
+    if len(image_paths) > MAX_MATCH_IMAGES:
+        raise gr.Error(f"At most {MAX_MATCH_IMAGES} images.", print_exception=False)
+    text_geo = _clip_geolocator("text") if texts else None
+    image_geo = _clip_geolocator("image") if image_paths else None
+    pred = geoforensics.locate(check_file(audio, LIMITS), date=date, top_k=5)
+    candidates: dict[str, GeoPrediction] = {}
+    kinds: dict[str, str] = {}
+    for t in texts:
+        candidates[f"“{t}”"] = text_geo.predict(t)
+        kinds[f"“{t}”"] = "text"
+    for path in image_paths:
+        name = Path(check_file(path, LIMITS)).name
+        while name in candidates:
+            name += "′"
+        candidates[name] = image_geo.predict(path)
+        kinds[name] = "image"
+    ranked = rank_by_location(pred, candidates)
+    rows = [[i, m.name, kinds[m.name], round(m.score, 3), round(m.km)] for i, m in enumerate(ranked, 1)]
+    summary, fig, top, raw = _outputs(pred, "Audio points to", Path(audio).name)
+    notes = sorted({n for c in candidates.values() for n in c.notes if "meaningless" in n})
+    best = f"**Best fit:** {md_escape(ranked[0].name)} (overlap {ranked[0].score:.2f}, {ranked[0].km:,.0f} km between the guesses)"
+    summary += "  \n" + best + "".join(f"  \nnote: {md_escape(n)}" for n in notes)
+    return summary, fig, top, raw, pd.DataFrame(rows, columns=MATCH_HEADERS)
+
+
+@lru_cache(maxsize=1)
+def species_dropdown_choices() -> list[tuple[str, str]]:
+    """(“Common name (Scientific name)”, scientific name) for every BirdNET species, by common name."""
+    try:
+        from ..models.birdnet import load_labels
+
+        labels = load_labels()
+    except Exception:  # the tab must build even without the BirdNET files; the handler will say why
+        return []
+    mask = labels.is_species
+    rows = {(f"{c} ({s})", s) for s, c, ok in zip(labels.scientific, labels.common, mask) if ok}
+    return sorted(rows, key=lambda r: r[0].lower())
+
+
 def build_multimodal_tab() -> None:
     """The tab's components and events (call inside ``gr.Blocks``)."""
     gr.Markdown(status_markdown, elem_id="gf-mm-status", elem_classes=["gf-panel"])
@@ -134,8 +228,25 @@ def build_multimodal_tab() -> None:
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Bird sounds")
                 date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
                 audio_btn = gr.Button("Locate audio", variant="primary")
+            with gr.Tab("Species affinity"):
+                species = gr.Dropdown(
+                    choices=species_dropdown_choices(),
+                    value=None,
+                    label="Species (type to search; a scientific name works too)",
+                    allow_custom_value=True,
+                    filterable=True,
+                    elem_id="gf-mm-species",
+                )
+                species_btn = gr.Button("Show affinity", variant="primary")
+            with gr.Tab("Match audio"):
+                match_audio_in = gr.Audio(sources=["upload"], type="filepath", label="The recording")
+                match_date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
+                match_prompts = gr.Textbox(label=f"Prompts, one per line (at most {MAX_PROMPTS})", lines=3, placeholder="a beach in Hawaii\na pine forest in Spain")
+                match_images = gr.File(label=f"Images (at most {MAX_MATCH_IMAGES})", file_count="multiple", file_types=["image"], height=120)
+                match_btn = gr.Button("Which fits this recording?", variant="primary")
+                matches = gr.Dataframe(headers=MATCH_HEADERS, label="Best fit first", interactive=False, elem_id="gf-mm-matches")
         with gr.Column(scale=2, min_width=420):
-            summary = gr.Markdown("Ask with a text, an image or a sound.", elem_classes=["gf-panel"])
+            summary = gr.Markdown("Ask with a text, an image, a sound or a species.", elem_classes=["gf-panel"], elem_id="gf-mm-summary")
             mmap = gr.Plot(label="Where the query points", elem_id="gf-mm-map")
             top = gr.Dataframe(headers=TOP_K_HEADERS, label="Top candidates", interactive=False)
             with gr.Accordion("Raw result (JSON)", open=False):
@@ -145,3 +256,11 @@ def build_multimodal_tab() -> None:
     text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", show_progress_on=[mmap])
     image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", show_progress_on=[mmap])
     audio_btn.click(query_audio, inputs=[audio, date], outputs=outputs, api_name="query_audio", show_progress_on=[mmap])
+    species_btn.click(query_species_affinity, inputs=[species], outputs=outputs, api_name="species_affinity", show_progress_on=[mmap])
+    match_btn.click(
+        match_audio,
+        inputs=[match_audio_in, match_date, match_prompts, match_images],
+        outputs=outputs + [matches],
+        api_name="match_audio",
+        show_progress_on=[mmap],
+    )

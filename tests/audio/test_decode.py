@@ -15,7 +15,7 @@ from geoforensics.audio import (
     probe_media,
     rms_dbfs,
 )
-from geoforensics.audio.decode import ffmpeg_exe
+from geoforensics.ffmpeg import ffmpeg_exe
 from geoforensics.errors import InputError
 from geoforensics.paths import shared_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from geoforensics.media.frames import ffmpeg_exe
+from geoforensics.ffmpeg import ffmpeg_exe
 
 
 def ffmpeg(*args: str) -> None:

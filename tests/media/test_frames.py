@@ -8,7 +8,8 @@ from PIL import Image
 
 from geoforensics.errors import InputError
 from geoforensics.media import frames as frames_module
-from geoforensics.media.frames import extract_audio, extract_frames, ffmpeg_exe, is_video, probe
+from geoforensics.ffmpeg import ffmpeg_exe
+from geoforensics.media.frames import extract_audio, extract_frames, is_video, probe
 from geoforensics.media.limits import MediaLimits, check_duration, check_extension, check_file
 from tests.media import make_audio, make_mp3_with_cover, make_video
 

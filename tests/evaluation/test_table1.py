@@ -1,0 +1,101 @@
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geoforensics.cli import main
+from geoforensics.evaluation.table1 import (
+    Sample,
+    TableSystem,
+    folds_of,
+    register_table1_system,
+    run_table1,
+    table1_systems,
+)
+from geoforensics.geolocators.species_ranges import WindowScores
+
+CITIES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (-1.3, 36.8), (35.7, 139.7), (-23.5, -46.6)]
+
+
+def test_help_smoke():
+    out = subprocess.run([sys.executable, "-m", "geoforensics", "table1", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--systems" in out.stdout and "--gold" in out.stdout
+
+
+def test_folds_cover_everything_once():
+    parts = folds_of(11, 3)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(11))
+    assert len(folds_of(4, 10)) == 4
+
+
+def test_a_new_system_plugs_in():
+    register_table1_system(TableSystem("test-naive", "Test", "Naive again", "naive", feed="none", trains=True))
+    try:
+        assert "test-naive" in table1_systems()
+        samples = [Sample(str(i), *CITIES[i % 6], features=np.zeros(3, np.float32)) for i in range(12)]
+        (r,) = run_table1(samples, ["test-naive"], folds=3)
+        assert r.points.shape == (12, 2) and np.isfinite(r.errors_km).all()
+        assert "3-fold" in r.note
+    finally:
+        table1_systems()  # registry is a module dict; remove our row
+        from geoforensics.evaluation import table1
+
+        table1._SYSTEMS.pop("test-naive", None)
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path):
+    """Six 3 s noise clips at six cities, a manifest, and a small gallery CSV."""
+    from scipy.io import wavfile
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "audio").mkdir()
+    rows = []
+    for i, (lat, lon) in enumerate(CITIES * 2):
+        wavfile.write(tmp_path / "audio" / f"c{i}.wav", 48000, (rng.normal(0, 0.01, 3 * 48000)).astype(np.float32))
+        rows.append({"file": f"audio/c{i}.wav", "id": f"c{i}", "lat": lat + 0.01 * i, "lon": lon, "date": "2021-05-04",
+                     "species": "Turdus merula"})
+    with open(tmp_path / "labels.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    g = np.c_[np.repeat(np.arange(-60, 71, 10), 36), np.tile(np.arange(-175, 180, 10), 14)]
+    np.savetxt(tmp_path / "gallery.csv", g, delimiter=",", header="lat,lon", comments="", fmt="%.1f")
+    return tmp_path
+
+
+def test_cli_end_to_end(tiny_dataset, isolated_cache, capsys):
+    out = tiny_dataset / "report"
+    systems = ["naive", "oracle-full", "oracle-keep10", "regress-xyz", "classify-res0", "species-annotated",
+               "species-top1", "species-all"]
+    rc = main(["table1", "--data", str(tiny_dataset), "--out", str(out), "--folds", "3",
+               "--gallery", f"csv:{tiny_dataset / 'gallery.csv'}", "--systems", *systems, "--aggregate", "species-all"])
+    assert rc == 0
+    md = (out / "table1.md").read_text()
+    for name in ("Naive: Rnd Train Loc", "Species Oracles: Full checklist", "Regress: Unit sphere xyz",
+                 "Classify: Res-0", "Species Ranges: Predicted Sp (All)", "Resolution-6 + Week"):
+        assert name in md
+    for png in ("cdf.png", "error_map.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import json
+
+    rows = json.loads((out / "table1.json").read_text())["rows"]
+    assert all(np.isfinite(v["median_error"]) for v in rows.values())
+    assert rows["oracle-full"]["median_error"] < 1000
+    assert rows["oracle-full"]["median_error"] <= rows["oracle-keep10"]["median_error"]
+    from geoforensics.evaluation import evaluate_files
+
+    m = evaluate_files(out / "predictions" / "naive.csv", out / "predictions" / "gold.csv")
+    assert m["median_error"] == pytest.approx(rows["naive"]["median_error"])
+    # BirdNET scores are cached: a second run does not recompute them
+    from geoforensics.paths import cache_dir
+
+    assert len(list(cache_dir("scores").glob("*.npz"))) == 12
+
+
+def test_cli_rejects_unknown_system(tiny_dataset, isolated_cache, capsys):
+    rc = main(["table1", "--data", str(tiny_dataset), "--out", str(tiny_dataset / "r"), "--systems", "nope"])
+    assert rc == 2 and "unknown Table-1 system" in capsys.readouterr().err
