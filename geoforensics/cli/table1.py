@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
+    unknown = [k for k in args.systems or () if k not in systems]
+    if unknown:
+        raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(systems)}")
     samples = load_samples(args.data, limit=args.limit, progress=log)
     if args.gold:
         from ..evaluation.evaluate import read_points_csv

@@ -25,9 +25,11 @@ def cdf_plot(errors: Mapping[str, Any], path: str | Path, title: str = "") -> Pa
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     xs = np.logspace(0, np.log10(20038), 400)
-    for name, e in errors.items():
+    colours = plt.cm.tab20(np.linspace(0, 1, 20))
+    for j, (name, e) in enumerate(errors.items()):
         e = np.sort(np.asarray(e, float))
-        ax.plot(xs, np.searchsorted(e, xs, side="right") / max(len(e), 1), label=name, lw=1.6)
+        ax.plot(xs, np.searchsorted(e, xs, side="right") / max(len(e), 1), label=name, lw=1.6,
+                color=colours[(2 * j) % 20 + (j // 10) % 2], ls=("-", "--", ":")[(j // 20) % 3])
     for key, km in THRESHOLDS_KM.items():
         ax.axvline(km, color="0.7", lw=0.8, ls="--")
         ax.text(km, 1.01, f"{key}\n{km:g} km", ha="center", va="bottom", fontsize=7, color="0.4")

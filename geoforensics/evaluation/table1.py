@@ -17,6 +17,7 @@ error map, all in one folder.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import sys
 import time
@@ -226,10 +227,10 @@ def _predict(geo: Any, x: Any) -> GeoPrediction:
 
         return make_prediction(geo.gallery, log_scores=engine_log_scores(geo, x), model=geo.name, light=True,
                                point_method=geo.point_method)
-    try:
+    params = inspect.signature(geo.predict).parameters
+    if "light" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return geo.predict(x, light=True)
-    except TypeError:
-        return geo.predict(x)
+    return geo.predict(x)
 
 
 def run_system(
@@ -323,7 +324,7 @@ def write_report(
     extra_sections: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``table1.md``, ``table1.json``, ``predictions/<system>.csv``, ``cdf.png`` and
-    ``error_map.png`` under ``out_dir``. With ``gold`` every prediction file is re-scored with
+    ``error_map.png`` (of the best system that is not an oracle) under ``out_dir``. With ``gold`` every prediction file is re-scored with
     :func:`evaluate_files` and the table uses those (identical) numbers."""
     from .evaluate import evaluate_files
     from .plots import cdf_plot, error_map
@@ -351,7 +352,8 @@ def write_report(
                           for r in results}}, indent=1))
     true = np.array([[s.lat, s.lon] for s in samples])
     cdf_plot({r.system.row_name: r.errors_km for r in results}, paths["cdf"], title=title)
-    best = min(results, key=lambda r: r.metrics["median_error"])
+    real = [r for r in results if r.system.feed != "truth"] or list(results)
+    best = min(real, key=lambda r: r.metrics["median_error"])
     error_map(true, best.errors_km, paths["map"], title=f"{best.system.row_name}: error per recording (km)")
     return paths
 
