@@ -75,9 +75,14 @@ def machine() -> str:
     if cpuinfo.is_file():
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
         cpu = names[0] if names else cpu
+    ram = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kb = next((int(line.split()[1]) for line in meminfo.read_text().splitlines() if line.startswith("MemTotal")), 0)
+        ram = f", {kb / 1024**2:.0f} GiB RAM" if kb else ""
     return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads, CPU inference"
+        f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}){ram}, "
+        f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads, CPU inference"
     )
 
 

@@ -63,3 +63,9 @@ def test_locate_json_csv_then_evaluate(tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["median_error"] < 2500 and m["continent"] == 1.0
+
+
+def test_models_lists_registered_geolocators(capsys):
+    assert main(["models", "--json"]) == 0
+    names = json.loads(capsys.readouterr().out)
+    assert {"species-ranges", "naive", "oracle-full", "image-geoclip"} <= set(names)

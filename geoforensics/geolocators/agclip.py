@@ -1,7 +1,7 @@
 """AG-CLIP geolocator: window embeddings in the GeoCLIP location space -> retrieval over a gallery.
 
 Per window the AG-CLIP model predicts a unit 512-d location embedding; window embeddings are pooled
-("mean": the paper's average, Sec. 3), compared by cosine similarity (times the model's logit
+("mean": the paper's average, Sec. 3; "max"; "scores-max" embeds the max-pooled BirdNET scores), compared by cosine similarity (times the model's logit
 scale) with the frozen GeoCLIP embeddings of the gallery, and turned into a
 :class:`~geoforensics.prediction.GeoPrediction`. With the ``birdnet`` encoder the BirdNET scores
 of the windows also give the species evidence.
@@ -98,13 +98,12 @@ class AGCLIPGeolocator:
     def predict(self, inputs: Any, *, date: Any = None, sample_rate: int | None = None, k: int = 5, **_: Any) -> GeoPrediction:
         """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`.
         ``date`` is accepted for interface compatibility; the model does not use it."""
-        from ..models.agclip import pool_windows
+        from ..models.agclip import embed_clip
 
         t0 = time.perf_counter()
         x, ws, starts, ends = self.window_inputs(inputs, sample_rate)
         t1 = time.perf_counter()
-        emb = self.model.embed(x)
-        clip = pool_windows(emb, self.pooling)
+        clip, emb = embed_clip(self.model, x, self.pooling)
         log_s = self.log_scores(clip)
         pred = GeoPrediction.from_log_scores(self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio")
         per = self.log_scores(emb)

@@ -9,10 +9,16 @@ photo locations), so two surfaces are compared on one common grid:
   cell of land holds some gallery point of both galleries and the comparison does not depend on
   which gallery is denser where);
 * ``surface_overlap``: the Bhattacharyya coefficient ``sum_c sqrt(p_c q_c)`` of the two cell
-  distributions, 1 for identical surfaces, 0 for surfaces with no cell in common. It says how much
-  the two *surfaces* agree, uncertainty included; two sharp guesses 300 km apart in different cells
-  overlap 0, so ``rank_by_location`` also reports the great-circle distance between the point
-  estimates and uses it to order candidates whose overlaps tie (typically at 0).
+  distributions, each first cut to its most probable cells holding ``mass`` (default 0.9) of the
+  probability and renormalised: 1 for identical surfaces, 0 for surfaces whose cores share no cell.
+  The cut matters: real surfaces carry a long, thin tail over the whole world (a range model is
+  never exactly 0), and because the coefficient takes square roots, two tails of 10 % each spread
+  over thousands of cells add about 0.1 whatever the peaks do. On the BirdNET ranges, the Spanish
+  Imperial Eagle's affinity overlapped the American Robin's more (0.15) than the Eastern Imperial
+  Eagle's (0.10) with ``mass=1``; with 0.9 the Robin falls to 0.02 while the Blue Tit keeps 0.20.
+  It says how much the two *surfaces* agree, uncertainty included; two sharp guesses 300 km apart
+  in different cells overlap 0, so ``rank_by_location`` also reports the great-circle distance
+  between the point estimates and uses it to order candidates whose overlaps tie (typically at 0).
 
 ``rank_by_location`` ranks any named predictions against a query; ``images_for_audio``,
 ``texts_for_audio`` and ``audio_for_image`` are the retrieval directions built on it. The
@@ -45,6 +51,7 @@ from .species_ranges import WindowScores
 from .text import PromptScore, audio_to_text_scores
 
 __all__ = [
+    "DEFAULT_MASS",
     "DEFAULT_RES",
     "LocationMatch",
     "PromptScore",
@@ -59,6 +66,7 @@ __all__ = [
 ]
 
 DEFAULT_RES = 2
+DEFAULT_MASS = 0.9
 _CELL_CACHE: dict[tuple[str, int], np.ndarray] = {}
 _CELL_CACHE_MAX = 16
 _LOCK = threading.Lock()
@@ -91,8 +99,9 @@ def _gallery_cells(gallery: np.ndarray, res: int) -> np.ndarray:
     return cells
 
 
-def _cell_masses(pred: GeoPrediction, res: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique int64 cells, their probability, summing to 1)."""
+def _cell_masses(pred: GeoPrediction, res: int, mass: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique int64 cells, their probability, summing to 1), restricted to the most probable
+    cells holding ``mass`` of it (then renormalised) when ``mass`` < 1."""
     if not 0 <= res <= 6:
         raise InputError(f"the common grid's H3 resolution must be 0-6, not {res}")
     probs = np.asarray(pred.probs, dtype=np.float64).reshape(-1)
@@ -102,8 +111,14 @@ def _cell_masses(pred: GeoPrediction, res: int) -> tuple[np.ndarray, np.ndarray]
     if len(probs) != len(gallery):
         raise InputError(f"a prediction has {len(probs)} probabilities for {len(gallery)} gallery points")
     cells, inverse = np.unique(_gallery_cells(gallery, res), return_inverse=True)
-    mass = np.bincount(inverse.reshape(-1), weights=probs, minlength=len(cells))
-    return cells, mass / mass.sum()
+    m = np.bincount(inverse.reshape(-1), weights=probs, minlength=len(cells))
+    m /= m.sum()
+    if mass < 1.0:
+        order = np.argsort(-m, kind="stable")
+        n = int(np.searchsorted(np.cumsum(m[order]), mass) + 1)
+        keep = np.sort(order[: min(n, len(order))])
+        cells, m = cells[keep], m[keep] / m[keep].sum()
+    return cells, m
 
 
 def cell_distribution(pred: GeoPrediction, res: int = DEFAULT_RES) -> dict[str, float]:
@@ -112,22 +127,25 @@ def cell_distribution(pred: GeoPrediction, res: int = DEFAULT_RES) -> dict[str, 
     return {h3.int_to_str(int(c)): float(m) for c, m in zip(cells, mass) if m > 0}
 
 
-def surface_overlap(a: GeoPrediction, b: GeoPrediction, res: int = DEFAULT_RES) -> float:
-    """Bhattacharyya coefficient of two surfaces on the common H3 grid at ``res`` (module
-    docstring): 1 for identical surfaces, 0 when they share no cell; symmetric, galleries may differ."""
-    ca, pa = _cell_masses(a, res)
-    cb, pb = _cell_masses(b, res)
+def surface_overlap(a: GeoPrediction, b: GeoPrediction, res: int = DEFAULT_RES, mass: float = DEFAULT_MASS) -> float:
+    """Bhattacharyya coefficient of two surfaces on the common H3 grid at ``res``, each cut to the
+    cells holding ``mass`` of its probability (module docstring; ``mass=1`` keeps everything): 1 for
+    identical surfaces, 0 when their cores share no cell; symmetric, galleries may differ."""
+    if not 0.0 < mass <= 1.0:
+        raise InputError(f"mass must be in (0, 1], not {mass}")
+    ca, pa = _cell_masses(a, res, mass)
+    cb, pb = _cell_masses(b, res, mass)
     _, ia, ib = np.intersect1d(ca, cb, assume_unique=True, return_indices=True)
     return float(min(1.0, np.sqrt(pa[ia] * pb[ib]).sum()))
 
 
 def rank_by_location(
-    query: GeoPrediction, candidates: Mapping[str, GeoPrediction], res: int = DEFAULT_RES
+    query: GeoPrediction, candidates: Mapping[str, GeoPrediction], res: int = DEFAULT_RES, mass: float = DEFAULT_MASS
 ) -> list[LocationMatch]:
-    """Candidates ordered by surface overlap with ``query`` (best first), ties (e.g. all 0) broken
-    by the km between point estimates, nearest first."""
+    """Candidates ordered by :func:`surface_overlap` with ``query`` (best first), ties (e.g. all 0)
+    broken by the km between point estimates, nearest first."""
     out = [
-        LocationMatch(str(name), surface_overlap(query, pred, res), float(haversine_km(query.point, pred.point)))
+        LocationMatch(str(name), surface_overlap(query, pred, res, mass), float(haversine_km(query.point, pred.point)))
         for name, pred in candidates.items()
     ]
     return sorted(out, key=lambda m: (-round(m.score, 9), m.km))

@@ -13,6 +13,9 @@ from typing import Any, Callable
 from ..errors import InputError
 
 _BUILDERS: dict[str, tuple[Callable[..., Any], str]] = {}
+#: Modules that register more systems (Table 1 baselines); imported on first need, since they import torch.
+_PLUGINS = ("baselines", "oracles", "regression", "classification")
+_plugins_loaded = False
 _CACHE: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
 
@@ -27,13 +30,26 @@ def register_geolocator(name: str, description: str) -> Callable:
     return deco
 
 
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if not _plugins_loaded:
+        import importlib
+
+        for mod in _PLUGINS:
+            importlib.import_module(f"{__package__}.{mod}")
+        _plugins_loaded = True
+
+
 def list_geolocators() -> dict[str, str]:
     """Registered names and one-line descriptions."""
+    _load_plugins()
     return {k: v[1] for k, v in sorted(_BUILDERS.items())}
 
 
 def create_geolocator(name: str, **options: Any) -> Any:
     """A new geolocator instance by name (``options`` go to its builder)."""
+    if name not in _BUILDERS:
+        _load_plugins()
     if name not in _BUILDERS:
         raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
     return _BUILDERS[name][0](**options)

@@ -285,14 +285,15 @@ __all__ = [
 ]
 
 
-POOLINGS = ("mean", "max")
+POOLINGS = ("mean", "max", "scores-max")
 
 
 def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
     """One recording embedding [512] (unit length) from window embeddings [n, 512].
 
     "mean": the paper's average of window predictions (Sec. 3 "Handling Variable Length");
-    "max": element-wise maximum. K-means and transformer pooling (Sec. 4.3, Supp. A.6) plug in here
+    "max": element-wise maximum. ("scores-max", max-pooling the BirdNET scores before the decoder, is
+    input pooling: see :func:`embed_clip`.) K-means and transformer pooling (Sec. 4.3, Supp. A.6) plug in here
     as further names.
     """
     if how == "mean":
@@ -302,3 +303,17 @@ def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
     else:
         raise GeoforensicsError(f"unknown pooling {how!r}; known: {', '.join(POOLINGS)}")
     return F.normalize(v, dim=-1)
+
+
+def embed_clip(model: AGCLIPModel, inputs: torch.Tensor, how: str = "mean") -> tuple[torch.Tensor, torch.Tensor]:
+    """(clip embedding [512], window embeddings [n, 512]) of one recording's window inputs.
+
+    "scores-max" (birdnet encoder only) embeds the element-wise maximum of the windows' BirdNET
+    scores, as the species-ranges geolocator pools them; other names pool window embeddings.
+    """
+    emb = model.embed(inputs)
+    if how == "scores-max":
+        if model.input_kind != "birdnet":
+            raise GeoforensicsError("pooling 'scores-max' needs the birdnet encoder")
+        return model.embed(inputs.max(0).values[None])[0], emb
+    return pool_windows(emb, how), emb

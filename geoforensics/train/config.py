@@ -62,6 +62,8 @@ class TrainConfig:
     early_stopping_patience: int = 10
     """Epochs without a better validation median km before stopping (the paper gives no patience)."""
     val_gallery: str = "land-1"
+    val_pooling: str = "mean"
+    """Recording-level pooling for validation: the paper averages window predictions (Sec. 3)."""
     seed: int = 0
     amp: bool = True
     """Mixed precision, used only on CUDA."""

@@ -23,7 +23,7 @@ import torch.distributed as dist
 
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
-from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, model_from_checkpoint, pool_windows
+from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip, model_from_checkpoint
 from .config import TrainConfig, lr_at
 
 LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "val_median_km", "val_mean_km", "val_continent", "seconds")
@@ -117,18 +117,21 @@ def retrieve(clip_emb: torch.Tensor, gallery: np.ndarray, gallery_emb: torch.Ten
 
 @torch.no_grad()
 def validate_windows(
-    model: AGCLIPModel, inputs: torch.Tensor, clip: np.ndarray, true: np.ndarray, gallery: np.ndarray, gallery_emb: torch.Tensor, device: torch.device
+    model: AGCLIPModel, inputs: torch.Tensor, clip: np.ndarray, true: np.ndarray, gallery: np.ndarray, gallery_emb: torch.Tensor,
+    device: torch.device, pooling: str = "mean",
 ) -> dict[str, float]:
-    """Metrics of mean-pooled retrieval for windows ``inputs`` grouped by ``clip`` ids (true (n_clips, 2))."""
-    emb = model.embed(inputs.to(device)).cpu()
-    pooled = torch.stack([pool_windows(emb[torch.from_numpy(clip == c)]) for c in range(len(true))])
+    """Metrics of pooled retrieval for windows ``inputs`` grouped by ``clip`` ids (true (n_clips, 2))."""
+    x = inputs.to(device)
+    pooled = torch.stack([embed_clip(model, x[torch.from_numpy(clip == c)], pooling)[0].cpu() for c in range(len(true))])
     return geolocation_metrics(haversine_km(retrieve(pooled, gallery, gallery_emb), true))
 
 
 @torch.no_grad()
-def validate_dataset(model: AGCLIPModel, ds: Any, gallery: np.ndarray, gallery_emb: torch.Tensor, device: torch.device) -> dict[str, float]:
-    """Metrics over a :class:`WindowDataset` with every window of each recording, mean-pooled."""
-    pooled = [pool_windows(model.embed(ds.all_windows(i).to(device)).cpu()) for i in range(len(ds))]
+def validate_dataset(
+    model: AGCLIPModel, ds: Any, gallery: np.ndarray, gallery_emb: torch.Tensor, device: torch.device, pooling: str = "mean"
+) -> dict[str, float]:
+    """Metrics over a :class:`WindowDataset` with every window of each recording, pooled."""
+    pooled = [embed_clip(model, ds.all_windows(i).to(device), pooling)[0].cpu() for i in range(len(ds))]
     return geolocation_metrics(haversine_km(retrieve(torch.stack(pooled), gallery, gallery_emb), ds.latlon))
 
 
@@ -198,7 +201,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             return simulated_batches(sim, cfg, epoch, info)
 
         def validate() -> dict[str, float]:
-            return validate_windows(raw, vb.scores, vb.clip, true, gallery, gallery_emb, device)
+            return validate_windows(raw, vb.scores, vb.clip, true, gallery, gallery_emb, device, cfg.val_pooling)
 
         steps = cfg.sim.steps_per_epoch
     else:
@@ -221,7 +224,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             return dataset_batches(loader, epoch)
 
         def validate() -> dict[str, float]:
-            return validate_dataset(raw, val_ds, gallery, gallery_emb, device)
+            return validate_dataset(raw, val_ds, gallery, gallery_emb, device, cfg.val_pooling)
 
         steps = len(loader)
     if cfg.max_steps_per_epoch:

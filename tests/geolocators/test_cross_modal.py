@@ -50,6 +50,9 @@ def bump(centre: tuple[float, float], sigma_km: float = 400.0, gallery: np.ndarr
 def test_identical_surfaces_overlap_one_and_disjoint_zero():
     paris = bump(PARIS)
     assert surface_overlap(paris, paris) == pytest.approx(1.0, abs=1e-9)
+    assert surface_overlap(paris, paris, mass=1.0) == pytest.approx(1.0, abs=1e-9)
+    with pytest.raises(InputError, match="mass"):
+        surface_overlap(paris, paris, mass=0.0)
     sydney = bump(SYDNEY, cutoff_km=1500)
     assert surface_overlap(bump(PARIS, cutoff_km=1500), sydney) == 0.0
     assert surface_overlap(paris, bump(SYDNEY)) < 1e-6  # untruncated Gaussians: numerically disjoint
@@ -149,7 +152,9 @@ def test_species_affinity_spanish_imperial_eagle_is_iberian():
     assert species_affinity("spanish eagle").point == pred.point  # common names work too
     robin = species_affinity("Turdus migratorius")
     assert -170 < robin.lon < -50 and robin.lat > 15  # American Robin: North America
-    assert surface_overlap(pred, robin) < surface_overlap(pred, species_affinity("Aquila heliaca"))
+    blue_tit = species_affinity("Cyanistes caeruleus")
+    assert surface_overlap(pred, robin) < 0.05 < 0.15 < surface_overlap(pred, blue_tit)  # cores: 90 % of the mass
+    assert surface_overlap(pred, robin, mass=1.0) > 0.1  # whole surfaces: the thin world-wide tails add up
 
 
 def test_species_affinity_misspelt_or_not_a_species():

@@ -160,14 +160,50 @@ def test_audio_to_text_with_tiny_clip_runs(text_locator, gallery):
     assert len(scores) == 2 and sum(s.prob for s in scores) == pytest.approx(1.0)
 
 
-def test_available_reports_missing_clip_without_loading():
+def test_available_reports_missing_clip_without_loading(monkeypatch):
+    monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
     ok, message = ImageGeolocator.available()
     assert not ok and "geoforensics weights fetch clip-vit-l-14-openai" in message
 
 
-def test_benchmark_without_weights_exits_cleanly(capsys):
+def test_clip_config_env_switches_to_the_tiny_random_clip(monkeypatch, gallery, image_locator):
+    monkeypatch.setenv("GEOFORENSICS_CLIP_CONFIG", "tiny-test")
+    for cls in (ImageGeolocator, TextGeolocator):
+        ok, message = cls.available()
+        assert ok and "random test weights: answers are meaningless" in message and "tiny-test" in message
+    text = TextGeolocator(gallery=gallery, location_encoder=image_locator.location_encoder, names=False)
+    assert text.clip is load_clip(config="tiny-test") and not text.clip.pretrained
+    assert "random test weights: answers are meaningless" in text.predict("Paris").notes[0]
+    monkeypatch.setenv("GEOFORENSICS_CLIP_CONFIG", "huge-test")
+    ok, message = ImageGeolocator.available()
+    assert not ok and "'huge-test' is not a test CLIP config" in message
+    with pytest.raises(InputError, match="known: tiny-test"):
+        ImageGeolocator(gallery=gallery, location_encoder=image_locator.location_encoder)
+
+
+def _bench():
     spec = importlib.util.spec_from_file_location("bench_image", PROJECT_ROOT / "benchmarks" / "image_geolocation.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    assert bench.main([]) == 0
+    return bench
+
+
+def test_benchmark_without_weights_exits_cleanly(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
+    assert _bench().main(["--no-speed", "--out", str(tmp_path / "r.md")]) == 0
     assert "run `geoforensics weights fetch clip-vit-l-14-openai`" in capsys.readouterr().out
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_benchmark_speed_table_without_weights(capsys, monkeypatch, tmp_path):
+    """The speed path, with the tiny architecture and a 1,000-point gallery to stay fast."""
+    monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
+    out = tmp_path / "r.md"
+    args = ["--arch", "tiny-test", "--batch-sizes", "1", "2", "--repeats", "1", "--gallery-subsample", "100", "--out", str(out)]
+    assert _bench().main(args) == 0
+    text = out.read_text()
+    assert "run `geoforensics weights fetch clip-vit-l-14-openai`" in text and "Machine: " in text
+    assert "Command: `.venv/bin/python benchmarks/image_geolocation.py --arch tiny-test" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+    assert len(rows) == 2 and all(float(r.split("|")[4]) > 0 for r in rows)
+    assert "1,000 points" in text
