@@ -9,7 +9,7 @@ rings are oriented clockwise, which is how d3-geo tells a small polygon from its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 import h3
@@ -50,6 +50,13 @@ class _Style:
 
 AUDIO_STYLE = _Style("Audio", "Oranges", "#e6550d", "#7f2704", "circle")
 IMAGE_STYLE = _Style("Image", "Blues", "#2171b5", "#08306b", "diamond")
+
+
+def _labelled(style: _Style, pred: GeoPrediction) -> _Style:
+    """The slot's colours, named after what a non-audio prediction came from (e.g. "Text");
+    "audio" is also the result object's default, so it never overrides the slot's own name."""
+    label = pred.modality.capitalize() if pred.modality and pred.modality != "audio" else style.label
+    return style if label == style.label else replace(style, label=label)
 
 
 @dataclass
@@ -438,7 +445,7 @@ def prediction_map(
     (name, (N, 2) lat/lon, (N,) values), drawn in green where values reach half their maximum.
     Render offline with ``geoforensics.viz.assets`` (``write_standalone_html`` / ``head_html``)."""
     fig = go.Figure()
-    preds = [(p, s) for p, s in ((audio, AUDIO_STYLE), (image, IMAGE_STYLE)) if p is not None]
+    preds = [(p, _labelled(s, p)) for p, s in ((audio, AUDIO_STYLE), (image, IMAGE_STYLE)) if p is not None]
     if species_range is not None:
         fig.add_traces(_range_traces(*species_range))
     if show_surface:
