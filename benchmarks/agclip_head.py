@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ranges = SpeciesRangeGeolocator()
     ranges.table(-1)
     agclip = AGCLIPGeolocator(model=args.head)
-    p_ranges, p_agclip, p_mix = [], [], []
+    agclip_smax = AGCLIPGeolocator(model=agclip.model, pooling="scores-max")
+    p_ranges, p_agclip, p_smax = [], [], []
     t_ranges = t_agclip = 0.0
     for i, r in enumerate(recs):
         ws = ranges.species_scores(r.audio_path)
@@ -53,18 +54,24 @@ def main(argv: list[str] | None = None) -> int:
         t_ranges, t_agclip = t_ranges + t1 - t0, t_agclip + t2 - t1
         p_ranges.append(a.point)
         p_agclip.append(b.point)
+        p_smax.append(agclip_smax.predict(ws).point)
         print(
             f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: species-ranges {haversine_km(a.point, true[i]):,.0f} km, "
             f"agclip {haversine_km(b.point, true[i]):,.0f} km",
             file=sys.stderr,
         )
     e_r, e_a = haversine_km(np.array(p_ranges), true), haversine_km(np.array(p_agclip), true)
-    rows = [("species-ranges (default)", geolocation_metrics(e_r)), (f"agclip:{args.head}", geolocation_metrics(e_a))]
+    e_s = haversine_km(np.array(p_smax), true)
+    rows = [
+        ("species-ranges (default)", geolocation_metrics(e_r)),
+        (f"agclip:{args.head} (mean of window embeddings, paper)", geolocation_metrics(e_a)),
+        (f"agclip:{args.head} (scores-max pooling)", geolocation_metrics(e_s)),
+    ]
     n = len(recs)
     entry = agclip.model.config
     lines = [f"# AG-CLIP head on frozen BirdNET vs species-ranges, xc-dev ({n} clips)", ""]
     lines += [
-        "Same BirdNET V2.4 window scores (3 s windows, 1.5 s stride, no date) fed to both systems; land-1 gallery (21,546 points).",
+        "Both rows of the shipped head come from one model; same BirdNET V2.4 window scores (3 s windows, 1.5 s stride, no date) fed to both systems; land-1 gallery (21,546 points).",
         f"AG-CLIP: mean-pooled window embeddings, argmax of cosine similarity with GeoCLIP gallery embeddings; head config {entry}.",
         f"Command: `.venv/bin/python benchmarks/agclip_head.py`",
         "",
@@ -73,16 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Per continent (median km: species-ranges / agclip)",
         "",
-        "| continent | n | species-ranges median km | agclip median km |",
-        "|---|---|---|---|",
+        "| continent | n | species-ranges median km | agclip median km | agclip scores-max median km |",
+        "|---|---|---|---|---|",
     ]
     for c in sorted(set(continents)):
         m = np.array([x == c for x in continents])
-        lines.append(f"| {c} | {int(m.sum())} | {np.median(e_r[m]):,.0f} | {np.median(e_a[m]):,.0f} |")
+        lines.append(f"| {c} | {int(m.sum())} | {np.median(e_r[m]):,.0f} | {np.median(e_a[m]):,.0f} | {np.median(e_s[m]):,.0f} |")
     wins = int((e_a < e_r).sum())
     lines += [
         "",
-        f"- agclip closer than species-ranges on {wins} of {n} clips",
+        f"- agclip (mean pooling) closer than species-ranges on {wins} of {n} clips",
+        "- pooling was not tuned on xc-dev: on the simulated validation set (256 clips of 14 windows) mean "
+        "pooling gave a median of 978 km and scores-max 980 km; mean is the paper's and the geolocator's default",
         f"- locate time after BirdNET: species-ranges {1000 * t_ranges / n:.0f} ms/clip, agclip {1000 * t_agclip / n:.0f} ms/clip",
     ]
     text = "\n".join(lines)
@@ -91,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(text + "\n")
     out.with_suffix(".json").write_text(
-        json.dumps({"rows": dict(rows), "n": n, "per_clip_km": {"species-ranges": e_r.tolist(), "agclip": e_a.tolist()}}, indent=1)
+        json.dumps({"rows": dict(rows), "n": n, "per_clip_km": {"species-ranges": e_r.tolist(), "agclip": e_a.tolist(), "agclip-scores-max": e_s.tolist()}}, indent=1)
     )
     return 0
 

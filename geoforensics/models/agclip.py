@@ -261,18 +261,6 @@ def load_agclip(name_or_path: str | Path) -> AGCLIPModel:
     return model_from_checkpoint(blob)
 
 
-def _agclip_factory(name: str = "birdnet-sim-v1") -> AGCLIPModel:
-    return load_agclip(name)
-
-
-def _register() -> None:
-    from .registry import register_model
-
-    register_model("agclip", _agclip_factory, (), "AG-CLIP audio -> GeoCLIP location space (create_model('agclip', name=...))")
-
-
-_register()
-
 __all__ = [
     "AGCLIPConfig",
     "AGCLIPModel",

@@ -116,6 +116,12 @@ def _clip_vit_l_14() -> Any:
     return load_clip("ViT-L-14", "openai")
 
 
+def _agclip(head: str = "birdnet-sim-v1") -> Any:
+    from .agclip import load_agclip
+
+    return load_agclip(head)
+
+
 def _clip_tiny_test() -> Any:
     from .clip import load_clip
 
@@ -141,3 +147,4 @@ register_model(
     "OpenAI CLIP ViT-L/14 via open_clip: GeoCLIP's image backbone, 768-d features",
 )
 register_model("clip-tiny-test", _clip_tiny_test, (), "tiny random CLIP with 768-d output (tests only: meaningless)")
+register_model("agclip", _agclip, (), "AG-CLIP audio -> GeoCLIP location space (create_model('agclip', head=...))")

@@ -35,7 +35,7 @@ def test_registry_and_create_model():
     from geoforensics.models.registry import create_model
 
     assert "agclip:birdnet-sim-v1" in list_geolocators()
-    m = create_model("agclip", name="birdnet-sim-v1")
+    m = create_model("agclip", head="birdnet-sim-v1")
     assert m.input_kind == "birdnet" and m.config.encoder == "birdnet"
     assert load_agclip("birdnet-sim-v1").config == m.config
 
