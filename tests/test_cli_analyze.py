@@ -1,0 +1,47 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from geoforensics.cli import main
+from geoforensics.paths import PROJECT_ROOT
+
+DEMO = PROJECT_ROOT / "examples" / "kauai_with_european_birds.mp4"
+
+
+def test_analyze_help():
+    with pytest.raises(SystemExit) as e:
+        main(["analyze", "--help"])
+    assert e.value.code == 0
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("ftp://example.com/a.mp3", "only http(s) URLs are allowed"),
+        ("http://127.0.0.1/x.mp4", "private/loopback"),
+    ],
+)
+def test_refused_urls(source, message, capsys):
+    assert main(["analyze", source]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_demo_video_json_and_offline_html(tmp_path):
+    html = tmp_path / "map.html"
+    r = subprocess.run(
+        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--json", "-", "--html", str(html), "--frame-every", "5"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["has_video"] is True
+    assert report["audio"]["evidence"][0]["scientific_name"] == "Cyanistes caeruleus"
+    lat, lon = report["audio"]["point"]
+    assert 35 < lat < 70 and -15 < lon < 45  # the soundtrack is a Swedish Blue Tit
+    assert report["verdict"]["level"] in {"inconclusive", "mismatch"}
+    assert "container_metadata_display_only" in report
+    text = html.read_text()
+    assert "PlotlyGeoAssets" in text and "world_110m" in text
