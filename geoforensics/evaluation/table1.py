@@ -80,6 +80,9 @@ class TableSystem:
     trains: bool = False
     options: tuple[tuple[str, Any], ...] = ()
     note: str = ""
+    train_gallery: tuple[int, int] | None = None
+    """``(res, k)``: the gallery is rebuilt per cross-validation fold from the H3 res-``res`` cells
+    (and their ``k``-ring) of the *other* folds' locations, so a clip's own location never seeds it."""
 
     @property
     def row_name(self) -> str:
@@ -120,6 +123,22 @@ for _s in (
     TableSystem("species-annotated", "Species Ranges", "Annotated Species", "species-annotated", feed="species"),
     TableSystem("species-top1", "Species Ranges", "Predicted Sp (Top 1)", "species-top1", feed="scores"),
     TableSystem("species-all", "Species Ranges", "Predicted Sp (All)", "species-ranges", feed="scores"),
+    # gallery ablation of the default system (Supp. Table A1); "species-all" itself uses --gallery (land-1)
+    TableSystem("species-all-uniform1", "Species Ranges", "Predicted Sp (All), uniform 1° gallery", "species-ranges",
+                feed="scores", options=_opts(gallery="uniform-1")),
+    TableSystem("species-all-h3train", "Species Ranges", "Predicted Sp (All), H3 train-neighbours gallery",
+                "species-ranges", feed="scores", train_gallery=(2, 1)),
+    # AG-CLIP (shipped head on the same cached BirdNET window scores), its pooling and gallery ablations
+    TableSystem("agclip", "Retrieve", "AG-CLIP", "agclip:birdnet-sim-v1", feed="scores",
+                options=_opts(gallery="land-1", pooling="mean")),
+    TableSystem("agclip-max", "Retrieve", "AG-CLIP (max pooling)", "agclip:birdnet-sim-v1", feed="scores",
+                options=_opts(gallery="land-1", pooling="max")),
+    TableSystem("agclip-kmeans", "Retrieve", "AG-CLIP (k-means pooling)", "agclip:birdnet-sim-v1", feed="scores",
+                options=_opts(gallery="land-1", pooling="kmeans")),
+    TableSystem("agclip-uniform1", "Retrieve", "AG-CLIP, uniform 1° gallery", "agclip:birdnet-sim-v1", feed="scores",
+                options=_opts(gallery="uniform-1", pooling="mean")),
+    TableSystem("agclip-h3train", "Retrieve", "AG-CLIP, H3 train-neighbours gallery", "agclip:birdnet-sim-v1",
+                feed="scores", options=_opts(pooling="mean"), train_gallery=(2, 1)),
 ):
     register_table1_system(_s)
 
@@ -247,7 +266,20 @@ def run_system(
     preds: list[GeoPrediction | None] = [None] * n
     true = np.array([[s.lat, s.lon] for s in samples], dtype=np.float64)
     note = system.note
-    if system.trains:
+    if system.train_gallery is not None:
+        from ..geo.galleries import h3_neighbours
+
+        res, ring = system.train_gallery
+        parts = folds_of(n, folds, seed)
+        note = note or (f"gallery: H3 res-{res} cells and {ring}-ring of the other folds' locations "
+                        f"({len(parts)}-fold over these {n} recordings)")
+        for test in parts:
+            train = np.setdiff1d(np.arange(n), test)
+            gallery = h3_neighbours(true[train], res, ring).latlon
+            geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": gallery}})
+            for i in test:
+                preds[i] = _predict(geo, samples[i].feed(system.feed))
+    elif system.trains:
         X = np.stack([s.features for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
         parts = folds_of(n, folds, seed)
         note = note or f"{len(parts)}-fold cross-validation over these {n} recordings"

@@ -1,7 +1,7 @@
 """AG-CLIP geolocator: window embeddings in the GeoCLIP location space -> retrieval over a gallery.
 
 Per window the AG-CLIP model predicts a unit 512-d location embedding; window embeddings are pooled
-("mean": the paper's average, Sec. 3; "max"; "scores-max" embeds the max-pooled BirdNET scores), compared by cosine similarity (times the model's logit
+("mean": the paper's average, Sec. 3; "max"; "kmeans": largest of k=5 clusters, Sec. 4.3; "scores-max" embeds the max-pooled BirdNET scores), compared by cosine similarity (times the model's logit
 scale) with the frozen GeoCLIP embeddings of the gallery, and turned into a
 :class:`~geoforensics.prediction.GeoPrediction`. With the ``birdnet`` encoder the BirdNET scores
 of the windows also give the species evidence.

@@ -273,21 +273,58 @@ __all__ = [
 ]
 
 
-POOLINGS = ("mean", "max", "scores-max")
+POOLINGS = ("mean", "max", "kmeans", "scores-max")
+KMEANS_K = 5
+"""Sec. 4.3 / Table 2c: "cluster the embeddings via K Means (k=5) and then use the centroid of the
+largest cluster as the aggregate"."""
+
+
+def kmeans_largest_centroid(
+    embeddings: torch.Tensor, k: int = KMEANS_K, iters: int = 50, seed: int = 0
+) -> torch.Tensor:
+    """Centroid [D] of the largest cluster of a k-means (Lloyd, Euclidean, k-means++ seeding with a
+    fixed ``seed``) over ``embeddings`` [n, D]; ``k`` is capped at n. Ties go to the lower cluster index."""
+    x = embeddings.float()
+    n = len(x)
+    if n == 0:
+        return torch.zeros(x.shape[-1])
+    k = max(1, min(int(k), n))
+    g = torch.Generator().manual_seed(seed)
+    idx = [int(torch.randint(n, (1,), generator=g))]
+    for _ in range(1, k):
+        d2 = torch.cdist(x, x[idx]).min(1).values ** 2
+        if float(d2.sum()) <= 0:
+            break
+        idx.append(int(torch.multinomial(d2 / d2.sum(), 1, generator=g)))
+    centres = x[idx].clone()
+    assign = torch.cdist(x, centres).argmin(1)
+    for _ in range(iters):
+        for c in range(len(centres)):
+            members = x[assign == c]
+            if len(members):
+                centres[c] = members.mean(0)
+        new = torch.cdist(x, centres).argmin(1)
+        if torch.equal(new, assign):
+            break
+        assign = new
+    counts = torch.bincount(assign, minlength=len(centres))
+    return centres[int(torch.argmax(counts))]
 
 
 def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
     """One recording embedding [512] (unit length) from window embeddings [n, 512].
 
     "mean": the paper's average of window predictions (Sec. 3 "Handling Variable Length");
-    "max": element-wise maximum. ("scores-max", max-pooling the BirdNET scores before the decoder, is
-    input pooling: see :func:`embed_clip`.) K-means and transformer pooling (Sec. 4.3, Supp. A.6) plug in here
-    as further names.
+    "max": element-wise maximum; "kmeans": centroid of the largest of k=5 k-means clusters (Sec. 4.3).
+    ("scores-max", max-pooling the BirdNET scores before the decoder, is input pooling: see
+    :func:`embed_clip`.) Transformer pooling (Supp. A.6) needs training and is not implemented.
     """
     if how == "mean":
         v = embeddings.mean(0)
     elif how == "max":
         v = embeddings.max(0).values
+    elif how == "kmeans":
+        v = kmeans_largest_centroid(embeddings)
     else:
         raise GeoforensicsError(f"unknown pooling {how!r}; known: {', '.join(POOLINGS)}")
     return F.normalize(v, dim=-1)

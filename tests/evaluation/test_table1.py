@@ -98,3 +98,71 @@ def test_cli_end_to_end(tiny_dataset, isolated_cache, capsys):
 def test_cli_rejects_unknown_system(tiny_dataset, isolated_cache, capsys):
     rc = main(["table1", "--data", str(tiny_dataset), "--out", str(tiny_dataset / "r"), "--systems", "nope"])
     assert rc == 2 and "unknown Table-1 system" in capsys.readouterr().err
+
+
+NEW_ROWS = ["agclip", "agclip-max", "agclip-kmeans", "agclip-uniform1", "agclip-h3train",
+            "species-all-uniform1", "species-all-h3train"]
+
+
+def _scored_samples(n: int = 12) -> list[Sample]:
+    """Samples at the six cities with synthetic BirdNET window scores (4 windows, a few loud classes)."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        s = rng.uniform(0, 0.02, (4, 6522)).astype(np.float32)
+        s[:, rng.choice(6522, 3, replace=False)] = 0.9
+        ws = WindowScores(np.arange(4) * 1.5, np.arange(4) * 1.5 + 3, s, duration_s=7.5)
+        out.append(Sample(str(i), CITIES[i % 6][0] + 0.01 * i, CITIES[i % 6][1], scores=ws, features=s.max(0)))
+    return out
+
+
+def test_agclip_and_ablation_rows_are_registered():
+    rows = table1_systems()
+    assert set(NEW_ROWS) <= set(rows)
+    assert dict(rows["agclip"].options) == {"gallery": "land-1", "pooling": "mean"}
+    assert dict(rows["agclip-max"].options)["pooling"] == "max"
+    assert dict(rows["agclip-kmeans"].options)["pooling"] == "kmeans"
+    assert dict(rows["agclip-uniform1"].options)["gallery"] == "uniform-1"
+    assert dict(rows["species-all-uniform1"].options)["gallery"] == "uniform-1"
+    assert rows["agclip-h3train"].train_gallery == (2, 1) == rows["species-all-h3train"].train_gallery
+    assert all(rows[k].feed == "scores" for k in NEW_ROWS)
+    assert rows["agclip-kmeans"].row_name == "Retrieve: AG-CLIP (k-means pooling)"
+
+
+def test_new_rows_give_finite_metrics():
+    samples = _scored_samples()
+    # the uniform-1 rows are run on a 10° uniform grid here so the test does not embed 64,800 points
+    coarse = {k: {"gallery": "uniform-10"} for k in ("agclip-uniform1", "species-all-uniform1")}
+    results = run_table1(samples, NEW_ROWS, folds=3, overrides=coarse)
+    assert [r.system.key for r in results] == NEW_ROWS
+    for r in results:
+        assert r.points.shape == (12, 2) and np.isfinite(r.errors_km).all()
+        assert all(np.isfinite(v) for v in r.metrics.values())
+    by = {r.system.key: r for r in results}
+    assert by["agclip"].predictions[0].version.endswith("pool mean")
+    assert by["agclip-kmeans"].predictions[0].version.endswith("pool kmeans")
+    assert "3-fold" in by["agclip-h3train"].note and "H3 res-2" in by["agclip-h3train"].note
+    # AG-CLIP predicts the best gallery node (argmax): on the 10° grid, a grid node
+    from geoforensics.geo.galleries import get_gallery
+
+    grid = get_gallery("uniform-10").latlon
+    pts = by["agclip-uniform1"].points
+    assert all(np.abs(grid - p).sum(1).min() < 1e-9 for p in pts)
+
+
+def test_train_neighbour_gallery_never_holds_a_clips_own_location():
+    """Six cities thousands of km apart, leave-one-out: each clip's gallery is the H3 res-2 cells (and
+    1-ring, a few hundred km) of the five other cities, so every error exceeds 1,000 km."""
+    samples = _scored_samples(6)
+    for key in ("agclip-h3train", "species-all-h3train"):
+        (r,) = run_table1(samples, [key], folds=6)
+        assert "6-fold" in r.note
+        assert r.errors_km.min() > 1000
+    from geoforensics.geo.geodesy import haversine_km
+
+    # whereas the clip's own location seeds the gallery when all six are used: nearest node < 200 km
+    from geoforensics.geo.galleries import h3_neighbours
+
+    g = h3_neighbours(np.array(CITIES), 2, 1).latlon
+    for lat, lon in CITIES:
+        assert haversine_km(g, np.array([lat, lon])).min() < 200

@@ -66,3 +66,20 @@ def test_help(cmd: str, capsys):
         main([cmd, "--help"])
     assert e.value.code == 0
     assert cmd in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "kmeans"])
+def test_poolings_on_window_scores(pooling: str):
+    """Each pooling gives a finite prediction on a gallery node, from BirdNET window scores alone."""
+    from geoforensics.geolocators.agclip import AGCLIPGeolocator
+    from geoforensics.geolocators.species_ranges import WindowScores
+
+    rng = np.random.default_rng(0)
+    s = rng.uniform(0, 0.05, (6, 6522)).astype(np.float32)
+    s[:3, 100] = s[3:, 2000] = 0.95
+    ws = WindowScores(np.arange(6) * 1.5, np.arange(6) * 1.5 + 3, s, duration_s=10.5)
+    geo = AGCLIPGeolocator(gallery="uniform-10", pooling=pooling)
+    p = geo.predict(ws)
+    assert p.version.endswith(f"pool {pooling}") and len(p.windows) == 6
+    assert np.isfinite(p.probs).all() and abs(p.probs.sum() - 1) < 1e-9
+    assert np.abs(geo.gallery - [p.lat, p.lon]).sum(1).min() < 1e-9

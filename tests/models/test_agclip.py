@@ -98,4 +98,35 @@ def test_pooling():
     assert torch.allclose(pool_windows(e), torch.tensor([1.0, 1.0]) / math.sqrt(2))
     assert torch.allclose(pool_windows(e, "max"), torch.tensor([1.0, 1.0]) / math.sqrt(2))
     with pytest.raises(GeoforensicsError):
-        pool_windows(e, "kmeans")
+        pool_windows(e, "transformer")
+
+
+def test_max_pooling_differs_from_mean():
+    e = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert torch.allclose(pool_windows(e, "max"), torch.tensor([1.0, 1.0]) / math.sqrt(2))
+    assert torch.allclose(pool_windows(e, "mean"), torch.tensor([2.0, 1.0]) / math.sqrt(5))
+
+
+def test_kmeans_pooling_takes_the_largest_cluster():
+    # five distinct directions (k=5), east three times: the largest cluster is east, (1, 0), while
+    # the mean points to (2.6, 0.8) / |.|
+    e = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [-1.0, 0.0], [0.6, 0.8]])
+    v = pool_windows(e, "kmeans")
+    assert float(v.norm()) == pytest.approx(1.0, abs=1e-6)
+    assert torch.allclose(v, torch.tensor([1.0, 0.0]), atol=1e-6)
+    assert torch.allclose(pool_windows(e, "mean"), torch.tensor([2.6, 0.8]) / math.hypot(2.6, 0.8), atol=1e-6)
+    assert not torch.allclose(v, pool_windows(e, "mean"), atol=1e-2)
+    # deterministic (fixed seed), one window and many windows of 512-d all give unit vectors
+    g = torch.randn(40, 512, generator=torch.Generator().manual_seed(1))
+    a, b = pool_windows(g, "kmeans"), pool_windows(g, "kmeans")
+    assert torch.equal(a, b) and float(a.norm()) == pytest.approx(1.0, abs=1e-5)
+    one = torch.tensor([[0.0, 2.0]])
+    assert torch.allclose(pool_windows(one, "kmeans"), torch.tensor([0.0, 1.0]))
+
+
+def test_kmeans_largest_centroid_counts():
+    from geoforensics.models.agclip import kmeans_largest_centroid
+
+    e = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [10.0, 10.0], [10.0, 10.0], [-5.0, 3.0]])
+    assert torch.allclose(kmeans_largest_centroid(e), torch.tensor([0.0, 0.0]))
+    assert torch.allclose(kmeans_largest_centroid(e, k=1), e.mean(0))
