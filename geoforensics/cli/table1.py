@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=0, help="use only the first N recordings (0 = all)")
     p.add_argument("--gallery", default="land-1", help="gallery of the species-range and oracle rows (default land-1)")
     p.add_argument("--aggregate", nargs="*", metavar="KEY", help="add spatiotemporal aggregation tables for these systems")
+    p.add_argument("--agclip-head", action="append", default=[], metavar="LABEL=PATH",
+                   help="add a row for a trained AG-CLIP checkpoint (repeatable; e.g. an ablation from geoforensics train)")
     p.add_argument("--list", action="store_true", help="list the Table-1 systems and exit")
     p.set_defaults(func=run)
 
@@ -38,7 +40,17 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..evaluation.table1 import load_samples, log, run_table1, table1_systems, write_report
 
+    from ..evaluation.table1 import register_agclip_checkpoint
+
+    added = []
+    for spec in args.agclip_head:
+        label, sep, path = spec.partition("=")
+        if not sep or not label or not path:
+            raise InputError(f"--agclip-head {spec!r}: expected LABEL=PATH")
+        added.append(register_agclip_checkpoint(label, path).key)
     systems = table1_systems()
+    if added and args.systems:
+        args.systems = list(args.systems) + [k for k in added if k not in args.systems]
     if args.list:
         for k, s in systems.items():
             print(f"{k:20s} {s.row_name}  (geolocator {s.geolocator}, input {s.feed}{', trained' if s.trains else ''})")
@@ -67,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         from ..evaluation.aggregation import aggregation_markdown, aggregation_rows
 
         by_key = {r.system.key: r for r in results}
-        for key in args.aggregate or [r.system.key for r in results if r.system.feed != "truth"]:
-            if key not in by_key:
+        for key in args.aggregate or [r.system.key for r in results if r.system.feed != "truth" and not r.skipped]:
+            if key not in by_key or by_key[key].skipped:
                 raise InputError(f"--aggregate {key}: not among the systems run")
             r = by_key[key]
             true = [(s.lat, s.lon) for s in samples]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
-from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
+from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
 from ..geolocators.species_ranges import WindowScores, pool_scores
 from ..paths import cache_dir
 from ..prediction import GeoPrediction
@@ -83,6 +83,10 @@ class TableSystem:
     train_gallery: tuple[int, int] | None = None
     """``(res, k)``: the gallery is rebuilt per cross-validation fold from the H3 res-``res`` cells
     (and their ``k``-ring) of the *other* folds' locations, so a clip's own location never seeds it."""
+    sample_gallery: str = ""
+    """A gallery made of the evaluated recordings' own locations: "train" (per fold, the exact
+    locations of the other folds: the paper's "Train" gallery) or "test" (every recording's location,
+    its own included: the paper's test-set ("XCDC") gallery, an optimistic upper bound)."""
 
     @property
     def row_name(self) -> str:
@@ -98,6 +102,17 @@ def register_table1_system(system: TableSystem) -> TableSystem:
         raise ValueError(f"unknown input kind {system.feed!r}; one of {INPUT_KINDS}")
     _SYSTEMS[system.key] = system
     return system
+
+
+def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = "land-1") -> TableSystem:
+    """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output), so
+    ablations trained with the same CLI are evaluated beside the registered rows."""
+    if not Path(path).is_file():
+        raise InputError(f"AG-CLIP checkpoint {path}: no such file")
+    key = "agclip-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+    return register_table1_system(TableSystem(key, "Retrieve", f"AG-CLIP ({label})", "agclip", feed="scores",
+                                              options=_opts(model=str(path), pooling=pooling, gallery=gallery),
+                                              note=f"checkpoint {path}"))
 
 
 def table1_systems() -> dict[str, TableSystem]:
@@ -126,8 +141,14 @@ for _s in (
     # gallery ablation of the default system (Supp. Table A1); "species-all" itself uses --gallery (land-1)
     TableSystem("species-all-uniform1", "Species Ranges", "Predicted Sp (All), uniform 1° gallery", "species-ranges",
                 feed="scores", options=_opts(gallery="uniform-1")),
+    TableSystem("species-all-uniform05", "Species Ranges", "Predicted Sp (All), uniform 0.5° gallery", "species-ranges",
+                feed="scores", options=_opts(gallery="uniform-0.5")),
+    TableSystem("species-all-train", "Species Ranges", "Predicted Sp (All), train gallery", "species-ranges",
+                feed="scores", sample_gallery="train"),
     TableSystem("species-all-h3train", "Species Ranges", "Predicted Sp (All), H3 train-neighbours gallery",
                 "species-ranges", feed="scores", train_gallery=(2, 1)),
+    TableSystem("species-all-test", "Species Ranges", "Predicted Sp (All), test-set gallery", "species-ranges",
+                feed="scores", sample_gallery="test"),
     # AG-CLIP (shipped head on the same cached BirdNET window scores), its pooling and gallery ablations
     TableSystem("agclip", "Retrieve", "AG-CLIP", "agclip:birdnet-sim-v1", feed="scores",
                 options=_opts(gallery="land-1", pooling="mean")),
@@ -137,8 +158,17 @@ for _s in (
                 options=_opts(gallery="land-1", pooling="kmeans")),
     TableSystem("agclip-uniform1", "Retrieve", "AG-CLIP, uniform 1° gallery", "agclip:birdnet-sim-v1", feed="scores",
                 options=_opts(gallery="uniform-1", pooling="mean")),
+    TableSystem("agclip-uniform05", "Retrieve", "AG-CLIP, uniform 0.5° gallery", "agclip:birdnet-sim-v1", feed="scores",
+                options=_opts(gallery="uniform-0.5", pooling="mean")),
+    TableSystem("agclip-train", "Retrieve", "AG-CLIP, train gallery", "agclip:birdnet-sim-v1",
+                feed="scores", options=_opts(pooling="mean"), sample_gallery="train"),
+    TableSystem("taxabind-style", "Retrieve", "TaxaBind-style (species names -> CLIP text -> GeoCLIP)", "taxabind-style",
+                feed="scores", note="zero-shot: BirdNET species names -> CLIP ViT-L/14 text -> GeoCLIP image head; "
+                "no geotagged audio (geoforensics/geolocators/taxabind.py says how it differs from TaxaBind)"),
     TableSystem("agclip-h3train", "Retrieve", "AG-CLIP, H3 train-neighbours gallery", "agclip:birdnet-sim-v1",
                 feed="scores", options=_opts(pooling="mean"), train_gallery=(2, 1)),
+    TableSystem("agclip-test", "Retrieve", "AG-CLIP, test-set gallery", "agclip:birdnet-sim-v1",
+                feed="scores", options=_opts(pooling="mean"), sample_gallery="test"),
 ):
     register_table1_system(_s)
 
@@ -222,6 +252,8 @@ class SystemResult:
     predictions: list[GeoPrediction] = field(default_factory=list, repr=False)
     seconds: float = 0.0
     note: str = ""
+    skipped: str = ""
+    """Why the row could not run here (e.g. weights absent); then points and errors are empty."""
 
 
 def folds_of(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
@@ -266,7 +298,22 @@ def run_system(
     preds: list[GeoPrediction | None] = [None] * n
     true = np.array([[s.lat, s.lon] for s in samples], dtype=np.float64)
     note = system.note
-    if system.train_gallery is not None:
+    if system.sample_gallery == "test":
+        note = note or f"gallery: the {len(np.unique(true, axis=0))} distinct locations of these {n} recordings, each one's own included"
+        geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true, axis=0)}})
+        for i, s in enumerate(samples):
+            preds[i] = _predict(geo, s.feed(system.feed))
+    elif system.sample_gallery == "train":
+        parts = folds_of(n, folds, seed)
+        note = note or f"gallery: the exact locations of the other folds ({len(parts)}-fold over these {n} recordings)"
+        for test in parts:
+            train = np.setdiff1d(np.arange(n), test)
+            geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true[train], axis=0)}})
+            for i in test:
+                preds[i] = _predict(geo, samples[i].feed(system.feed))
+    elif system.sample_gallery:
+        raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train or test")
+    elif system.train_gallery is not None:
         from ..geo.galleries import h3_neighbours
 
         res, ring = system.train_gallery
@@ -314,9 +361,18 @@ def run_table1(
     unknown = [k for k in keys if k not in registered]
     if unknown:
         raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(registered)}")
+    from ..errors import MissingWeightsError
+
     out = []
     for k in keys:
-        r = run_system(registered[k], samples, folds=folds, seed=seed, overrides=overrides)
+        try:
+            r = run_system(registered[k], samples, folds=folds, seed=seed, overrides=overrides)
+        except MissingWeightsError as e:
+            r = SystemResult(registered[k], np.zeros((0, 2)), np.zeros(0), {}, skipped=str(e).splitlines()[0])
+            if progress:
+                progress(f"{r.system.row_name}: skipped ({r.skipped})")
+            out.append(r)
+            continue
         out.append(r)
         if progress:
             progress(f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)")
@@ -329,7 +385,11 @@ def run_table1(
 def markdown_table(results: Sequence[SystemResult], n: int) -> str:
     """Header plus one row per system (median, mean, % within each threshold)."""
     lines = [metrics_table_header(with_n=True)]
-    lines += [format_metrics_row(r.system.row_name, r.metrics, n) for r in results]
+    for r in results:
+        if r.skipped:
+            lines.append(f"| {r.system.row_name} | 0 | skipped |" + " |" * (1 + len(THRESHOLDS_KM)))
+        else:
+            lines.append(format_metrics_row(r.system.row_name, r.metrics, n))
     return "\n".join(lines)
 
 
@@ -364,6 +424,10 @@ def write_report(
     out = Path(out_dir)
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     gold_path = Path(gold) if gold else write_gold_csv(out / "predictions" / "gold.csv", samples)
+    skipped = [r for r in results if r.skipped]
+    results = [r for r in results if not r.skipped]
+    if not results:
+        raise InputError("no Table-1 system could run: " + "; ".join(f"{r.system.key}: {r.skipped}" for r in skipped))
     for r in results:
         f = write_predictions_csv(out / "predictions" / f"{r.system.key}.csv", samples, r.points)
         official = evaluate_files(f, gold_path)
@@ -371,8 +435,9 @@ def write_report(
             raise InputError(f"{gold_path} disagrees with the dataset's locations for {r.system.key}")
     n = len(samples)
     lines = [f"# {title}", "", f"{n} recordings." + (f" Command: `{command}`" if command else ""), ""]
-    lines += [markdown_table(results, n), ""]
+    lines += [markdown_table(list(results) + skipped, n), ""]
     notes = [f"- {r.system.row_name}: {r.note}" for r in results if r.note]
+    notes += [f"- {r.system.row_name}: skipped, {r.skipped}" for r in skipped]
     if notes:
         lines += ["Notes:", ""] + notes + [""]
     lines += list(extra_sections)
@@ -381,7 +446,8 @@ def write_report(
     paths["markdown"].write_text("\n".join(lines))
     paths["json"].write_text(json.dumps(
         {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note}
-                          for r in results}}, indent=1))
+                          for r in results},
+         "skipped": {r.system.key: r.skipped for r in skipped}}, indent=1))
     true = np.array([[s.lat, s.lon] for s in samples])
     cdf_plot({r.system.row_name: r.errors_km for r in results}, paths["cdf"], title=title)
     real = [r for r in results if r.system.feed != "truth"] or list(results)

@@ -85,6 +85,16 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
     return TextGeolocator(gallery=gallery, **kw)
 
 
+@register_geolocator(
+    "taxabind-style",
+    "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head -> land-1 gallery",
+)
+def _taxabind_style(gallery: str = "land-1", **kw: Any):
+    from .taxabind import TaxaBindStyleGeolocator
+
+    return TaxaBindStyleGeolocator(gallery=gallery, **kw)
+
+
 AGCLIP_HEADS = ("birdnet-sim-v1",)
 """Shipped AG-CLIP heads (``weights/agclip-NAME.pt``, SHA-256 in ``weights/manifest.json``)."""
 
@@ -96,6 +106,13 @@ def _agclip_builder(head: str) -> Callable[..., Any]:
         return AGCLIPGeolocator(model=head, gallery=gallery, **kw)
 
     return build
+
+
+@register_geolocator("agclip", "AG-CLIP from any checkpoint: agclip(model=PATH.pt or shipped head name)")
+def _agclip_any(model: str = "birdnet-sim-v1", gallery: str = "land-1", **kw: Any):
+    from .agclip import AGCLIPGeolocator
+
+    return AGCLIPGeolocator(model=str(model), gallery=gallery, **kw)
 
 
 for _head in AGCLIP_HEADS:

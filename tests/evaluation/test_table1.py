@@ -166,3 +166,78 @@ def test_train_neighbour_gallery_never_holds_a_clips_own_location():
     g = h3_neighbours(np.array(CITIES), 2, 1).latlon
     for lat, lon in CITIES:
         assert haversine_km(g, np.array([lat, lon])).min() < 200
+
+
+def test_sample_galleries_train_and_test():
+    samples = _scored_samples()
+    true = np.array([[s.lat, s.lon] for s in samples])
+    res = {r.system.key: r for r in run_table1(samples, ["species-all-train", "species-all-test", "agclip-test"], folds=3)}
+    # the test-set gallery is exactly the recordings' own locations (12 distinct here)
+    for key in ("species-all-test", "agclip-test"):
+        for p in res[key].predictions:
+            assert sorted(map(tuple, p.gallery.tolist())) == sorted(map(tuple, true.tolist())), key
+    d = np.abs(res["agclip-test"].points[:, None, :] - true[None]).sum(-1).min(1)
+    assert d.max() < 1e-9  # argmax retrieval picks one of them
+    # the train gallery never holds a recording's own location (all 12 locations differ)
+    for i, p in enumerate(res["species-all-train"].predictions):
+        assert len(p.gallery) == 8 and not np.any(np.all(np.isclose(p.gallery, true[i]), axis=1))
+    assert "other folds" in res["species-all-train"].note
+    assert "own included" in res["species-all-test"].note
+
+
+def test_missing_weights_skip_the_row_and_report_says_so(tmp_path, monkeypatch):
+    from geoforensics.errors import MissingWeightsError
+    from geoforensics.evaluation import table1
+
+    original = table1._create
+
+    def create(system, overrides):
+        if system.key == "test-absent":
+            raise MissingWeightsError("CLIP ViT-L/14 weights are not installed\nmore")
+        return original(system, overrides)
+
+    monkeypatch.setattr(table1, "_create", create)
+    register_table1_system(TableSystem("test-absent", "Test", "Needs weights", "taxabind-style", feed="scores"))
+    try:
+        samples = _scored_samples(6)
+        absent, ok = run_table1(samples, ["test-absent", "species-all-test"], folds=3)
+        assert absent.skipped == "CLIP ViT-L/14 weights are not installed" and absent.points.shape == (0, 2)
+        assert not ok.skipped and ok.points.shape == (6, 2)
+        paths = table1.write_report(tmp_path / "rep", samples, [absent, ok])
+        md = paths["markdown"].read_text()
+        assert "| Test: Needs weights | 0 | skipped |" in md and "skipped, CLIP ViT-L/14 weights" in md
+        assert not (tmp_path / "rep" / "predictions" / "test-absent.csv").exists()
+        with pytest.raises(Exception, match="no Table-1 system could run"):
+            table1.write_report(tmp_path / "rep2", samples, [absent])
+    finally:
+        table1._SYSTEMS.pop("test-absent", None)
+
+
+def test_taxabind_row_is_registered_and_runs_or_skips(isolated_cache):
+    samples = _scored_samples(6)
+    (r,) = run_table1(samples, ["taxabind-style"], folds=3)
+    if r.skipped:
+        assert "clip-vit-l-14-openai" in r.skipped
+    else:
+        assert r.points.shape == (6, 2) and np.isfinite(r.errors_km).all()
+
+
+def test_agclip_checkpoint_row(tmp_path, capsys, isolated_cache):
+    from geoforensics.evaluation import table1
+    from geoforensics.models.agclip import AGCLIPConfig, AGCLIPModel, save_checkpoint_file
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    ckpt = tmp_path / "tiny.pt"
+    save_checkpoint_file(AGCLIPModel(AGCLIPConfig(encoder="birdnet", hidden_dim=8)), ckpt)
+    try:
+        sys_ = table1.register_agclip_checkpoint("tiny test", ckpt)
+        assert sys_.key == "agclip-tiny-test" and sys_.row_name == "Retrieve: AG-CLIP (tiny test)"
+        (r,) = run_table1(_scored_samples(6), [sys_.key], folds=3)
+        assert r.points.shape == (6, 2) and np.isfinite(r.errors_km).all()
+        with pytest.raises(Exception, match="no such file"):
+            table1.register_agclip_checkpoint("x", tmp_path / "missing.pt")
+        assert main(["table1", "--agclip-head", "bad", "--data", "x", "--out", str(tmp_path)]) == 2
+        assert "LABEL=PATH" in capsys.readouterr().err
+    finally:
+        table1._SYSTEMS.pop("agclip-tiny-test", None)
