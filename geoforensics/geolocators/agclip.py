@@ -1,8 +1,9 @@
 """AG-CLIP geolocator: window embeddings in the GeoCLIP location space -> retrieval over a gallery.
 
 Per window the AG-CLIP model predicts a unit 512-d location embedding; window embeddings are pooled
-("mean": the paper's average, Sec. 3; "max"; "kmeans": largest of k=5 clusters, Sec. 4.3; "scores-max" embeds the max-pooled BirdNET scores), compared by cosine similarity (times the model's logit
-scale) with the frozen GeoCLIP embeddings of the gallery, and turned into a
+("mean": the paper's average, Sec. 3; "max"; "kmeans": largest of k=5 clusters, Sec. 4.3; "scores-max" embeds the max-pooled BirdNET scores; "transformer": a trained pooler, Supp. A.6), compared by cosine similarity (times the model's logit
+scale) with the gallery's embeddings by the model's location encoder (frozen GeoCLIP by default;
+see :mod:`geoforensics.models.location_encoders`), and turned into a
 :class:`~geoforensics.prediction.GeoPrediction`. With the ``birdnet`` encoder the BirdNET scores
 of the windows also give the species evidence.
 """
@@ -10,6 +11,7 @@ of the windows also give the species evidence.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,10 @@ class AGCLIPGeolocator:
         max_duration_s: float = 600.0,
         evidence_threshold: float = 0.1,
         top_species: int = 10,
+        pooler: Any = None,
     ) -> None:
+        """``pooling="transformer"`` needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler`
+        or the path of one saved by ``geoforensics train-pooler``."""
         from ..geo.galleries import get_gallery
         from ..models.agclip import load_agclip
         from ..models.registry import create_model
@@ -49,13 +54,32 @@ class AGCLIPGeolocator:
         else:
             self.gallery_name = "custom"
             self._gallery = np.asarray(gallery, dtype=np.float64)
-        self.gallery_emb = create_model("geoclip-location-encoder").gallery_embeddings(self._gallery, self.gallery_name)
+        location_encoder = getattr(self.model, "location_encoder", None)
+        if location_encoder is None:
+            location_encoder = create_model("geoclip-location-encoder")
+        self.gallery_emb = location_encoder.gallery_embeddings(self._gallery, self.gallery_name)
         self.pooling = pooling
+        self.pooler = self._load_pooler(pooling, pooler)
         self.point_method = point_method
         self.max_duration_s = max_duration_s
         self.evidence_threshold = evidence_threshold
         self.top_species = top_species
         self._scorer: Any = None
+
+    def _load_pooler(self, pooling: str, pooler: Any) -> Any:
+        """The transformer pooler for ``pooling="transformer"`` (loaded from a path), else None."""
+        if pooling != "transformer":
+            return None
+        from ..errors import GeoforensicsError
+        from ..models.pooling import load_pooler
+
+        if pooler is None:
+            raise GeoforensicsError("pooling 'transformer' needs pooler=PATH (train one with `geoforensics train-pooler`)")
+        p = load_pooler(pooler) if isinstance(pooler, (str, Path)) else pooler
+        dim = getattr(getattr(self.model, "config", None), "embed_dim", p.config.dim)
+        if p.config.dim != dim:
+            raise GeoforensicsError(f"the pooler reads {p.config.dim}-d embeddings but the model makes {dim}-d ones")
+        return p.eval()
 
     @property
     def gallery(self) -> np.ndarray:
@@ -103,7 +127,7 @@ class AGCLIPGeolocator:
         t0 = time.perf_counter()
         x, ws, starts, ends = self.window_inputs(inputs, sample_rate)
         t1 = time.perf_counter()
-        clip, emb = embed_clip(self.model, x, self.pooling)
+        clip, emb = embed_clip(self.model, x, self.pooling, self.pooler)
         log_s = self.log_scores(clip)
         pred = GeoPrediction.from_log_scores(self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio")
         per = self.log_scores(emb)

@@ -11,6 +11,15 @@ An audio encoder f_theta (see :mod:`geoforensics.models.audio_encoders`) feeds t
 ``decoder="joint"`` is the authors' release (``src/models.py``): the MobileNet classifier's last
 layer replaced by Linear(1280, 128) -> ReLU -> Linear(128, n_species + 512), checklist logits first.
 
+``month_weight`` > 0 adds the ablation of Supp. Table A8: a third 2-layer MLP ``month_decoder``
+(hidden ``hidden_dim``, 12 outputs; a separate one for both decoder kinds) trained with cross-entropy
+on the month of recording (0-11; -1 = unknown, ignored), weighted ``month_weight``. With the default 0
+the model has no month decoder and exactly the parameters of the heads shipped before.
+
+``location_encoder`` picks the location space (Table 2b; :mod:`geoforensics.models.location_encoders`):
+"geoclip" (default) and "range" are frozen and not part of the state dict; "learned-rff" adds a
+trainable ``location_tower`` (GeoCLAP-style), which is trained, saved and reloaded with the model.
+
 Shipped heads live in ``weights/`` with their SHA-256 in ``weights/manifest.json``;
 :func:`load_agclip` checks it before ``torch.load(..., weights_only=True)``.
 """
@@ -70,6 +79,25 @@ class AGCLIPConfig:
     uses in-batch negatives only (0)."""
     freeze_encoder: bool = False
     """Train only the decoders (always so for the frozen BirdNET encoder)."""
+    month_weight: float = 0.0
+    """Supp. Table A8: weight of the auxiliary month-of-recording cross-entropy (tried: 0.1, 0.8, 1.0,
+    2.0, 5.0); 0 (the paper's AG-CLIP) builds no month decoder."""
+    location_encoder: str = "geoclip"
+    """The location space (Sec. 4.3, Table 2b; :mod:`geoforensics.models.location_encoders`):
+    "geoclip" (the paper's), "range" (SINR-style), "learned-rff" (GeoCLAP-style, trained jointly:
+    adds the ``location_tower`` submodule) or "satclip" (no weights offline). ``embed_dim`` follows
+    the encoder's dimension."""
+
+    def __post_init__(self) -> None:
+        from .location_encoders import location_encoder_info
+
+        dim = location_encoder_info(self.location_encoder).dim
+        if self.embed_dim != dim:
+            if self.embed_dim != GEOCLIP_DIM:
+                raise GeoforensicsError(
+                    f"embed_dim {self.embed_dim} does not match location encoder {self.location_encoder!r} ({dim}-d)"
+                )
+            object.__setattr__(self, "embed_dim", dim)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "AGCLIPConfig":
@@ -94,10 +122,12 @@ def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
 
 @dataclass
 class AGCLIPOutput:
-    """``location``: [B, 512] L2-normalised; ``checklist_logits``: [B, n_species]."""
+    """``location``: [B, 512] L2-normalised; ``checklist_logits``: [B, n_species]; ``month_logits``:
+    [B, 12], None without a month decoder."""
 
     location: torch.Tensor
     checklist_logits: torch.Tensor
+    month_logits: torch.Tensor | None = None
 
 
 class AGCLIPModel(nn.Module):
@@ -114,6 +144,9 @@ class AGCLIPModel(nn.Module):
         else:
             self.location_decoder = mlp(d, h, config.embed_dim)
             self.checklist_decoder = mlp(d, h, config.n_species)
+        if config.month_weight < 0:
+            raise GeoforensicsError(f"month_weight must be >= 0, not {config.month_weight}")
+        self.month_decoder = mlp(d, h, 12) if config.month_weight > 0 else None
         if config.logit_scale_mode not in ("exp", "learn", "linear"):
             raise GeoforensicsError(f"logit_scale_mode must be exp, learn or linear, not {config.logit_scale_mode!r}")
         value = torch.tensor(float(config.logit_scale))
@@ -123,10 +156,42 @@ class AGCLIPModel(nn.Module):
             self.register_buffer("log_logit_scale", value)
         if self.encoder.frozen or config.freeze_encoder:
             self.encoder.requires_grad_(False)
+        from .location_encoders import create_location_encoder, location_encoder_info
+
+        info = location_encoder_info(config.location_encoder)
+        if info.missing:
+            raise MissingWeightsError(info.missing)
+        self.location_tower = create_location_encoder(config.location_encoder) if info.trainable else None
 
     @property
     def input_kind(self) -> str:
         return self.encoder.input_kind
+
+    @property
+    def location_encoder(self) -> Any:
+        """The encoder of the location space (gallery embeddings): the own ``location_tower`` when
+        trainable, else the shared frozen encoder (never a submodule, so not in the state dict)."""
+        if self.location_tower is not None:
+            return self.location_tower
+        from .location_encoders import create_location_encoder
+
+        return create_location_encoder(self.config.location_encoder)
+
+    def target_encoder(self) -> Any:
+        """What data pipelines encode true locations with (``.encode(latlon)``): the frozen encoder's
+        embeddings, or coordinates that :meth:`location_targets` embeds with the trainable tower."""
+        if self.location_tower is not None:
+            from .location_encoders import CoordinateTargets
+
+            return CoordinateTargets()
+        return self.location_encoder
+
+    def location_targets(self, target: torch.Tensor) -> torch.Tensor:
+        """Batch targets from :meth:`target_encoder` -> unit embeddings [B, embed_dim] (with grad
+        through the trainable tower)."""
+        if self.location_tower is not None:
+            return self.location_tower.targets(target)
+        return target
 
     def logit_scale(self) -> torch.Tensor:
         """The multiplier of cosine similarities."""
@@ -141,7 +206,8 @@ class AGCLIPModel(nn.Module):
             logits, loc = out[:, : self.config.n_species], out[:, self.config.n_species :]
         else:
             loc, logits = self.location_decoder(features), self.checklist_decoder(features)
-        return AGCLIPOutput(F.normalize(loc.float(), dim=-1), logits)
+        month = self.month_decoder(features) if self.month_decoder is not None else None
+        return AGCLIPOutput(F.normalize(loc.float(), dim=-1), logits, month)
 
     def forward(self, x: torch.Tensor) -> AGCLIPOutput:
         """Mel images [B, 3, 224, 224] or BirdNET scores [B, 6522] -> outputs."""
@@ -189,15 +255,38 @@ class TargetQueue:
             self.items = torch.cat([target.detach().float().cpu(), self.items])[: self.size]
 
 
+def month_cross_entropy(logits: torch.Tensor, month: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy of month logits [B, 12] against month indices [B] (0-11), averaged over the
+    examples whose month is known; -1 (unknown) is ignored, and a batch without any known month gives
+    0 (still connected to ``logits``, as DDP needs)."""
+    if month is None:
+        return logits.float().sum() * 0.0
+    month = month.to(logits.device).long()
+    total = F.cross_entropy(logits.float(), month, ignore_index=-1, reduction="sum")
+    return total / (month >= 0).sum().clamp(min=1)
+
+
 def agclip_loss(
-    model: AGCLIPModel, out: AGCLIPOutput, target: torch.Tensor, checklist: torch.Tensor, queue: torch.Tensor | None = None
+    model: AGCLIPModel,
+    out: AGCLIPOutput,
+    target: torch.Tensor,
+    checklist: torch.Tensor,
+    queue: torch.Tensor | None = None,
+    month: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """contrastive + ``bce_weight`` x checklist BCE (Supp. A.5); returns the loss and its parts."""
+    """contrastive + ``bce_weight`` x checklist BCE (Supp. A.5) [+ ``month_weight`` x month
+    cross-entropy (Supp. Table A8), when the model has a month decoder; ``month`` [B]: 0-11, -1 unknown];
+    returns the loss and its parts."""
     scale = model.logit_scale()
     lc = contrastive_loss(out.location, target, scale, queue)
     lb = checklist_bce(out.checklist_logits, checklist)
     loss = lc + model.config.bce_weight * lb
-    return loss, {"loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach())}
+    lm = 0.0
+    if model.config.month_weight > 0 and out.month_logits is not None:
+        month_loss = month_cross_entropy(out.month_logits, month)
+        loss = loss + model.config.month_weight * month_loss
+        lm = float(month_loss.detach())
+    return loss, {"loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach()), "month": lm}
 
 
 # -- shipped heads ---------------------------------------------------------------------------
@@ -235,8 +324,14 @@ def verified_weights_file(name: str, directory: Path = WEIGHTS_DIR) -> Path:
 
 
 def save_checkpoint_file(model: AGCLIPModel, path: Path, half: bool = False, **extra: Any) -> None:
-    """Write ``{"config", "state_dict", ...extra}`` loadable with ``weights_only=True`` (only plain types)."""
-    state = {k: (v.half() if half and v.is_floating_point() else v).clone() for k, v in model.state_dict().items()}
+    """Write ``{"config", "state_dict", ...extra}`` loadable with ``weights_only=True`` (only plain types).
+
+    ``half`` stores floats as float16, except a trainable ``location_tower``: its Fourier frequencies
+    (up to ~1,000 at sigma 256) would lose the phase in float16."""
+    state = {
+        k: (v.half() if half and v.is_floating_point() and not k.startswith("location_tower.") else v).clone()
+        for k, v in model.state_dict().items()
+    }
     torch.save({"config": asdict(model.config), "state_dict": state, **extra}, path)
 
 
@@ -270,10 +365,11 @@ __all__ = [
     "checklist_bce",
     "contrastive_loss",
     "load_agclip",
+    "month_cross_entropy",
 ]
 
 
-POOLINGS = ("mean", "max", "kmeans", "scores-max")
+POOLINGS = ("mean", "max", "kmeans", "scores-max", "transformer")
 KMEANS_K = 5
 """Sec. 4.3 / Table 2c: "cluster the embeddings via K Means (k=5) and then use the centroid of the
 largest cluster as the aggregate"."""
@@ -311,14 +407,19 @@ def kmeans_largest_centroid(
     return centres[int(torch.argmax(counts))]
 
 
-def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
+def pool_windows(embeddings: torch.Tensor, how: str = "mean", pooler: Any = None) -> torch.Tensor:
     """One recording embedding [512] (unit length) from window embeddings [n, 512].
 
     "mean": the paper's average of window predictions (Sec. 3 "Handling Variable Length");
-    "max": element-wise maximum; "kmeans": centroid of the largest of k=5 k-means clusters (Sec. 4.3).
-    ("scores-max", max-pooling the BirdNET scores before the decoder, is input pooling: see
-    :func:`embed_clip`.) Transformer pooling (Supp. A.6) needs training and is not implemented.
+    "max": element-wise maximum; "kmeans": centroid of the largest of k=5 k-means clusters (Sec. 4.3);
+    "transformer": a trained :class:`~geoforensics.models.pooling.TransformerPooler` (Supp. A.6),
+    passed as ``pooler``. ("scores-max", max-pooling the BirdNET scores before the decoder, is input
+    pooling: see :func:`embed_clip`.)
     """
+    if how == "transformer":
+        if pooler is None:
+            raise GeoforensicsError("pooling 'transformer' needs a trained pooler (see `geoforensics train-pooler`)")
+        return pooler.pool(embeddings)
     if how == "mean":
         v = embeddings.mean(0)
     elif how == "max":
@@ -330,15 +431,18 @@ def pool_windows(embeddings: torch.Tensor, how: str = "mean") -> torch.Tensor:
     return F.normalize(v, dim=-1)
 
 
-def embed_clip(model: AGCLIPModel, inputs: torch.Tensor, how: str = "mean") -> tuple[torch.Tensor, torch.Tensor]:
+def embed_clip(
+    model: AGCLIPModel, inputs: torch.Tensor, how: str = "mean", pooler: Any = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(clip embedding [512], window embeddings [n, 512]) of one recording's window inputs.
 
     "scores-max" (birdnet encoder only) embeds the element-wise maximum of the windows' BirdNET
-    scores, as the species-ranges geolocator pools them; other names pool window embeddings.
+    scores, as the species-ranges geolocator pools them; other names pool window embeddings
+    (``pooler`` for "transformer", see :func:`pool_windows`).
     """
     emb = model.embed(inputs)
     if how == "scores-max":
         if model.input_kind != "birdnet":
             raise GeoforensicsError("pooling 'scores-max' needs the birdnet encoder")
         return model.embed(inputs.max(0).values[None])[0], emb
-    return pool_windows(emb, how), emb
+    return pool_windows(emb, how, pooler), emb

@@ -97,6 +97,8 @@ class _ScaleBranch(nn.Module):
 class GeoCLIPLocationEncoder(nn.Module):
     """GeoCLIP's location encoder: (lat, lon) degrees -> 512-d, the sum over scales ``LocEnc0..2``."""
 
+    dim: int = EMBED_DIM
+
     def __init__(self, sigmas: tuple[float, ...] = GEOCLIP_SIGMAS) -> None:
         super().__init__()
         self.sigmas = tuple(sigmas)

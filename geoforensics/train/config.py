@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import GeoforensicsError
 from ..models.agclip import AGCLIPConfig
+from .resample import DEFAULT_H3_RES, RESAMPLE_MODES
 from .simulate import SimConfig
 
 
@@ -40,6 +41,26 @@ class DataConfig:
     """Range-model week of the checklists (-1: year-round, like SINR's)."""
     num_workers: int = 0
     limit: int = 0
+    resample: str = "none"
+    """Supp. Table A7 data resampling: "none", "species", "location" or "location-species"
+    (:mod:`geoforensics.train.resample`). Simulated data support "location" only (their pool of places)."""
+    resample_power: float = 1.0
+    """Weights 1 / n ** power: 1.0 is the paper's w ∝ 1/n, 0.5 its w ∝ 1/sqrt(n)."""
+    resample_h3_res: int = DEFAULT_H3_RES
+    """H3 resolution of the "location" counts (not in the paper; 2 as its classification baseline,
+    see :mod:`geoforensics.train.resample`)."""
+
+    def __post_init__(self) -> None:
+        if self.resample not in RESAMPLE_MODES:
+            raise GeoforensicsError(f"data.resample must be one of {', '.join(RESAMPLE_MODES)}, not {self.resample!r}")
+        if self.resample_power < 0:
+            raise GeoforensicsError(f"data.resample_power must be >= 0, not {self.resample_power}")
+        if not 0 <= self.resample_h3_res <= 15:
+            raise GeoforensicsError(f"data.resample_h3_res must be an H3 resolution 0-15, not {self.resample_h3_res}")
+        if self.source == "simulated" and "species" in self.resample:
+            raise GeoforensicsError(
+                "species resampling needs a dataset with species labels; simulated data support resample: location"
+            )
 
 
 @dataclass(frozen=True)

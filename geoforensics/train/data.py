@@ -1,7 +1,8 @@
 """Datasets of windows with targets, over any reader of :mod:`geoforensics.data`.
 
 Each recording gives cached per-window features (mel images or BirdNET scores, see
-:mod:`geoforensics.train.features`), its GeoCLIP target embedding and its range-model checklist.
+:mod:`geoforensics.train.features`), its GeoCLIP target embedding, its range-model checklist and the
+month of its date (0-11, -1 when undated) for the auxiliary month loss (Supp. Table A8).
 Training draws one window per recording uniformly at random (Supp. A.5, Fig. A6); evaluation uses
 every window and pools per recording.
 """
@@ -17,6 +18,7 @@ from torch.utils.data import Dataset
 from ..audio.windows import WindowSpec
 from .config import DataConfig
 from .features import birdnet_window_scores, mel_window_images
+from .resample import resampling_weights
 
 
 def recording_features(path: Any, kind: str, data: DataConfig) -> np.ndarray:
@@ -40,8 +42,14 @@ def features_to_input(x: np.ndarray | torch.Tensor, kind: str) -> torch.Tensor:
     return t.float()
 
 
+def recording_month(r: Any) -> int:
+    """Month index 0-11 of a recording's ``date``, -1 when it has none."""
+    d = getattr(r, "date", None)
+    return d.month - 1 if d is not None else -1
+
+
 class WindowDataset(Dataset):
-    """Recordings -> (input, target embedding [512], checklist [n_species], index).
+    """Recordings -> (input, target embedding [512], checklist [n_species], month, index).
 
     ``train=True``: one random window per item (a new draw each epoch via ``set_epoch``);
     ``train=False``: items are recordings and :meth:`all_windows` gives every window.
@@ -62,11 +70,12 @@ class WindowDataset(Dataset):
         self.kind, self.data, self.train, self.seed = kind, data, train, seed
         self.epoch = 0
         self.latlon = np.array([[r.lat, r.lon] for r in self.recordings], dtype=np.float64).reshape(-1, 2)
-        if location_encoder is None:
-            from ..models.registry import create_model
+        if location_encoder is None or isinstance(location_encoder, str):
+            from ..models.location_encoders import create_location_encoder
 
-            location_encoder = create_model("geoclip-location-encoder")
-        self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, 512)
+            location_encoder = create_location_encoder(location_encoder or "geoclip")
+        dim = int(getattr(location_encoder, "dim", 512))
+        self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, dim)
         if range_model is None:
             from ..ranges.birdnet_meta import BirdNETRangeModel
 
@@ -76,6 +85,7 @@ class WindowDataset(Dataset):
         occ = range_model.occurrence(self.latlon, data.checklist_week) if len(self.latlon) else np.zeros((0, 6522))
         mask = load_labels().is_species if occ.shape[1] == len(load_labels()) else np.ones(occ.shape[1], bool)
         self.checklists = torch.from_numpy(((occ >= checklist_threshold) & mask[None]).astype(np.float32))
+        self.months = torch.tensor([recording_month(r) for r in self.recordings], dtype=torch.long)
         self._feats: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -89,14 +99,23 @@ class WindowDataset(Dataset):
             self._feats[i] = recording_features(self.recordings[i].audio_path, self.kind, self.data)
         return self._feats[i]
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    def species_keys(self) -> list[str | None]:
+        """Each recording's focal (first) species, None when unlabelled."""
+        return [r.species[0] if getattr(r, "species", ()) else None for r in self.recordings]
+
+    def sampling_weights(self) -> np.ndarray:
+        """Per-recording sampling probabilities of ``data.resample`` (Supp. Table A7)."""
+        d = self.data
+        return resampling_weights(self.species_keys(), self.latlon, d.resample, d.resample_power, d.resample_h3_res)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
         f = self.features(i)
         if self.train and self.data.train_windows == "random":
             rng = np.random.default_rng((self.seed, self.epoch, i))
             w = int(rng.integers(len(f)))
         else:
             w = 0
-        return features_to_input(f[w], self.kind), self.targets[i], self.checklists[i], i
+        return features_to_input(f[w], self.kind), self.targets[i], self.checklists[i], self.months[i], i
 
     def all_windows(self, i: int) -> torch.Tensor:
         """Model inputs of every window of recording ``i``."""

@@ -5,6 +5,16 @@ is wrapped in DistributedDataParallel, real data are sharded with DistributedSam
 batches are drawn from a per-rank generator. Every random draw is seeded by (seed, epoch, rank), so a
 resumed run continues the same sequence. Rank 0 writes checkpoints (``last.pt`` each epoch,
 ``best.pt`` on a better validation median) and ``log.csv``.
+
+Batches are ``(x, target, checklist, month)`` for both sources; ``month`` (0-11, -1 unknown) feeds the
+optional month loss (``model.month_weight``, Supp. Table A8). ``data.resample`` (Supp. Table A7)
+replaces the uniform sampler of dataset recordings with a weighted one with replacement (per rank
+under DDP, ``len(ds) // world`` draws each), and weights the simulator's pool of places.
+
+``model.location_encoder`` picks the location space (:mod:`geoforensics.models.location_encoders`).
+For a frozen one, ``target`` holds its embeddings and the validation gallery is embedded once; for
+the trainable ``learned-rff`` tower, ``target`` holds (lat, lon) and the step embeds it with the
+model's tower (with grad), and the gallery is re-embedded at each validation.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from ..geo.metrics import geolocation_metrics
 from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip, model_from_checkpoint
 from .config import TrainConfig, lr_at
 
-LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "val_median_km", "val_mean_km", "val_continent", "seconds")
+LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "month", "val_median_km", "val_mean_km", "val_continent", "seconds")
 
 
 @dataclass
@@ -73,22 +83,26 @@ def simulated_batches(sim: Any, cfg: TrainConfig, epoch: int, info: DistInfo) ->
     steps = cfg.sim.steps_per_epoch
     for _ in range(steps):
         b = sim.batch(rng, per_rank)
-        yield b.scores, b.target, b.checklist
+        yield b.scores, b.target, b.checklist, b.month
 
 
 def dataset_batches(loader: Any, epoch: int) -> Iterator[tuple]:
     if hasattr(loader.sampler, "set_epoch"):
         loader.sampler.set_epoch(epoch)
     loader.dataset.set_epoch(epoch)
-    for x, target, checklist, _ in loader:
-        yield x, target, checklist
+    for x, target, checklist, month, _ in loader:
+        yield x, target, checklist, month
 
 
 def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
     from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
+    from .resample import EpochWeightedSampler
+
     g = torch.Generator().manual_seed(cfg.seed)
-    if info.world > 1:
+    if cfg.data.resample != "none":
+        sampler = EpochWeightedSampler(ds.sampling_weights(), max(len(ds) // info.world, 1), cfg.seed, info.rank)
+    elif info.world > 1:
         sampler = DistributedSampler(ds, num_replicas=info.world, rank=info.rank, shuffle=True, seed=cfg.seed, drop_last=True)
     else:
         sampler = RandomSampler(ds, generator=g)
@@ -100,13 +114,15 @@ def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
 # -- evaluation ------------------------------------------------------------------------------
 
 
-def gallery_embeddings(name: str) -> tuple[np.ndarray, torch.Tensor]:
-    """(gallery (N, 2), GeoCLIP embeddings (N, 512)) of a named gallery, disk-cached."""
+def gallery_embeddings(name: str, location_encoder: Any = None) -> tuple[np.ndarray, torch.Tensor]:
+    """(gallery (N, 2), location embeddings (N, D)) of a named gallery, cached by the encoder
+    (default GeoCLIP's, disk-cached)."""
     from ..geo.galleries import get_gallery
-    from ..models.registry import create_model
+    from ..models.location_encoders import create_location_encoder
 
     latlon = np.asarray(get_gallery(name).latlon, dtype=np.float64)
-    return latlon, create_model("geoclip-location-encoder").gallery_embeddings(latlon, name)
+    enc = location_encoder if location_encoder is not None else create_location_encoder("geoclip")
+    return latlon, enc.gallery_embeddings(latlon, name)
 
 
 def retrieve(clip_emb: torch.Tensor, gallery: np.ndarray, gallery_emb: torch.Tensor) -> np.ndarray:
@@ -186,22 +202,34 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
     model = AGCLIPModel(cfg.model).to(device)
     kind = model.input_kind
-    gallery, gallery_emb = gallery_embeddings(cfg.val_gallery)
+    if model.location_tower is None:
+        gallery, fixed_gallery_emb = gallery_embeddings(cfg.val_gallery, model.location_encoder)
+    else:
+        from ..geo.galleries import get_gallery
+
+        gallery, fixed_gallery_emb = np.asarray(get_gallery(cfg.val_gallery).latlon, dtype=np.float64), None
+
+    def val_gallery_emb() -> torch.Tensor:
+        """Frozen encoders: computed once; a trainable tower: re-embedded after each epoch's updates."""
+        if fixed_gallery_emb is not None:
+            return fixed_gallery_emb
+        return raw.location_encoder.gallery_embeddings(gallery, cfg.val_gallery)
 
     if cfg.data.source == "simulated":
         if kind != "birdnet":
             raise ValueError("simulated data are BirdNET scores: use model.encoder = birdnet")
         from .simulate import ScoreSimulator
 
-        sim = ScoreSimulator(cfg.sim)
+        sim = ScoreSimulator(cfg.sim, location_encoder=model.target_encoder())
         vb = sim.batch(np.random.default_rng((cfg.seed, 10**6)), cfg.sim.val_clips, cfg.sim.val_windows)
         true = vb.latlon[:: cfg.sim.val_windows]
+        sim.resample_pool(cfg.data.resample, cfg.data.resample_power, cfg.data.resample_h3_res)
 
         def batches(epoch: int) -> Iterator[tuple]:
             return simulated_batches(sim, cfg, epoch, info)
 
         def validate() -> dict[str, float]:
-            return validate_windows(raw, vb.scores, vb.clip, true, gallery, gallery_emb, device, cfg.val_pooling)
+            return validate_windows(raw, vb.scores, vb.clip, true, gallery, val_gallery_emb(), device, cfg.val_pooling)
 
         steps = cfg.sim.steps_per_epoch
     else:
@@ -216,15 +244,18 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         else:
             tr, va = ds_all.split((1 - cfg.data.val_fraction, cfg.data.val_fraction), seed=cfg.seed, group=lambda r: r.latlon)
         thr = cfg.model.checklist_threshold
-        train_ds = WindowDataset(tr, kind, cfg.data, checklist_threshold=thr, train=True, seed=cfg.seed)
-        val_ds = WindowDataset(va if len(va) else tr, kind, cfg.data, checklist_threshold=thr, train=False, seed=cfg.seed)
+        targets = model.target_encoder()
+        train_ds = WindowDataset(tr, kind, cfg.data, location_encoder=targets, checklist_threshold=thr, train=True, seed=cfg.seed)
+        val_ds = WindowDataset(
+            va if len(va) else tr, kind, cfg.data, location_encoder=targets, checklist_threshold=thr, train=False, seed=cfg.seed
+        )
         loader = make_loader(train_ds, cfg, info)
 
         def batches(epoch: int) -> Iterator[tuple]:
             return dataset_batches(loader, epoch)
 
         def validate() -> dict[str, float]:
-            return validate_dataset(raw, val_ds, gallery, gallery_emb, device, cfg.val_pooling)
+            return validate_dataset(raw, val_ds, gallery, val_gallery_emb(), device, cfg.val_pooling)
 
         steps = len(loader)
     if cfg.max_steps_per_epoch:
@@ -263,23 +294,24 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     for epoch in range(start, cfg.epochs):
         t0 = time.perf_counter()
         model.train()
-        sums = {"loss": 0.0, "contrastive": 0.0, "bce": 0.0}
+        sums = {"loss": 0.0, "contrastive": 0.0, "bce": 0.0, "month": 0.0}
         n = 0
         bar = None
         if cfg.progress and info.main:
             from tqdm import tqdm
 
             bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
-        for step, (x, target, checklist) in enumerate(batches(epoch)):
+        for step, (x, target, checklist, month) in enumerate(batches(epoch)):
             if step >= steps:
                 break
             lr = lr_at(epoch + step / max(steps, 1), cfg)
             for g in opt.param_groups:
                 g["lr"] = lr
-            x, target, checklist = x.to(device), target.to(device), checklist.to(device)
+            x, target, checklist, month = x.to(device), target.to(device), checklist.to(device), month.to(device)
             with torch.autocast(device.type, enabled=use_amp) if use_amp else contextlib.nullcontext():
                 o = model(x)
-                loss, parts = agclip_loss(raw, o, target, checklist, queue.get())
+                target = raw.location_targets(target)
+                loss, parts = agclip_loss(raw, o, target, checklist, queue.get(), month=month)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

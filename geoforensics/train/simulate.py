@@ -30,7 +30,16 @@ two, 6 % three, 2 % four or more) and 0.68 more in [0.05, 0.1); ``n_true_probs``
 mass to fewer species to leave room for false positives. The split of detections into true and
 false ones (``fp_rate``) cannot be measured without locations and is an assumption.
 
-Targets: the GeoCLIP embedding of the location and the year-round checklist (occurrence >= 0.1).
+Targets: the GeoCLIP embedding of the location and the year-round checklist (occurrence >= 0.1),
+and the month of the simulated week (BirdNET weeks: 4 per month, month = (week - 1) // 4) for the
+auxiliary month loss (Supp. Table A8). That month can be learnt from the scores only because the
+range model's occurrence depends on the week (migrants, breeding seasons); it is not a month of any
+real recording.
+
+Location resampling (Supp. Table A7, ``data.resample: location``): :meth:`ScoreSimulator.resample_pool`
+weights the pool of places by 1 / n ** power, n the number of pool places in the same H3 cell.
+Species resampling has no honest counterpart here (species are drawn per window from the range
+model, not attached to examples), so it is refused.
 """
 
 from __future__ import annotations
@@ -99,13 +108,20 @@ def score_statistics(scores: list[np.ndarray]) -> dict[str, Any]:
 
 @dataclass
 class SimBatch:
-    """One batch: ``scores`` [B, 6522], ``latlon`` [B, 2], ``target`` [B, 512], ``checklist`` [B, 6522]."""
+    """One batch: ``scores`` [B, 6522], ``latlon`` [B, 2], ``target`` [B, 512], ``checklist`` [B, 6522],
+    ``clip`` [B] clip ids, ``month`` [B] month indices 0-11 of the simulated weeks."""
 
     scores: torch.Tensor
     latlon: np.ndarray
     target: torch.Tensor
     checklist: torch.Tensor
     clip: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    month: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
+
+
+def week_to_month(weeks: np.ndarray) -> np.ndarray:
+    """Month indices 0-11 of BirdNET weeks 1-48 (4 weeks per month)."""
+    return (np.asarray(weeks, dtype=np.int64) - 1) // 4
 
 
 def occurrence_rows(latlon: np.ndarray, weeks: np.ndarray) -> np.ndarray:
@@ -128,7 +144,9 @@ def occurrence_rows(latlon: np.ndarray, weeks: np.ndarray) -> np.ndarray:
 
 
 class ScoreSimulator:
-    """Generates :class:`SimBatch` es from a range model, a gallery and the GeoCLIP location encoder."""
+    """Generates :class:`SimBatch` es from a range model, a gallery and a location encoder (an
+    object with ``.encode(latlon)``, or a name for :func:`~geoforensics.models.location_encoders.create_location_encoder`;
+    default GeoCLIP's)."""
 
     def __init__(self, config: SimConfig = SimConfig(), range_model: Any = None, location_encoder: Any = None) -> None:
         from ..geo.galleries import get_gallery
@@ -140,10 +158,10 @@ class ScoreSimulator:
             from ..ranges.birdnet_meta import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
-        if location_encoder is None:
-            from ..models.registry import create_model
+        if location_encoder is None or isinstance(location_encoder, str):
+            from ..models.location_encoders import create_location_encoder
 
-            location_encoder = create_model("geoclip-location-encoder")
+            location_encoder = create_location_encoder(location_encoder or "geoclip")
         self.range_model = range_model
         self.encoder = location_encoder
         self.gallery = np.asarray(get_gallery(config.gallery).latlon, dtype=np.float64)
@@ -165,11 +183,27 @@ class ScoreSimulator:
         prevalence = np.asarray(table.values[self.species_idx].mean(1), dtype=np.float64) + 1e-4
         self.fp_p = prevalence / prevalence.sum()
         self._pool: tuple[np.ndarray, torch.Tensor] | None = None
+        self._pool_p: np.ndarray | None = None
         if config.pool_size > 0:
             pts = self.sample_locations(np.random.default_rng(12345), config.pool_size)
             self._pool = (pts, self.encoder.encode(pts))
         bins = np.asarray(config.score_bins)
         self._bins, self._bin_p = bins, np.asarray(config.score_probs) / np.sum(config.score_probs)
+
+    def resample_pool(self, mode: str, power: float = 1.0, h3_res: int = 2) -> None:
+        """Draw pool places with :func:`~geoforensics.train.resample.resampling_weights` of ``mode``
+        ("none" or "location"; "species" raises) instead of uniformly."""
+        from ..errors import GeoforensicsError
+        from .resample import resampling_weights
+
+        if mode == "none":
+            self._pool_p = None
+            return
+        if "species" in mode:
+            raise GeoforensicsError("species resampling needs a dataset with species labels")
+        if self._pool is None:
+            raise GeoforensicsError("location resampling of simulated data needs a pool of places (sim.pool_size > 0)")
+        self._pool_p = resampling_weights(None, self._pool[0], mode, power, h3_res)
 
     def sample_locations(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """(n, 2) (lat, lon) degrees: prior/uniform gallery points, jittered."""
@@ -232,7 +266,10 @@ class ScoreSimulator:
     def batch(self, rng: np.random.Generator, n: int, windows_per_clip: int = 1) -> SimBatch:
         """``n`` clips of ``windows_per_clip`` windows each (same place and week); rows are windows."""
         if self._pool is not None:
-            j = rng.integers(0, len(self._pool[0]), n)
+            if self._pool_p is None:
+                j = rng.integers(0, len(self._pool[0]), n)
+            else:
+                j = rng.choice(len(self._pool[0]), n, p=self._pool_p)
             latlon, target = self._pool[0][j], self._pool[1][torch.from_numpy(j)]
         else:
             latlon = self.sample_locations(rng, n)
@@ -251,4 +288,5 @@ class ScoreSimulator:
             target=target[torch.from_numpy(rep)],
             checklist=torch.from_numpy(chk[rep].astype(np.float32)),
             clip=rep,
+            month=torch.from_numpy(week_to_month(weeks)[rep]),
         )
