@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--systems", nargs="+", metavar="KEY", help="Table-1 system keys (default: all; see --list)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds for trained rows (>= n: leave-one-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (folds, naive draws, oracle corruption, training)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="repeat rows that use a seed (trained rows, naive, corrupted oracles) over this many seeds "
+                        "and report mean ± std; predictions and plots are the first seed's")
     p.add_argument("--limit", type=int, default=0, help="use only the first N recordings (0 = all)")
     p.add_argument("--gallery", default="land-1", help="gallery of the species-range and oracle rows (default land-1)")
     p.add_argument("--aggregate", nargs="*", metavar="KEY", help="add spatiotemporal aggregation tables for these systems")
@@ -55,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         for k, s in systems.items():
             print(f"{k:20s} {s.row_name}  (geolocator {s.geolocator}, input {s.feed}{', trained' if s.trains else ''})")
         return 0
+    if args.seeds < 1:
+        raise InputError("--seeds must be at least 1")
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
     unknown = [k for k in args.systems or () if k not in systems]
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             s.lat, s.lon = (float(v) for v in index[s.id])
     gallery_keys = {"oracle-full", "oracle-corrupt50", "oracle-keep10", "species-annotated", "species-top1", "species-all"}
     overrides = {k: {"gallery": args.gallery} for k in gallery_keys}
-    results = run_table1(samples, args.systems, folds=args.folds, seed=args.seed, overrides=overrides, progress=log)
+    results = run_table1(samples, args.systems, folds=args.folds, seed=args.seed, overrides=overrides, progress=log, seeds=args.seeds)
     extra = []
     if args.aggregate is not None:
         from ..evaluation.aggregation import aggregation_markdown, aggregation_rows

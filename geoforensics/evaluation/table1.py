@@ -83,6 +83,9 @@ class TableSystem:
     train_gallery: tuple[int, int] | None = None
     """``(res, k)``: the gallery is rebuilt per cross-validation fold from the H3 res-``res`` cells
     (and their ``k``-ring) of the *other* folds' locations, so a clip's own location never seeds it."""
+    seeded: bool = False
+    """The geolocator takes ``seed`` (random draws or training); such rows vary with ``--seed`` and are
+    repeated over ``--seeds`` (trained rows are always seeded)."""
     sample_gallery: str = ""
     """A gallery made of the evaluated recordings' own locations: "train" (per fold, the exact
     locations of the other folds: the paper's "Train" gallery) or "test" (every recording's location,
@@ -91,6 +94,10 @@ class TableSystem:
     @property
     def row_name(self) -> str:
         return f"{self.group}: {self.label}"
+
+    @property
+    def uses_seed(self) -> bool:
+        return self.trains or self.seeded
 
 
 _SYSTEMS: dict[str, TableSystem] = {}
@@ -127,8 +134,8 @@ def _opts(**kw: Any) -> tuple[tuple[str, Any], ...]:
 for _s in (
     TableSystem("naive", "Naive", "Rnd Train Loc", "naive", feed="none", trains=True),
     TableSystem("oracle-full", "Species Oracles", "Full checklist", "oracle-full", feed="truth"),
-    TableSystem("oracle-corrupt50", "Species Oracles", "50% Corrupted", "oracle-corrupt50", feed="truth"),
-    TableSystem("oracle-keep10", "Species Oracles", "Keep random 10", "oracle-keep10", feed="truth"),
+    TableSystem("oracle-corrupt50", "Species Oracles", "50% Corrupted", "oracle-corrupt50", feed="truth", seeded=True),
+    TableSystem("oracle-keep10", "Species Oracles", "Keep random 10", "oracle-keep10", feed="truth", seeded=True),
     TableSystem("regress-euclidean", "Regress", "Euclidean", "regress-euclidean", feed="features", trains=True),
     TableSystem("regress-haversine", "Regress", "Haversine", "regress-haversine", feed="features", trains=True),
     TableSystem("regress-xyz", "Regress", "Unit sphere xyz", "regress-xyz", feed="features", trains=True),
@@ -254,6 +261,13 @@ class SystemResult:
     note: str = ""
     skipped: str = ""
     """Why the row could not run here (e.g. weights absent); then points and errors are empty."""
+    seed_metrics: list[dict[str, float]] = field(default_factory=list)
+    """Metrics of each seed when the row was repeated over seeds (``metrics`` is then the first seed's)."""
+
+    def metrics_summary(self) -> dict[str, tuple[float, float]]:
+        """(mean, standard deviation) of each metric over seeds; std 0 for a single run."""
+        runs = self.seed_metrics or [self.metrics]
+        return {k: (float(np.mean([m[k] for m in runs])), float(np.std([m[k] for m in runs]))) for k in runs[0]}
 
 
 def folds_of(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
@@ -292,7 +306,9 @@ def run_system(
     overrides: dict[str, dict[str, Any]] | None = None,
 ) -> SystemResult:
     """Predict every sample with ``system`` (k-fold cross-validated when it trains)."""
-    overrides = overrides or {}
+    overrides = dict(overrides or {})
+    if system.uses_seed:
+        overrides[system.key] = {"seed": seed, **overrides.get(system.key, {})}
     t0 = time.perf_counter()
     n = len(samples)
     preds: list[GeoPrediction | None] = [None] * n
@@ -352,8 +368,10 @@ def run_table1(
     seed: int = 0,
     overrides: dict[str, dict[str, Any]] | None = None,
     progress: Callable[[str], None] | None = None,
+    seeds: int = 1,
 ) -> list[SystemResult]:
-    """Run the named Table-1 systems (default: all registered) on ``samples``."""
+    """Run the named Table-1 systems (default: all registered) on ``samples``; rows that use a seed
+    are repeated for seeds ``seed .. seed + seeds - 1`` (the paper's mean ± std)."""
     if not samples:
         raise InputError("no recordings to evaluate")
     registered = table1_systems()
@@ -367,6 +385,11 @@ def run_table1(
     for k in keys:
         try:
             r = run_system(registered[k], samples, folds=folds, seed=seed, overrides=overrides)
+            if seeds > 1 and r.system.uses_seed:
+                more = [run_system(registered[k], samples, folds=folds, seed=seed + i, overrides=overrides)
+                        for i in range(1, seeds)]
+                r.seed_metrics = [r.metrics] + [m.metrics for m in more]
+                r.seconds += sum(m.seconds for m in more)
         except MissingWeightsError as e:
             r = SystemResult(registered[k], np.zeros((0, 2)), np.zeros(0), {}, skipped=str(e).splitlines()[0])
             if progress:
@@ -388,6 +411,11 @@ def markdown_table(results: Sequence[SystemResult], n: int) -> str:
     for r in results:
         if r.skipped:
             lines.append(f"| {r.system.row_name} | 0 | skipped |" + " |" * (1 + len(THRESHOLDS_KM)))
+        elif len(r.seed_metrics) > 1:
+            ms = r.metrics_summary()
+            cells = [f"{ms['median_error'][0]:,.0f} ± {ms['median_error'][1]:,.0f}", f"{ms['mean_error'][0]:,.0f} ± {ms['mean_error'][1]:,.0f}"]
+            cells += [f"{100 * ms[k][0]:.1f} ± {100 * ms[k][1]:.1f}" for k in THRESHOLDS_KM]
+            lines.append(f"| {r.system.row_name} ({len(r.seed_metrics)} seeds) | {n} | " + " | ".join(cells) + " |")
         else:
             lines.append(format_metrics_row(r.system.row_name, r.metrics, n))
     return "\n".join(lines)
@@ -445,7 +473,8 @@ def write_report(
     paths = {"markdown": out / "table1.md", "json": out / "table1.json", "cdf": out / "cdf.png", "map": out / "error_map.png"}
     paths["markdown"].write_text("\n".join(lines))
     paths["json"].write_text(json.dumps(
-        {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note}
+        {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note,
+                                         **({"seeds": r.seed_metrics} if len(r.seed_metrics) > 1 else {})}
                           for r in results},
          "skipped": {r.system.key: r.skipped for r in skipped}}, indent=1))
     true = np.array([[s.lat, s.lon] for s in samples])

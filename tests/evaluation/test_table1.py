@@ -241,3 +241,20 @@ def test_agclip_checkpoint_row(tmp_path, capsys, isolated_cache):
         assert "LABEL=PATH" in capsys.readouterr().err
     finally:
         table1._SYSTEMS.pop("agclip-tiny-test", None)
+
+
+def test_seeded_rows_repeat_over_seeds_and_report_mean_std():
+    from geoforensics.evaluation.table1 import markdown_table
+
+    samples = _scored_samples()
+    naive, oracle = run_table1(samples, ["naive", "oracle-full"], folds=3, seeds=3)
+    assert len(naive.seed_metrics) == 3 and naive.seed_metrics[0] == naive.metrics
+    assert len({m["mean_error"] for m in naive.seed_metrics}) > 1  # different draws per seed
+    mean, std = naive.metrics_summary()["mean_error"]
+    assert mean == pytest.approx(np.mean([m["mean_error"] for m in naive.seed_metrics])) and std > 0
+    assert oracle.seed_metrics == []  # deterministic rows run once
+    md = markdown_table([naive, oracle], 12)
+    assert "Naive: Rnd Train Loc (3 seeds) | 12 |" in md and " ± " in md
+    # a different --seed changes the naive draws
+    (other,) = run_table1(samples, ["naive"], folds=3, seed=5)
+    assert not np.array_equal(other.points, naive.points)
