@@ -88,8 +88,10 @@ class TableSystem:
     repeated over ``--seeds`` (trained rows are always seeded)."""
     sample_gallery: str = ""
     """A gallery made of the evaluated recordings' own locations: "train" (per fold, the exact
-    locations of the other folds: the paper's "Train" gallery) or "test" (every recording's location,
-    its own included: the paper's test-set ("XCDC") gallery, an optimistic upper bound)."""
+    locations of the other folds: the paper's "Train" gallery), "validation" (per fold, the locations
+    of one other fold, the next: a held-out set's locations like the paper's "Validation" gallery) or
+    "test" (every recording's location, its own included: the paper's test-set ("XCDC") gallery, an
+    optimistic upper bound)."""
 
     @property
     def row_name(self) -> str:
@@ -152,6 +154,8 @@ for _s in (
                 feed="scores", options=_opts(gallery="uniform-0.5")),
     TableSystem("species-all-train", "Species Ranges", "Predicted Sp (All), train gallery", "species-ranges",
                 feed="scores", sample_gallery="train"),
+    TableSystem("species-all-validation", "Species Ranges", "Predicted Sp (All), validation gallery", "species-ranges",
+                feed="scores", sample_gallery="validation"),
     TableSystem("species-all-h3train", "Species Ranges", "Predicted Sp (All), H3 train-neighbours gallery",
                 "species-ranges", feed="scores", train_gallery=(2, 1)),
     TableSystem("species-all-test", "Species Ranges", "Predicted Sp (All), test-set gallery", "species-ranges",
@@ -172,6 +176,8 @@ for _s in (
     TableSystem("taxabind-style", "Retrieve", "TaxaBind-style (species names -> CLIP text -> GeoCLIP)", "taxabind-style",
                 feed="scores", note="zero-shot: BirdNET species names -> CLIP ViT-L/14 text -> GeoCLIP image head; "
                 "no geotagged audio (geoforensics/geolocators/taxabind.py says how it differs from TaxaBind)"),
+    TableSystem("agclip-validation", "Retrieve", "AG-CLIP, validation gallery", "agclip:birdnet-sim-v1",
+                feed="scores", options=_opts(pooling="mean"), sample_gallery="validation"),
     TableSystem("agclip-h3train", "Retrieve", "AG-CLIP, H3 train-neighbours gallery", "agclip:birdnet-sim-v1",
                 feed="scores", options=_opts(pooling="mean"), train_gallery=(2, 1)),
     TableSystem("agclip-test", "Retrieve", "AG-CLIP, test-set gallery", "agclip:birdnet-sim-v1",
@@ -319,16 +325,17 @@ def run_system(
         geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true, axis=0)}})
         for i, s in enumerate(samples):
             preds[i] = _predict(geo, s.feed(system.feed))
-    elif system.sample_gallery == "train":
+    elif system.sample_gallery in ("train", "validation"):
         parts = folds_of(n, folds, seed)
-        note = note or f"gallery: the exact locations of the other folds ({len(parts)}-fold over these {n} recordings)"
-        for test in parts:
-            train = np.setdiff1d(np.arange(n), test)
+        what = "the other folds" if system.sample_gallery == "train" else "the next fold"
+        note = note or f"gallery: the exact locations of {what} ({len(parts)}-fold over these {n} recordings)"
+        for j, test in enumerate(parts):
+            train = np.setdiff1d(np.arange(n), test) if system.sample_gallery == "train" else parts[(j + 1) % len(parts)]
             geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true[train], axis=0)}})
             for i in test:
                 preds[i] = _predict(geo, samples[i].feed(system.feed))
     elif system.sample_gallery:
-        raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train or test")
+        raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train, validation or test")
     elif system.train_gallery is not None:
         from ..geo.galleries import h3_neighbours
 

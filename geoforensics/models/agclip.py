@@ -11,10 +11,16 @@ An audio encoder f_theta (see :mod:`geoforensics.models.audio_encoders`) feeds t
 ``decoder="joint"`` is the authors' release (``src/models.py``): the MobileNet classifier's last
 layer replaced by Linear(1280, 128) -> ReLU -> Linear(128, n_species + 512), checklist logits first.
 
-``month_weight`` > 0 adds the ablation of Supp. Table A8: a third 2-layer MLP ``month_decoder``
-(hidden ``hidden_dim``, 12 outputs; a separate one for both decoder kinds) trained with cross-entropy
-on the month of recording (0-11; -1 = unknown, ignored), weighted ``month_weight``. With the default 0
-the model has no month decoder and exactly the parameters of the heads shipped before.
+``month_weight`` > 0 adds the ablation of Supp. Table A8: 12 month logits trained with cross-entropy
+on the month of recording (0-11; -1 = unknown, ignored), weighted ``month_weight``: a third 2-layer
+MLP ``month_decoder`` with ``decoder="separate"``, 12 more outputs of the shared head with "joint".
+With the default 0 the model has exactly the parameters of the heads shipped before.
+
+Auxiliary losses (checklist, month) reach the location output only through shared trainable
+parameters. The paper trains its MobileNet encoder, so they do; with the frozen BirdNET encoder and
+separate decoders they cannot (the location decoder gets the same gradients with or without them:
+measured, identical validation curves), so ablate them with ``decoder="joint"``, whose hidden layer is
+shared by all outputs.
 
 ``location_encoder`` picks the location space (Table 2b; :mod:`geoforensics.models.location_encoders`):
 "geoclip" (default) and "range" are frozen and not part of the state dict; "learned-rff" adds a
@@ -139,14 +145,16 @@ class AGCLIPModel(nn.Module):
         self.encoder = encoder if encoder is not None else create_audio_encoder(config.encoder, config.pretrained)
         d, h = self.encoder.out_dim, config.hidden_dim
         self.decoder_kind = config.resolved_decoder()
+        if config.month_weight < 0:
+            raise GeoforensicsError(f"month_weight must be >= 0, not {config.month_weight}")
+        n_month = 12 if config.month_weight > 0 else 0
         if self.decoder_kind == "joint":
-            self.head = mlp(d, h, config.n_species + config.embed_dim)
+            self.head = mlp(d, h, config.n_species + config.embed_dim + n_month)
+            self.month_decoder = None
         else:
             self.location_decoder = mlp(d, h, config.embed_dim)
             self.checklist_decoder = mlp(d, h, config.n_species)
-        if config.month_weight < 0:
-            raise GeoforensicsError(f"month_weight must be >= 0, not {config.month_weight}")
-        self.month_decoder = mlp(d, h, 12) if config.month_weight > 0 else None
+            self.month_decoder = mlp(d, h, 12) if n_month else None
         if config.logit_scale_mode not in ("exp", "learn", "linear"):
             raise GeoforensicsError(f"logit_scale_mode must be exp, learn or linear, not {config.logit_scale_mode!r}")
         value = torch.tensor(float(config.logit_scale))
@@ -201,12 +209,17 @@ class AGCLIPModel(nn.Module):
 
     def decode(self, features: torch.Tensor) -> AGCLIPOutput:
         """Encoder features [B, D] -> outputs."""
+        month = None
         if self.decoder_kind == "joint":
             out = self.head(features)
-            logits, loc = out[:, : self.config.n_species], out[:, self.config.n_species :]
+            ns, ne = self.config.n_species, self.config.embed_dim
+            logits, loc = out[:, :ns], out[:, ns : ns + ne]
+            if self.config.month_weight > 0:
+                month = out[:, ns + ne :]
         else:
             loc, logits = self.location_decoder(features), self.checklist_decoder(features)
-        month = self.month_decoder(features) if self.month_decoder is not None else None
+            if self.month_decoder is not None:
+                month = self.month_decoder(features)
         return AGCLIPOutput(F.normalize(loc.float(), dim=-1), logits, month)
 
     def forward(self, x: torch.Tensor) -> AGCLIPOutput:

@@ -171,7 +171,8 @@ def test_train_neighbour_gallery_never_holds_a_clips_own_location():
 def test_sample_galleries_train_and_test():
     samples = _scored_samples()
     true = np.array([[s.lat, s.lon] for s in samples])
-    res = {r.system.key: r for r in run_table1(samples, ["species-all-train", "species-all-test", "agclip-test"], folds=3)}
+    keys = ["species-all-train", "species-all-validation", "species-all-test", "agclip-test", "agclip-validation"]
+    res = {r.system.key: r for r in run_table1(samples, keys, folds=3)}
     # the test-set gallery is exactly the recordings' own locations (12 distinct here)
     for key in ("species-all-test", "agclip-test"):
         for p in res[key].predictions:
@@ -182,6 +183,11 @@ def test_sample_galleries_train_and_test():
     for i, p in enumerate(res["species-all-train"].predictions):
         assert len(p.gallery) == 8 and not np.any(np.all(np.isclose(p.gallery, true[i]), axis=1))
     assert "other folds" in res["species-all-train"].note
+    # the validation gallery: one other fold's 4 locations, never the recording's own
+    for key in ("species-all-validation", "agclip-validation"):
+        for i, p in enumerate(res[key].predictions):
+            assert len(p.gallery) == 4 and not np.any(np.all(np.isclose(p.gallery, true[i]), axis=1)), key
+    assert "next fold" in res["agclip-validation"].note
     assert "own included" in res["species-all-test"].note
 
 
