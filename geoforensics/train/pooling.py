@@ -65,10 +65,11 @@ class PoolerTrainResult:
 
 
 def default_location_encoder(model: Any) -> Any:
-    """GeoCLIP's location encoder, the target space of AG-CLIP (refuses heads trained on another one)."""
-    name = getattr(getattr(model, "config", None), "location_encoder", "geoclip")
-    if name != "geoclip":
-        raise GeoforensicsError(f"this AG-CLIP model targets the {name!r} location space: pass location_encoder=")
+    """The location space the AG-CLIP head was trained for (its ``location_encoder``: GeoCLIP, the
+    range vectors or its own trained tower); GeoCLIP's for models that do not say."""
+    enc = getattr(model, "location_encoder", None)
+    if enc is not None:
+        return enc
     from ..models.registry import create_model
 
     return create_model("geoclip-location-encoder")

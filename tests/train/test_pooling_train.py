@@ -101,3 +101,17 @@ def test_top_level_help_lists_train_pooler(capsys):
 def test_cli_rejects_bad_output(tmp_path: Path, capsys):
     assert main(["train-pooler", "--output", str(tmp_path / "pooler.bin")]) == 2
     assert ".pt" in capsys.readouterr().err
+
+
+def test_default_target_space_is_the_heads_own_location_encoder(head):
+    from geoforensics.models.agclip import AGCLIPConfig, AGCLIPModel
+    from geoforensics.models.location_encoders import create_location_encoder
+    from geoforensics.train.pooling import default_location_encoder
+
+    assert default_location_encoder(head) is create_location_encoder("geoclip")
+    torch.manual_seed(0)
+    ranged = AGCLIPModel(AGCLIPConfig(encoder="birdnet", hidden_dim=8, location_encoder="range"))
+    enc = default_location_encoder(ranged)
+    assert enc is ranged.location_encoder and type(enc).__name__ == "RangeLocationEncoder"
+    res = train_pooler(ranged, _recordings(12), config=TINY, epochs=1, batch_size=4, val=False)
+    assert all(math.isfinite(h["loss"]) for h in res.history)
