@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import GeoforensicsError, MissingWeightsError
+from ..errors import GeoforensicsError, InputError, MissingWeightsError
 from ..paths import PROJECT_ROOT
 from .audio_encoders import AudioEncoder, create_audio_encoder
 
@@ -359,13 +359,17 @@ def model_from_checkpoint(blob: dict[str, Any]) -> AGCLIPModel:
 def load_agclip(name_or_path: str | Path) -> AGCLIPModel:
     """A shipped head by manifest name (``agclip-birdnet-sim-v1`` or ``birdnet-sim-v1``), SHA-256
     checked, or any checkpoint path."""
+    from .weights import load_checkpoint_blob
+
     p = Path(name_or_path)
-    if p.suffix == ".pt" and p.is_file():
+    if p.suffix == ".pt" or p.is_file() or len(p.parts) > 1:
         path = p
     else:
         name = str(name_or_path)
         path = verified_weights_file(name if name.startswith("agclip-") else f"agclip-{name}")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = load_checkpoint_blob(path, "AG-CLIP checkpoint")
+    if not isinstance(blob, dict) or "config" not in blob or "state_dict" not in blob:
+        raise InputError(f"{path} is not an AG-CLIP checkpoint (see `geoforensics train`)")
     return model_from_checkpoint(blob)
 
 

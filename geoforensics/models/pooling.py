@@ -199,10 +199,10 @@ def save_pooler(path: str | Path, pooler: TransformerPooler, **extra: Any) -> No
 
 def load_pooler(path: str | Path) -> TransformerPooler:
     """An eval-mode :class:`TransformerPooler` from a file written by :func:`save_pooler`."""
+    from .weights import load_checkpoint_blob
+
     p = Path(path)
-    if not p.is_file():
-        raise GeoforensicsError(f"no pooler checkpoint at {p}")
-    blob = torch.load(p, map_location="cpu", weights_only=True)
+    blob = load_checkpoint_blob(p, "pooler checkpoint")
     if not isinstance(blob, dict) or blob.get("kind") != CHECKPOINT_KIND:
         raise GeoforensicsError(f"{p} is not a transformer pooler checkpoint (see `geoforensics train-pooler`)")
     pooler = TransformerPooler(TransformerPoolerConfig.from_dict(blob["config"]))

@@ -215,6 +215,25 @@ def _missing_message(spec: WeightSpec, where: Path | None) -> str:
     )
 
 
+def load_checkpoint_blob(path: str | Path, what: str = "checkpoint") -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, with a clear :class:`InputError` for a missing,
+    truncated or foreign file instead of torch's unpickling traceback."""
+    import torch
+
+    from ..errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what} {p}: no such file")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError, ... on bad files
+        raise InputError(
+            f"{what} {p} cannot be read as a PyTorch checkpoint: it is truncated, not a torch.save file, or holds "
+            f"objects other than tensors and plain values, which geoforensics never unpickles ({type(e).__name__})"
+        ) from None
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..models.agclip import MANIFEST, WEIGHTS_DIR, model_from_checkpoint, save_checkpoint_file
 
 
@@ -21,9 +19,9 @@ def upsert_manifest(entry: dict[str, Any], path: Path = MANIFEST) -> None:
 
 def export_head(checkpoint: str | Path, name: str, directory: Path = WEIGHTS_DIR, **meta: Any) -> dict[str, Any]:
     """Write ``directory/NAME.pt`` (fp16 weights, config, no optimizer) and its manifest entry."""
-    from ..models.weights import sha256_file
+    from ..models.weights import load_checkpoint_blob, sha256_file
 
-    blob = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    blob = load_checkpoint_blob(checkpoint, "training checkpoint")
     model = model_from_checkpoint(blob)
     out = directory / f"{name}.pt"
     save_checkpoint_file(model, out, half=True, epoch=int(blob.get("epoch", -1)))

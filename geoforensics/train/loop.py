@@ -33,7 +33,7 @@ import torch.distributed as dist
 
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
-from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip, model_from_checkpoint
+from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip
 from .config import TrainConfig, lr_at
 
 LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "month", "val_median_km", "val_mean_km", "val_continent", "seconds")
@@ -175,7 +175,9 @@ def save_training_state(path: Path, model: AGCLIPModel, opt: Any, scaler: Any, e
 
 def load_checkpoint(path: str | Path) -> AGCLIPModel:
     """The model of a training checkpoint (``last.pt``/``best.pt``) or a shipped head file."""
-    return model_from_checkpoint(torch.load(path, map_location="cpu", weights_only=True))
+    from ..models.agclip import load_agclip
+
+    return load_agclip(Path(path))
 
 
 # -- the loop --------------------------------------------------------------------------------

@@ -162,3 +162,41 @@ def test_package_weights_copied_to_weights_dir_take_precedence(empty_weights_dir
     empty_weights_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(src, empty_weights_dir / src.name)
     assert W.weight_path("geoclip-gallery-100k") == empty_weights_dir / src.name
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage, not a checkpoint", None])
+def test_bad_checkpoint_files_give_a_clear_input_error(tmp_path, content):
+    from geoforensics.errors import InputError
+    from geoforensics.models.agclip import load_agclip
+    from geoforensics.models.pooling import load_pooler
+
+    f = tmp_path / "head.pt"
+    if content is not None:
+        f.write_bytes(content)
+    for load, what in ((load_agclip, "AG-CLIP checkpoint"), (load_pooler, "pooler checkpoint")):
+        with pytest.raises(InputError, match=what) as e:
+            load(f)
+        assert ("no such file" if content is None else "cannot be read as a PyTorch checkpoint") in str(e.value)
+
+
+def test_a_foreign_checkpoint_is_refused(tmp_path):
+    import torch
+
+    from geoforensics.errors import InputError
+    from geoforensics.models.agclip import load_agclip
+
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(InputError, match="not an AG-CLIP checkpoint"):
+        load_agclip(tmp_path / "other.pt")
+
+
+def test_train_pooler_cli_on_a_bad_head_is_a_clean_error(tmp_path, capsys):
+    from geoforensics.cli import main
+
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    assert main(["train-pooler", "--head", str(tmp_path / "bad.pt"), "--output", str(tmp_path / "p.pt"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read as a PyTorch checkpoint" in err and "Traceback" not in err
+    assert not (tmp_path / "p.pt").exists()
+    assert main(["train-pooler", "--head", str(tmp_path / "missing.pt"), "--output", str(tmp_path / "p.pt")]) == 2
+    assert "no such file" in capsys.readouterr().err
