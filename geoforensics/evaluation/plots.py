@@ -23,7 +23,8 @@ def cdf_plot(errors: Mapping[str, Any], path: str | Path, title: str = "") -> Pa
     """Fraction of recordings within each distance (log x axis, 1 to 20,000 km), one curve per system,
     with the paper's thresholds marked (as in the paper's Fig. 3, left)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
+    outside = len(errors) > 8
+    fig, ax = plt.subplots(figsize=(12.5, max(5.0, 0.2 * len(errors) + 1.5)) if outside else (8, 5))
     xs = np.logspace(0, np.log10(20038), 400)
     colours = plt.cm.tab20(np.linspace(0, 1, 20))
     for j, (name, e) in enumerate(errors.items()):
@@ -41,10 +42,13 @@ def cdf_plot(errors: Mapping[str, Any], path: str | Path, title: str = "") -> Pa
     if title:
         ax.set_title(title, pad=28)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    if outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+    else:
+        ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 
