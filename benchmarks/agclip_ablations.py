@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,6 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine  # noqa: E402
 
 from geoforensics.evaluation.table1 import (  # noqa: E402
     load_samples,
@@ -57,10 +57,6 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "joint-month-0.8": ("joint decoder + month loss, weight 0.8 (Table A8)", {"model.decoder": "joint", "model.month_weight": 0.8}),
     "joint-month-5.0": ("joint decoder + month loss, weight 5.0 (Table A8)", {"model.decoder": "joint", "model.month_weight": 5.0}),
 }
-
-
-def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
 
 
 def train_variant(name: str, overrides: dict[str, Any], epochs: int, steps: int, retrain: bool, seed: int = 0) -> tuple[Path, float]:

@@ -20,8 +20,6 @@ Prints the tables and writes them to ``benchmarks/results/image_geolocation.md``
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -31,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine  # noqa: E402
 
 KAUAI = (22.05, -159.50)
 PROMPT = "a photo of {}"
@@ -65,25 +65,6 @@ def parse_image(spec: str) -> tuple[Path, float, float]:
     """``PATH:LAT:LON`` (the path may itself contain colons)."""
     path, lat, lon = spec.rsplit(":", 2)
     return Path(path), float(lat), float(lon)
-
-
-def machine() -> str:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    ram = ""
-    meminfo = Path("/proc/meminfo")
-    if meminfo.is_file():
-        kb = next((int(line.split()[1]) for line in meminfo.read_text().splitlines() if line.startswith("MemTotal")), 0)
-        ram = f", {kb / 1024**2:.0f} GiB RAM" if kb else ""
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}){ram}, "
-        f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads, CPU inference"
-    )
 
 
 def summary(errors: list[float]) -> str:

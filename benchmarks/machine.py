@@ -1,0 +1,28 @@
+"""One description of the machine a benchmark ran on, for every results table."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def machine() -> str:
+    """OS, CPU model and count, RAM, Python, torch and its threads, and the GPU if torch sees one."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    ram = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kb = next((int(line.split()[1]) for line in meminfo.read_text().splitlines() if line.startswith("MemTotal")), 0)
+        ram = f", {kb / 1024**2:.0f} GiB RAM" if kb else ""
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
+    return (
+        f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}){ram}{gpu}, "
+        f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads"
+    )
