@@ -33,7 +33,7 @@ import torch
 from ..errors import GeoforensicsError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
-from ..models.agclip import contrastive_loss
+from ..models.agclip import contrastive_loss, pool_windows
 from ..models.pooling import TransformerPooler, TransformerPoolerConfig, pad_sequences
 
 
@@ -132,15 +132,12 @@ def simulate_sequences(
 def gallery_for(name_or_latlon: Any, location_encoder: Any) -> tuple[np.ndarray, torch.Tensor]:
     """(gallery (N, 2), location embeddings [N, D]) of a gallery name or (N, 2) array."""
     if isinstance(name_or_latlon, str):
-        from ..geo.galleries import get_gallery
+        from .loop import gallery_embeddings
 
-        latlon = np.asarray(get_gallery(name_or_latlon).latlon, dtype=np.float64)
-        name = name_or_latlon
-    else:
-        latlon, name = np.asarray(name_or_latlon, dtype=np.float64), "custom"
-    if hasattr(location_encoder, "gallery_embeddings"):
-        return latlon, location_encoder.gallery_embeddings(latlon, name).float()
-    return latlon, location_encoder.encode(latlon).float()
+        latlon, emb = gallery_embeddings(name_or_latlon, location_encoder)
+        return latlon, emb.float()
+    latlon = np.asarray(name_or_latlon, dtype=np.float64)
+    return latlon, location_encoder.gallery_embeddings(latlon, "custom").float()
 
 
 @torch.no_grad()
@@ -148,12 +145,10 @@ def evaluate_pooling(
     data: SequenceSet, gallery: np.ndarray, gallery_emb: torch.Tensor, pooler: TransformerPooler | None = None
 ) -> dict[str, float]:
     """Geolocation metrics of gallery retrieval with the pooler (or mean pooling when None)."""
-    if pooler is None:
-        pooled = torch.stack([torch.nn.functional.normalize(s.mean(0), dim=-1) for s in data.sequences])
-    else:
-        pooled = torch.stack([pooler.pool(s) for s in data.sequences])
-    idx = (pooled @ gallery_emb.T).argmax(1).numpy()
-    return geolocation_metrics(haversine_km(gallery[idx], data.latlon))
+    from .loop import retrieve
+
+    pooled = torch.stack([pool_windows(s, "mean") if pooler is None else pooler.pool(s) for s in data.sequences])
+    return geolocation_metrics(haversine_km(retrieve(pooled, gallery, gallery_emb), data.latlon))
 
 
 def train_pooler(
