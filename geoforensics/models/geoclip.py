@@ -136,21 +136,8 @@ class GeoCLIPLocationEncoder(nn.Module):
         weights file never reuses stale embeddings. Encoders without a known weights hash (random
         init) are cached in memory only.
         """
-        gallery = np.ascontiguousarray(as_latlon(gallery_latlon, name="gallery").reshape(-1, 2), dtype=np.float64)
-        key = hashlib.sha256(gallery.tobytes()).hexdigest()[:16]
-        if key in self._gallery_memo:
-            return self._gallery_memo[key]
-        path = None
-        if self.weights_sha256:
-            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
-            path = cache_dir("embeddings") / f"geoclip-loc-{safe}-{len(gallery)}-{key}-{self.weights_sha256[:12]}.npy"
-        emb = _load_npy(path, (len(gallery), EMBED_DIM)) if path else None
-        if emb is None:
-            emb = self.encode(gallery)
-            if path:
-                _save_npy(path, emb.numpy())
-        self._gallery_memo[key] = emb
-        return emb
+        fingerprint = self.weights_sha256[:12] if self.weights_sha256 else None
+        return cached_gallery_embeddings(self.encode, gallery_latlon, name, "geoclip-loc", fingerprint, EMBED_DIM, self._gallery_memo)
 
 
 class GeoCLIPImageHead(nn.Module):
@@ -204,6 +191,33 @@ def load_gps_gallery_100k() -> np.ndarray:
     arr = as_latlon(arr, name=str(path))
     arr.flags.writeable = False
     return arr
+
+
+def gallery_key(gallery_latlon: Any) -> tuple[np.ndarray, str]:
+    """The gallery as contiguous float64 (N, 2) (lat, lon) and a 16-hex SHA-256 key of its values."""
+    gallery = np.ascontiguousarray(as_latlon(gallery_latlon, name="gallery").reshape(-1, 2), dtype=np.float64)
+    return gallery, hashlib.sha256(gallery.tobytes()).hexdigest()[:16]
+
+
+def cached_gallery_embeddings(
+    encode: Any, gallery_latlon: Any, name: str, prefix: str, fingerprint: str | None, dim: int, memo: dict[str, torch.Tensor]
+) -> torch.Tensor:
+    """``encode(gallery)`` memoised in ``memo`` and, when the encoder has a ``fingerprint`` (a hash of
+    its weights or definition), on disk under ``cache_dir("embeddings")`` keyed by gallery and fingerprint."""
+    gallery, key = gallery_key(gallery_latlon)
+    if key in memo:
+        return memo[key]
+    path = None
+    if fingerprint:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
+        path = cache_dir("embeddings") / f"{prefix}-{safe}-{len(gallery)}-{key}-{fingerprint}.npy"
+    emb = _load_npy(path, (len(gallery), dim)) if path else None
+    if emb is None:
+        emb = encode(gallery)
+        if path:
+            _save_npy(path, emb.numpy())
+    memo[key] = emb
+    return emb
 
 
 def _load_npy(path: Path, shape: tuple[int, int]) -> torch.Tensor | None:

@@ -30,7 +30,6 @@ Every encoder has ``dim``, ``encode(latlon) -> Tensor [N, dim]`` (unit rows, flo
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from torch import nn
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
-from .geoclip import EMBED_DIM, GeoCLIPLocationEncoder, _load_npy, _save_npy
+from .geoclip import EMBED_DIM, GeoCLIPLocationEncoder, _load_npy, _save_npy, cached_gallery_embeddings, gallery_key
 
 DEFAULT_LOCATION_ENCODER = "geoclip"
 RANGE_DIM = 512
@@ -77,15 +76,6 @@ class LocationEncoderEntry:
     factory: Callable[[], Any]
     description: str
     missing: str = ""
-
-
-def _gallery_array(gallery_latlon: Any) -> tuple[np.ndarray, str]:
-    gallery = np.ascontiguousarray(as_latlon(gallery_latlon, name="gallery").reshape(-1, 2), dtype=np.float64)
-    return gallery, hashlib.sha256(gallery.tobytes()).hexdigest()[:16]
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
 
 
 def orthogonal_projection(n_in: int, n_out: int, seed: int = RANGE_SEED) -> np.ndarray:
@@ -152,17 +142,8 @@ class RangeLocationEncoder:
 
     def gallery_embeddings(self, gallery_latlon: Any, name: str = "gallery") -> torch.Tensor:
         """``encode(gallery_latlon)``, cached in memory and on disk (``cache_dir("embeddings")``)."""
-        gallery, key = _gallery_array(gallery_latlon)
         with self._lock:
-            if key in self._gallery_memo:
-                return self._gallery_memo[key]
-            path = cache_dir("embeddings") / f"range-loc-{_safe(name)}-{len(gallery)}-{key}-{self.fingerprint}.npy"
-            emb = _load_npy(path, (len(gallery), self.dim))
-            if emb is None:
-                emb = self.encode(gallery)
-                _save_npy(path, emb.numpy())
-            self._gallery_memo[key] = emb
-            return emb
+            return cached_gallery_embeddings(self.encode, gallery_latlon, name, "range-loc", self.fingerprint, self.dim, self._gallery_memo)
 
 
 class LearnedRFFLocationEncoder(GeoCLIPLocationEncoder):
@@ -201,7 +182,7 @@ class LearnedRFFLocationEncoder(GeoCLIPLocationEncoder):
 
     def gallery_embeddings(self, gallery_latlon: Any, name: str = "gallery") -> torch.Tensor:
         """``encode(gallery_latlon)``, memoised while the parameters are unchanged."""
-        gallery, key = _gallery_array(gallery_latlon)
+        gallery, key = gallery_key(gallery_latlon)
         memo_key = f"{key}|{hash(self._tensor_versions())}"
         if memo_key not in self._gallery_memo:
             self._gallery_memo.clear()
@@ -263,6 +244,8 @@ LOCATION_ENCODERS: dict[str, LocationEncoderEntry] = {
         LocationEncoderEntry("satclip", SATCLIP_DIM, False, _satclip, "SatCLIP (weights not available offline)", _SATCLIP_MISSING),
     )
 }
+
+
 def location_encoder_info(name: str) -> LocationEncoderEntry:
     """The registry entry ``name``; unknown names raise :class:`GeoforensicsError`."""
     try:
