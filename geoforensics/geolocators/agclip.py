@@ -1,9 +1,11 @@
 """AG-CLIP geolocator: window embeddings in the GeoCLIP location space -> retrieval over a gallery.
 
 Per window the AG-CLIP model predicts a unit 512-d location embedding; window embeddings are pooled
-("mean": the paper's average, Sec. 3; "max"; "kmeans": largest of k=5 clusters, Sec. 4.3; "scores-max" embeds the max-pooled BirdNET scores; "transformer": a trained pooler, Supp. A.6), compared by cosine similarity (times the model's logit
-scale) with the gallery's embeddings by the model's location encoder (frozen GeoCLIP by default;
-see :mod:`geoforensics.models.location_encoders`), and turned into a
+("mean": the paper's average, Sec. 3; "max"; "kmeans": largest of k=5 clusters, Sec. 4.3;
+"scores-max" embeds the max-pooled BirdNET scores; "transformer": a trained pooler, Supp. A.6),
+compared by cosine similarity (times the model's logit scale) with the gallery's embeddings by the
+model's location encoder (frozen GeoCLIP by default; see :mod:`geoforensics.models.location_encoders`),
+and turned into a
 :class:`~geoforensics.prediction.GeoPrediction`. With the ``birdnet`` encoder the BirdNET scores
 of the windows also give the species evidence.
 """
@@ -43,7 +45,6 @@ class AGCLIPGeolocator:
         or the path of one saved by ``geoforensics train-pooler``."""
         from ..geo.galleries import get_gallery
         from ..models.agclip import load_agclip
-        from ..models.registry import create_model
 
         self.model = load_agclip(model) if isinstance(model, str) else model
         self.model.eval()
@@ -54,10 +55,7 @@ class AGCLIPGeolocator:
         else:
             self.gallery_name = "custom"
             self._gallery = np.asarray(gallery, dtype=np.float64)
-        location_encoder = getattr(self.model, "location_encoder", None)
-        if location_encoder is None:
-            location_encoder = create_model("geoclip-location-encoder")
-        self.gallery_emb = location_encoder.gallery_embeddings(self._gallery, self.gallery_name)
+        self.gallery_emb = self.model.location_encoder.gallery_embeddings(self._gallery, self.gallery_name)
         self.pooling = pooling
         self.pooler = self._load_pooler(pooling, pooler)
         self.point_method = point_method

@@ -199,8 +199,6 @@ class ScoreSimulator:
         if mode == "none":
             self._pool_p = None
             return
-        if "species" in mode:
-            raise GeoforensicsError("species resampling needs a dataset with species labels")
         if self._pool is None:
             raise GeoforensicsError("location resampling of simulated data needs a pool of places (sim.pool_size > 0)")
         self._pool_p = resampling_weights(None, self._pool[0], mode, power, h3_res)
