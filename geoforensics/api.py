@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .defaults import AUDIO_MODEL, TOP_K
 from .prediction import GeoPrediction
 
 
@@ -15,15 +16,15 @@ def locate(
     *,
     sample_rate: int | None = None,
     date: Any = None,
-    model: str = "species-ranges",
-    top_k: int = 5,
+    model: str = AUDIO_MODEL,
+    top_k: int = TOP_K,
     max_duration_s: float | None = None,
     **options: Any,
 ) -> GeoPrediction:
     """Where was this audio recorded? ``source`` is a file (any audio or video; its tags are never
     read) or a mono/stereo array with ``sample_rate``. ``date`` ("YYYY-MM-DD", "YYYY-MM", a
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
-    up to ``max_duration_s`` (default 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
+    up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
     ``prior``); each distinct configuration is built once per process."""
     from .geolocators.registry import get_geolocator
 

@@ -1,43 +1,37 @@
-"""Audio front end: decoding (never tags), windows, and the one mel pipeline."""
+"""Audio front end: decoding (never tags), windows, and the one mel pipeline.
 
-from geoforensics.audio.decode import (
-    DEFAULT_MAX_DURATION_S,
-    MediaInfo,
-    decode_audio,
-    is_silent,
-    load_array,
-    probe_media,
-    rms_dbfs,
-)
-from geoforensics.audio.mel import (
-    DEFAULT_MEL_PIPELINE,
-    MEL_PIPELINES,
-    MelConfig,
-    MelPipeline,
-    band_centers_hz,
-    get_mel_pipeline,
-    hz_to_mel,
-    mel_filterbank,
-)
-from geoforensics.audio.windows import Windows, WindowSpec, split_windows
+Names are imported lazily, so importing the window spec does not pay for torch.
+"""
 
-__all__ = [
-    "DEFAULT_MAX_DURATION_S",
-    "DEFAULT_MEL_PIPELINE",
-    "MEL_PIPELINES",
-    "MediaInfo",
-    "MelConfig",
-    "MelPipeline",
-    "WindowSpec",
-    "Windows",
-    "band_centers_hz",
-    "decode_audio",
-    "get_mel_pipeline",
-    "hz_to_mel",
-    "is_silent",
-    "load_array",
-    "mel_filterbank",
-    "probe_media",
-    "rms_dbfs",
-    "split_windows",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "MediaInfo": "decode",
+    "decode_audio": "decode",
+    "is_silent": "decode",
+    "load_array": "decode",
+    "probe_media": "decode",
+    "rms_dbfs": "decode",
+    "DEFAULT_MEL_PIPELINE": "mel",
+    "MEL_PIPELINES": "mel",
+    "MelConfig": "mel",
+    "MelPipeline": "mel",
+    "band_centers_hz": "mel",
+    "get_mel_pipeline": "mel",
+    "hz_to_mel": "mel",
+    "mel_filterbank": "mel",
+    "Windows": "windows",
+    "WindowSpec": "windows",
+    "split_windows": "windows",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,9 +23,6 @@ from geoforensics.ffmpeg import ffmpeg_exe, input_args
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_DURATION_S: float = 600
-"""Callers cap long recordings at this many seconds; the cap is applied inside ffmpeg, so only it is decoded."""
-
 DEFAULT_TIMEOUT_S: float = 120
 PROBE_TIMEOUT_S: float = 30
 
@@ -106,7 +103,7 @@ def decode_audio(
     """Decode the first audio stream of ``source`` to mono float32 at ``sample_rate``.
 
     ``offset_s`` skips the start, ``max_duration_s`` stops decoding after that many seconds (use
-    ``DEFAULT_MAX_DURATION_S`` for user uploads: uncapped, the whole track is held in memory, 2 GB for
+    ``defaults.MAX_DURATION_S`` for user uploads: uncapped, the whole track is held in memory, 2 GB for
     3 hours at 48 kHz). A truncated file gives what decodes. Raises
     InputError for a missing, empty or undecodable file, a file without audio, no decoded samples,
     or when ffmpeg takes longer than ``timeout_s``.

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..defaults import GALLERY, MAX_DURATION_S
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
@@ -113,7 +114,7 @@ def register_table1_system(system: TableSystem) -> TableSystem:
     return system
 
 
-def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = "land-1") -> TableSystem:
+def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY) -> TableSystem:
     """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output), so
     ablations trained with the same CLI are evaluated beside the registered rows."""
     if not Path(path).is_file():
@@ -197,7 +198,7 @@ def _score_key(path: Path, max_duration_s: float) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def cached_scores(path: Path, engine: Any = None, max_duration_s: float = 600.0, directory: Path | None = None) -> WindowScores:
+def cached_scores(path: Path, engine: Any = None, max_duration_s: float = MAX_DURATION_S, directory: Path | None = None) -> WindowScores:
     """BirdNET window scores of an audio file (3 s windows, 1.5 s stride), cached as float16 ``.npz``."""
     path = Path(path)
     if not path.is_file():
@@ -225,7 +226,7 @@ def pooled_features(ws: WindowScores) -> np.ndarray:
 def load_samples(
     data: str | Path,
     limit: int = 0,
-    max_duration_s: float = 600.0,
+    max_duration_s: float = MAX_DURATION_S,
     progress: Callable[[str], None] | None = None,
 ) -> list[Sample]:
     """Recordings of a dataset (any format :func:`open_dataset` reads) with cached BirdNET scores."""

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, WindowPrediction
@@ -131,8 +132,8 @@ def analyze_media(
     date: Any = None,
     frame_every_s: float = 2.0,
     max_frames: int = 60,
-    max_duration_s: float = 600.0,
-    audio_model: str = "species-ranges",
+    max_duration_s: float = MAX_DURATION_S,
+    audio_model: str = AUDIO_MODEL,
     progress: Progress | None = None,
 ) -> ForensicReport:
     """Geolocate a clip's soundtrack and (for video) its frames, compare, and collect display-only

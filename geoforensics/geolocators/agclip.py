@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
 from .species_ranges import WindowScores
 
-DEFAULT_GALLERY = "land-1"
 
 
 class AGCLIPGeolocator:
@@ -33,10 +33,10 @@ class AGCLIPGeolocator:
     def __init__(
         self,
         model: Any = "birdnet-sim-v1",
-        gallery: str | np.ndarray = DEFAULT_GALLERY,
+        gallery: str | np.ndarray = GALLERY,
         pooling: str = "mean",
         point_method: str = "argmax",
-        max_duration_s: float = 600.0,
+        max_duration_s: float = MAX_DURATION_S,
         evidence_threshold: float = 0.1,
         top_species: int = 10,
         pooler: Any = None,
@@ -99,7 +99,7 @@ class AGCLIPGeolocator:
             raise ValueError("this AG-CLIP model reads mel images: pass audio, not BirdNET scores")
         from ..audio.decode import decode_audio, load_array
         from ..audio.mel import get_mel_pipeline
-        from ..audio.windows import WindowSpec, split_windows
+        from ..audio.windows import split_windows
 
         mel = get_mel_pipeline()
         sr = mel.config.sample_rate
@@ -109,7 +109,7 @@ class AGCLIPGeolocator:
             audio = load_array(inputs, sample_rate, sr)
         else:
             audio = decode_audio(inputs, sr, max_duration_s=self.max_duration_s)
-        wins = split_windows(audio, sr, WindowSpec(3.0, 1.5))
+        wins = split_windows(audio, sr, WINDOW)
         return mel(wins.data), None, wins.starts_s, wins.ends_s
 
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:

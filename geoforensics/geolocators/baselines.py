@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..defaults import GALLERY
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
@@ -164,10 +165,10 @@ def _naive(train_latlon: Any = None, seed: int = 0, **_: Any) -> NaiveGeolocator
 
 
 @register_geolocator("species-annotated", "species ranges of the annotated species (needs labels; Table 1)")
-def _species_annotated(gallery: str = "land-1", **kw: Any) -> SpeciesVariantGeolocator:
+def _species_annotated(gallery: str = GALLERY, **kw: Any) -> SpeciesVariantGeolocator:
     return SpeciesVariantGeolocator("annotated", gallery=gallery, **kw)
 
 
 @register_geolocator("species-top1", "species ranges of BirdNET's top-1 species only (Table 1)")
-def _species_top1(gallery: str = "land-1", **kw: Any) -> SpeciesVariantGeolocator:
+def _species_top1(gallery: str = GALLERY, **kw: Any) -> SpeciesVariantGeolocator:
     return SpeciesVariantGeolocator("top1", gallery=gallery, **kw)

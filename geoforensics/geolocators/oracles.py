@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..defaults import GALLERY
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
 from ..ranges.base import RangeModel
@@ -48,7 +49,7 @@ class ChecklistOracle:
     def __init__(
         self,
         mode: str = "full",
-        gallery: str | np.ndarray = "land-1",
+        gallery: str | np.ndarray = GALLERY,
         range_model: RangeModel | None = None,
         threshold: float = THRESHOLD,
         fraction: float = 0.5,
@@ -168,15 +169,15 @@ class ChecklistOracle:
 
 
 @register_geolocator("oracle-full", "species oracle: full range-model checklist at the TRUE location (upper bound)")
-def _oracle_full(gallery: str = "land-1", **kw: Any) -> ChecklistOracle:
+def _oracle_full(gallery: str = GALLERY, **kw: Any) -> ChecklistOracle:
     return ChecklistOracle("full", gallery=gallery, **kw)
 
 
 @register_geolocator("oracle-corrupt50", "species oracle: true checklist with half its species omitted")
-def _oracle_corrupt(gallery: str = "land-1", **kw: Any) -> ChecklistOracle:
+def _oracle_corrupt(gallery: str = GALLERY, **kw: Any) -> ChecklistOracle:
     return ChecklistOracle("corrupt", gallery=gallery, **kw)
 
 
 @register_geolocator("oracle-keep10", "species oracle: 10 random species of the true checklist")
-def _oracle_keep(gallery: str = "land-1", **kw: Any) -> ChecklistOracle:
+def _oracle_keep(gallery: str = GALLERY, **kw: Any) -> ChecklistOracle:
     return ChecklistOracle("keep", gallery=gallery, **kw)

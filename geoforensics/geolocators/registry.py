@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
 
 _BUILDERS: dict[str, tuple[Callable[..., Any], str]] = {}
@@ -55,7 +56,7 @@ def create_geolocator(name: str, **options: Any) -> Any:
     return _BUILDERS[name][0](**options)
 
 
-def get_geolocator(name: str = "species-ranges", **options: Any) -> Any:
+def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Any:
     """The process-wide instance for ``name`` and ``options``: models load once, not per request."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _LOCK:
@@ -65,7 +66,7 @@ def get_geolocator(name: str = "species-ranges", **options: Any) -> Any:
 
 
 @register_geolocator("species-ranges", "BirdNET species heard x BirdNET meta-model ranges (default, offline)")
-def _species_ranges(gallery: str = "land-1", **kw: Any):
+def _species_ranges(gallery: str = GALLERY, **kw: Any):
     from .species_ranges import SpeciesRangeGeolocator
 
     return SpeciesRangeGeolocator(gallery=gallery, **kw)
@@ -89,7 +90,7 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
     "taxabind-style",
     "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head -> land-1 gallery",
 )
-def _taxabind_style(gallery: str = "land-1", **kw: Any):
+def _taxabind_style(gallery: str = GALLERY, **kw: Any):
     from .taxabind import TaxaBindStyleGeolocator
 
     return TaxaBindStyleGeolocator(gallery=gallery, **kw)
@@ -100,7 +101,7 @@ AGCLIP_HEADS = ("birdnet-sim-v1",)
 
 
 def _agclip_builder(head: str) -> Callable[..., Any]:
-    def build(gallery: str = "land-1", **kw: Any):
+    def build(gallery: str = GALLERY, **kw: Any):
         from .agclip import AGCLIPGeolocator
 
         return AGCLIPGeolocator(model=head, gallery=gallery, **kw)
@@ -109,7 +110,7 @@ def _agclip_builder(head: str) -> Callable[..., Any]:
 
 
 @register_geolocator("agclip", "AG-CLIP from any checkpoint: agclip(model=PATH.pt or shipped head name)")
-def _agclip_any(model: str = "birdnet-sim-v1", gallery: str = "land-1", **kw: Any):
+def _agclip_any(model: str = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any):
     from .agclip import AGCLIPGeolocator
 
     return AGCLIPGeolocator(model=str(model), gallery=gallery, **kw)

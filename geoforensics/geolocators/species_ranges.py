@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 
 from ..audio.windows import WindowSpec, split_windows
+from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel, week_of
 from ..ranges.cache import LazyRangeTable, RangeTable, range_table
 
-DEFAULT_GALLERY = "land-1"
 WEAK_EVIDENCE = 0.5
 NO_EVIDENCE_NOTE = "no species evidence: no animal sound was recognised, so the surface is near uniform"
 
@@ -99,12 +99,12 @@ class SpeciesRangeGeolocator:
 
     def __init__(
         self,
-        gallery: str | np.ndarray = DEFAULT_GALLERY,
+        gallery: str | np.ndarray = GALLERY,
         range_model: RangeModel | None = None,
         rule: CombinationRule = CombinationRule(),
-        window: WindowSpec = WindowSpec(window_s=3.0, stride_s=1.5),
+        window: WindowSpec = WINDOW,
         point_method: str = "topk_mean:10",
-        max_duration_s: float = 600.0,
+        max_duration_s: float = MAX_DURATION_S,
         prior: str | None = None,
         prior_weight: float = 0.5,
         prior_bandwidth_km: float = 500.0,

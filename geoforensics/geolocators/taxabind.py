@@ -51,12 +51,12 @@ import torch
 
 from ..errors import InputError
 from ..models.clip import ClipEncoder
+from ..defaults import GALLERY, MAX_DURATION_S
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
 from .image import CLIPSpaceGeolocator
 from .species_ranges import WindowScores, pool_scores
 from .text import TextGeolocator
 
-DEFAULT_GALLERY = "land-1"
 DEFAULT_TEMPLATE = "a photo of a {common}, {scientific}"
 BRIDGE_NOTE = (
     "TaxaBind-style: BirdNET species -> name prompts -> CLIP text -> GeoCLIP image head "
@@ -88,14 +88,14 @@ class TaxaBindStyleGeolocator:
 
     def __init__(
         self,
-        gallery: str | Any = DEFAULT_GALLERY,
+        gallery: str | Any = GALLERY,
         clip: ClipEncoder | None = None,
         threshold: float = 0.1,
         prompt_template: str = DEFAULT_TEMPLATE,
         top_species: int = 10,
         fallback_top: int = 3,
         point_method: str = "argmax",
-        max_duration_s: float = 600.0,
+        max_duration_s: float = MAX_DURATION_S,
         *,
         location_encoder: Any = None,
         head: Any = None,

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
 from ..errors import GeoforensicsError
 from ..models.agclip import AGCLIPConfig
 from .resample import DEFAULT_H3_RES, RESAMPLE_MODES
@@ -30,10 +31,10 @@ class DataConfig:
     val_path: str = ""
     """A separate validation set; empty: ``val_fraction`` of ``path`` (split by location)."""
     val_fraction: float = 0.1
-    max_duration_s: float = 600.0
-    window_s: float = 3.0
+    max_duration_s: float = MAX_DURATION_S
+    window_s: float = WINDOW.window_s
     """Supp. A.5: 3 s windows ..."""
-    stride_s: float = 1.5
+    stride_s: float = WINDOW.stride_s
     """... strided by 1.5 s (test-time dense windows)."""
     train_windows: str = "random"
     """Supp. A.5 / Fig. A6: "we sample a window uniformly at random from each audio recording"."""
@@ -82,7 +83,7 @@ class TrainConfig:
     warmup_epochs: float = 5.0
     early_stopping_patience: int = 10
     """Epochs without a better validation median km before stopping (the paper gives no patience)."""
-    val_gallery: str = "land-1"
+    val_gallery: str = GALLERY
     val_pooling: str = "mean"
     """Recording-level pooling for validation: the paper averages window predictions (Sec. 3)."""
     seed: int = 0

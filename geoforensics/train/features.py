@@ -16,10 +16,9 @@ import numpy as np
 import torch
 
 from ..audio.windows import WindowSpec, split_windows
+from ..defaults import MAX_DURATION_S, WINDOW
 from ..paths import cache_dir
 
-PAPER_WINDOW = WindowSpec(window_s=3.0, stride_s=1.5)
-"""3 s windows every 1.5 s (paper, Supp. A.5 "Spectrogram Creation")."""
 
 
 def _key(path: Path, *parts: Any) -> str:
@@ -35,7 +34,7 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def birdnet_window_scores(
-    audio_path: str | os.PathLike, max_duration_s: float = 600.0, window: WindowSpec = PAPER_WINDOW, geolocator: Any = None
+    audio_path: str | os.PathLike, max_duration_s: float = MAX_DURATION_S, window: WindowSpec = WINDOW, geolocator: Any = None
 ) -> Any:
     """:class:`~geoforensics.geolocators.species_ranges.WindowScores` of a file, cached under ``cache_dir("birdnet-scores")``.
 
@@ -70,8 +69,8 @@ def birdnet_window_scores(
 
 def mel_window_images(
     audio_path: str | os.PathLike,
-    max_duration_s: float = 600.0,
-    window: WindowSpec = PAPER_WINDOW,
+    max_duration_s: float = MAX_DURATION_S,
+    window: WindowSpec = WINDOW,
     pipeline: str = "agclip-mel-v1",
 ) -> np.ndarray:
     """uint8 [n_windows, 224, 224] mel images of a file (one channel: the pipeline repeats it thrice),

@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ..defaults import GALLERY
 from ..errors import GeoforensicsError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
@@ -168,7 +169,7 @@ def train_pooler(
     min_windows: int = 4,
     max_windows: int = 48,
     val_fraction: float = 0.1,
-    gallery: Any = "land-1",
+    gallery: Any = GALLERY,
     location_encoder: Any = None,
     device: str = "cpu",
     log: Callable[[str], None] | None = None,

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import GALLERY
 from ..models.audio_encoders import BIRDNET_DIM
 
 
@@ -57,7 +58,7 @@ from ..models.audio_encoders import BIRDNET_DIM
 class SimConfig:
     """Simulation settings (module docstring)."""
 
-    gallery: str = "land-1"
+    gallery: str = GALLERY
     prior: str = "inat-test-density"
     prior_mix: float = 0.5
     prior_bandwidth_km: float = 500.0

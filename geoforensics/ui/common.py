@@ -17,6 +17,7 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
+from ..defaults import MAX_DURATION_S
 from ..errors import GeoforensicsError
 from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
 from .. import GeoPrediction
@@ -26,7 +27,7 @@ log = logging.getLogger("geoforensics.ui")
 #: What one request may bring: bytes on disk, minutes of a downloaded clip, frames sampled.
 LIMITS = MediaLimits(max_frames=60)
 #: Seconds of sound analysed per file (the rest of a longer file is ignored).
-MAX_AUDIO_S = 600.0
+MAX_AUDIO_S = MAX_DURATION_S
 EXPORT_TTL_S = 3600.0
 CLIP_COMMAND = "geoforensics weights fetch clip-vit-l-14-openai"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geoforensics.defaults import MAX_DURATION_S
 from geoforensics.audio import (
-    DEFAULT_MAX_DURATION_S,
     MediaInfo,
     decode_audio,
     is_silent,
@@ -136,10 +136,10 @@ def three_hour_mp3(tmp_path_factory) -> Path:
 def test_three_hour_file_decodes_only_the_cap_quickly(three_hour_mp3):
     assert probe_media(three_hour_mp3).duration_s > 3 * 3600 - 60
     t0 = time.perf_counter()
-    x = decode_audio(three_hour_mp3, 22050, max_duration_s=DEFAULT_MAX_DURATION_S)
+    x = decode_audio(three_hour_mp3, 22050, max_duration_s=MAX_DURATION_S)
     elapsed = time.perf_counter() - t0
-    assert len(x) == DEFAULT_MAX_DURATION_S * 22050
-    assert elapsed < 20, f"decoding the first {DEFAULT_MAX_DURATION_S} s took {elapsed:.1f} s"
+    assert len(x) == MAX_DURATION_S * 22050
+    assert elapsed < 20, f"decoding the first {MAX_DURATION_S} s took {elapsed:.1f} s"
 
 
 def test_timeout_raises_input_error_and_leaves_nothing(three_hour_mp3, tmp_path, monkeypatch):

@@ -1,0 +1,23 @@
+"""The defaults every entry point shares: the audio model, the gallery, the window spec, the duration cap.
+
+Change a default here and the API, the CLI, the app, training and the benchmarks all follow.
+"""
+
+from __future__ import annotations
+
+from .audio.windows import WindowSpec
+
+AUDIO_MODEL = "species-ranges"
+"""The default audio geolocator (registry name)."""
+
+GALLERY = "land-1"
+"""Candidate locations of the audio geolocators: 1 degree grid centres on land (21,546 points)."""
+
+WINDOW = WindowSpec(window_s=3.0, stride_s=1.5)
+"""3 s windows every 1.5 s (the paper, Supp. A.5 "Spectrogram Creation"; BirdNET's input length)."""
+
+MAX_DURATION_S = 600.0
+"""Seconds of audio analysed per file or array; the rest of a longer recording is ignored."""
+
+TOP_K = 5
+"""Candidate places listed in a result."""
