@@ -1,4 +1,5 @@
-"""Audio front end: decoding (never tags), windows, and the one mel pipeline.
+"""Audio front end: decoding (never tags), windows, and the one mel pipeline. (Probing a file is
+``geoforensics.ffmpeg.probe``.)
 
 Names are imported lazily, so importing the window spec does not pay for torch.
 """
@@ -9,11 +10,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "MediaInfo": "decode",
     "decode_audio": "decode",
     "is_silent": "decode",
     "load_array": "decode",
-    "probe_media": "decode",
     "rms_dbfs": "decode",
     "DEFAULT_MEL_PIPELINE": "mel",
     "MEL_PIPELINES": "mel",

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
-from ..prediction import GeoPrediction, WindowPrediction
+from ..prediction import GeoPrediction
 
 #: Audio probability mass within this distance of the image's guess decides the verdict.
 AGREEMENT_RADIUS_KM = 1000.0
@@ -139,14 +137,14 @@ def analyze_media(
     """Geolocate a clip's soundtrack and (for video) its frames, compare, and collect display-only
     metadata. Raises :class:`InputError` for files that cannot be analysed."""
     from ..api import locate
-    from ..audio.decode import probe_media
-    from ..media.limits import check_file
+    from ..ffmpeg import check_file, probe
+    from ..media.limits import MediaLimits
 
     step = progress or (lambda f, msg: None)
-    path = check_file(Path(path))
+    path = check_file(path, MediaLimits().max_bytes)
     t0 = time.perf_counter()
     step(0.05, "reading the file")
-    info = probe_media(path)
+    info = probe(path)
     if not info.has_audio and not info.has_video:
         raise InputError(f"{path.name}: no audio or video stream found")
     timings: dict[str, float] = {}
@@ -196,17 +194,3 @@ def _display_metadata(path: Path) -> dict[str, Any]:
     except Exception as e:  # metadata is a courtesy: never fail the analysis over it
         return {"error": f"could not read metadata: {e}"}
 
-
-def frame_windows(pred: GeoPrediction | None) -> list[WindowPrediction]:
-    """Per-frame guesses of an image prediction (empty when there is none)."""
-    return list(pred.windows) if pred is not None else []
-
-
-def report_arrays(report: ForensicReport) -> dict[str, np.ndarray]:
-    """Point estimates as arrays, handy for notebooks and tests."""
-    out = {}
-    if report.audio:
-        out["audio_point"] = np.array(report.audio.point)
-    if report.image:
-        out["image_point"] = np.array(report.image.point)
-    return out

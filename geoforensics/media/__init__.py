@@ -1,36 +1,36 @@
-"""Media intake: limits, frames and soundtrack of uploads, URL fetching, and tags (for display only)."""
+"""Media intake: limits and extensions, video frames, URL fetching, and tags (for display only).
 
-from geoforensics.media.fetch import check_url, fetch_url
-from geoforensics.media.frames import Frame, ProbeResult, extract_audio, extract_frames, is_video, probe
-from geoforensics.media.limits import (
-    AUDIO_EXTS,
-    MEDIA_EXTS,
-    VIDEO_EXTS,
-    MediaLimits,
-    check_duration,
-    check_extension,
-    check_file,
-)
-from geoforensics.media.metadata import display_metadata, gps_from_metadata, parse_coordinates, read_metadata
+The file check and the stream probe live in ``geoforensics.ffmpeg`` (shared with ``audio``).
+Names are imported lazily, so importing ``media.limits`` or ``media.frames`` never loads ``metadata``
+(which the geolocators, models, ranges and audio code must not import, even indirectly).
+"""
 
-__all__ = [
-    "AUDIO_EXTS",
-    "MEDIA_EXTS",
-    "VIDEO_EXTS",
-    "Frame",
-    "MediaLimits",
-    "ProbeResult",
-    "check_duration",
-    "check_extension",
-    "check_file",
-    "check_url",
-    "display_metadata",
-    "extract_audio",
-    "extract_frames",
-    "fetch_url",
-    "gps_from_metadata",
-    "is_video",
-    "parse_coordinates",
-    "probe",
-    "read_metadata",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "check_url": "fetch",
+    "fetch_url": "fetch",
+    "Frame": "frames",
+    "extract_frames": "frames",
+    "AUDIO_EXTS": "limits",
+    "MEDIA_EXTS": "limits",
+    "VIDEO_EXTS": "limits",
+    "MediaLimits": "limits",
+    "check_duration": "limits",
+    "check_extension": "limits",
+    "display_metadata": "metadata",
+    "gps_from_metadata": "metadata",
+    "parse_coordinates": "metadata",
+    "read_metadata": "metadata",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

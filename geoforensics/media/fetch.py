@@ -18,9 +18,8 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from geoforensics.errors import InputError
-from geoforensics.ffmpeg import ffmpeg_exe
-from geoforensics.media.frames import probe
-from geoforensics.media.limits import MediaLimits, check_duration, check_file, format_mb
+from geoforensics.ffmpeg import check_file, ffmpeg_exe, format_mb, probe
+from geoforensics.media.limits import MEDIA_EXTS, MediaLimits, check_duration, check_extension
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -274,6 +273,7 @@ class _Log:
 
 
 def _new_files(folder: Path) -> list[Path]:
+    """Finished downloads in ``folder``, largest first."""
     return sorted(
         (p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(_LEFTOVER_SUFFIXES)),
         key=lambda p: p.stat().st_size,
@@ -297,7 +297,8 @@ def fetch_url(
     and non-HTTP protocols are refused before a byte of media is fetched. Beyond that, every connection
     yt-dlp opens in this call (redirects, manifests, segments included) is checked at connect time and
     made to the very address that was checked, which also defeats DNS rebinding. The download stops past
-    ``max_bytes`` or ``timeout_s``; the result must be a readable media file within the limits.
+    ``max_bytes`` or ``timeout_s``; the result must be a readable audio or video file with one of the
+    ``limits.MEDIA_EXTS`` extensions, within the limits.
     No config files, cookies, .netrc or cache are used. Everything goes to a private folder inside
     ``dest_dir``, removed on the way out, so a failure leaves nothing behind.
 
@@ -397,14 +398,19 @@ def fetch_url(
             if any("max-filesize" in line for line in log.lines):
                 raise InputError(f"file larger than {format_mb(limits.max_bytes)} MB")
             raise InputError("could not fetch: no media was downloaded")
-        got = check_file(files[0], limits)
+        got = next((f for f in files if f.suffix.lower() in MEDIA_EXTS), files[0])
         try:
-            report = probe(got, timeout_s=30.0)
+            check_extension(got)
+        except InputError as e:
+            raise InputError(f"could not fetch: {e}") from None
+        got = check_file(got, limits.max_bytes)
+        try:
+            info = probe(got)
         except InputError as e:
             raise InputError(f"could not fetch: the download is not a readable media file ({e})") from None
-        if not report.streams:
+        if not (info.has_audio or info.has_video):
             raise InputError("could not fetch: the download is not an audio or video file")
-        check_duration(report.duration_s, limits)
+        check_duration(info.duration_s, limits)
         final = dest_dir / got.name
         stem, n = got.stem, 1
         while final.exists():

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from geoforensics.media.frames import ffmpeg_report
+from geoforensics.ffmpeg import PROBE_TIMEOUT_S, input_report
 
 _STREAM_HEAD_RE = re.compile(r"^\s*Stream #\d+:(\d+)")
 _TAG_RE = re.compile(r"^(\s+)([^:]*?)\s*: ?(.*)$")
@@ -126,14 +126,14 @@ def _parse_report_tags(report: str) -> dict[str, str]:
     return out
 
 
-def read_metadata(path: str | Path, timeout_s: float = 30.0) -> dict[str, str]:
+def read_metadata(path: str | Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, str]:
     """All tags of ``path``: container tags by their own names, stream tags as ``streamN:key``.
 
     For display only (see the module docstring). InputError if the file cannot be read.
     """
-    report, ffmetadata = ffmpeg_report(path, timeout_s, ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-"))
+    report, ffmetadata = input_report(path, timeout_s, ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-"))
     tags = _parse_report_tags(report)
-    tags.update(_parse_ffmetadata(ffmetadata))
+    tags.update(_parse_ffmetadata(ffmetadata.decode("utf-8", "replace")))
     return tags
 
 

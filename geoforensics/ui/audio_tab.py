@@ -9,7 +9,7 @@ import gradio as gr
 
 import geoforensics
 
-from ..media.limits import check_file
+from ..ffmpeg import check_file
 from .. import GeoPrediction
 from ..viz import prediction_map, window_timeline
 from .common import (
@@ -56,7 +56,7 @@ def locate_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     date = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
-    path = check_file(audio, LIMITS)
+    path = check_file(audio, LIMITS.max_bytes)
     pred = geoforensics.locate(path, date=date, top_k=5)
     fig = prediction_map(pred)
     files = export_prediction(pred.to_json(indent=1), fig, safe_stem(Path(path).name, "audio"), f"geoforensics: {Path(path).name}")

@@ -10,7 +10,8 @@ import gradio as gr
 
 from ..forensics.analysis import ForensicReport, analyze_media
 from ..media.fetch import fetch_url
-from ..media.limits import check_extension, check_file
+from ..ffmpeg import check_file
+from ..media.limits import check_extension
 from ..viz import prediction_map, window_timeline
 from .common import (
     EVIDENCE_HEADERS,
@@ -94,7 +95,7 @@ def resolve_source(upload: str | None, url: str | None, work: Path, progress: An
     if not upload and not url:
         raise gr.Error("No input: upload a video or audio file, or paste an http(s) URL.", print_exception=False)
     if upload:
-        path = check_file(upload, LIMITS)
+        path = check_file(upload, LIMITS.max_bytes)
         check_extension(path)
         return path
     progress(0.02, desc="fetching the URL")

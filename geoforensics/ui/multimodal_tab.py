@@ -19,7 +19,7 @@ import gradio as gr
 
 import geoforensics
 
-from ..media.limits import check_file
+from ..ffmpeg import check_file
 from .. import GeoPrediction
 from ..viz import prediction_map
 from .common import (
@@ -117,7 +117,7 @@ def query_image(image: str | None) -> tuple[Any, ...]:
     if not image:
         raise gr.Error("No image: upload or paste a photo.", print_exception=False)
     geo = _clip_geolocator("image")
-    path = check_file(image, LIMITS)
+    path = check_file(image, LIMITS.max_bytes)
     pred = geo.predict(str(path))
     return _outputs(pred, "Image points to", Path(path).name)
 
@@ -128,7 +128,7 @@ def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     date = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file or record with the microphone.", print_exception=False)
-    path = check_file(audio, LIMITS)
+    path = check_file(audio, LIMITS.max_bytes)
     pred = geoforensics.locate(path, date=date, top_k=5)
     return _outputs(pred, "Audio points to", Path(path).name)
 
@@ -178,14 +178,14 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
         raise gr.Error(f"At most {MAX_MATCH_IMAGES} images.", print_exception=False)
     text_geo = _clip_geolocator("text") if texts else None
     image_geo = _clip_geolocator("image") if image_paths else None
-    pred = geoforensics.locate(check_file(audio, LIMITS), date=date, top_k=5)
+    pred = geoforensics.locate(check_file(audio, LIMITS.max_bytes), date=date, top_k=5)
     candidates: dict[str, GeoPrediction] = {}
     kinds: dict[str, str] = {}
     for t in texts:
         candidates[f"“{t}”"] = text_geo.predict(t)
         kinds[f"“{t}”"] = "text"
     for path in image_paths:
-        name = Path(check_file(path, LIMITS)).name
+        name = Path(check_file(path, LIMITS.max_bytes)).name
         while name in candidates:
             name += "′"
         candidates[name] = image_geo.predict(path)

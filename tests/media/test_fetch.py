@@ -90,6 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     root = tmp_path_factory.mktemp("www")
     make_video(root / "v.mp4", 4.0, size="160x120")
     (root / "notes.mp4").write_bytes(b"this is not a video\n" * 100)
+    (root / "clip.bin").write_bytes((root / "v.mp4").read_bytes())
     srv = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -136,6 +137,12 @@ def test_fetch_404(server: tuple[str, Path], tmp_path: Path) -> None:
 def test_fetch_not_media(server: tuple[str, Path], tmp_path: Path) -> None:
     with pytest.raises(InputError, match="could not fetch"):
         fetch_url(f"{server[0]}/notes.mp4", tmp_path, allow_hosts=LOCAL)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_refuses_a_download_without_a_media_extension(server: tuple[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^could not fetch: unsupported file type '\.unknown_video'; expected one of: .*mp4"):
+        fetch_url(f"{server[0]}/clip.bin", tmp_path, allow_hosts=LOCAL)
     assert list(tmp_path.iterdir()) == []
 
 
