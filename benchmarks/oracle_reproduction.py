@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geoforensics.evaluation import evaluate_files, read_points_csv  # noqa: E402
+from geoforensics.evaluation import evaluate_files, read_points_csv, write_points_csv  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, metrics_table_header  # noqa: E402
 from geoforensics.geolocators.baselines import NaiveGeolocator  # noqa: E402
 from geoforensics.geolocators.oracles import ChecklistOracle  # noqa: E402
@@ -67,11 +67,6 @@ ROWS = {"naive": "Naive: Rnd Train Loc", "oracle-full": "Oracle: Full checklist"
         "oracle-corrupt50": "Oracle: 50% Corrupted", "oracle-keep10": "Oracle: Keep random 10"}
 
 
-def write_csv(path: Path, ids: list[str], pts: np.ndarray) -> Path:
-    path.write_text("audio_id,latitude,longitude\n" + "".join(f"{i},{a:.6f},{b:.6f}\n" for i, (a, b) in zip(ids, pts)))
-    return path
-
-
 def naive_points(true: np.ndarray, seed: int) -> np.ndarray:
     """Another recording's location for each recording (never its own row)."""
     n = len(true)
@@ -90,7 +85,7 @@ def run_set(name: str, gold_path: Path, limit: int, gallery: str, seed: int, out
     if limit and limit < len(ids):
         keep = np.sort(np.random.default_rng(seed).choice(len(ids), limit, replace=False))
         ids, true = [ids[i] for i in keep], true[keep]
-    sub_gold = write_csv(out / f"{name}_gold_subset.csv", ids, true) if len(ids) < len(gold.ids) else gold_path
+    sub_gold = write_points_csv(out / f"{name}_gold_subset.csv", ids, true) if len(ids) < len(gold.ids) else gold_path
     lines = [f"## {name}: {len(ids):,} of {len(gold.ids):,} test locations" + (f" (random subsample, seed {seed})" if len(ids) < len(gold.ids) else ""), ""]
     lines += [metrics_table_header(with_n=True)]
     results = {}
@@ -102,7 +97,7 @@ def run_set(name: str, gold_path: Path, limit: int, gallery: str, seed: int, out
         timings[key] = time.perf_counter() - t0
         print(f"{name} {key}: {timings[key]:.0f} s", file=sys.stderr, flush=True)
     for key, pts in preds.items():
-        f = write_csv(out / f"oracle_{name}_{key}.csv", ids, pts)
+        f = write_points_csv(out / f"oracle_{name}_{key}.csv", ids, pts)
         m = evaluate_files(f, sub_gold)
         results[key] = {**m, "seconds": timings.get(key, 0.0)}
         lines.append(format_metrics_row(f"{ROWS[key]} (ours)", m, len(ids)))

@@ -45,3 +45,19 @@ def test_demo_video_json_and_offline_html(tmp_path):
     assert "container_metadata_display_only" in report
     text = html.read_text()
     assert "PlotlyGeoAssets" in text and "world_110m" in text
+
+
+def test_bare_json_is_stdout_and_a_file_keeps_the_text(tmp_path, capsys):
+    eagle = PROJECT_ROOT / "examples" / "XC148645.mp3"
+    assert main(["analyze", str(eagle), "--max-duration", "30", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["source"] == "XC148645.mp3" and report["has_video"] is False
+    assert report["audio"]["evidence"][0]["scientific_name"] == "Aquila adalberti"
+    assert report["verdict"]["level"] == "inconclusive"
+    out = tmp_path / "report.json"
+    assert main(["analyze", str(eagle), "--max-duration", "30", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("XC148645.mp3: inconclusive") and f"wrote {out}" in captured.err
+    again = json.loads(out.read_text())
+    assert again["audio"]["point"] == pytest.approx(report["audio"]["point"])
+    assert again["verdict"] == report["verdict"]

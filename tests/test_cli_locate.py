@@ -2,11 +2,15 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from geoforensics.cli import main
-from geoforensics.paths import shared_dir
+from geoforensics.errors import InputError
+from geoforensics.evaluation.evaluate import read_points_csv
+from geoforensics.paths import PROJECT_ROOT, shared_dir
 
 XC = shared_dir() / "data" / "xc-dev" if shared_dir() else None
 
@@ -69,3 +73,63 @@ def test_models_lists_registered_geolocators(capsys):
     assert main(["models", "--json"]) == 0
     names = json.loads(capsys.readouterr().out)
     assert {"species-ranges", "naive", "oracle-full", "image-geoclip"} <= set(names)
+
+
+EXAMPLES = PROJECT_ROOT / "examples"
+CLIPS = [EXAMPLES / "XC148645.mp3", EXAMPLES / "XC132220.mp3"]
+
+
+def test_folder_search_uses_the_one_extension_list(tmp_path):
+    from geoforensics.cli.locate import expand_inputs
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.oga", "b.WAV", "sub/c.mp4", "notes.txt", "cover.jpg"):
+        (tmp_path / name).write_bytes(b"x")
+    assert expand_inputs([str(tmp_path)]) == [tmp_path / "a.oga", tmp_path / "b.WAV", tmp_path / "sub" / "c.mp4"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no audio or video files in folder"):
+        expand_inputs([str(tmp_path / "empty")])
+
+
+def test_several_files_json_lines_and_csv_to_files(tmp_path, capsys):
+    out_json, out_csv = tmp_path / "out" / "pred.jsonl", tmp_path / "out" / "pred.csv"
+    argv = ["locate", *map(str, CLIPS), "--surface", "none", "--top-k", "3", "--json", str(out_json), "--csv", str(out_csv)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("XC148645.mp3: ") and "\nXC132220.mp3: " in captured.out  # the text report stays
+    assert f"wrote 2 JSON lines to {out_json}" in captured.err and f"wrote 2 predictions to {out_csv}" in captured.err
+    lines = [json.loads(line) for line in out_json.read_text().splitlines()]
+    assert [d["file"] for d in lines] == list(map(str, CLIPS)) and all(len(d["top_k"]) == 3 for d in lines)
+    assert lines[0]["evidence"][0]["scientific_name"] == "Aquila adalberti"
+    points = read_points_csv(out_csv)
+    assert points.ids == ["XC148645", "XC132220"]
+    np.testing.assert_allclose(points.latlon, [d["point"] for d in lines], atol=5e-7)
+    assert out_csv.read_text().splitlines()[1] == "XC148645,{:.6f},{:.6f}".format(*lines[0]["point"])
+
+
+def test_csv_rows_reach_the_disk_as_they_are_computed(tmp_path, monkeypatch, capsys):
+    import geoforensics.api
+
+    out_csv = tmp_path / "pred.csv"
+    real_locate = geoforensics.api.locate
+    seen_before_second: list[str] = []
+
+    def locate_then_crash(path, **kw):
+        if Path(path).name == CLIPS[1].name:
+            seen_before_second.append(out_csv.read_text())
+            raise KeyboardInterrupt
+        return real_locate(path, **kw)
+
+    monkeypatch.setattr(geoforensics.api, "locate", locate_then_crash)
+    assert main(["locate", *map(str, CLIPS), "--csv", str(out_csv)]) == 130
+    assert seen_before_second[0].startswith("audio_id,latitude,longitude\nXC148645,")
+    assert read_points_csv(out_csv).ids == ["XC148645"]
+
+
+def test_failure_leaves_no_csv(tmp_path, capsys):
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio")
+    out_csv = tmp_path / "pred.csv"
+    assert main(["locate", str(bad), "--csv", str(out_csv)]) == 2
+    assert "notes.mp3" in capsys.readouterr().err
+    assert not out_csv.exists()

@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .options import emit_json, shared, text_to_stdout
+
 ORDER = 5
 
 
@@ -19,12 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "weights are present), compare them, and report the discrepancy. Container metadata is shown, "
             "never used."
         ),
+        parents=shared("date", "model", "max_duration", "json"),
     )
     p.add_argument("source", metavar="FILE|URL", help="a local audio/video file or an http(s) URL (fetched with yt-dlp)")
-    p.add_argument("--date", help="recording date YYYY-MM-DD (optional)")
     p.add_argument("--frame-every", type=float, default=2.0, help="seconds between analysed frames (default 2)")
     p.add_argument("--max-frames", type=int, default=60, help="at most this many frames (default 60)")
-    p.add_argument("--json", metavar="OUT.json", help="write the whole report as JSON ('-' for stdout)")
     p.add_argument("--html", metavar="OUT.html", help="write a standalone, offline HTML map")
     p.set_defaults(func=run)
 
@@ -46,6 +47,7 @@ def format_report(report) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..forensics.analysis import analyze_media
 
+    show_text = text_to_stdout(args)
     with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
         source = args.source
         if source.startswith(("http://", "https://")) or "://" in source:
@@ -54,14 +56,17 @@ def run(args: argparse.Namespace) -> int:
             path = fetch_url(source, Path(tmp))
         else:
             path = Path(source)
-        report = analyze_media(path, date=args.date, frame_every_s=args.frame_every, max_frames=args.max_frames)
-    if args.json == "-":
-        print(report.to_json(indent=1))
-    else:
+        report = analyze_media(
+            path,
+            date=args.date,
+            frame_every_s=args.frame_every,
+            max_frames=args.max_frames,
+            max_duration_s=args.max_duration,
+            audio_model=args.model,
+        )
+    if show_text:
         print(format_report(report))
-        if args.json:
-            Path(args.json).write_text(report.to_json(indent=1))
-            print(f"wrote {args.json}", file=sys.stderr)
+    emit_json(args.json, report.to_dict(), indent=1)
     if args.html:
         from ..viz import prediction_map, write_standalone_html
 

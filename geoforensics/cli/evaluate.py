@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from .options import emit_json, shared, text_to_stdout
 
 ORDER = 40
 
@@ -19,10 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "predictions within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), "
             "as the official nat-sound2loc benchmark evaluator does."
         ),
+        parents=shared("json"),
     )
     p.add_argument("pred", metavar="PRED.csv", help="predictions: audio_id,latitude,longitude")
     p.add_argument("gold", metavar="GOLD.csv", help="true locations: audio_id,latitude,longitude")
-    p.add_argument("--json", action="store_true", help="print one JSON object with the official metric keys")
     p.set_defaults(func=run)
 
 
@@ -33,9 +34,8 @@ def run(args: argparse.Namespace) -> int:
     pred = read_points_csv(args.pred, "predictions")
     gold = read_points_csv(args.gold, "gold")
     metrics = evaluate_points(pred, gold)
-    if args.json:
-        print(json.dumps(metrics))
-    else:
+    if text_to_stdout(args):
         print(metrics_table_header(with_n=True))
         print(format_metrics_row(Path(args.pred).stem, metrics, n=len(gold.ids)))
+    emit_json(args.json, metrics)
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .options import csv_out, open_output, shared, text_to_stdout
+
 ORDER = 45
 
 
@@ -16,23 +18,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "checkpoint (agclip:PATH.pt) on every recording of a dataset folder/file and print median/mean km "
             "and %% within 1/25/200/750/2500 km."
         ),
+        parents=shared("model", "gallery", "csv"),
     )
-    p.add_argument("--model", default="species-ranges", help="geolocator name, or agclip:CHECKPOINT.pt")
     p.add_argument("--data", required=True, metavar="DIR", help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
     p.add_argument("--limit", type=int, default=0, help="only the first N recordings")
-    p.add_argument("--gallery", default="land-1", help="candidate locations")
-    p.add_argument("--out", metavar="CSV", help="also write per-recording predictions (audio_id,latitude,longitude)")
+    p.add_argument("--out", dest="csv", type=csv_out, help=argparse.SUPPRESS)  # the old name of --csv
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import csv
     import sys
-    from pathlib import Path
 
     import numpy as np
 
     from ..data import open_dataset
+    from ..evaluation.evaluate import PointsWriter
     from ..geo.geodesy import haversine_km
     from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
     from ..geolocators.registry import get_geolocator
@@ -52,12 +52,10 @@ def run(args: argparse.Namespace) -> int:
         true.append((r.lat, r.lon))
         print(f"[{i + 1}/{len(recs)}] {r.id}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
     err = haversine_km(np.array(pred), np.array(true))
-    print(metrics_table_header(with_n=True))
-    print(format_metrics_row(args.model, geolocation_metrics(err), n=len(recs)))
-    if args.out:
-        with open(Path(args.out), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["audio_id", "latitude", "longitude"])
-            for r, p in zip(recs, pred):
-                w.writerow([r.id, f"{p[0]:.6f}", f"{p[1]:.6f}"])
+    if text_to_stdout(args):
+        print(metrics_table_header(with_n=True))
+        print(format_metrics_row(args.model, geolocation_metrics(err), n=len(recs)))
+    with open_output(args.csv) as out:
+        if out is not None:
+            PointsWriter(out, flush=False).write_all([r.id for r in recs], pred)
     return 0

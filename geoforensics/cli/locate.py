@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from pathlib import Path
 
 from ..errors import GeoforensicsError, InputError
+from ..media.limits import MEDIA_EXTS
+from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
 ORDER = 10
-MEDIA_EXTS = {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,27 +18,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "locate",
         help="geolocate audio or video files from the animal sounds in them",
         description="Geolocate recordings from the species heard in them. Container tags (ID3, GPS) are never read.",
+        parents=shared("date", "top_k", "model", "gallery", "max_duration", "json", "csv"),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
-    p.add_argument("--date", help="recording date YYYY-MM-DD or YYYY-MM (optional; sharpens species ranges)")
-    p.add_argument("--top-k", type=int, default=5, help="candidate places to list (default 5)")
-    p.add_argument("--model", default="species-ranges", help="geolocator name (see `geoforensics models`)")
-    p.add_argument("--gallery", default=None, help="candidate locations, e.g. land-1, land-0.5, uniform-1, csv:PATH")
     p.add_argument(
         "--prior",
         choices=["inat-test-density"],
         help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
     )
     p.add_argument("--prior-weight", type=float, default=0.5, help="strength of --prior (default 0.5)")
-    p.add_argument("--max-duration", type=float, default=600.0, help="seconds of audio analysed per file (default 600)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines) with everything")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
-    p.add_argument("--csv", metavar="OUT.csv", help="write audio_id,latitude,longitude (the benchmark's prediction format)")
     p.set_defaults(func=run)
 
 
 def expand_inputs(items: list[str]) -> list[Path]:
-    """Files as given, and media files inside folders (sorted)."""
+    """Files as given, and media files (``media.limits.MEDIA_EXTS``) inside folders (sorted)."""
     out: list[Path] = []
     for item in items:
         p = Path(item)
@@ -79,41 +72,42 @@ def format_prediction(path: Path, pred) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import locate
+    from ..evaluation.evaluate import PointsWriter
 
     files = expand_inputs(args.files)
-    options: dict = {}
-    if args.gallery:
-        options["gallery"] = args.gallery
+    show_text = text_to_stdout(args)
+    options: dict = {"gallery": args.gallery}
     if args.prior:
         options.update(prior=args.prior, prior_weight=args.prior_weight)
-    rows, failures = [], 0
+    done = failures = 0
     many = len(files) > 1
     iterator = files
     if many:
         from tqdm import tqdm
 
         iterator = tqdm(files, desc="locating", unit="file", file=sys.stderr)
-    for path in iterator:
-        try:
-            pred = locate(path, date=args.date, model=args.model, top_k=args.top_k, max_duration_s=args.max_duration, **options)
-        except (GeoforensicsError, ValueError) as e:
-            if not many:
-                raise InputError(str(e)) from None
-            failures += 1
-            print(f"{path.name}: error: {e}", file=sys.stderr)
-            continue
-        if args.json:
-            d = pred.to_dict(surface=args.surface)
-            d["file"] = str(path)
-            print(json.dumps(d), flush=True)
-        else:
-            print(format_prediction(path, pred), flush=True)
-        rows.append((path.stem, pred.lat, pred.lon))
-    if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["audio_id", "latitude", "longitude"])
-            for audio_id, lat, lon in rows:
-                w.writerow([audio_id, f"{lat:.6f}", f"{lon:.6f}"])
-        print(f"wrote {len(rows)} predictions to {args.csv}", file=sys.stderr)
+    with open_output(args.json) as json_out, open_output(args.csv) as csv_out:
+        rows: PointsWriter | None = None
+        for path in iterator:
+            try:
+                pred = locate(path, date=args.date, model=args.model, top_k=args.top_k, max_duration_s=args.max_duration, **options)
+            except (GeoforensicsError, ValueError) as e:
+                if not many:
+                    raise InputError(str(e)) from None
+                failures += 1
+                print(f"{path.name}: error: {e}", file=sys.stderr)
+                continue
+            if json_out:
+                write_json(json_out, {**pred.to_dict(surface=args.surface), "file": str(path)})
+            if show_text:
+                print(format_prediction(path, pred), flush=True)
+            if csv_out:
+                rows = rows or PointsWriter(csv_out)
+                rows.write(path.stem, pred.lat, pred.lon)
+            done += 1
+        if csv_out and rows is None:
+            PointsWriter(csv_out)  # nothing located: the header alone
+    for dest, what in ((args.json, "JSON lines"), (args.csv, "predictions")):
+        if dest not in (None, STDOUT):
+            print(f"wrote {done} {what} to {dest}", file=sys.stderr)
     return 1 if failures else 0

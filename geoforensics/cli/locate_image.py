@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
+import sys
 from typing import Any
 
 from ..errors import InputError
+from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
 ORDER = 20
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object per prediction (JSON Lines)")
-    parser.add_argument("--top-k", type=int, default=5, metavar="K", help="distinct candidate places to list (default 5)")
     parser.add_argument(
         "--point-method", default="argmax", help="point estimate: argmax (default) or topk_mean:K"
     )
@@ -32,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where was this photo taken? (GeoCLIP; needs the CLIP ViT-L/14 weights)",
         description="Geolocate images with GeoCLIP over its 100K-point gallery. Needs CLIP ViT-L/14: "
         "run `geoforensics weights fetch clip-vit-l-14-openai` once.",
+        parents=shared("top_k", "json"),
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     p.add_argument(
@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='where does a description point? e.g. "a rainforest" (GeoCLIP; zero-shot, unmeasured)',
         description="Geolocate a text through CLIP's text encoder and GeoCLIP's image head (zero-shot "
         "transfer). Needs CLIP ViT-L/14: run `geoforensics weights fetch clip-vit-l-14-openai` once.",
+        parents=shared("top_k", "json"),
     )
     t.add_argument("texts", nargs="+", metavar="TEXT", help="one or more descriptions, each located on its own")
     _common(t)
@@ -73,12 +74,7 @@ def make_text_geolocator() -> Any:
     return TextGeolocator()
 
 
-def _report(label: str, pred: Any, args: argparse.Namespace) -> None:
-    if args.json:
-        d = pred.to_dict(surface=args.surface)
-        d["input"] = label
-        print(json.dumps(d))
-        return
+def _print(label: str, pred: Any) -> None:
     where = pred.top_k[0].place if pred.top_k else ""
     print(f"{label}: {pred.lat:.4f}, {pred.lon:.4f}  {where}")
     for i, c in enumerate(pred.top_k, 1):
@@ -90,28 +86,33 @@ def _report(label: str, pred: Any, args: argparse.Namespace) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    if args.top_k < 1:
-        raise InputError("--top-k must be at least 1")
     if not re.fullmatch(r"argmax|topk_mean(:[1-9][0-9]*)?", args.point_method):
         raise InputError(f"--point-method must be argmax or topk_mean:K, not {args.point_method!r}")
     return {"top_k": args.top_k, "point_method": args.point_method}
 
 
-def run_image(args: argparse.Namespace) -> int:
-    options = _options(args)
-    locator = make_image_geolocator()
-    if args.combine:
-        pred = locator.predict(args.images, aggregate=args.aggregate, **options)
-        _report(" + ".join(args.images), pred, args)
-        return 0
-    for path in args.images:
-        _report(path, locator.predict(path, **options), args)
+def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], make_locator: Any, **extra: Any) -> int:
+    """Locate each (label, input) and report it; JSON lines go where ``--json`` says."""
+    options = {**_options(args), **extra}
+    show_text = text_to_stdout(args)
+    locator = make_locator()
+    with open_output(args.json) as json_out:
+        for label, item in inputs:
+            pred = locator.predict(item, **options)
+            if json_out is not None:
+                write_json(json_out, {**pred.to_dict(surface=args.surface), "input": label})
+            if show_text:
+                _print(label, pred)
+    if args.json not in (None, STDOUT):
+        print(f"wrote {len(inputs)} JSON lines to {args.json}", file=sys.stderr)
     return 0
+
+
+def run_image(args: argparse.Namespace) -> int:
+    if args.combine:
+        return _run(args, [(" + ".join(args.images), args.images)], make_image_geolocator, aggregate=args.aggregate)
+    return _run(args, [(path, path) for path in args.images], make_image_geolocator)
 
 
 def run_text(args: argparse.Namespace) -> int:
-    options = _options(args)
-    locator = make_text_geolocator()
-    for text in args.texts:
-        _report(text, locator.predict(text, **options), args)
-    return 0
+    return _run(args, [(text, text) for text in args.texts], make_text_geolocator)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from .options import emit_json, shared, text_to_stdout
 
 ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list the geolocators usable with --model", description=__doc__)
-    p.add_argument("--json", action="store_true", help="print a JSON object name -> description")
+    p = sub.add_parser(
+        "models", help="list the geolocators usable with --model", description=__doc__, parents=shared("json")
+    )
     p.set_defaults(func=run)
 
 
@@ -18,9 +20,8 @@ def run(args: argparse.Namespace) -> int:
     from ..geolocators import list_geolocators
 
     names = list_geolocators()
-    if args.json:
-        print(json.dumps(names, indent=1))
-    else:
+    emit_json(args.json, names, indent=1)
+    if text_to_stdout(args):
         width = max(map(len, names))
         for name, desc in names.items():
             print(f"{name:<{width}}  {desc}")

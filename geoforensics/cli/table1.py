@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from .options import shared
+
 ORDER = 45
 
 
@@ -18,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "more when registered) on the recordings of DATA and write OUT/table1.md (median, mean, %% within "
             "1/25/200/750/2500 km), OUT/table1.json, OUT/predictions/*.csv (audio_id,latitude,longitude), "
             "OUT/cdf.png and OUT/error_map.png. Trained rows use k-fold cross-validation over DATA itself. "
-            "BirdNET scores are cached per clip, so re-runs are fast."
+            "BirdNET scores are cached per clip, so re-runs are fast. --gallery applies to the species-range and "
+            "oracle rows."
         ),
+        parents=shared("gallery"),
     )
     p.add_argument("--data", required=True, help="dataset folder or file (labels.csv manifest, iNatSounds JSON, XCDC, WABAD)")
     p.add_argument("--gold", help="true locations audio_id,latitude,longitude to score against (default: the dataset's)")
@@ -31,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="repeat rows that use a seed (trained rows, naive, corrupted oracles) over this many seeds "
                         "and report mean ± std; predictions and plots are the first seed's")
     p.add_argument("--limit", type=int, default=0, help="use only the first N recordings (0 = all)")
-    p.add_argument("--gallery", default="land-1", help="gallery of the species-range and oracle rows (default land-1)")
     p.add_argument("--aggregate", nargs="*", metavar="KEY", help="add spatiotemporal aggregation tables for these systems")
     p.add_argument("--agclip-head", action="append", default=[], metavar="LABEL=PATH",
                    help="add a row for a trained AG-CLIP checkpoint (repeatable; e.g. an ablation from geoforensics train)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .options import shared
+
 ORDER = 61
 
 
@@ -18,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "embedding (contrastive loss, Adam lr 1e-3, weight decay 1e-3). Prints the loss per epoch and the "
             "validation median error on held-out simulated clips, next to mean pooling. Use the result with "
             "AGCLIPGeolocator(pooling='transformer', pooler=PATH). A quick CPU run: "
-            "--epochs 10 --train-clips 1024 --layers 2."
+            "--epochs 10 --train-clips 1024 --layers 2. --gallery is the validation retrieval's."
         ),
+        parents=shared("gallery"),
     )
     p.add_argument("--head", default="birdnet-sim-v1", help="AG-CLIP head (shipped name or checkpoint .pt) reading BirdNET scores")
     p.add_argument("--output", required=True, metavar="PATH.pt", help="where to write the pooler")
@@ -32,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-windows", type=int, default=4, help="fewest windows per simulated clip")
     p.add_argument("--max-windows", type=int, default=48, help="most windows per simulated clip")
     p.add_argument("--layers", type=int, default=6, help="transformer layers (paper: 6)")
-    p.add_argument("--gallery", default="land-1", help="gallery for the validation retrieval")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=run)
 

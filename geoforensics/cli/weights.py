@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from .options import emit_json, shared, text_to_stdout
 
 ORDER = 90
 
@@ -16,8 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unless you run `weights fetch`.",
     )
     actions = parser.add_subparsers(dest="weights_action", metavar="ACTION", required=True)
-    p_list = actions.add_parser("list", help="every weights entry, its status and where it is")
-    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list = actions.add_parser("list", help="every weights entry, its status and where it is", parents=shared("json"))
     p_list.set_defaults(func=run_list)
     p_fetch = actions.add_parser(
         "fetch",
@@ -35,8 +35,8 @@ def run_list(args: argparse.Namespace) -> int:
     from ..models.weights import list_weights, weights_dir
 
     rows = list_weights()
-    if args.json:
-        print(json.dumps(rows, indent=2))
+    emit_json(args.json, rows, indent=2)
+    if not text_to_stdout(args):
         return 0
     width = max(len(r["name"]) for r in rows)
     print(f"weights folder: {weights_dir()}")

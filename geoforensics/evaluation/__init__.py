@@ -3,10 +3,21 @@
 from .evaluate import (
     OFFICIAL_KEYS,
     Points,
+    PointsWriter,
     evaluate_arrays,
     evaluate_files,
     evaluate_points,
     read_points_csv,
+    write_points_csv,
 )
 
-__all__ = ["OFFICIAL_KEYS", "Points", "evaluate_arrays", "evaluate_files", "evaluate_points", "read_points_csv"]
+__all__ = [
+    "OFFICIAL_KEYS",
+    "Points",
+    "PointsWriter",
+    "evaluate_arrays",
+    "evaluate_files",
+    "evaluate_points",
+    "read_points_csv",
+    "write_points_csv",
+]

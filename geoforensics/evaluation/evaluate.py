@@ -6,6 +6,9 @@ to be equal, and takes Haversine distances on a sphere of R = 6371 km. It report
 ``continent``: the share of distances ``<=`` 1, 25, 200, 750 and 2500 km. ``evaluate_files``
 returns exactly those keys, in that order.
 
+``PointsWriter`` and ``write_points_csv`` write that format (``%.6f`` degrees), for every prediction
+file the package and the benchmarks produce.
+
 Where the official script asserts or silently keeps the last of repeated ids, this module raises an
 ``InputError`` naming the file and rows: missing file or columns, empty file, repeated ids,
 non-numeric, non-finite or out-of-range coordinates, and differing id sets. Ids are compared as
@@ -14,10 +17,11 @@ text with surrounding whitespace removed.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Iterable, NamedTuple, TextIO
 
 import numpy as np
 
@@ -70,6 +74,45 @@ def read_points_csv(path: str | os.PathLike, role: str = "predictions") -> Point
     if repeated:
         raise InputError(f"{where}: {len(repeated)} {ID_COLUMN}(s) appear more than once: {_examples(repeated)}")
     return Points(ids, latlon)
+
+
+class PointsWriter:
+    """Writes ``audio_id,latitude,longitude`` rows (6 decimals) to an open text stream, header first.
+
+    With ``flush`` each row reaches the file as it is written, so an interrupted run keeps its rows.
+    """
+
+    def __init__(self, stream: TextIO, *, flush: bool = True) -> None:
+        self._stream = stream
+        self._csv = csv.writer(stream, lineterminator="\n")
+        self._flush = flush
+        self.rows = 0
+        self._csv.writerow([ID_COLUMN, LAT_COLUMN, LON_COLUMN])
+        if flush:
+            stream.flush()
+
+    def write(self, audio_id: str, lat: float, lon: float) -> None:
+        self._csv.writerow([audio_id, f"{float(lat):.6f}", f"{float(lon):.6f}"])
+        self.rows += 1
+        if self._flush:
+            self._stream.flush()
+
+    def write_all(self, ids: Iterable[str], latlon: Any) -> None:
+        """One row per id and its (lat, lon) in the (N, 2) ``latlon``."""
+        ids = list(ids)
+        points = np.asarray(latlon, dtype=np.float64).reshape(-1, 2)
+        if len(ids) != len(points):
+            raise ValueError(f"{len(ids)} ids for {len(points)} points")
+        for audio_id, (lat, lon) in zip(ids, points):
+            self.write(audio_id, lat, lon)
+
+
+def write_points_csv(path: str | os.PathLike, ids: Iterable[str], latlon: Any) -> Path:
+    """Write ``ids`` and their (N, 2) (lat, lon) degrees as an ``audio_id,latitude,longitude`` file."""
+    out = Path(path)
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        PointsWriter(f, flush=False).write_all(ids, latlon)
+    return out
 
 
 def evaluate_arrays(pred_latlon: Any, gold_latlon: Any) -> dict[str, float]:

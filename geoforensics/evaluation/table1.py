@@ -431,9 +431,9 @@ def markdown_table(results: Sequence[SystemResult], n: int) -> str:
 
 def write_predictions_csv(path: Path, samples: Sequence[Sample], points: np.ndarray) -> Path:
     """``audio_id,latitude,longitude`` as the official benchmark reads it."""
-    rows = ["audio_id,latitude,longitude"] + [f"{s.id},{p[0]:.6f},{p[1]:.6f}" for s, p in zip(samples, points)]
-    path.write_text("\n".join(rows) + "\n")
-    return path
+    from .evaluate import write_points_csv
+
+    return write_points_csv(path, [s.id for s in samples], points)
 
 
 def write_gold_csv(path: Path, samples: Sequence[Sample]) -> Path:

@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geoforensics.defaults import MAX_DURATION_S
 from geoforensics.audio import (
     decode_audio,
     is_silent,
     load_array,
     rms_dbfs,
 )
-from geoforensics.ffmpeg import ffmpeg_exe, probe
+from geoforensics.defaults import MAX_DURATION_S
 from geoforensics.errors import InputError
+from geoforensics.ffmpeg import ffmpeg_exe, probe
 from geoforensics.paths import shared_dir
 
 TONE_HZ = 440.0

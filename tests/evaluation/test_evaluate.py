@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from geoforensics.errors import InputError
-from geoforensics.evaluation import OFFICIAL_KEYS, evaluate_arrays, evaluate_files, read_points_csv
+from geoforensics.evaluation import (
+    OFFICIAL_KEYS,
+    PointsWriter,
+    evaluate_arrays,
+    evaluate_files,
+    read_points_csv,
+    write_points_csv,
+)
 from geoforensics.paths import shared_dir
 
 needs_shared = pytest.mark.skipif(shared_dir() is None, reason="needs ../shared (benchmark gold files)")
@@ -150,3 +157,31 @@ def test_evaluate_arrays():
         evaluate_arrays([[0, 0], [100, 0]], [[0, 0], [0, 0]])
     with pytest.raises(InputError, match="2 predictions for 1 gold"):
         evaluate_arrays([[0, 0], [0, 0]], [[0, 0]])
+
+
+def test_write_points_csv_round_trip(tmp_path):
+    ids = ["XC1", "a,b", 'say "hi"']
+    latlon = np.array([[48.85661234, 2.35221234], [-33.8688, 151.2093], [0.0000004, -179.9999996]])
+    path = write_points_csv(tmp_path / "p.csv", ids, latlon)
+    assert path.read_text().splitlines() == [
+        "audio_id,latitude,longitude",
+        "XC1,48.856612,2.352212",
+        '"a,b",-33.868800,151.209300',
+        '"say ""hi""",0.000000,-180.000000',
+    ]
+    back = read_points_csv(path)
+    assert back.ids == ids
+    np.testing.assert_allclose(back.latlon, latlon, atol=5e-7)
+    assert evaluate_files(path, path)["median_error"] == 0.0
+    with pytest.raises(ValueError, match="3 ids for 2 points"):
+        write_points_csv(tmp_path / "q.csv", ids, latlon[:2])
+
+
+def test_points_writer_flushes_each_row(tmp_path):
+    path = tmp_path / "p.csv"
+    with open(path, "w", newline="") as f:
+        writer = PointsWriter(f)
+        assert path.read_text() == "audio_id,latitude,longitude\n"
+        writer.write("r1", 1.5, -2.25)
+        assert path.read_text().endswith("r1,1.500000,-2.250000\n")
+        assert writer.rows == 1

@@ -7,9 +7,8 @@ import pytest
 from PIL import Image
 
 from geoforensics.errors import InputError
+from geoforensics.ffmpeg import ffmpeg_exe, probe
 from geoforensics.media import frames as frames_module
-from geoforensics.ffmpeg import ffmpeg_exe
-from geoforensics.ffmpeg import probe
 from geoforensics.media.frames import extract_frames
 from tests.media import make_audio, make_mp3_with_cover, make_video
 

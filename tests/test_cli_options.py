@@ -1,0 +1,146 @@
+"""The options the subcommands share: declared once, with the package defaults, and --json [OUT] everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from geoforensics import defaults
+from geoforensics.cli import build_parser, main
+from geoforensics.cli.options import OPTIONS
+from tests.media import make_audio
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Every (sub)subcommand parser by its command line, e.g. "weights list"."""
+    out: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out[f"{prefix} {name}".strip()] = sub
+                    walk(sub, f"{prefix} {name}")
+
+    walk(build_parser(), "")
+    return out
+
+
+COMMANDS = sorted(subcommands())
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_answers_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([*command.split(), "--help"])
+    assert e.value.code == 0
+    assert f"usage: geoforensics {command}" in capsys.readouterr().out
+
+
+def test_shared_options_have_one_declaration_and_the_package_defaults() -> None:
+    expected = {
+        "--gallery": defaults.GALLERY,
+        "--model": defaults.AUDIO_MODEL,
+        "--top-k": defaults.TOP_K,
+        "--max-duration": defaults.MAX_DURATION_S,
+        "--date": None,
+        "--json": None,
+        "--csv": None,
+    }
+    users: dict[str, list[str]] = {flag: [] for flag in expected}
+    for command, parser in subcommands().items():
+        for action in parser._actions:
+            flag = next((f for f in action.option_strings if f in expected), None)
+            if flag is None:
+                continue
+            users[flag].append(command)
+            shared = OPTIONS[flag.lstrip("-").replace("-", "_")][1]
+            assert action.default == expected[flag], (command, flag)
+            assert action.help == shared["help"], (command, flag)
+            if flag == "--json":
+                assert (action.nargs, action.const) == ("?", "-"), command
+    assert sorted(users["--json"]) == [
+        "analyze", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
+    ]
+    assert sorted(users["--gallery"]) == ["evaluate-model", "locate", "table1", "train-pooler"]
+    assert sorted(users["--csv"]) == ["evaluate-model", "locate"]
+    assert sorted(users["--date"]) == ["analyze", "locate"]
+    assert sorted(users["--top-k"]) == ["locate", "locate-image", "locate-text"]
+
+
+def test_json_value_forms() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["evaluate", "p.csv", "g.csv", "--json"]).json == "-"
+    assert parser.parse_args(["evaluate", "p.csv", "g.csv", "--json", "-"]).json == "-"
+    assert parser.parse_args(["evaluate", "p.csv", "g.csv", "--json", "m.json"]).json == "m.json"
+    assert parser.parse_args(["evaluate", "p.csv", "g.csv"]).json is None
+    assert parser.parse_args(["locate", "a.wav", "--top-k", "3", "--max-duration", "30"]).top_k == 3
+
+
+@pytest.mark.parametrize("argv", [["--top-k", "0"], ["--max-duration", "-1"], ["--top-k", "two"]])
+def test_numbers_are_checked(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["locate", "a.wav", *argv])
+    assert e.value.code == 2
+    assert f"argument {argv[0]}" in capsys.readouterr().err
+
+
+def test_json_before_the_inputs_never_overwrites_one(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = make_audio(tmp_path / "a.wav", 0.5)
+    b = make_audio(tmp_path / "b.wav", 0.5)
+    before = a.read_bytes()
+    with pytest.raises(SystemExit) as e:
+        main(["locate", "--json", str(a), str(b)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"refusing to overwrite {a}" in err and "put --json after the inputs" in err
+    assert a.read_bytes() == before
+    with pytest.raises(SystemExit):
+        main(["locate", str(b), "--csv", str(a)])
+    assert a.read_bytes() == before
+
+
+def test_json_and_csv_cannot_share_stdout(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = make_audio(tmp_path / "a.wav", 0.5)
+    assert main(["locate", str(a), "--json", "--csv", "-"]) == 2
+    assert "--json and --csv cannot both write to standard output" in capsys.readouterr().err
+
+
+def _write(path: Path, rows: list[tuple]) -> Path:
+    path.write_text("audio_id,latitude,longitude\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def test_evaluate_json_to_a_file_keeps_the_table(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    gold = _write(tmp_path / "gold.csv", [("a", 0, 0), ("b", 0, 0)])
+    pred = _write(tmp_path / "mine.csv", [("a", 0, 0), ("b", 0, 1)])
+    out = tmp_path / "metrics" / "m.json"
+    assert main(["evaluate", str(pred), str(gold), "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[2] == "| mine | 2 | 56 | 56 | 50.0 | 50.0 | 100.0 | 100.0 | 100.0 |"
+    assert f"wrote {out}" in captured.err
+    metrics = json.loads(out.read_text())
+    assert metrics["median_error"] == pytest.approx(111.19492664455873 / 2) and metrics["street"] == 0.5
+
+
+def test_failed_command_leaves_no_empty_json(tmp_path: Path) -> None:
+    gold = _write(tmp_path / "gold.csv", [("a", 0, 0)])
+    out = tmp_path / "m.json"
+    assert main(["evaluate", str(tmp_path / "none.csv"), str(gold), "--json", str(out)]) == 2
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["models"], ["weights", "list"]])
+def test_listing_json_stdout_and_file(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture, isolated_cache: None
+) -> None:
+    assert main([*command, "--json"]) == 0
+    on_stdout = json.loads(capsys.readouterr().out)
+    out = tmp_path / "list.json"
+    assert main([*command, "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert json.loads(out.read_text()) == on_stdout
+    assert text.strip() and not text.lstrip().startswith(("{", "["))
