@@ -59,18 +59,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.set_defaults(func=run_text)
 
 
-def make_image_geolocator() -> Any:
-    """The shared ``ImageGeolocator`` (a seam for tests)."""
+def make_image_geolocator(**options: Any) -> Any:
+    """An ``ImageGeolocator`` with ``options`` (``aggregate``, ``point_method``; a seam for tests)."""
     from ..geolocators.image import ImageGeolocator
 
-    return ImageGeolocator()
+    return ImageGeolocator(**options)
 
 
-def make_text_geolocator() -> Any:
-    """The shared ``TextGeolocator`` (a seam for tests)."""
+def make_text_geolocator(**options: Any) -> Any:
+    """A ``TextGeolocator`` with ``options`` (``point_method``; a seam for tests)."""
     from ..geolocators.text import TextGeolocator
 
-    return TextGeolocator()
+    return TextGeolocator(**options)
 
 
 def _report(label: str, pred: Any, args: argparse.Namespace) -> None:
@@ -89,29 +89,27 @@ def _report(label: str, pred: Any, args: argparse.Namespace) -> None:
         print(f"  note: {note}")
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
+def _check(args: argparse.Namespace) -> None:
     if args.top_k < 1:
         raise InputError("--top-k must be at least 1")
     if not re.fullmatch(r"argmax|topk_mean(:[1-9][0-9]*)?", args.point_method):
         raise InputError(f"--point-method must be argmax or topk_mean:K, not {args.point_method!r}")
-    return {"top_k": args.top_k, "point_method": args.point_method}
 
 
 def run_image(args: argparse.Namespace) -> int:
-    options = _options(args)
-    locator = make_image_geolocator()
+    _check(args)
+    locator = make_image_geolocator(aggregate=args.aggregate, point_method=args.point_method)
     if args.combine:
-        pred = locator.predict(args.images, aggregate=args.aggregate, **options)
-        _report(" + ".join(args.images), pred, args)
+        _report(" + ".join(args.images), locator.predict(args.images, k=args.top_k), args)
         return 0
     for path in args.images:
-        _report(path, locator.predict(path, **options), args)
+        _report(path, locator.predict(path, k=args.top_k), args)
     return 0
 
 
 def run_text(args: argparse.Namespace) -> int:
-    options = _options(args)
-    locator = make_text_geolocator()
+    _check(args)
+    locator = make_text_geolocator(point_method=args.point_method)
     for text in args.texts:
-        _report(text, locator.predict(text, **options), args)
+        _report(text, locator.predict(text, k=args.top_k), args)
     return 0
