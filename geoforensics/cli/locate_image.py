@@ -60,18 +60,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.set_defaults(func=run_text)
 
 
-def make_image_geolocator() -> Any:
-    """The shared ``ImageGeolocator`` (a seam for tests)."""
+def make_image_geolocator(**options: Any) -> Any:
+    """An ``ImageGeolocator`` with ``options`` (``aggregate``, ``point_method``; a seam for tests)."""
     from ..geolocators.image import ImageGeolocator
 
-    return ImageGeolocator()
+    return ImageGeolocator(**options)
 
 
-def make_text_geolocator() -> Any:
-    """The shared ``TextGeolocator`` (a seam for tests)."""
+def make_text_geolocator(**options: Any) -> Any:
+    """A ``TextGeolocator`` with ``options`` (``point_method``; a seam for tests)."""
     from ..geolocators.text import TextGeolocator
 
-    return TextGeolocator()
+    return TextGeolocator(**options)
 
 
 def _print(label: str, pred: Any) -> None:
@@ -85,20 +85,17 @@ def _print(label: str, pred: Any) -> None:
         print(f"  note: {note}")
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
+def _check(args: argparse.Namespace) -> None:
     if not re.fullmatch(r"argmax|topk_mean(:[1-9][0-9]*)?", args.point_method):
         raise InputError(f"--point-method must be argmax or topk_mean:K, not {args.point_method!r}")
-    return {"top_k": args.top_k, "point_method": args.point_method}
 
 
-def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], make_locator: Any, **extra: Any) -> int:
+def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], locator: Any) -> int:
     """Locate each (label, input) and report it; JSON lines go where ``--json`` says."""
-    options = {**_options(args), **extra}
     show_text = text_to_stdout(args)
-    locator = make_locator()
     with open_output(args.json) as json_out:
         for label, item in inputs:
-            pred = locator.predict(item, **options)
+            pred = locator.predict(item, k=args.top_k)
             if json_out is not None:
                 write_json(json_out, {**pred.to_dict(surface=args.surface), "input": label})
             if show_text:
@@ -109,10 +106,13 @@ def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], make_locator: 
 
 
 def run_image(args: argparse.Namespace) -> int:
+    _check(args)
+    locator = make_image_geolocator(aggregate=args.aggregate, point_method=args.point_method)
     if args.combine:
-        return _run(args, [(" + ".join(args.images), args.images)], make_image_geolocator, aggregate=args.aggregate)
-    return _run(args, [(path, path) for path in args.images], make_image_geolocator)
+        return _run(args, [(" + ".join(args.images), args.images)], locator)
+    return _run(args, [(path, path) for path in args.images], locator)
 
 
 def run_text(args: argparse.Namespace) -> int:
-    return _run(args, [(text, text) for text in args.texts], make_text_geolocator)
+    _check(args)
+    return _run(args, [(text, text) for text in args.texts], make_text_geolocator(point_method=args.point_method))

@@ -8,16 +8,14 @@ and its ablations, say) is one call::
 
     register_table1_system(TableSystem("agclip", "Retrieve", "AG-CLIP", geolocator="agclip", feed="audio"))
 
-BirdNET scores are computed once per clip and cached on disk (``cache_dir("scores")``), so re-runs
-only redo the location step. The report (:func:`write_report`) is a Markdown table (median, mean, %
+BirdNET scores come from the one scorer's disk cache (:func:`geoforensics.scoring.cached_scores`), so
+re-runs only redo the location step. The report (:func:`write_report`) is a Markdown table (median, mean, %
 within 1/25/200/750/2500 km), per-system prediction CSVs in the benchmark's format, a CDF plot and an
 error map, all in one folder.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import sys
 import time
@@ -31,9 +29,9 @@ from ..defaults import GALLERY, MAX_DURATION_S
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
-from ..geolocators.species_ranges import WindowScores, pool_scores
-from ..paths import cache_dir
+from ..geolocators import Geolocator, create_geolocator
 from ..prediction import GeoPrediction
+from ..scoring import WindowScores, cached_scores, pool_scores
 
 INPUT_KINDS = ("audio", "scores", "features", "species", "truth", "none")
 
@@ -190,34 +188,6 @@ for _s in (
 # ---------------------------------------------------------------- samples with cached scores
 
 
-def _score_key(path: Path, max_duration_s: float) -> str:
-    from ..models.birdnet import MODEL_VERSION
-
-    st = path.stat()
-    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{MODEL_VERSION}|w3.0s1.5|{max_duration_s:g}"
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
-
-def cached_scores(path: Path, engine: Any = None, max_duration_s: float = MAX_DURATION_S, directory: Path | None = None) -> WindowScores:
-    """BirdNET window scores of an audio file (3 s windows, 1.5 s stride), cached as float16 ``.npz``."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"audio file {path}: no such file")
-    f = Path(directory or cache_dir("scores")) / f"{_score_key(path, max_duration_s)}.npz"
-    if f.exists():
-        z = np.load(f)
-        return WindowScores(z["starts"], z["ends"], z["scores"].astype(np.float32), duration_s=float(z["duration"]))
-    if engine is None:
-        from ..geolocators.species_ranges import SpeciesRangeGeolocator
-
-        engine = SpeciesRangeGeolocator(max_duration_s=max_duration_s)
-    ws = engine.species_scores(path)
-    tmp = f.with_suffix(f".tmp{id(ws)}.npz")
-    np.savez(tmp, starts=ws.starts_s, ends=ws.ends_s, scores=ws.scores.astype(np.float16), duration=ws.duration_s)
-    tmp.replace(f)
-    return ws
-
-
 def pooled_features(ws: WindowScores) -> np.ndarray:
     """The feature vector of the trained rows: max-pooled BirdNET scores over windows, float32."""
     return pool_scores(ws.scores, "max").astype(np.float32)
@@ -234,18 +204,11 @@ def load_samples(
 
     ds = open_dataset(data)
     recs = list(ds)[: limit or None]
-    engine = None
     out = []
     for i, r in enumerate(recs):
         if r.audio_path is None:
             raise InputError(f"recording {r.id} has no audio file")
-        if engine is None:
-            f = Path(cache_dir("scores")) / f"{_score_key(Path(r.audio_path), max_duration_s)}.npz"
-            if not f.exists():
-                from ..geolocators.species_ranges import SpeciesRangeGeolocator
-
-                engine = SpeciesRangeGeolocator(max_duration_s=max_duration_s)
-        ws = cached_scores(Path(r.audio_path), engine, max_duration_s)
+        ws = cached_scores(r.audio_path, max_duration_s=max_duration_s)
         out.append(Sample(r.id, r.lat, r.lon, r.date, tuple(r.species), Path(r.audio_path), ws, pooled_features(ws)))
         if progress:
             progress(f"[{i + 1}/{len(recs)}] scores for {r.id}")
@@ -284,25 +247,8 @@ def folds_of(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
     return [np.sort(perm[i::k]) for i in range(k)]
 
 
-def _create(system: TableSystem, overrides: dict[str, Any]) -> Any:
-    from ..geolocators import baselines, classification, oracles, regression  # noqa: F401  (register builders)
-    from ..geolocators.registry import create_geolocator
-
+def _create(system: TableSystem, overrides: dict[str, Any]) -> Geolocator:
     return create_geolocator(system.geolocator, **{**dict(system.options), **overrides.get(system.key, {})})
-
-
-def _predict(geo: Any, x: Any) -> GeoPrediction:
-    from ..geolocators.species_ranges import SpeciesRangeGeolocator
-
-    if isinstance(geo, SpeciesRangeGeolocator) and isinstance(x, WindowScores):
-        from ..geolocators.baselines import engine_log_scores, make_prediction
-
-        return make_prediction(geo.gallery, log_scores=engine_log_scores(geo, x), model=geo.name, light=True,
-                               point_method=geo.point_method)
-    params = inspect.signature(geo.predict).parameters
-    if "light" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return geo.predict(x, light=True)
-    return geo.predict(x)
 
 
 def run_system(
@@ -325,7 +271,7 @@ def run_system(
         note = note or f"gallery: the {len(np.unique(true, axis=0))} distinct locations of these {n} recordings, each one's own included"
         geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true, axis=0)}})
         for i, s in enumerate(samples):
-            preds[i] = _predict(geo, s.feed(system.feed))
+            preds[i] = geo.predict(s.feed(system.feed), light=True)
     elif system.sample_gallery in ("train", "validation"):
         parts = folds_of(n, folds, seed)
         what = "the other folds" if system.sample_gallery == "train" else "the next fold"
@@ -334,7 +280,7 @@ def run_system(
             train = np.setdiff1d(np.arange(n), test) if system.sample_gallery == "train" else parts[(j + 1) % len(parts)]
             geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true[train], axis=0)}})
             for i in test:
-                preds[i] = _predict(geo, samples[i].feed(system.feed))
+                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
     elif system.sample_gallery:
         raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train, validation or test")
     elif system.train_gallery is not None:
@@ -349,7 +295,7 @@ def run_system(
             gallery = h3_neighbours(true[train], res, ring).latlon
             geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": gallery}})
             for i in test:
-                preds[i] = _predict(geo, samples[i].feed(system.feed))
+                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
     elif system.trains:
         X = np.stack([s.features for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
         parts = folds_of(n, folds, seed)
@@ -359,11 +305,11 @@ def run_system(
             geo = _create(system, overrides)
             geo.fit(X[train], true[train])
             for i in test:
-                preds[i] = _predict(geo, samples[i].feed(system.feed))
+                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
     else:
         geo = _create(system, overrides)
         for i, s in enumerate(samples):
-            preds[i] = _predict(geo, s.feed(system.feed))
+            preds[i] = geo.predict(s.feed(system.feed), light=True)
     points = np.array([p.point for p in preds], dtype=np.float64)
     errors = haversine_km(points, true)
     return SystemResult(system, points, errors, geolocation_metrics(errors), list(preds), time.perf_counter() - t0, note)

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
+from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
-from .species_ranges import WindowScores
-
+from ..scoring import WindowScores, score_audio
+from .base import prediction_options
 
 
 class AGCLIPGeolocator:
@@ -62,7 +62,6 @@ class AGCLIPGeolocator:
         self.max_duration_s = max_duration_s
         self.evidence_threshold = evidence_threshold
         self.top_species = top_species
-        self._scorer: Any = None
 
     def _load_pooler(self, pooling: str, pooler: Any) -> Any:
         """The transformer pooler for ``pooling="transformer"`` (loaded from a path), else None."""
@@ -83,17 +82,17 @@ class AGCLIPGeolocator:
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def _species_scorer(self) -> Any:
-        if self._scorer is None:
-            from .species_ranges import SpeciesRangeGeolocator
-
-            self._scorer = SpeciesRangeGeolocator(gallery=self._gallery, max_duration_s=self.max_duration_s)
-        return self._scorer
-
-    def window_inputs(self, inputs: Any, sample_rate: int | None) -> tuple[torch.Tensor, WindowScores | None, np.ndarray, np.ndarray]:
-        """Model inputs per window, the BirdNET scores (birdnet encoder) and window start/end seconds."""
+    def window_inputs(
+        self, inputs: Any, sample_rate: int | None = None, max_duration_s: float | None = None
+    ) -> tuple[torch.Tensor, WindowScores | None, np.ndarray, np.ndarray]:
+        """Model inputs per window, the BirdNET scores (birdnet encoder) and window start/end seconds.
+        Files and arrays are analysed up to ``max_duration_s`` (default: the instance's)."""
+        max_s = max_duration_s or self.max_duration_s
         if self.model.input_kind == "birdnet":
-            ws = inputs if isinstance(inputs, WindowScores) else self._species_scorer().species_scores(inputs, sample_rate)
+            if isinstance(inputs, WindowScores):
+                ws = inputs
+            else:
+                ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_s)
             return torch.from_numpy(np.asarray(ws.scores, np.float32)), ws, ws.starts_s, ws.ends_s
         if isinstance(inputs, WindowScores):
             raise ValueError("this AG-CLIP model reads mel images: pass audio, not BirdNET scores")
@@ -106,9 +105,9 @@ class AGCLIPGeolocator:
         if isinstance(inputs, np.ndarray):
             if sample_rate is None:
                 raise ValueError("pass sample_rate with an audio array")
-            audio = load_array(inputs, sample_rate, sr)
+            audio = load_array(inputs, sample_rate, sr)[: int(round(max_s * sr))]
         else:
-            audio = decode_audio(inputs, sr, max_duration_s=self.max_duration_s)
+            audio = decode_audio(inputs, sr, max_duration_s=max_s)
         wins = split_windows(audio, sr, WINDOW)
         return mel(wins.data), None, wins.starts_s, wins.ends_s
 
@@ -117,17 +116,41 @@ class AGCLIPGeolocator:
         with torch.no_grad():
             return (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
 
-    def predict(self, inputs: Any, *, date: Any = None, sample_rate: int | None = None, k: int = 5, **_: Any) -> GeoPrediction:
-        """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`.
-        ``date`` is accepted for interface compatibility; the model does not use it."""
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`,
+        up to ``max_duration_s`` of audio. The model does not use ``date``. ``light``: no per-window
+        guesses or species evidence."""
         from ..models.agclip import embed_clip
 
         t0 = time.perf_counter()
-        x, ws, starts, ends = self.window_inputs(inputs, sample_rate)
+        x, ws, starts, ends = self.window_inputs(inputs, sample_rate, max_duration_s)
         t1 = time.perf_counter()
         clip, emb = embed_clip(self.model, x, self.pooling, self.pooler)
         log_s = self.log_scores(clip)
-        pred = GeoPrediction.from_log_scores(self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio")
+        pred = GeoPrediction.from_log_scores(
+            self._gallery, log_s, point_method=self.point_method, model=self.name, modality="audio",
+            **prediction_options(k, light),
+        )
+        pred.confidence = float(1.0 - pred.entropy_ratio())
+        pred.version = f"{self.name}|{self.gallery_name}|pool {self.pooling}"
+        pred.timings = {**(ws.timings if ws is not None else {}), "features_s": t1 - t0}
+        if not light:
+            self._add_windows(pred, emb, ws, starts, ends)
+        pred.timings["locate_s"] = time.perf_counter() - t1
+        return pred
+
+    def _add_windows(self, pred: GeoPrediction, emb: torch.Tensor, ws: WindowScores | None, starts: np.ndarray,
+                     ends: np.ndarray) -> None:
+        """Each window's own guess (for the timeline) and, with BirdNET scores, the species evidence."""
         per = self.log_scores(emb)
         windows = []
         for w in range(len(per)):
@@ -140,10 +163,6 @@ class AGCLIPGeolocator:
             for w, wp in enumerate(pred.windows):
                 top = int(np.argmax(ws.scores[w]))
                 wp.label, wp.score = self._labels().common[top], float(ws.scores[w, top])
-        pred.confidence = float(1.0 - pred.entropy_ratio())
-        pred.version = f"{self.name}|{self.gallery_name}|pool {self.pooling}"
-        pred.timings = {**(ws.timings if ws is not None else {}), "features_s": t1 - t0, "locate_s": time.perf_counter() - t1}
-        return pred
 
     def _labels(self) -> Any:
         from ..models.birdnet import load_labels

@@ -18,12 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from ..defaults import GALLERY
+from ..defaults import GALLERY, TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
+from ..ranges.base import week_of
+from ..scoring import WindowScores, pool_scores, score_audio
+from .base import prediction_options
 from .registry import register_geolocator
-from .species_ranges import SpeciesRangeGeolocator, WindowScores, pool_scores, select_species, species_terms
+from .species_ranges import SpeciesRangeGeolocator
 
 
 def make_prediction(
@@ -32,15 +35,15 @@ def make_prediction(
     log_scores: np.ndarray | None = None,
     probs: np.ndarray | None = None,
     model: str,
+    k: int = TOP_K,
     light: bool = False,
     point_method: str = "argmax",
     point: tuple[float, float] | None = None,
 ) -> GeoPrediction:
-    """A :class:`GeoPrediction` from log-scores or probabilities; ``light`` skips place names and
-    regions (batch evaluation); ``point`` overrides the point estimate (regression, naive)."""
-    kw: dict[str, Any] = {"point_method": point_method, "model": model, "modality": "audio"}
-    if light:
-        kw.update(names=False, region_masses=(), k=1)
+    """A :class:`GeoPrediction` from log-scores or probabilities with ``k`` candidates; ``light``
+    as in :meth:`Geolocator.predict`; ``point`` overrides the point estimate (regression, naive)."""
+    kw: dict[str, Any] = {"point_method": point_method, "model": model, "modality": "audio",
+                          **prediction_options(k, light)}
     if log_scores is not None:
         pred = GeoPrediction.from_log_scores(gallery, log_scores, **kw)
     else:
@@ -89,13 +92,23 @@ class NaiveGeolocator:
             raise InputError("the naive geolocator has no training locations: call fit() first")
         return self._gallery[self.rng.integers(0, len(self._gallery), n)]
 
-    def predict(self, inputs: Any = None, *, light: bool = False, **_: Any) -> GeoPrediction:
-        """A one-hot surface on a random training location; ``inputs`` are ignored."""
+    def predict(
+        self,
+        inputs: Any = None,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """A one-hot surface on a random training location; ``inputs`` and the options but ``k`` and
+        ``light`` are ignored."""
         if not len(self._gallery):
             raise InputError("the naive geolocator has no training locations: call fit() first")
         p = np.zeros(len(self._gallery))
         p[int(self.rng.integers(0, len(self._gallery)))] = 1.0
-        return make_prediction(self._gallery, probs=p, model=self.name, light=light)
+        return make_prediction(self._gallery, probs=p, model=self.name, k=k, light=light)
 
 
 class SpeciesVariantGeolocator:
@@ -115,9 +128,11 @@ class SpeciesVariantGeolocator:
     def gallery(self) -> np.ndarray:
         return self.engine.gallery
 
-    def window_scores(self, inputs: Any) -> WindowScores:
+    def window_scores(
+        self, inputs: Any, sample_rate: int | None = None, max_duration_s: float | None = None
+    ) -> WindowScores:
         """The evidence fed to the engine: one certain window of the annotated species, or the clip's
-        best BirdNET species alone with its pooled score."""
+        best BirdNET species alone with its pooled score (audio is scored as the engine would)."""
         n = len(self._index)
         if self.variant == "annotated":
             names = getattr(inputs, "species", inputs)
@@ -130,7 +145,8 @@ class SpeciesVariantGeolocator:
             return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s)
         ws = inputs if isinstance(inputs, WindowScores) else getattr(inputs, "scores", None)
         if not isinstance(ws, WindowScores):
-            ws = self.engine.species_scores(inputs)
+            ws = score_audio(inputs, sample_rate=sample_rate, window=self.engine.window,
+                             max_duration_s=max_duration_s or self.engine.max_duration_s)
         q = pool_scores(ws.scores, self.engine.rule.pooling)
         usable = self.engine.species_names().is_species
         q = np.where(usable, q, -1.0)
@@ -139,24 +155,22 @@ class SpeciesVariantGeolocator:
         s[0, top] = max(float(q[top]), 0.0)
         return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s, duration_s=ws.duration_s)
 
-    def predict(self, inputs: Any, *, light: bool = False, k: int = 5, **_: Any) -> GeoPrediction:
-        """Species names (annotated) or audio / :class:`WindowScores` (top 1) -> prediction."""
-        ws = self.window_scores(inputs)
-        if light:
-            return make_prediction(self.gallery, log_scores=engine_log_scores(self.engine, ws), model=self.name,
-                                   light=True, point_method=self.engine.point_method)
-        pred = self.engine.predict_from_scores(ws, k=k)
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """Species names (annotated) or audio / :class:`WindowScores` (top 1) -> prediction;
+        ``date`` selects the range model's week as for ``species-ranges``."""
+        ws = self.window_scores(inputs, sample_rate, max_duration_s)
+        pred = self.engine.predict_from_scores(ws, week=week_of(date), k=k, light=light)
         pred.model = self.name
         return pred
-
-
-def engine_log_scores(engine: SpeciesRangeGeolocator, ws: WindowScores) -> np.ndarray:
-    """The engine's log-surface for window scores (year-round ranges), without its evidence and
-    timeline: what batch evaluation needs."""
-    q = pool_scores(ws.scores, engine.rule.pooling)
-    idx = select_species(q, engine.species_names().is_species, engine.rule)
-    table = engine.table(-1)
-    return species_terms(table, idx, q[idx], engine.rule).sum(0) if len(idx) else np.zeros(table.n_points)
 
 
 @register_geolocator("naive", "Table-1 baseline: the location of a random training recording (fit first)")

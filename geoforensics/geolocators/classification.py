@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..geo.h3cells import cell_centroids, cell_label_index, cell_parent, cells_at_resolution, latlon_to_cells
@@ -106,9 +107,19 @@ class CellClassifier:
             total += torch.log_softmax(o, -1).double().numpy()[:, idx]
         return total
 
-    def predict(self, inputs: Any, *, light: bool = False, **_: Any) -> GeoPrediction:
-        """A feature vector -> probabilities over cell centres; the point is the best cell's centre."""
-        return make_prediction(self._gallery, log_scores=self.log_scores(inputs)[0], model=self.name, light=light)
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """A feature vector -> probabilities over cell centres; the point is the best cell's centre
+        (``date``, ``sample_rate`` and ``max_duration_s`` do not apply to features)."""
+        return make_prediction(self._gallery, log_scores=self.log_scores(inputs)[0], model=self.name, k=k, light=light)
 
 
 @register_geolocator("classify-res0", "Table-1 baseline: MLP over the 122 H3 res-0 cells (fit first)")

@@ -47,7 +47,7 @@ import numpy as np
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction
-from .species_ranges import WindowScores
+from ..scoring import WindowScores
 from .text import PromptScore, audio_to_text_scores
 
 __all__ = [

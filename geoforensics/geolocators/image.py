@@ -24,12 +24,14 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ..defaults import TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..models import registry
 from ..models.clip import ClipEncoder
 from ..models.geoclip import GeoCLIPImageHead, GeoCLIPLocationEncoder, load_gps_gallery_100k
 from ..prediction import GeoPrediction, WindowPrediction
+from .base import prediction_options
 
 AGGREGATES = ("mean_probs", "mean_embedding")
 GALLERIES = {"geoclip-100k": load_gps_gallery_100k}
@@ -119,7 +121,6 @@ class CLIPSpaceGeolocator:
         location_encoder: GeoCLIPLocationEncoder | None = None,
         head: GeoCLIPImageHead | None = None,
         point_method: str = "argmax",
-        top_k: int = 5,
         names: bool = True,
         clip_config: str | None = None,
     ) -> None:
@@ -133,7 +134,6 @@ class CLIPSpaceGeolocator:
         self._gallery, self.gallery_name = resolve_gallery(gallery)
         self.aggregate = aggregate
         self.point_method = point_method
-        self.top_k = top_k
         self.names = names
         self._gallery_emb: torch.Tensor | None = None
 
@@ -185,14 +185,11 @@ class CLIPSpaceGeolocator:
         labels: Sequence[str],
         times: Sequence[float],
         t_start: float,
-        aggregate: str | None,
-        top_k: int | None,
-        point_method: str | None,
+        k: int,
+        light: bool,
         notes: list[str],
     ) -> GeoPrediction:
-        aggregate = aggregate or self.aggregate
-        if aggregate not in AGGREGATES:
-            raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {aggregate!r}")
+        aggregate = self.aggregate
         t0 = time.perf_counter()
         emb = self.embed(items)
         t1 = time.perf_counter()
@@ -231,15 +228,14 @@ class CLIPSpaceGeolocator:
         pred = GeoPrediction.from_probs(
             self._gallery,
             p.numpy(),
-            point_method=point_method or self.point_method,
-            k=top_k or self.top_k,
-            names=self.names,
+            point_method=self.point_method,
             model=self.name,
             version=f"{self.clip.name}+geoclip",
             modality=self.modality,
             windows=windows,
             notes=self._notes() + notes + ([f"{n} inputs combined by {aggregate}"] if n > 1 else []),
             timings=timings,
+            **prediction_options(k, light, self.names),
         )
         pred.timings["total_s"] = time.perf_counter() - t_start
         return pred
@@ -268,12 +264,15 @@ class ImageGeolocator(CLIPSpaceGeolocator):
         inputs: Any,
         frame_times: Sequence[float] | None = None,
         *,
-        aggregate: str | None = None,
-        top_k: int | None = None,
-        point_method: str | None = None,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
     ) -> GeoPrediction:
-        """Geolocate one image, a path, or a list (frames): one ``WindowPrediction`` per frame
-        (start_s = end_s = its time, label "frame") and the aggregate surface."""
+        """Geolocate one image, a path, or a list (frames, at ``frame_times`` seconds): one
+        ``WindowPrediction`` per frame (start_s = end_s = its time, label "frame") and the surface
+        combined by ``aggregate``. ``date``, ``sample_rate`` and ``max_duration_s`` do not apply."""
         t_start = time.perf_counter()
         images = load_images(inputs)
         notes = []
@@ -285,4 +284,4 @@ class ImageGeolocator(CLIPSpaceGeolocator):
             times = [float(t) for t in frame_times]
             if len(times) != len(images):
                 raise InputError(f"{len(times)} frame times for {len(images)} images")
-        return self._predict(images, ["frame"] * len(images), times, t_start, aggregate, top_k, point_method, notes)
+        return self._predict(images, ["frame"] * len(images), times, t_start, k, light, notes)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..defaults import GALLERY
+from ..defaults import GALLERY, TOP_K
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
 from ..ranges.base import RangeModel
@@ -160,10 +160,20 @@ class ChecklistOracle:
         ll = self.log_likelihood(self.corrupt(self.checklists(true_latlon)))
         return self._gallery[np.argmax(ll, axis=1)]
 
-    def predict(self, inputs: Any, *, light: bool = False, **_: Any) -> GeoPrediction:
-        """``inputs``: the true (lat, lon) (or an object with ``lat``/``lon``): oracle access."""
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """``inputs``: the true (lat, lon) (or an object with ``lat``/``lon``): oracle access. Year-round
+        checklists: ``date``, ``sample_rate`` and ``max_duration_s`` do not apply."""
         ll = self.log_likelihood(self.corrupt(self.checklists(truth_of(inputs)[:1])))[0]
-        pred = make_prediction(self._gallery, log_scores=ll, model=self.name, light=light)
+        pred = make_prediction(self._gallery, log_scores=ll, model=self.name, k=k, light=light)
         pred.notes.append(f"oracle: {self.mode} checklist at the true location (threshold {self.threshold:g})")
         return pred
 

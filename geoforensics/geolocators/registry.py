@@ -12,17 +12,18 @@ from typing import Any, Callable
 
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
+from .base import Geolocator
 
-_BUILDERS: dict[str, tuple[Callable[..., Any], str]] = {}
+_BUILDERS: dict[str, tuple[Callable[..., Geolocator], str]] = {}
 #: Modules that register more systems (Table 1 baselines); imported on first need, since they import torch.
 _PLUGINS = ("baselines", "oracles", "regression", "classification")
 _plugins_loaded = False
-_CACHE: dict[tuple, Any] = {}
+_CACHE: dict[tuple, Geolocator] = {}
 _LOCK = threading.Lock()
 
 
-def register_geolocator(name: str, description: str) -> Callable:
-    """Decorator adding a builder function under ``name``."""
+def register_geolocator(name: str, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator adding a builder function under ``name``: it returns a new :class:`Geolocator`."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         _BUILDERS[name] = (fn, description)
@@ -47,7 +48,7 @@ def list_geolocators() -> dict[str, str]:
     return {k: v[1] for k, v in sorted(_BUILDERS.items())}
 
 
-def create_geolocator(name: str, **options: Any) -> Any:
+def create_geolocator(name: str, **options: Any) -> Geolocator:
     """A new geolocator instance by name (``options`` go to its builder)."""
     if name not in _BUILDERS:
         _load_plugins()
@@ -56,7 +57,7 @@ def create_geolocator(name: str, **options: Any) -> Any:
     return _BUILDERS[name][0](**options)
 
 
-def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Any:
+def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Geolocator:
     """The process-wide instance for ``name`` and ``options``: models load once, not per request."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _LOCK:
@@ -66,21 +67,21 @@ def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Any:
 
 
 @register_geolocator("species-ranges", "BirdNET species heard x BirdNET meta-model ranges (default, offline)")
-def _species_ranges(gallery: str = GALLERY, **kw: Any):
+def _species_ranges(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     from .species_ranges import SpeciesRangeGeolocator
 
     return SpeciesRangeGeolocator(gallery=gallery, **kw)
 
 
 @register_geolocator("image-geoclip", "CLIP ViT-L/14 image features -> GeoCLIP image head -> GeoCLIP 100K gallery")
-def _image_geoclip(gallery: str = "geoclip-100k", **kw: Any):
+def _image_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
     from .image import ImageGeolocator
 
     return ImageGeolocator(gallery=gallery, **kw)
 
 
 @register_geolocator("text-geoclip", "CLIP ViT-L/14 text features -> GeoCLIP image head -> GeoCLIP 100K gallery")
-def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
+def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
     from .text import TextGeolocator
 
     return TextGeolocator(gallery=gallery, **kw)
@@ -90,7 +91,7 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any):
     "taxabind-style",
     "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head -> land-1 gallery",
 )
-def _taxabind_style(gallery: str = GALLERY, **kw: Any):
+def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     from .taxabind import TaxaBindStyleGeolocator
 
     return TaxaBindStyleGeolocator(gallery=gallery, **kw)

@@ -6,7 +6,7 @@ vector (e.g. pooled BirdNET scores) straight to a location, with one of three lo
 * ``xyz``: MSE on the unit-sphere (x, y, z) (Perotin et al., 2019), renormalised at test time.
 
 A regressor outputs one point; its :class:`GeoPrediction` surface is a Gaussian kernel (bandwidth
-``bandwidth_km``) around that point over a uniform 1 degree grid, with the point itself as the point
+``bandwidth_km``) around that point over a uniform 1 degree grid (``gallery``), with the point itself as the point
 estimate, so surfaces can be averaged like any other system's (spatiotemporal aggregation).
 The training helpers (:func:`mlp`, :func:`fit_full_batch`, :class:`Standardizer`) are shared with
 the classifiers.
@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..defaults import TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon, haversine_km, haversine_km_torch, latlon_to_xyz_torch, xyz_to_latlon_torch
 from ..prediction import GeoPrediction
@@ -118,21 +119,27 @@ class RegressionGeolocator:
         weight_decay: float = 1e-3,
         bandwidth_km: float = 500.0,
         seed: int = 0,
+        gallery: str | np.ndarray = SURFACE_GALLERY,
     ):
+        """``gallery``: the points of the kernel surface (a gallery name or an (N, 2) array)."""
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
         self.loss, self.hidden, self.epochs, self.lr, self.wd = loss, hidden, epochs, lr, weight_decay
         self.bandwidth_km, self.seed = bandwidth_km, seed
         self.name = f"regress-{loss}"
         self.model: torch.nn.Module | None = None
+        self._gallery_spec = gallery
         self._surface: np.ndarray | None = None
 
     @property
     def gallery(self) -> np.ndarray:
         if self._surface is None:
-            from ..geo.galleries import get_gallery
+            if isinstance(self._gallery_spec, str):
+                from ..geo.galleries import get_gallery
 
-            self._surface = np.asarray(get_gallery(SURFACE_GALLERY).latlon)
+                self._surface = np.asarray(get_gallery(self._gallery_spec).latlon)
+            else:
+                self._surface = as_latlon(self._gallery_spec, name="gallery").reshape(-1, 2).astype(np.float64)
         return self._surface
 
     def fit(self, features: Any, latlon: Any) -> "RegressionGeolocator":
@@ -162,12 +169,22 @@ class RegressionGeolocator:
         with torch.no_grad():
             return _decode(self.model(self.scale(np.atleast_2d(features))), self.loss).double().numpy()
 
-    def predict(self, inputs: Any, *, light: bool = False, **_: Any) -> GeoPrediction:
-        """A feature vector -> the regressed point, with a kernel surface around it."""
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
+    ) -> GeoPrediction:
+        """A feature vector -> the regressed point, with a kernel surface around it (``date``,
+        ``sample_rate`` and ``max_duration_s`` do not apply to features)."""
         point = self.locate(inputs)[0]
         d = haversine_km(self.gallery, point)
         log_s = -0.5 * (d / self.bandwidth_km) ** 2
-        return make_prediction(self.gallery, log_scores=log_s, model=self.name, light=light, point=tuple(point))
+        return make_prediction(self.gallery, log_scores=log_s, model=self.name, k=k, light=light, point=tuple(point))
 
 
 @register_geolocator("regress-euclidean", "Table-1 baseline: MLP regression of normalised (lat, lon), MSE loss (fit first)")

@@ -25,32 +25,25 @@ says so rather than pinning a confident wrong place.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..audio.windows import WindowSpec, split_windows
-from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
+from ..audio.windows import WindowSpec
+from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel, week_of
 from ..ranges.cache import LazyRangeTable, RangeTable, range_table
+from ..scoring import WindowScores, pool_scores, score_audio
+from .base import prediction_options
+
+if TYPE_CHECKING:
+    from ..models.birdnet import Labels
 
 WEAK_EVIDENCE = 0.5
 NO_EVIDENCE_NOTE = "no species evidence: no animal sound was recognised, so the surface is near uniform"
-
-
-@dataclass
-class WindowScores:
-    """Species scores per audio window: ``scores[w, s]`` in [0, 1] for windows starting at ``starts_s``."""
-
-    starts_s: np.ndarray
-    ends_s: np.ndarray
-    scores: np.ndarray
-    duration_s: float = 0.0
-    decoded_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,17 +55,6 @@ class CombinationRule:
     top_species: int = 50
     richness_power: float = 1.0
     pooling: str = "max"
-
-
-def pool_scores(scores: np.ndarray, how: str = "max") -> np.ndarray:
-    """Clip-level species confidence from window scores [n_windows, n_species]."""
-    if len(scores) == 0:
-        return np.zeros(scores.shape[1], np.float32)
-    if how == "max":
-        return scores.max(0)
-    if how == "mean":
-        return scores.mean(0)
-    raise ValueError(f"unknown pooling {how!r}: use 'max' or 'mean'")
 
 
 def species_terms(table: RangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
@@ -142,7 +124,7 @@ class SpeciesRangeGeolocator:
             self._tables[week] = range_table(self.range_model, self._gallery, week)
         return self._tables[week]
 
-    def species_names(self) -> "Labels":
+    def species_names(self) -> Labels:
         """Names of the range model's species (the columns of the scores), and which are real species."""
         from ..models.birdnet import Labels
 
@@ -151,52 +133,31 @@ class SpeciesRangeGeolocator:
         mask = getattr(m, "counts_in_richness", None)
         return Labels(tuple(m.species), common, None if mask is None else tuple(bool(x) for x in mask))
 
-    # -- audio -> species scores ------------------------------------------------------------
-
-    def species_scores(self, source: Any, sample_rate: int | None = None, max_duration_s: float | None = None) -> WindowScores:
-        """Decode (never reading tags) at most ``max_duration_s`` (default: the instance's), window
-        and classify: per-window species scores."""
-        from ..audio.decode import decode_audio, load_array
-        from ..models.birdnet import SAMPLE_RATE, get_audio_model
-
-        t0 = time.perf_counter()
-        if isinstance(source, np.ndarray):
-            if sample_rate is None:
-                raise ValueError("pass sample_rate with an audio array")
-            audio = load_array(source, sample_rate, SAMPLE_RATE)
-        else:
-            audio = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s or self.max_duration_s)
-        t1 = time.perf_counter()
-        wins = split_windows(audio, SAMPLE_RATE, self.window)
-        scores = get_audio_model().scores(wins.data)
-        t2 = time.perf_counter()
-        return WindowScores(
-            starts_s=np.asarray(wins.starts_s, float),
-            ends_s=np.asarray(wins.ends_s, float),
-            scores=scores,
-            duration_s=len(audio) / SAMPLE_RATE,
-            timings={"decode_s": t1 - t0, "classify_s": t2 - t1},
-        )
-
-    # -- species scores -> location --------------------------------------------------------
+    # -- audio or species scores -> location ---------------------------------------------------
 
     def predict(
         self,
         inputs: Any,
         *,
+        k: int = TOP_K,
         date: Any = None,
         sample_rate: int | None = None,
-        k: int = 5,
         max_duration_s: float | None = None,
-        **_: Any,
+        light: bool = False,
     ) -> GeoPrediction:
         """Geolocate a file path, an audio array (with ``sample_rate``) or precomputed
-        :class:`WindowScores`. ``date`` (optional) selects the range model's week."""
-        ws = inputs if isinstance(inputs, WindowScores) else self.species_scores(inputs, sample_rate, max_duration_s)
-        return self.predict_from_scores(ws, week=week_of(date), k=k)
+        :class:`WindowScores`. ``date`` (optional) selects the range model's week; files and arrays
+        are scored up to ``max_duration_s`` (default: the instance's)."""
+        if isinstance(inputs, WindowScores):
+            ws = inputs
+        else:
+            ws = score_audio(inputs, sample_rate=sample_rate, window=self.window,
+                             max_duration_s=max_duration_s or self.max_duration_s)
+        return self.predict_from_scores(ws, week=week_of(date), k=k, light=light)
 
-    def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = 5) -> GeoPrediction:
-        """The combination rule applied to window scores; see the module docstring."""
+    def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction:
+        """The combination rule applied to window scores; see the module docstring. ``light``: no
+        species evidence, no per-window guesses, one candidate without name and no regions."""
         t0 = time.perf_counter()
         labels = self.species_names()
         table = self.table(week)
@@ -221,11 +182,13 @@ class SpeciesRangeGeolocator:
             log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
             notes.append(f"prior {self.prior!r} applied with weight {self.prior_weight:g} (bandwidth {self.prior_bandwidth_km:g} km)")
         pred = GeoPrediction.from_log_scores(
-            self._gallery, log_s, point_method=self.point_method, k=k, model=self.name, modality="audio"
+            self._gallery, log_s, point_method=self.point_method, model=self.name, modality="audio",
+            **prediction_options(k, light),
         )
-        pred.evidence = self._evidence(ws, idx, q, terms, log_s, pred.point, labels)
+        if not light:
+            pred.evidence = self._evidence(ws, idx, q, terms, log_s, pred.point, labels)
+            pred.windows = self._windows(ws, idx, table, labels)
         pred.notes = notes
-        pred.windows = self._windows(ws, idx, table, labels)
         pred.confidence = float(1.0 - pred.entropy_ratio()) if len(idx) else 0.0
         pred.version = f"{self.range_model.version}|{self.gallery_name}|week {week}" + (f"|prior {self.prior}:{self.prior_weight:g}" if self.prior else "")
         pred.timings = {**ws.timings, "locate_s": time.perf_counter() - t0}

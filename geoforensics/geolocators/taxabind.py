@@ -5,7 +5,7 @@ trained on audio-image pairs and its location encoder on geotagged images, and b
 into one shared space, audio->location retrieval works "through" the images. TaxaBind's weights are
 not available offline, so this module rebuilds the *idea* from the parts the project already has:
 
-    audio -> frozen BirdNET species scores (``SpeciesRangeGeolocator.species_scores``)
+    audio -> frozen BirdNET species scores (:func:`geoforensics.scoring.score_audio`)
           -> one text prompt per heard species ("a photo of a {common}, {scientific}")
           -> CLIP ViT-L/14 text features
           -> GeoCLIP's image head (CLIP image space -> GeoCLIP location space; ``TextGeolocator.embed``)
@@ -49,12 +49,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
 from ..models.clip import ClipEncoder
-from ..defaults import GALLERY, MAX_DURATION_S
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
+from ..scoring import WindowScores, pool_scores, score_audio
+from .base import prediction_options
 from .image import CLIPSpaceGeolocator
-from .species_ranges import WindowScores, pool_scores
 from .text import TextGeolocator
 
 DEFAULT_TEMPLATE = "a photo of a {common}, {scientific}"
@@ -129,7 +130,6 @@ class TaxaBindStyleGeolocator:
         self.max_duration_s = max_duration_s
         self.names = names
         self._prompt_cache: dict[str, torch.Tensor] = {}
-        self._scorer: Any = None
 
     available = staticmethod(CLIPSpaceGeolocator.available)
 
@@ -145,13 +145,6 @@ class TaxaBindStyleGeolocator:
         from ..models.birdnet import load_labels
 
         return load_labels()
-
-    def _species_scorer(self) -> Any:
-        if self._scorer is None:
-            from .species_ranges import SpeciesRangeGeolocator
-
-            self._scorer = SpeciesRangeGeolocator(gallery=self.gallery, max_duration_s=self.max_duration_s)
-        return self._scorer
 
     def prompt(self, index: int) -> str:
         """The text prompt for BirdNET label ``index``."""
@@ -193,12 +186,23 @@ class TaxaBindStyleGeolocator:
             return self.text.logits(emb.reshape(-1, emb.shape[-1]).float()).double().numpy().reshape(*emb.shape[:-1], -1)
 
     def predict(
-        self, inputs: Any, *, date: Any = None, sample_rate: int | None = None, k: int = 5, **_: Any
+        self,
+        inputs: Any,
+        *,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
     ) -> GeoPrediction:
-        """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`.
-        ``date`` is accepted for interface compatibility; it is not used."""
+        """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`, up to
+        ``max_duration_s`` of audio (default: the instance's). ``date`` is not used. ``light``: no
+        per-window guesses or species evidence."""
         t0 = time.perf_counter()
-        ws = inputs if isinstance(inputs, WindowScores) else self._species_scorer().species_scores(inputs, sample_rate)
+        if isinstance(inputs, WindowScores):
+            ws = inputs
+        else:
+            ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_duration_s or self.max_duration_s)
         scores = np.asarray(ws.scores, dtype=np.float64)
         if scores.ndim != 2:
             raise InputError(f"window scores must be (windows, species), not shape {scores.shape}")
@@ -212,13 +216,13 @@ class TaxaBindStyleGeolocator:
             self.gallery,
             self.log_scores(clip_emb),
             point_method=self.point_method,
-            k=k,
-            names=self.names,
             model=self.name,
             modality=self.modality,
+            **prediction_options(k, light, self.names),
         )
-        pred.evidence = self._evidence(scores, idx, q)
-        pred.windows = self._windows(ws, scores, idx)
+        if not light:
+            pred.evidence = self._evidence(scores, idx, q)
+            pred.windows = self._windows(ws, scores, idx)
         notes = self.text._notes() + [BRIDGE_NOTE]
         if fell_back:
             notes.append(

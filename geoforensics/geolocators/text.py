@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import TOP_K
 from ..errors import InputError
 from ..prediction import GeoPrediction, smallest_mass_set
 from .image import CLIPSpaceGeolocator
@@ -64,16 +65,19 @@ class TextGeolocator(CLIPSpaceGeolocator):
         self,
         inputs: Any,
         *,
-        aggregate: str | None = None,
-        top_k: int | None = None,
-        point_method: str | None = None,
+        k: int = TOP_K,
+        date: Any = None,
+        sample_rate: int | None = None,
+        max_duration_s: float | None = None,
+        light: bool = False,
     ) -> GeoPrediction:
-        """Geolocate a text (or several, combined); windows are numbered by text index."""
+        """Geolocate a text (or several, combined by ``aggregate``); windows are numbered by text
+        index. ``date``, ``sample_rate`` and ``max_duration_s`` do not apply."""
         t_start = time.perf_counter()
         texts = _texts(inputs)
         notes = ["zero-shot: GeoCLIP's image head applied to CLIP text features"]
         times = [float(i) for i in range(len(texts))]
-        return self._predict(texts, texts, times, t_start, aggregate, top_k, point_method, notes)
+        return self._predict(texts, texts, times, t_start, k, light, notes)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Datasets of windows with targets, over any reader of :mod:`geoforensics.data`.
 
-Each recording gives cached per-window features (mel images or BirdNET scores, see
-:mod:`geoforensics.train.features`), its GeoCLIP target embedding, its range-model checklist and the
-month of its date (0-11, -1 when undated) for the auxiliary month loss (Supp. Table A8).
+Each recording gives cached per-window features (BirdNET scores from :mod:`geoforensics.scoring` or
+mel images from :mod:`geoforensics.train.features`), its GeoCLIP target embedding, its range-model
+checklist and the month of its date (0-11, -1 when undated) for the auxiliary month loss (Supp. Table A8).
 Training draws one window per recording uniformly at random (Supp. A.5, Fig. A6); evaluation uses
 every window and pools per recording.
 """
@@ -16,8 +16,9 @@ import torch
 from torch.utils.data import Dataset
 
 from ..audio.windows import WindowSpec
+from ..scoring import cached_scores
 from .config import DataConfig
-from .features import birdnet_window_scores, mel_window_images
+from .features import mel_window_images
 from .resample import resampling_weights
 
 
@@ -27,7 +28,7 @@ def recording_features(path: Any, kind: str, data: DataConfig) -> np.ndarray:
     if kind == "mel":
         return mel_window_images(path, data.max_duration_s, spec)
     if kind == "birdnet":
-        return birdnet_window_scores(path, data.max_duration_s, spec).scores.astype(np.float32)
+        return cached_scores(path, max_duration_s=data.max_duration_s, window=spec).scores
     raise ValueError(f"unknown feature kind {kind!r}")
 
 

@@ -1,7 +1,6 @@
 import csv
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from geoforensics.evaluation.table1 import (
     run_table1,
     table1_systems,
 )
-from geoforensics.geolocators.species_ranges import WindowScores
+from geoforensics.scoring import WindowScores
 
 CITIES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (-1.3, 36.8), (35.7, 139.7), (-23.5, -46.6)]
 
@@ -91,8 +90,9 @@ def test_cli_end_to_end(tiny_dataset, isolated_cache, capsys):
     assert m["median_error"] == pytest.approx(rows["naive"]["median_error"])
     # BirdNET scores are cached: a second run does not recompute them
     from geoforensics.paths import cache_dir
+    from geoforensics.scoring import SCORES_CACHE
 
-    assert len(list(cache_dir("scores").glob("*.npz"))) == 12
+    assert len(list(cache_dir(SCORES_CACHE).glob("*.npz"))) == 12
 
 
 def test_cli_rejects_unknown_system(tiny_dataset, isolated_cache, capsys):

@@ -72,7 +72,7 @@ def test_help(cmd: str, capsys):
 def test_poolings_on_window_scores(pooling: str):
     """Each pooling gives a finite prediction on a gallery node, from BirdNET window scores alone."""
     from geoforensics.geolocators.agclip import AGCLIPGeolocator
-    from geoforensics.geolocators.species_ranges import WindowScores
+    from geoforensics.scoring import WindowScores
 
     rng = np.random.default_rng(0)
     s = rng.uniform(0, 0.05, (6, 6522)).astype(np.float32)

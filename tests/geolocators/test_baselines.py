@@ -7,7 +7,8 @@ from geoforensics.geo.metrics import geolocation_metrics
 from geoforensics.geolocators.baselines import NaiveGeolocator, SpeciesVariantGeolocator
 from geoforensics.geolocators.classification import CellClassifier
 from geoforensics.geolocators.regression import RegressionGeolocator
-from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator, WindowScores
+from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator
+from geoforensics.scoring import WindowScores
 
 from ..ranges.fake import BumpRangeModel
 

@@ -21,9 +21,9 @@ from geoforensics.geolocators.cross_modal import (
     surface_overlap,
     texts_for_audio,
 )
-from geoforensics.geolocators.species_ranges import WindowScores
 from geoforensics.models.birdnet import load_labels
 from geoforensics.prediction import GeoPrediction
+from geoforensics.scoring import WindowScores
 
 PARIS, MADRID, MOSCOW, SYDNEY = (48.86, 2.35), (40.42, -3.70), (55.76, 37.62), (-33.87, 151.21)
 

@@ -71,7 +71,7 @@ def test_logits_use_geoclip_scale(image_locator):
     assert cos.abs().max() <= 1.0 + 1e-5
 
 
-def test_frames_mean_probs_and_mean_embedding(image_locator):
+def test_frames_mean_probs_and_mean_embedding(image_locator, gallery):
     frames = [Image.open(KAUAI), Image.new("RGB", (120, 80), (20, 120, 40)), np.full((64, 64, 3), 200, np.uint8)]
     pred = image_locator.predict(frames, frame_times=[0.0, 1.5, 3.0])
     assert [w.start_s for w in pred.windows] == [0.0, 1.5, 3.0]
@@ -80,7 +80,9 @@ def test_frames_mean_probs_and_mean_embedding(image_locator):
     assert np.allclose(pred.probs, per_frame.mean(axis=0), atol=1e-6)
     for w, p in zip(pred.windows, per_frame):
         assert w.prob == pytest.approx(p.max(), abs=1e-6)
-    pe = image_locator.predict(frames, aggregate="mean_embedding", top_k=3)
+    by_embedding = ImageGeolocator(clip=image_locator.clip, gallery=gallery, aggregate="mean_embedding",
+                                   location_encoder=image_locator.location_encoder, head=image_locator.head)
+    pe = by_embedding.predict(frames, k=3)
     mean = torch.nn.functional.normalize(emb.mean(0, keepdim=True), dim=1)
     assert np.allclose(pe.probs, _softmax_rows(image_locator.logits(mean))[0], atol=1e-6)
     assert len(pe.top_k) == 3 and "3 inputs combined by mean_embedding" in pe.notes
@@ -98,7 +100,9 @@ def test_bad_image_inputs(image_locator, tmp_path):
     with pytest.raises(InputError, match="2 frame times for 1 images"):
         image_locator.predict(KAUAI, frame_times=[0, 1])
     with pytest.raises(InputError, match="aggregate"):
-        image_locator.predict(KAUAI, aggregate="median")
+        ImageGeolocator(clip=image_locator.clip, aggregate="median")
+    with pytest.raises(TypeError, match="aggregate"):
+        image_locator.predict(KAUAI, aggregate="mean_probs")
 
 
 def test_gallery_names():

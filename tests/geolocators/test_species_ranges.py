@@ -3,7 +3,8 @@ import pytest
 
 from geoforensics.geo.galleries import uniform_grid
 from geoforensics.geo.geodesy import haversine_km
-from geoforensics.geolocators.species_ranges import NO_EVIDENCE_NOTE, SpeciesRangeGeolocator, WindowScores
+from geoforensics.geolocators.species_ranges import NO_EVIDENCE_NOTE, SpeciesRangeGeolocator
+from geoforensics.scoring import WindowScores
 
 from ..ranges.fake import BumpRangeModel
 

@@ -11,11 +11,11 @@ import torch
 from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.geolocators.base import Geolocator
 from geoforensics.geolocators.registry import create_geolocator, list_geolocators
-from geoforensics.geolocators.species_ranges import WindowScores
 from geoforensics.geolocators.taxabind import TaxaBindStyleGeolocator, weighted_mean_embedding
 from geoforensics.models.birdnet import load_labels
 from geoforensics.models.clip import load_clip
 from geoforensics.models.geoclip import load_gps_gallery_100k
+from geoforensics.scoring import WindowScores
 
 pytestmark = pytest.mark.usefixtures("isolated_module_cache", "isolated_cache")
 

@@ -134,7 +134,7 @@ def test_pool_windows_and_embed_clip_with_pooler():
 
 
 def _window_scores():
-    from geoforensics.geolocators.species_ranges import WindowScores
+    from geoforensics.scoring import WindowScores
 
     rng = np.random.default_rng(0)
     s = rng.uniform(0, 0.05, (6, 6522)).astype(np.float32)

@@ -19,7 +19,7 @@ from .conftest import tiny_config
 @pytest.mark.parametrize("name", ["range", "learned-rff"])
 def test_tiny_training_run_with_location_encoder(name: str, tiny_dataset: Path, tmp_path: Path):
     from geoforensics.geolocators.agclip import AGCLIPGeolocator
-    from geoforensics.geolocators.species_ranges import WindowScores
+    from geoforensics.scoring import WindowScores
 
     out = tmp_path / "run"
     cfg_file = tiny_config(tmp_path / "tiny.yaml", tiny_dataset, out, epochs=2)
