@@ -92,7 +92,7 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
 
     from geoforensics.models.clip import TEST_CONFIGS, _register_config
     from geoforensics.models.geoclip import load_gps_gallery_100k
-    from geoforensics.models.registry import create_model
+    from geoforensics.models.registry import get_model
     from geoforensics.prediction import GeoPrediction
 
     name = _register_config(arch) if arch in TEST_CONFIGS else arch
@@ -107,9 +107,9 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
     n_params = sum(p.numel() for p in model.visual.parameters())
 
     gallery = np.asarray(load_gps_gallery_100k())[:: max(1, gallery_subsample)]
-    head = create_model("geoclip-image-head")
+    head = get_model("geoclip-image-head")
     t = time.perf_counter()
-    gal_emb = create_model("geoclip-location-encoder").gallery_embeddings(
+    gal_emb = get_model("geoclip-location-encoder").gallery_embeddings(
         gallery, "geoclip-100k" if gallery_subsample <= 1 else f"geoclip-100k-every-{gallery_subsample}"
     )
     gal_s = time.perf_counter() - t

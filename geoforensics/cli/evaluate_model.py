@@ -14,8 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate-model",
         help="geolocate every recording of a dataset and print the paper's metrics",
         description=(
-            "Run a registered geolocator (e.g. agclip:birdnet-sim-v1, species-ranges) or a training "
-            "checkpoint (agclip:PATH.pt) on every recording of a dataset folder/file and print median/mean km "
+            "Run a registered geolocator (e.g. species-ranges, agclip:birdnet-sim-v1, or agclip:PATH.pt for a "
+            "training checkpoint) on every recording of a dataset folder/file and print median/mean km "
             "and %% within 1/25/200/750/2500 km."
         ),
         parents=shared("model", "gallery", "csv"),
@@ -37,13 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
     from ..geolocators.registry import get_geolocator
 
-    if args.model.startswith("agclip:") and args.model.endswith(".pt"):
-        from ..geolocators.agclip import AGCLIPGeolocator
-        from ..train.loop import load_checkpoint
-
-        geo = AGCLIPGeolocator(model=load_checkpoint(args.model.split(":", 1)[1]), gallery=args.gallery)
-    else:
-        geo = get_geolocator(args.model, gallery=args.gallery)
+    geo = get_geolocator(args.model, gallery=args.gallery)
     recs = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None]
     pred, true = [], []
     for i, r in enumerate(recs):

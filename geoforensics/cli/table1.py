@@ -37,16 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=0, help="use only the first N recordings (0 = all)")
     p.add_argument("--aggregate", nargs="*", metavar="KEY", help="add spatiotemporal aggregation tables for these systems")
     p.add_argument("--agclip-head", action="append", default=[], metavar="LABEL=PATH",
-                   help="add a row for a trained AG-CLIP checkpoint (repeatable; e.g. an ablation from geoforensics train)")
+                   help="add a row for an AG-CLIP checkpoint (PATH or agclip:PATH; or a shipped head's tag), e.g. an "
+                        "ablation from geoforensics train (repeatable)")
     p.add_argument("--list", action="store_true", help="list the Table-1 systems and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..evaluation.table1 import load_samples, log, run_table1, table1_systems, write_report
-
-    from ..evaluation.table1 import register_agclip_checkpoint
+    from ..evaluation.table1 import load_samples, log, register_agclip_checkpoint, run_table1, table1_systems, write_report
 
     added = []
     for spec in args.agclip_head:

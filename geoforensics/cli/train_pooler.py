@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..errors import GeoforensicsError
-    from ..models.agclip import load_agclip
     from ..models.pooling import TransformerPoolerConfig, save_pooler
+    from ..models.registry import create_model
     from ..train.pooling import train_pooler
     from ..train.simulate import ScoreSimulator, SimConfig
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise GeoforensicsError(f"--output must end in .pt, got {out}")
     if args.batch_size < 2:
         raise GeoforensicsError("--batch-size must be at least 2 (in-batch negatives)")
-    model = load_agclip(args.head)
+    model = create_model("agclip", pretrained=args.head)
     if model.input_kind != "birdnet":
         raise GeoforensicsError(f"head {args.head!r} reads {model.input_kind} inputs; simulated clips are BirdNET scores")
     sim = ScoreSimulator(SimConfig(clip_prob=0.0))

@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "weights",
         help="list model weights, download them, or import a file downloaded elsewhere",
-        description="Every model file geoforensics reads, with its checksum. Nothing downloads "
-        "unless you run `weights fetch`.",
+        description="Every model file geoforensics reads (what it ships and what can be fetched), with its "
+        "checksum. Nothing downloads unless you run `weights fetch`.",
     )
     actions = parser.add_subparsers(dest="weights_action", metavar="ACTION", required=True)
     p_list = actions.add_parser("list", help="every weights entry, its status and where it is", parents=shared("json"))
@@ -44,8 +44,10 @@ def run_list(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['name']:<{width}}  {r['status']:<8}  {r['size_bytes'] / 1e6:7.1f} MB  {r['licence']}")
         print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['description']}")
-        if r["status"] in ("present", "package", "corrupt"):
+        if r["status"] in ("present", "package", "shipped", "corrupt"):
             print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['path']}")
+        if r["pretrained"]:
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  use it: --model {r['pretrained']}")
         elif r["source"] == "url":
             print(f"{'':<{width}}  {'':<8}  {'':>9}  get it: geoforensics weights fetch {r['name']}")
     return 0

@@ -113,14 +113,18 @@ def register_table1_system(system: TableSystem) -> TableSystem:
 
 
 def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY) -> TableSystem:
-    """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output), so
-    ablations trained with the same CLI are evaluated beside the registered rows."""
-    if not Path(path).is_file():
-        raise InputError(f"AG-CLIP checkpoint {path}: no such file")
+    """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output) or a
+    shipped head's tag (either may start with "agclip:"), so ablations trained with the same CLI are
+    evaluated beside the registered rows. The row's geolocator is "agclip:PATH", like any model name."""
+    from ..models.registry import resolve_pretrained
+
+    value = str(path).removeprefix("agclip:")
+    if not resolve_pretrained("agclip", value).is_file():
+        raise InputError(f"AG-CLIP checkpoint {value}: no such file")
     key = "agclip-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
-    return register_table1_system(TableSystem(key, "Retrieve", f"AG-CLIP ({label})", "agclip", feed="scores",
-                                              options=_opts(model=str(path), pooling=pooling, gallery=gallery),
-                                              note=f"checkpoint {path}"))
+    return register_table1_system(TableSystem(key, "Retrieve", f"AG-CLIP ({label})", f"agclip:{value}", feed="scores",
+                                              options=_opts(pooling=pooling, gallery=gallery),
+                                              note=f"checkpoint {value}"))
 
 
 def table1_systems() -> dict[str, TableSystem]:

@@ -7,8 +7,9 @@ the shipped prior at weight 0.5 and 500 km bandwidth, but South America's 5 clip
 (2,371 -> 5,638 km). So it stays opt-in, and its strength is always stated.
 
 The shipped prior is the density of the 49,527 iNatSounds test locations (``cvl-umass/nat-sound2loc-
-benchmark``, MIT licence), aggregated to H3 resolution-3 cells (``weights/``). Do not use it when
-evaluating on the iNatSounds test set itself: it was built from those answers.
+benchmark``, MIT licence), aggregated to H3 resolution-3 cells: the weight manager's entry
+``prior-inat-test-density-h3r3`` (shipped in ``weights/``, SHA-256 checked like every model file). Do
+not use it when evaluating on the iNatSounds test set itself: it was built from those answers.
 
     python -m geoforensics.geo.priors GOLD.csv OUT.npz    # rebuild the shipped file
 """
@@ -22,13 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingWeightsError
-from ..paths import PROJECT_ROOT, cache_dir
+from ..paths import cache_dir
 from .geodesy import EARTH_RADIUS_KM, latlon_to_xyz
 
-PRIORS = {
-    "inat-test-density": PROJECT_ROOT / "weights" / "prior-inat-test-density-h3r3.npz",
-}
+PRIORS = {"inat-test-density": "prior-inat-test-density-h3r3"}
+"""Named priors -> their entries in the weight manager's table (``models.weights.WEIGHTS``)."""
 PRIOR_RES = 3
 
 
@@ -46,13 +45,12 @@ def build_density_file(points_csv: str | Path, out: str | Path) -> Path:
 
 
 def load_density(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Centroids (n, 2) and counts (n,) of a named prior."""
+    """Centroids (n, 2) and counts (n,) of a named prior, from its verified file."""
+    from ..models.weights import weight_path
+
     if name not in PRIORS:
         raise ValueError(f"unknown prior {name!r}; available: {', '.join(PRIORS)}")
-    path = PRIORS[name]
-    if not path.exists():
-        raise MissingWeightsError(f"prior file {path} is missing (rebuild: python -m geoforensics.geo.priors ...)")
-    with np.load(path) as z:
+    with np.load(weight_path(PRIORS[name])) as z:
         return z["latlon"].astype(np.float64), z["count"].astype(np.float64)
 
 

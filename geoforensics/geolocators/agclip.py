@@ -41,14 +41,17 @@ class AGCLIPGeolocator:
         top_species: int = 10,
         pooler: Any = None,
     ) -> None:
-        """``pooling="transformer"`` needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler`
-        or the path of one saved by ``geoforensics train-pooler``."""
+        """``model``: a shipped head's tag, a checkpoint path (both loaded once per process through the
+        model registry) or an :class:`~geoforensics.models.agclip.AGCLIPModel`. ``pooling="transformer"``
+        needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler` or the path of one
+        saved by ``geoforensics train-pooler``."""
         from ..geo.galleries import get_gallery
-        from ..models.agclip import load_agclip
+        from ..models.registry import get_model
 
-        self.model = load_agclip(model) if isinstance(model, str) else model
+        named = isinstance(model, (str, Path))
+        self.model = get_model("agclip", pretrained=model) if named else model
         self.model.eval()
-        self.name = f"agclip:{model}" if isinstance(model, str) else "agclip"
+        self.name = f"agclip:{model}" if named else "agclip"
         if isinstance(gallery, str):
             self.gallery_name = gallery
             self._gallery = np.asarray(get_gallery(gallery).latlon, dtype=np.float64)

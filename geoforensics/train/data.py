@@ -72,9 +72,9 @@ class WindowDataset(Dataset):
         self.epoch = 0
         self.latlon = np.array([[r.lat, r.lon] for r in self.recordings], dtype=np.float64).reshape(-1, 2)
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import create_location_encoder
+            from ..models.location_encoders import get_location_encoder
 
-            location_encoder = create_location_encoder(location_encoder or "geoclip")
+            location_encoder = get_location_encoder(location_encoder or "geoclip")
         dim = int(getattr(location_encoder, "dim", 512))
         self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, dim)
         if range_model is None:

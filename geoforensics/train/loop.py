@@ -118,10 +118,10 @@ def gallery_embeddings(name: str, location_encoder: Any = None) -> tuple[np.ndar
     """(gallery (N, 2), location embeddings (N, D)) of a named gallery, cached by the encoder
     (default GeoCLIP's, disk-cached)."""
     from ..geo.galleries import get_gallery
-    from ..models.location_encoders import create_location_encoder
+    from ..models.location_encoders import get_location_encoder
 
     latlon = np.asarray(get_gallery(name).latlon, dtype=np.float64)
-    enc = location_encoder if location_encoder is not None else create_location_encoder("geoclip")
+    enc = location_encoder if location_encoder is not None else get_location_encoder("geoclip")
     return latlon, enc.gallery_embeddings(latlon, name)
 
 
@@ -171,13 +171,6 @@ def save_training_state(path: Path, model: AGCLIPModel, opt: Any, scaler: Any, e
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(blob, tmp)
     os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path) -> AGCLIPModel:
-    """The model of a training checkpoint (``last.pt``/``best.pt``) or a shipped head file."""
-    from ..models.agclip import load_agclip
-
-    return load_agclip(Path(path))
 
 
 # -- the loop --------------------------------------------------------------------------------

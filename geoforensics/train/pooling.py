@@ -71,9 +71,9 @@ def default_location_encoder(model: Any) -> Any:
     enc = getattr(model, "location_encoder", None)
     if enc is not None:
         return enc
-    from ..models.registry import create_model
+    from ..models.location_encoders import get_location_encoder
 
-    return create_model("geoclip-location-encoder")
+    return get_location_encoder("geoclip")
 
 
 def _embed_windows(model: Any, inputs: Any) -> torch.Tensor:

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..config import config_from_dict
 from ..defaults import GALLERY
 from ..models.audio_encoders import BIRDNET_DIM
 
@@ -84,7 +85,8 @@ class SimConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SimConfig":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        """The config of a plain dict (lists become tuples), refusing unknown keys."""
+        return config_from_dict(cls, d, "sim config")
 
 
 def score_statistics(scores: list[np.ndarray]) -> dict[str, Any]:
@@ -146,7 +148,7 @@ def occurrence_rows(latlon: np.ndarray, weeks: np.ndarray) -> np.ndarray:
 
 class ScoreSimulator:
     """Generates :class:`SimBatch` es from a range model, a gallery and a location encoder (an
-    object with ``.encode(latlon)``, or a name for :func:`~geoforensics.models.location_encoders.create_location_encoder`;
+    object with ``.encode(latlon)``, or a name for :func:`~geoforensics.models.location_encoders.get_location_encoder`;
     default GeoCLIP's)."""
 
     def __init__(self, config: SimConfig = SimConfig(), range_model: Any = None, location_encoder: Any = None) -> None:
@@ -160,9 +162,9 @@ class ScoreSimulator:
 
             range_model = BirdNETRangeModel()
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import create_location_encoder
+            from ..models.location_encoders import get_location_encoder
 
-            location_encoder = create_location_encoder(location_encoder or "geoclip")
+            location_encoder = get_location_encoder(location_encoder or "geoclip")
         self.range_model = range_model
         self.encoder = location_encoder
         self.gallery = np.asarray(get_gallery(config.gallery).latlon, dtype=np.float64)

@@ -1,0 +1,38 @@
+"""Settings dataclasses from plain dicts (YAML, JSON, checkpoints): one check of the keys for all of them."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Callable, TypeVar
+
+from .errors import GeoforensicsError
+
+T = TypeVar("T")
+
+
+def config_from_dict(
+    cls: type[T],
+    d: dict[str, Any] | None,
+    what: str,
+    nested: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
+) -> T:
+    """``cls(**d)`` for the dataclass ``cls``, refusing keys that are not its fields.
+
+    ``what`` names the settings in the error ("model config", "data config", ...). A list given for a
+    field annotated ``tuple[...]`` becomes a tuple (YAML and JSON have no tuples); ``nested`` maps a
+    field to the function that builds it from its dict (an empty or null value gives ``{}``).
+    """
+    d = dict(d or {})
+    types = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(d) - set(types)
+    if unknown:
+        raise GeoforensicsError(f"unknown {what} fields: {', '.join(sorted(unknown))}")
+    for key, value in d.items():
+        if key in (nested or {}):
+            d[key] = nested[key](value or {})  # type: ignore[index]
+        elif isinstance(value, list) and types[key].startswith("tuple"):
+            d[key] = tuple(value)
+    return cls(**d)
+
+
+__all__ = ["config_from_dict"]

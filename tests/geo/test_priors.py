@@ -1,0 +1,37 @@
+"""The shipped recording prior: read through the weight manager (SHA-256 checked), and its density."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geoforensics.geo import priors
+from geoforensics.models import weights as W
+
+
+def test_shipped_prior_is_verified_and_holds_the_inat_test_locations(isolated_cache):
+    spec = W.get_spec(priors.PRIORS["inat-test-density"])
+    assert spec.source == "shipped" and W.status(spec.name) == "shipped"
+    latlon, count = priors.load_density("inat-test-density")
+    assert latlon.shape == (len(count), 2) and len(count) > 1000
+    assert np.abs(latlon[:, 0]).max() <= 90 and np.abs(latlon[:, 1]).max() <= 180
+    assert count.min() >= 1 and count.sum() == 49_527
+    with pytest.raises(ValueError, match="unknown prior"):
+        priors.load_density("nope")
+
+
+def test_a_corrupt_prior_is_refused(isolated_cache):
+    """A copy in the weights folder wins over the shipped file, and is checked like any weights file."""
+    spec = W.get_spec(priors.PRIORS["inat-test-density"])
+    data = bytearray(W.weight_path(spec.name).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (W.weights_dir() / spec.filename).write_bytes(bytes(data))
+    with pytest.raises(W.ChecksumError, match="fail the checksum"):
+        priors.load_density("inat-test-density")
+
+
+def test_log_prior_on_a_gallery(isolated_cache):
+    gallery = np.array([[48.0, 2.0], [40.7, -74.0], [-75.0, 0.0]])
+    lp = priors.log_prior("inat-test-density", gallery, bandwidth_km=500.0)
+    assert lp.shape == (3,) and np.isfinite(lp).all()
+    assert lp[0] > lp[2] and lp[1] > lp[2]  # Paris and New York are recorded far more than the Antarctic
