@@ -157,7 +157,8 @@ def grid_mask(latlon: Any, hz: int, *, include_unknown: bool = False, max_km: fl
 
 
 @lru_cache(maxsize=8)
-def _gallery_frequencies(name: str) -> np.ndarray:
+def gallery_frequencies(name: str) -> np.ndarray:
+    """``grid_frequencies`` over a named gallery (``galleries.get_gallery``), computed once per process (read-only)."""
     from .galleries import get_gallery
 
     f = grid_frequencies(get_gallery(name).latlon)
@@ -172,5 +173,5 @@ def gallery_grid_mask(gallery: str, hz: int, *, include_unknown: bool = False) -
     """
     if hz not in (50, 60):
         raise ValueError(f"hz must be 50 or 60, got {hz!r}")
-    f = _gallery_frequencies(gallery)
+    f = gallery_frequencies(gallery)
     return (f == hz) | (include_unknown & (f == 0))
