@@ -394,8 +394,9 @@ def detect_hum(audio: np.ndarray, sample_rate: int, *, config: HumConfig = DEFAU
         raise InputError("the audio is empty (0 samples)")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise InputError(f"audio must be a real numeric array, got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.integer):
-        x = x.astype(np.float32) / float(2 ** (8 * x.dtype.itemsize - 1))
+    if np.issubdtype(x.dtype, np.integer):  # PCM; unsigned PCM is centred on its mid-scale
+        half = float(2 ** (8 * x.dtype.itemsize - 1))
+        x = (x.astype(np.float32) - (half if np.issubdtype(x.dtype, np.unsignedinteger) else 0.0)) / half
     if not np.isfinite(x).all():
         raise InputError("the audio contains NaN or infinite values")
     if sample_rate < MIN_SAMPLE_RATE_HZ:

@@ -22,8 +22,8 @@ and the number of GeoNames places within 20 km, a proxy for the size of the town
 hundreds, Paris, Texas a few). Every candidate has a ``label`` (name, region, country) so a UI can
 list them; ``geocode`` returns them best first.
 
-The table (about 145,000 rows) is read on first use and cached for the process; a lookup after that
-takes a few milliseconds.
+The table (about 145,000 rows) is read on first use (seconds) and cached for the process; lookups after
+that take milliseconds (tens of milliseconds for a close-spelling search).
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ def _gazetteer() -> _Gazetteer:
 
 
 def load() -> None:
-    """Read the GeoNames table now (a second or two) rather than on the first lookup."""
+    """Read the GeoNames table now rather than on the first lookup."""
     _gazetteer()
 
 

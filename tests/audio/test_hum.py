@@ -17,7 +17,9 @@ def noise(seconds: float, seed: int = 0, level: float = 0.1, sr: int = SR) -> np
     return (level * np.random.default_rng(seed).standard_normal(int(seconds * sr))).astype(np.float32)
 
 
-def hum(seconds: float, f0: float, level: float, harmonics=(1, 2, 3), seed: int = 1, sr: int = SR, wander: float = 0.03):
+def hum(
+    seconds: float, f0: float, level: float, harmonics=(1, 2, 3), seed: int = 1, sr: int = SR, wander: float = 0.03
+):
     """A hum family whose frequency wanders slowly by up to ``wander`` Hz; ``level`` is its RMS."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
@@ -167,6 +169,7 @@ def test_integer_pcm_is_accepted():
     x = noise(20) + hum(20, 60, 0.02)
     pcm = np.round(x * 32767).astype(np.int16)
     assert detect_hum(pcm, SR).grid_hz == 60
+    assert detect_hum((pcm.astype(np.int32) + 32768).astype(np.uint16), SR).grid_hz == 60
 
 
 def test_result_round_trips_through_json():
