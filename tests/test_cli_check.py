@@ -68,7 +68,7 @@ def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
     import geoforensics.forensics.claims as claims
 
     rng = np.random.default_rng(0)
-    sf.write(tmp_path / "noise.wav", (0.01 * rng.standard_normal(48000 * 4)).astype(np.float32), 48000)
+    sf.write(tmp_path / "noise.wav", (0.05 * rng.standard_normal(48000 * 8)).astype(np.float32), 48000)
     (tmp_path / "claims.csv").write_text(
         "file,latitude,longitude\nnoise.wav,48.1,11.6\nnoise.wav,22.05,-159.5\nmissing.wav,1,1\n"
     )
@@ -80,7 +80,7 @@ def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
     assert counter.calls == ["noise.wav", "missing.wav"]
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["line"] for x in lines] == [2, 3, 4]
-    assert [x["verdict"] for x in lines[:2]] == ["inconclusive", "inconclusive"]  # noise: no animal sound
+    assert [x["verdict"] for x in lines[:2]] == ["inconclusive", "inconclusive"]  # white noise: no animal heard
     assert lines[2]["verdict"] is None and "not found" in lines[2]["error"]
 
 

@@ -7,7 +7,9 @@ prediction) or the picture's guess. For each claim the answer is ``consistent``,
 
 The test (measured on xc-dev by ``benchmarks/claim_check.py``; numbers in the README):
 
-* *Species.* Each species heard with pooled confidence q contributes the default engine's term
+* *Species.* BirdNET's scores are first discounted by what it gives each species on non-animal
+  sound (``forensics/noise.py``: white noise scores as a Lesser Spotted Woodpecker). Each species
+  heard with pooled confidence q then contributes the default engine's term
   ``log L_s(x) = log(q rho_s(x) + (1 - q) c)`` (``geolocators/species_ranges.py``). The claim is
   compared with the alternative "recorded at least ``FAR_KM`` from the claim" by a Bayes factor:
 
@@ -290,6 +292,11 @@ class ClaimChecker:
         geo = geolocator if geolocator is not None else get_geolocator("species-ranges")
         if not isinstance(geo, SpeciesRangeGeolocator):
             raise TypeError("the claim check needs the species-ranges geolocator")
+        from dataclasses import replace
+
+        from .noise import discount
+
+        scores = replace(scores, scores=discount(scores.scores))
         self.geo = geo
         self.source = source
         self.date = None if date is None else str(date)
