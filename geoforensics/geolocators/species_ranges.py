@@ -73,6 +73,22 @@ def select_species(q: np.ndarray, usable: np.ndarray, rule: CombinationRule) -> 
     return idx[np.argsort(-q[idx], kind="stable")][: rule.top_species]
 
 
+@dataclass
+class SpeciesLikelihood:
+    """What the species heard say about every gallery point: the evidence species ``idx`` (columns of
+    the scores, strongest first), the pooled confidence ``q`` of every class, and each evidence
+    species' log-likelihood term over the gallery (``terms`` [len(idx), n_points])."""
+
+    idx: np.ndarray
+    q: np.ndarray
+    terms: np.ndarray
+
+    @property
+    def log_surface(self) -> np.ndarray:
+        """The summed log-likelihood over the gallery (zeros without evidence)."""
+        return self.terms.sum(0)
+
+
 class SpeciesRangeGeolocator:
     """Audio -> BirdNET species scores -> range model over a gallery -> :class:`GeoPrediction`."""
 
@@ -155,19 +171,26 @@ class SpeciesRangeGeolocator:
                              max_duration_s=max_duration_s or self.max_duration_s)
         return self.predict_from_scores(ws, week=week_of(date), k=k, light=light)
 
+    def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood:
+        """The combination rule's terms for window scores [n_windows, n_species] (pooled over the
+        windows given, so a segment of a clip has its own); see the module docstring."""
+        labels = self.species_names()
+        if scores.ndim != 2 or scores.shape[1] != len(labels):
+            raise ValueError(f"species scores of shape {scores.shape} for a range model of {len(labels)} species")
+        table = self.table(week)
+        q = pool_scores(scores, self.rule.pooling)
+        idx = select_species(q, labels.is_species, self.rule)
+        return SpeciesLikelihood(idx, q, species_terms(table, idx, q[idx], self.rule))
+
     def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction:
         """The combination rule applied to window scores; see the module docstring. ``light``: no
         species evidence, no per-window guesses, one candidate without name and no regions."""
         t0 = time.perf_counter()
         labels = self.species_names()
         table = self.table(week)
-        usable = labels.is_species
-        if ws.scores.shape[1] != len(labels):
-            raise ValueError(f"{ws.scores.shape[1]} species scores for a range model of {len(labels)} species")
-        q = pool_scores(ws.scores, self.rule.pooling)
-        idx = select_species(q, usable, self.rule)
-        terms = species_terms(table, idx, q[idx], self.rule)
-        log_s = terms.sum(0) if len(idx) else np.zeros(table.n_points)
+        ev = self.likelihood(ws.scores, week)
+        idx, q, terms = ev.idx, ev.q, ev.terms
+        log_s = ev.log_surface
         notes = []
         if len(idx) == 0:
             notes.append(NO_EVIDENCE_NOTE)
