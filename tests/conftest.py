@@ -27,6 +27,31 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GEOFORENSICS_WEIGHTS", str(tmp_path / "weights"))
 
 
+def _drop_test_clip_geolocators() -> None:
+    from geoforensics.geolocators import registry as geo_registry
+
+    for key in [k for k in geo_registry._CACHE if any(opt == "clip_config" for opt, _ in k[1])]:
+        del geo_registry._CACHE[key]
+
+
+@pytest.fixture(scope="module")
+def tiny_clip_env() -> Iterator[None]:
+    """GEOFORENSICS_CLIP_CONFIG=tiny-test (a tiny random CLIP stands in for ViT-L/14), and GeoCLIP's 100K
+    gallery cut to every 20th point so a fresh cache computes its location embeddings in seconds."""
+    import numpy as np
+
+    from geoforensics.geolocators.image import GALLERIES
+    from geoforensics.models.geoclip import load_gps_gallery_100k
+
+    small = np.ascontiguousarray(load_gps_gallery_100k()[::20])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOFORENSICS_CLIP_CONFIG", "tiny-test")
+        mp.setitem(GALLERIES, "geoclip-100k", lambda: small)
+        _drop_test_clip_geolocators()
+        yield
+        _drop_test_clip_geolocators()
+
+
 @dataclass
 class OfflinePage:
     """A Playwright page that may load only file:// URLs; every other request is aborted and listed."""

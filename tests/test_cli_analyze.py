@@ -61,3 +61,26 @@ def test_bare_json_is_stdout_and_a_file_keeps_the_text(tmp_path, capsys):
     again = json.loads(out.read_text())
     assert again["audio"]["point"] == pytest.approx(report["audio"]["point"])
     assert again["verdict"] == report["verdict"]
+
+
+def test_claim_option_gives_the_verdict_and_its_evidence(tmp_path):
+    out, html = tmp_path / "report.json", tmp_path / "map.html"
+    r = subprocess.run(
+        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Kauai, Hawaii",
+         "--json", str(out), "--html", str(html), "--frame-every", "10"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"{DEMO.name}: mismatch: the sound does not fit the claimed place, Lihue, Hawaii")
+    assert "Your claim: MISMATCH" in r.stdout and "Eurasian Blue Tit (heard at 0.99" in r.stdout
+    report = json.loads(out.read_text())
+    assert report["verdict"]["level"] == "mismatch" and report["verdict"]["basis"] == "typed"
+    (claim,) = report["claims"]
+    assert claim["claim"]["source"] == "typed" and claim["evidence"][0]["common_name"] == "Eurasian Blue Tit"
+    page = html.read_text()
+    assert "Claimed place (your claim): MISMATCH" in page and "Your claim: MISMATCH" in page
+
+
+def test_a_bad_claim_is_refused_before_anything_else(capsys):
+    assert main(["analyze", "https://example.com/v.mp4", "--claim", "zzqxv nowhere land"]) == 2
+    assert "no place called 'zzqxv nowhere land'" in capsys.readouterr().err

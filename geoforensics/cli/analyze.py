@@ -6,8 +6,12 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .options import emit_json, shared, text_to_stdout
+
+if TYPE_CHECKING:
+    from ..forensics.analysis import ForensicReport
 
 ORDER = 5
 
@@ -18,23 +22,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="forensic check of a video or audio clip: where the sound points vs where the picture points",
         description=(
             "Geolocate a clip's soundtrack (species heard) and its video frames (CLIP/GeoCLIP, when the "
-            "weights are present), compare them, and report the discrepancy. Container metadata is shown, "
-            "never used."
+            "weights are present), compare them, and test where the clip is claimed to come from: --claim, "
+            "the file's own GPS tag (tested as a claim, never used by a prediction) and the picture's guess. "
+            "Other container metadata is shown, never used."
         ),
         parents=shared("date", "model", "max_duration", "json"),
     )
     p.add_argument("source", metavar="FILE|URL", help="a local audio/video file or an http(s) URL (fetched with yt-dlp)")
+    p.add_argument("--claim", metavar="PLACE", help='the place the clip claims: "lat, lon" (e.g. "22.05,-159.5") or a name ("Lihue, Hawaii")')
     p.add_argument("--frame-every", type=float, default=2.0, help="seconds between analysed frames (default 2)")
     p.add_argument("--max-frames", type=int, default=60, help="at most this many frames (default 60)")
     p.add_argument("--html", metavar="OUT.html", help="write a standalone, offline HTML map")
     p.set_defaults(func=run)
 
 
-def format_report(report) -> str:
+def format_report(report: ForensicReport) -> str:
     """Plain-text summary of a :class:`~geoforensics.forensics.analysis.ForensicReport`."""
+    from ..viz.report import report_notes
     from .locate import format_prediction
 
-    lines = [f"{report.source}: {report.verdict.text}"]
+    lines = report_notes(report)
+    user = report.user_claim
+    if user is not None and user.claim.alternatives:
+        lines.append(f"other places with that name: {'; '.join(user.claim.alternatives)}")
+    if report.hum is not None:
+        hum = f"{report.hum['grid_hz']} Hz (confidence {report.hum['confidence']:.2f})" if report.hum.get("grid_hz") else "none"
+        lines.append(f"mains hum: {hum}")
     if report.audio:
         lines.append("audio: " + format_prediction(Path(report.source), report.audio).split(": ", 1)[1])
     lines.append(f"image: {report.image_status}" if report.image is None else f"image: {report.image.lat:.3f}, {report.image.lon:.3f} ({report.image_status})")
@@ -46,7 +59,9 @@ def format_report(report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..forensics.analysis import analyze_media
+    from ..forensics.claims import resolve_claim
 
+    claim = resolve_claim(args.claim) if args.claim is not None else None  # a bad claim fails before any download
     show_text = text_to_stdout(args)
     with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
         source = args.source
@@ -58,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             path = Path(source)
         report = analyze_media(
             path,
+            claim=claim,
             date=args.date,
             frame_every_s=args.frame_every,
             max_frames=args.max_frames,
@@ -68,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
         print(format_report(report))
     emit_json(args.json, report.to_dict(), indent=1)
     if args.html:
-        from ..viz import prediction_map, write_standalone_html
+        from ..viz import write_standalone_html
+        from ..viz.report import report_map, report_notes
 
-        fig = prediction_map(report.audio, report.image, title=f"{report.source}: {report.verdict.text}")
-        write_standalone_html(fig, args.html, title=f"geoforensics: {report.source}")
+        fig = report_map(report)
+        write_standalone_html(fig, args.html, title=f"geoforensics: {report.source}", notes=report_notes(report))
         print(f"wrote {args.html}", file=sys.stderr)
     return 0

@@ -1,44 +1,89 @@
-"""One clip in, a forensic report out: where the sound points, where the picture points, and whether
-they agree.
+"""One clip in, a forensic report out: where the sound points, where the picture points, whether they
+agree, and whether the sound fits the places the clip is claimed to come from.
 
 ``analyze_media`` is what the app's forensics tab, ``geoforensics analyze`` and the Python API all
-call, so the three give the same result. Container metadata is read here only to be *shown*
-(``ForensicReport.metadata``); it never reaches a geolocator.
+call, so the three give the same result. The soundtrack is scored once (``claims.claim_checker``); its
+prediction is the report's audio guess and its checker answers every claim: the user's (typed, or a
+click on the map), the file's own GPS tag and the picture's guess. Container metadata is read here
+only to be *shown* (``ForensicReport.metadata``) or tested as a claim ("the file says ..."); it never
+reaches a geolocator.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction
+from .claims import Claim, ClaimCheck, SpliceFinding, SpliceSegment, point_label, resolve_claim
+
+if TYPE_CHECKING:
+    from .claims import ClaimChecker
 
 #: Audio probability mass within this distance of the image's guess decides the verdict.
 AGREEMENT_RADIUS_KM = 1000.0
+#: Claim sources that are the user's own (typed, clicked on the map, passed to the API or a CSV).
+USER_SOURCES = ("typed", "map", "api", "csv")
+CLAIM_PROMPT = "type the place this clip is said to come from (a name or 'lat, lon'), or click the map, to test it"
 
 Progress = Callable[[float, str], None]
 
 
 @dataclass
 class Verdict:
-    """The comparison of two predictions in words, with the numbers behind it."""
+    """The headline verdict in words, with the numbers behind it.
+
+    ``basis`` says what it rests on: a claim's source ("typed", "map", "file tag", ...), "image" (the
+    sound vs the picture's guess) or "none" (nothing to test the sound against)."""
 
     level: str  # "consistent", "mismatch", "uncertain" or "inconclusive"
     text: str
     discrepancy_km: float | None = None
     audio_mass_near_image: float | None = None
     image_mass_near_audio: float | None = None
+    basis: str = "image"
+
+
+def whose(source: str) -> str:
+    """How a claim of ``source`` is named in a sentence."""
+    if source == "file tag":
+        return "the place in the file's GPS tag"
+    if source == "image guess":
+        return "the picture's guess"
+    return "the claimed place"
+
+
+def claim_verdict(check: ClaimCheck) -> Verdict:
+    """A claim check as the headline verdict: "mismatch: the sound does not fit the claimed place, X; ..."."""
+    where = f"{whose(check.claim.source)}, {check.claim.label}"
+    score = f"mismatch score {check.mismatch_score:.2f}"
+    if check.verdict == "mismatch":
+        text = f"the sound does not fit {where} ({score})"
+    elif check.verdict == "consistent":
+        text = f"the sound fits {where} ({score})"
+    elif not check.evidence:
+        text = f"no animal sound recognised, so the sound cannot test {where}"
+    else:
+        text = f"the sound neither clearly fits nor rules out {where} ({score})"
+    return Verdict(check.verdict, f"{check.verdict}: {text}", check.distance_km, basis=check.claim.source)
 
 
 @dataclass
 class ForensicReport:
-    """Everything the forensics tab shows, serialisable to JSON."""
+    """Everything the forensics tab shows, serialisable to JSON and back.
+
+    ``verdict`` is the headline: the user's claim when there is one, else the file's GPS tag, else the
+    sound vs the picture (``comparison``). ``claims`` holds every claim tested, in that order (the
+    picture's guess last). ``checker`` (not serialised) answers further claims without listening
+    again: :meth:`with_claim`.
+    """
 
     source: str
     duration_s: float | None
@@ -49,6 +94,43 @@ class ForensicReport:
     verdict: Verdict
     metadata: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    claims: list[ClaimCheck] = field(default_factory=list)
+    comparison: Verdict | None = None
+    splice: SpliceFinding | None = None
+    hum: dict[str, Any] | None = None
+    checker: ClaimChecker | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def user_claim(self) -> ClaimCheck | None:
+        """The check of the user's own claim, if any."""
+        return next((c for c in self.claims if c.claim.source in USER_SOURCES), None)
+
+    @property
+    def file_claim(self) -> ClaimCheck | None:
+        """The check of the file's own GPS tag, if it has one."""
+        return next((c for c in self.claims if c.claim.source == "file tag"), None)
+
+    @property
+    def headline_claim(self) -> ClaimCheck | None:
+        """The claim the headline verdict rests on (the user's, else the file tag's), if any."""
+        return self.user_claim or self.file_claim
+
+    def with_claim(self, claim: Claim | str | Sequence[float] | None, source: str = "typed") -> ForensicReport:
+        """A copy of this report with the user's claim replaced by ``claim`` (None: removed), checked
+        against the sound already scored. :class:`InputError` for a report that was loaded from JSON."""
+        if self.checker is None:
+            raise InputError("this report has no scored audio to check a claim against: analyse the clip again")
+        others = [c for c in self.claims if c.claim.source not in USER_SOURCES]
+        claims = others
+        if claim is not None:
+            checked = self.checker.check(resolve_claim(claim, source))
+            if checked.claim.source not in USER_SOURCES:
+                raise InputError(f"a user's claim comes from one of {USER_SOURCES}, not {checked.claim.source!r}")
+            checked.file = self.source
+            claims = [checked, *others]
+        out = replace(self, claims=claims)
+        out.verdict = headline_verdict(out)
+        return out
 
     def to_dict(self, surface: str = "sparse") -> dict[str, Any]:
         return {
@@ -59,12 +141,63 @@ class ForensicReport:
             "image": self.image.to_dict(surface=surface) if self.image else None,
             "image_status": self.image_status,
             "verdict": self.verdict.__dict__,
+            "claims": [c.to_dict() for c in self.claims],
+            "image_comparison": self.comparison.__dict__ if self.comparison else None,
+            "splice": _splice_dict(self.splice),
+            "mains_hum": self.hum,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
         }
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
         return json.dumps(self.to_dict(surface), indent=indent, default=str)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ForensicReport:
+        """Rebuild from :meth:`to_dict` (a sparse surface becomes the gallery; no ``checker``)."""
+        splice = d.get("splice")
+        comparison = d.get("image_comparison")
+        return cls(
+            source=d["source"],
+            duration_s=d.get("duration_s"),
+            has_video=bool(d.get("has_video")),
+            audio=GeoPrediction.from_dict(d["audio"]) if d.get("audio") else None,
+            image=GeoPrediction.from_dict(d["image"]) if d.get("image") else None,
+            image_status=d.get("image_status", ""),
+            verdict=Verdict(**d["verdict"]),
+            metadata=dict(d.get("container_metadata_display_only") or {}),
+            timings=dict(d.get("timings") or {}),
+            claims=[ClaimCheck.from_dict(c) for c in d.get("claims", [])],
+            comparison=Verdict(**comparison) if comparison else None,
+            splice=SpliceFinding(**{**splice, "segments": [SpliceSegment(**s) for s in splice["segments"]]}) if splice else None,
+            hum=d.get("mains_hum"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ForensicReport:
+        return cls.from_dict(json.loads(text))
+
+
+def _splice_dict(splice: SpliceFinding | None) -> dict[str, Any] | None:
+    if splice is None:
+        return None
+    from dataclasses import asdict
+
+    return asdict(splice)
+
+
+def headline_verdict(report: ForensicReport) -> Verdict:
+    """The user's claim, else the file's tag, else the sound vs the picture; without any of them an
+    inconclusive verdict that asks for a claim."""
+    if report.audio is None:
+        return Verdict("inconclusive", "inconclusive: the file has no audio track", basis="none")
+    check = report.headline_claim
+    if check is not None:
+        return claim_verdict(check)
+    if report.comparison is not None:
+        return report.comparison
+    why = report.image_status if report.has_video else "no picture to compare with"
+    return Verdict("inconclusive", f"inconclusive: {why}; {CLAIM_PROMPT}", basis="none")
 
 
 def mass_within(pred: GeoPrediction, point: tuple[float, float], radius_km: float) -> float:
@@ -108,6 +241,24 @@ def image_geolocator_status() -> tuple[bool, str]:
     return ok, ("" if ok else f"image geolocation not available: {msg}")
 
 
+def image_weights_size_gb() -> float:
+    """The size of the CLIP weights image geolocation needs, in GB (for the download button)."""
+    from ..geolocators.image import CLIP_WEIGHTS
+    from ..models.weights import get_spec
+
+    return get_spec(CLIP_WEIGHTS).size_bytes / 1e9
+
+
+def fetch_image_weights(progress: Callable[[int, int | None], None] | bool = True) -> Path:
+    """Download and verify the CLIP weights image geolocation needs (the weight manager's ``fetch``),
+    on a user's request only. Image geolocation works from the next analysis on, without a restart:
+    availability is read from the weights folder each time. ``GeoforensicsError`` when offline."""
+    from ..geolocators.image import CLIP_WEIGHTS
+    from ..models.weights import fetch
+
+    return fetch(CLIP_WEIGHTS, progress=progress)
+
+
 def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPrediction | None, str]:
     """Geolocate video frames with CLIP/GeoCLIP, or say why not."""
     ok, status = image_geolocator_status()
@@ -127,6 +278,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
 def analyze_media(
     path: str | Path,
     *,
+    claim: Claim | str | Sequence[float] | None = None,
     date: Any = None,
     frame_every_s: float = 2.0,
     max_frames: int = 60,
@@ -134,13 +286,19 @@ def analyze_media(
     audio_model: str = AUDIO_MODEL,
     progress: Progress | None = None,
 ) -> ForensicReport:
-    """Geolocate a clip's soundtrack and (for video) its frames, compare, and collect display-only
-    metadata. Raises :class:`InputError` for files that cannot be analysed."""
+    """Geolocate a clip's soundtrack and (for video) its frames, compare them, and test the claims:
+    ``claim`` (text: "lat, lon" or a place name; a (lat, lon) pair; or a :class:`Claim`, e.g. with
+    source "map"), the file's own GPS tag when it has one, and the picture's guess when CLIP is here.
+    Raises :class:`InputError` for files that cannot be analysed and claims that name no place."""
     from ..api import locate
     from ..ffmpeg import check_file, probe
     from ..media.limits import MediaLimits
+    from .claims import claim_checker
 
     step = progress or (lambda f, msg: None)
+    user_claim = resolve_claim(claim, "typed") if claim is not None and claim != "" else None
+    if user_claim is not None and user_claim.source not in USER_SOURCES:
+        raise InputError(f"the claim to test comes from one of {USER_SOURCES}, not {user_claim.source!r}")
     path = check_file(path, MediaLimits().max_bytes)
     t0 = time.perf_counter()
     step(0.05, "reading the file")
@@ -148,11 +306,12 @@ def analyze_media(
     if not info.has_audio and not info.has_video:
         raise InputError(f"{path.name}: no audio or video stream found")
     timings: dict[str, float] = {}
-    audio = None
+    audio, checker = None, None
     if info.has_audio:
         step(0.15, "listening: species in each 3 s window")
         ta = time.perf_counter()
-        audio = locate(path, date=date, model=audio_model, max_duration_s=max_duration_s)
+        checker = claim_checker(path, date=date, max_duration_s=max_duration_s)
+        audio = checker.prediction if audio_model == AUDIO_MODEL else locate(path, date=date, model=audio_model, max_duration_s=max_duration_s)
         timings["audio_s"] = time.perf_counter() - ta
     image, image_status = None, "no video stream: audio only"
     if info.has_video:
@@ -163,26 +322,41 @@ def analyze_media(
         except GeoforensicsError as e:
             image, image_status = None, f"image geolocation failed: {e}"
         timings["image_s"] = time.perf_counter() - ti
-    step(0.9, "comparing")
-    verdict = compare(audio, image)
-    if image is None:
-        verdict = Verdict("inconclusive", f"inconclusive: {image_status}")
-    if audio is None:
-        verdict = Verdict("inconclusive", "inconclusive: the file has no audio track")
+    step(0.9, "testing the claims")
     metadata = _display_metadata(path)
+    claims: list[ClaimCheck] = []
+    if checker is not None:
+        tag = metadata.get("gps")
+        wanted = [user_claim]
+        if isinstance(tag, (tuple, list)) and len(tag) == 2:
+            lat, lon = float(tag[0]), float(tag[1])
+            wanted.append(Claim(lat, lon, "file tag", point_label(lat, lon)))
+        if image is not None:
+            wanted.append(Claim(image.lat, image.lon, "image guess", point_label(image.lat, image.lon)))
+        claims = [checker.check(c) for c in wanted if c is not None]
+        for c in claims:
+            c.file = path.name
+    comparison = compare(audio, image) if audio is not None and image is not None else None
     timings["total_s"] = time.perf_counter() - t0
-    step(1.0, "done")
-    return ForensicReport(
+    report = ForensicReport(
         source=path.name,
         duration_s=info.duration_s,
         has_video=info.has_video,
         audio=audio,
         image=image,
         image_status=image_status,
-        verdict=verdict,
+        verdict=Verdict("inconclusive", ""),
         metadata=metadata,
         timings=timings,
+        claims=claims,
+        comparison=comparison,
+        splice=checker.splice if checker is not None else None,
+        hum=checker.hum.to_dict() if checker is not None and checker.hum is not None else None,
+        checker=checker,
     )
+    report.verdict = headline_verdict(report)
+    step(1.0, "done")
+    return report
 
 
 def _display_metadata(path: Path) -> dict[str, Any]:

@@ -105,20 +105,38 @@ class Claim:
         return (self.lat, self.lon)
 
 
+def point_label(lat: float, lon: float) -> str:
+    """ "21.9789, -159.3711 (near Lihue, Hawaii, US)": a point and the nearest named place (offline)."""
+    from ..geo.places import place_name
+
+    return f"{lat:.4f}, {lon:.4f} ({place_name(lat, lon)})"
+
+
+def claim_candidates(text: str, source: str = "typed", limit: int = 6) -> list[Claim]:
+    """The places a typed claim could mean, best first, each a :class:`Claim`: "lat, lon" in the
+    common forms gives one, a place name up to ``limit`` geocoded offline. The first carries the
+    others' labels as ``alternatives``. :class:`InputError` when the text names nothing."""
+    from ..geo.gazetteer import geocode
+
+    places = geocode(text, limit=max(limit, 1))
+    out = []
+    for p in places:
+        if p.kind == "coordinates":
+            label = point_label(p.lat, p.lon)
+        else:
+            label = p.label + (f" ({p.note})" if p.note else "")
+        out.append(Claim(p.lat, p.lon, source, label))
+    out[0].alternatives = [p.label for p in places[1:]]
+    return out
+
+
 def resolve_claim(claim: Claim | str | Sequence[float], source: str = "typed") -> Claim:
     """A :class:`Claim` from a Claim, a (lat, lon) pair, or text: "lat, lon" in the common forms or a
     place name geocoded offline (the best candidate; the others become ``alternatives``)."""
     if isinstance(claim, Claim):
         return claim
     if isinstance(claim, str):
-        from ..geo.gazetteer import geocode
-
-        places = geocode(claim)
-        best = places[0]
-        label = best.label if best.kind != "coordinates" else best.name
-        if best.note:
-            label += f" ({best.note})"
-        return Claim(best.lat, best.lon, source, label, [p.label for p in places[1:6]])
+        return claim_candidates(claim, source)[0]
     try:
         lat, lon = (float(v) for v in claim)
     except (TypeError, ValueError):
@@ -379,7 +397,9 @@ class ClaimChecker:
         grid = grid_frequency(claim.lat, claim.lon)
         det, conf = self.hum.grid_hz, float(self.hum.confidence)
         if det is None:
-            return HumEvidence(None, conf, grid.hz, grid.note, 0.0, f"no stable mains hum ({self.hum.reason})")
+            why = self.hum.reason
+            text = why if why.startswith("no stable hum") else f"no stable mains hum ({why})"
+            return HumEvidence(None, conf, grid.hz, grid.note, 0.0, text)
         if grid.hz is None:
             return HumEvidence(det, conf, None, grid.note, 0.0,
                                f"mains hum at {det} Hz; the claimed place has no single grid frequency ({grid.note})")
@@ -402,15 +422,21 @@ class ClaimChecker:
 def explain(c: ClaimCheck) -> str:
     """The verdict in a few plain sentences, species by species."""
     where = c.claim.label
+    if c.verdict == "mismatch":
+        first = f"MISMATCH: the sound does not fit {where} (mismatch score {c.mismatch_score:.2f})."
+    elif c.verdict == "consistent":
+        first = f"CONSISTENT: the sound fits {where} (mismatch score {c.mismatch_score:.2f})."
+    else:
+        first = f"INCONCLUSIVE for {where} (mismatch score {c.mismatch_score:.2f})."
+    return " ".join([first, *reasons(c)])
+
+
+def reasons(c: ClaimCheck) -> list[str]:
+    """The sentences behind a verdict: species that do not live at the claim, those that do, where
+    the sound alone points, the mains hum and any splice (``explain`` without its first sentence)."""
     against = sorted((e for e in c.evidence if not e.lives_here and e.score >= 0.3), key=lambda e: -e.log_lr)
     support = [e for e in c.evidence if e.lives_here and e.score >= 0.3]
     parts: list[str] = []
-    if c.verdict == "mismatch":
-        parts.append(f"MISMATCH: the sound does not fit {where} (mismatch score {c.mismatch_score:.2f}).")
-    elif c.verdict == "consistent":
-        parts.append(f"CONSISTENT: the sound fits {where} (mismatch score {c.mismatch_score:.2f}).")
-    else:
-        parts.append(f"INCONCLUSIVE for {where} (mismatch score {c.mismatch_score:.2f}).")
     if not c.evidence:
         parts.append("No animal sound was recognised, so the species cannot say where this was recorded.")
     for e in against[:3]:
@@ -425,7 +451,7 @@ def explain(c: ClaimCheck) -> str:
         parts.append(c.hum.text[:1].upper() + c.hum.text[1:] + ".")
     if c.splice is not None and c.splice.detected:
         parts.append(c.splice.text[:1].upper() + c.splice.text[1:] + ".")
-    return " ".join(parts)
+    return parts
 
 
 def find_splice(scores: WindowScores, geo: SpeciesRangeGeolocator, week: int = -1, max_candidates: int = 80) -> SpliceFinding:

@@ -8,11 +8,13 @@ per-window species and distances. Maps need the bundled outlines on the page: us
 from __future__ import annotations
 
 from .assets import PLOT_CONFIG, figure_html, geo_assets_script, head_html, write_standalone_html
-from .maps import discrepancy_km, prediction_map, surface_cells
-from .timeline import window_distances_km, window_timeline
+from .maps import ClaimMarker, discrepancy_km, prediction_map, surface_cells
+from .timeline import TimeSpan, window_distances_km, window_timeline
 
 __all__ = [
     "PLOT_CONFIG",
+    "ClaimMarker",
+    "TimeSpan",
     "discrepancy_km",
     "figure_html",
     "geo_assets_script",

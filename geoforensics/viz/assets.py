@@ -9,6 +9,7 @@ before it would fetch. See ``assets/README.md`` for its source.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -60,14 +61,25 @@ def figure_html(fig: Any, *, config: dict[str, Any] | None = None, include_plotl
     return geo_assets_script() + "\n" + body
 
 
-def write_standalone_html(fig: Any, path: str | Path, *, title: str | None = None, config: dict[str, Any] | None = None) -> Path:
+def write_standalone_html(
+    fig: Any,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    config: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> Path:
     """Write one self-contained HTML file (plotly.js and the map outlines inlined) that renders
-    from ``file://`` with no network. Returns the path."""
+    from ``file://`` with no network. ``notes`` (plain text, escaped here) are paragraphs above the
+    map, e.g. the verdict and the claims tested. Returns the path."""
     path = Path(path)
     if title is None:
         layout_title = getattr(getattr(fig.layout, "title", None), "text", None)
         title = layout_title or "geoforensics map"
     body = fig.to_html(full_html=False, include_plotlyjs=True, config={**PLOT_CONFIG, **(config or {})})
+    if notes:
+        paras = "".join(f"<p style=\"margin:4px 0\">{html.escape(n)}</p>" for n in notes)
+        body = f"<div class=\"gf-notes\" style=\"font-family:sans-serif;font-size:14px;padding:8px 12px\">{paras}</div>\n{body}"
     page = (
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\" />\n"
         f"<title>{html.escape(title)}</title>\n"

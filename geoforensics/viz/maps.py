@@ -35,6 +35,7 @@ MAX_CELLS = 1500
 N_BINS = 8
 DECADES = 3.0
 PATH_COLOR = "#6a3d9a"
+CLAIM_COLORS = {"mismatch": "#c62828", "consistent": "#2e7d32", "inconclusive": "#424242"}
 RANGE_RGB = (35, 139, 69)
 MAP_HEIGHT = 560
 
@@ -46,6 +47,19 @@ class _Style:
     color: str
     dark: str
     symbol: str
+
+
+@dataclass(frozen=True)
+class ClaimMarker:
+    """A claimed place to draw: where, what it is called, its verdict and the tolerance around it."""
+
+    lat: float
+    lon: float
+    label: str
+    verdict: str = "inconclusive"
+    radius_km: float = 300.0
+    source: str = "claim"
+    score: float | None = None
 
 
 AUDIO_STYLE = _Style("Audio", "Oranges", "#e6550d", "#7f2704", "circle")
@@ -386,6 +400,44 @@ def _range_traces(name: str, latlon: Any, values: Any, *, res: int = SURFACE_RES
     ]
 
 
+def _claim_traces(claims: Sequence[ClaimMarker], audio: GeoPrediction | None) -> list[go.Scattergeo]:
+    """Each claimed place as a star coloured by its verdict inside its dashed tolerance circle; the
+    first (the headline claim) also joined to the audio guess by a dotted great circle with its length."""
+    traces: list[go.Scattergeo] = []
+    for i, c in enumerate(claims):
+        color = CLAIM_COLORS.get(c.verdict, CLAIM_COLORS["inconclusive"])
+        score = f", mismatch score {c.score:.2f}" if c.score is not None else ""
+        name = f"Claimed place ({c.source}): {c.verdict.upper()}"
+        hover = f"<b>{c.label}</b><br>{c.source}: {c.verdict.upper()}{score}<br>{_fmt_latlon(c.lat, c.lon)}<br>tolerance {c.radius_km:,.0f} km"
+        lat, lon = _rings_lat_lon(split_line(circle_polygon((c.lat, c.lon), c.radius_km)))
+        traces.append(
+            go.Scattergeo(
+                lat=lat, lon=lon, mode="lines", line=dict(color=color, width=1.6, dash="dash"),
+                name=f"{name} — {c.radius_km:,.0f} km tolerance", legendgroup=f"claim{i}", showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        if i == 0 and audio is not None:
+            d = discrepancy_km(audio, (c.lat, c.lon))
+            path = great_circle_path(audio.point, (c.lat, c.lon), n=int(np.clip(d / 100.0, 16, 256)))
+            plat, plon = _rings_lat_lon(split_line(path))
+            traces.append(
+                go.Scattergeo(
+                    lat=plat, lon=plon, mode="lines", line=dict(color=color, width=1.6, dash="dot"),
+                    name=f"Audio guess ↔ claim: {d:,.0f} km", hovertext=f"Audio guess ↔ claimed place: {d:,.0f} km",
+                    hoverinfo="text", legendgroup=f"claim{i}", showlegend=False,
+                )
+            )
+        traces.append(
+            go.Scattergeo(
+                lat=[c.lat], lon=[c.lon], mode="markers",
+                marker=dict(size=22 if i == 0 else 16, color=color, symbol="star", line=dict(color="white", width=1.5)),
+                name=name, hovertext=[hover], hoverinfo="text", legendgroup=f"claim{i}",
+            )
+        )
+    return traces
+
+
 def _centre_lon(points: list[tuple[float, float]]) -> float:
     """0 or 180: whichever central meridian keeps ``points`` furthest from the map's edge."""
     if not points:
@@ -438,11 +490,14 @@ def prediction_map(
     top_k: bool = True,
     species_range: tuple[str, np.ndarray, np.ndarray] | None = None,
     title: str | None = None,
+    claims: Sequence[ClaimMarker] = (),
 ) -> go.Figure:
     """Audio and/or image guesses on one world map: probability hexagons (oranges / blues),
     50% and 90% regions, top-k candidates, the point estimates and, when both are given, the
     great-circle path between them labelled with its Haversine length. ``species_range`` is
     (name, (N, 2) lat/lon, (N,) values), drawn in green where values reach half their maximum.
+    ``claims``: claimed places (stars in their tolerance circles, coloured by verdict), the first
+    joined to the audio guess.
     Render offline with ``geoforensics.viz.assets`` (``write_standalone_html`` / ``head_html``)."""
     fig = go.Figure()
     preds = [(p, _labelled(s, p)) for p, s in ((audio, AUDIO_STYLE), (image, IMAGE_STYLE)) if p is not None]
@@ -463,11 +518,15 @@ def prediction_map(
                 fig.add_trace(trace)
     for pred, style in preds:
         fig.add_trace(_point_trace(pred, style))
-    return style_geo(fig, centre_lon=_centre_lon([p.point for p, _ in preds]), title=title)
+    fig.add_traces(_claim_traces(claims, audio))
+    points = [p.point for p, _ in preds] + [(c.lat, c.lon) for c in claims]
+    return style_geo(fig, centre_lon=_centre_lon(points), title=title)
 
 
 __all__ = [
     "AUDIO_STYLE",
+    "CLAIM_COLORS",
+    "ClaimMarker",
     "IMAGE_STYLE",
     "CellSurface",
     "clockwise_ring",

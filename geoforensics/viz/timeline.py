@@ -3,6 +3,9 @@ lies from the clip-level one, so a spliced-in recording from elsewhere stands ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -16,6 +19,16 @@ OUTLIER_COLOR = "#d62728"
 WINDOW_COLOR = "#e6550d"
 FRAME_COLOR = "#2171b5"
 _PALETTE = qualitative.D3 + qualitative.Set2 + qualitative.Pastel1
+SPAN_COLORS = ("#1f78b4", "#6a3d9a", "#b15928", "#33a02c")
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """A stretch of the clip to shade on both panels, e.g. one side of a splice, with its label."""
+
+    start_s: float
+    end_s: float
+    label: str
 
 
 def _centre(w: WindowPrediction) -> float:
@@ -37,11 +50,18 @@ def _fmt_where(w: WindowPrediction) -> str:
     return f"{w.lat:.2f}, {w.lon:.2f}" + (f" (p = {w.prob:.2g})" if w.prob is not None else "")
 
 
-def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None, height: int = 460) -> go.Figure:
+def window_timeline(
+    pred: GeoPrediction,
+    *,
+    frames: GeoPrediction | None = None,
+    spans: Sequence[TimeSpan] = (),
+    height: int = 460,
+) -> go.Figure:
     """Two panels over time (s): each window's top species and its score (bars one stride wide, so
     overlapping windows tile the axis; one colour per species), and each window's distance from the clip-level point estimate (red beyond the 90%
     region radius). ``frames`` (e.g. per-video-frame image guesses in its ``windows``) adds each
-    frame's distance from the same audio point."""
+    frame's distance from the same audio point. ``spans`` (e.g. the two sides of a splice) are shaded
+    on both panels and labelled on top, with a dashed line where one ends and the next begins."""
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -150,6 +170,15 @@ def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None,
             annotation_font=dict(size=10, color=FRAME_COLOR),
         )
 
+    for i, span in enumerate(spans):
+        color = SPAN_COLORS[i % len(SPAN_COLORS)]
+        fig.add_vrect(x0=span.start_s, x1=span.end_s, row="all", col=1, fillcolor=color, opacity=0.12, line_width=0, layer="below")
+        fig.add_annotation(
+            x=0.5 * (span.start_s + span.end_s), xref="x", y=1.0, yref="y domain", yanchor="top", showarrow=False,
+            text=span.label, font=dict(size=11, color=color), bgcolor="rgba(255,255,255,0.85)",
+        )
+        if i:
+            fig.add_vline(x=span.start_s, row="all", col=1, line=dict(color="#424242", dash="dash", width=1.5))
     if not windows:
         fig.add_annotation(text="no per-window results", xref="paper", yref="paper", x=0.5, y=0.8, showarrow=False)
     fig.update_xaxes(title_text="time (s)", row=2, col=1, rangemode="tozero")
@@ -170,4 +199,4 @@ def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None,
     return fig
 
 
-__all__ = ["window_distances_km", "window_timeline"]
+__all__ = ["SPAN_COLORS", "TimeSpan", "window_distances_km", "window_timeline"]

@@ -312,3 +312,46 @@ def test_region_without_cells_falls_back_to_its_radius_circle(grid):
     (r90,) = by_name(prediction_map(pred, show_surface=False), "Audio 90% region")
     pts = np.vstack(segments(r90))
     assert np.allclose(haversine_km(pts, pred.point), pred.region(0.9).radius_km, atol=0.05)
+
+
+def test_claims_are_stars_in_their_tolerance_circles_coloured_by_verdict(grid):
+    from geoforensics.viz import ClaimMarker
+    from geoforensics.viz.maps import CLAIM_COLORS
+
+    audio = gaussian(grid, PARIS, 800)
+    claims = [ClaimMarker(*KAUAI, "Lihue <b>", "mismatch", 300.0, "your claim", 0.99), ClaimMarker(*PARIS, "Paris", "consistent", 300.0, "the file says")]
+    fig = prediction_map(audio, claims=claims)
+    stars = [t for t in by_name(fig, "Claimed place") if t.mode == "markers"]
+    assert [t.name for t in stars] == ["Claimed place (your claim): MISMATCH", "Claimed place (the file says): CONSISTENT"]
+    assert [t.marker.color for t in stars] == [CLAIM_COLORS["mismatch"], CLAIM_COLORS["consistent"]]
+    assert stars[0].marker.symbol == "star" and (stars[0].lat[0], stars[0].lon[0]) == KAUAI
+    assert "mismatch score 0.99" in stars[0].hovertext[0]
+    circles = [t for t in by_name(fig, "Claimed place") if t.mode == "lines"]
+    assert len(circles) == 2 and circles[0].line.dash == "dash"
+    ring = np.concatenate([s for s in segments(circles[0])])
+    assert np.allclose(haversine_km(ring, KAUAI), 300.0, rtol=0.01)
+    (path,) = by_name(fig, "Audio guess ↔ claim")  # only the headline claim is joined to the audio guess
+    d = discrepancy_km(audio, KAUAI)
+    assert path.name == f"Audio guess ↔ claim: {d:,.0f} km"
+    assert fig.data[-1].name.startswith("Claimed place")  # drawn last: on top of the surfaces
+
+
+def test_timeline_shades_the_spans_of_a_splice(grid):
+    from geoforensics.viz import TimeSpan
+
+    windows = [WindowPrediction(i * 1.5, i * 1.5 + 3, *PARIS, 0.5, "Eurasian Blue Tit", 0.9) for i in range(10)]
+    pred = gaussian(grid, PARIS, 500)
+    pred.windows = windows
+    spans = [TimeSpan(0.0, 7.5, "before 7.5 s: near Paris"), TimeSpan(7.5, 16.5, "after: near Sydney")]
+    fig = window_timeline(pred, spans=spans)
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(rects) == 4 and {(r.x0, r.x1) for r in rects} == {(0.0, 7.5), (7.5, 16.5)}  # both panels
+    assert len([s for s in fig.layout.shapes if s.type == "line" and s.x0 == 7.5]) == 2  # the change, on both panels
+    assert [a.text for a in fig.layout.annotations if a.text.startswith(("before", "after"))] == [s.label for s in spans]
+    assert not [s for s in window_timeline(pred).layout.shapes if s.type == "rect"]
+
+
+def test_standalone_html_notes_are_escaped(tmp_path, paris_kauai):
+    out = write_standalone_html(prediction_map(paris_kauai[0]), tmp_path / "m.html", notes=["MISMATCH: <script>x</script>", "two"])
+    text = out.read_text()
+    assert "MISMATCH: &lt;script&gt;x&lt;/script&gt;" in text and "<p style=\"margin:4px 0\">two</p>" in text

@@ -1,0 +1,138 @@
+"""``analyze_media`` with claims: the user's, the file's own GPS tag and the picture's guess, on real clips."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from geoforensics.errors import InputError
+from geoforensics.ffmpeg import ffmpeg_exe
+from geoforensics.forensics import analysis as A
+from geoforensics.forensics import claims as C
+from geoforensics.forensics.analysis import ForensicReport, analyze_media
+from geoforensics.paths import PROJECT_ROOT
+
+KAUAI = PROJECT_ROOT / "examples" / "kauai_with_european_birds.mp4"
+EAGLE = PROJECT_ROOT / "examples" / "XC148645.mp3"
+LIHUE_TAG = "+21.9789-159.3711/"
+
+
+def tagged_copy(src: Path, dest: Path, location: str) -> Path:
+    """``src`` with its streams copied and an ISO 6709 ``location`` tag written into the container."""
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(src), "-c", "copy",
+                    "-metadata", f"location={location}", str(dest)], check=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def flagship() -> ForensicReport:
+    return analyze_media(KAUAI, claim="Lihue, Kauai, Hawaii")
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory) -> ForensicReport:
+    return analyze_media(tagged_copy(KAUAI, tmp_path_factory.mktemp("tag") / "tagged.mp4", LIHUE_TAG))
+
+
+def test_the_flagship_is_a_mismatch_offline_with_its_reasons(flagship):
+    assert flagship.image is None  # no CLIP weights here: the verdict stands on the sound alone
+    v = flagship.verdict
+    assert v.level == "mismatch" and v.basis == "typed"
+    assert v.text.startswith("mismatch: the sound does not fit the claimed place, Lihue, Hawaii, United States")
+    (check,) = flagship.claims
+    assert check is flagship.user_claim is flagship.headline_claim
+    assert check.claim.source == "typed" and check.file == KAUAI.name
+    assert check.evidence[0].common_name == "Eurasian Blue Tit" and not check.evidence[0].lives_here
+    assert check.evidence[0].nearest_km > 4000
+    assert "Eurasian Blue Tit (heard at 0.99" in check.text and "does not live there" in check.text
+    assert flagship.splice is not None and not flagship.splice.detected
+    assert flagship.hum is not None and flagship.hum["verdict"] == "none"
+
+
+def test_the_sound_is_scored_once_and_its_prediction_is_the_audio_guess(monkeypatch, flagship):
+    import geoforensics.api
+
+    made: list[C.ClaimChecker] = []
+    real = C.claim_checker
+
+    def counting(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    def no_second_locate(*args, **kwargs):
+        raise AssertionError("the audio was located twice")
+
+    monkeypatch.setattr(C, "claim_checker", counting)
+    monkeypatch.setattr(geoforensics.api, "locate", no_second_locate)
+    report = analyze_media(EAGLE, claim="Plasencia, Spain", max_duration_s=30)
+    assert len(made) == 1 and report.audio is made[0].prediction and report.checker is made[0]
+    assert report.verdict.level == "consistent" and report.claims[0].claim.label == "Plasencia, Extremadura, Spain"
+    assert report.audio.evidence[0].scientific_name == "Aquila adalberti"
+
+
+def test_more_claims_are_answered_from_the_stored_report(flagship):
+    stockholm = flagship.with_claim("Stockholm")
+    assert stockholm.verdict.level == "consistent" and stockholm.claims[0].claim.label == "Stockholm, Sweden"
+    assert flagship.verdict.level == "mismatch"  # the original is left as it was
+    clicked = flagship.with_claim(C.Claim(22.05, -159.5, "map", C.point_label(22.05, -159.5)))
+    assert clicked.verdict.level == "mismatch" and clicked.verdict.basis == "map" and "Hawaii" in clicked.claims[0].claim.label
+    none = flagship.with_claim(None)
+    assert none.claims == [] and none.verdict.level == "inconclusive" and none.verdict.basis == "none"
+    assert A.CLAIM_PROMPT in none.verdict.text
+    with pytest.raises(InputError, match="user's claim"):
+        flagship.with_claim(C.Claim(1, 1, "file tag"))
+
+
+def test_the_file_tag_is_a_claim_never_a_prediction_input(tagged, flagship):
+    assert tagged.metadata["gps"] == pytest.approx((21.9789, -159.3711))
+    (check,) = tagged.claims
+    assert check is tagged.file_claim and check.claim.source == "file tag" and tagged.user_claim is None
+    assert check.claim.label == "21.9789, -159.3711 (near Lihue, Hawaii, US)"
+    assert tagged.verdict.level == "mismatch" and tagged.verdict.basis == "file tag"
+    assert "the place in the file's GPS tag" in tagged.verdict.text
+    assert tagged.audio.point == pytest.approx(flagship.audio.point)  # the tag changed nothing in the guess
+    both = tagged.with_claim("Stockholm")
+    assert [c.claim.source for c in both.claims] == ["typed", "file tag"]
+    assert both.verdict.basis == "typed" and both.verdict.level == "consistent"
+
+
+def test_without_claim_or_clip_the_audio_stands_alone_and_asks_for_a_claim():
+    report = analyze_media(EAGLE, max_duration_s=30)
+    assert report.claims == [] and report.checker is not None
+    assert report.verdict.level == "inconclusive" and report.verdict.basis == "none"
+    assert report.verdict.text.startswith("inconclusive: no picture to compare with; type the place")
+
+
+def test_a_bad_claim_fails_before_any_work():
+    with pytest.raises(InputError, match="latitude"):
+        analyze_media(Path("/nonexistent/clip.mp4"), claim="91, 0")
+    with pytest.raises(InputError, match="no place called"):
+        analyze_media(Path("/nonexistent/clip.mp4"), claim="zzqxv nowhere land")
+
+
+def test_json_round_trip(flagship, tagged):
+    for report in (flagship, tagged):
+        again = ForensicReport.from_json(report.to_json(surface="full"))
+        assert json.loads(again.to_json(surface="none")) == json.loads(report.to_json(surface="none"))
+        assert again.claims == report.claims and again.verdict == report.verdict and again.checker is None
+    d = flagship.to_dict()
+    assert d["claims"][0]["verdict"] == "mismatch" and d["claims"][0]["claim"]["source"] == "typed"
+    assert d["verdict"]["basis"] == "typed" and d["splice"]["detected"] is False
+    with pytest.raises(InputError, match="analyse the clip again"):
+        ForensicReport.from_dict(d).with_claim("Stockholm")
+
+
+def test_with_clip_the_picture_is_tested_as_a_claim_too(tiny_clip_env):
+    """With (tiny random) CLIP weights the picture's guess is one more claim and, with no other, the
+    headline is the sound against the picture."""
+    report = analyze_media(KAUAI, frame_every_s=10)
+    assert report.image is not None and report.comparison is not None
+    (check,) = report.claims
+    assert check.claim.source == "image guess" and (check.claim.lat, check.claim.lon) == pytest.approx(report.image.point)
+    assert report.verdict is report.comparison and report.verdict.basis == "image"
+    claimed = report.with_claim("Lihue, Hawaii")
+    assert [c.claim.source for c in claimed.claims] == ["typed", "image guess"]
+    assert claimed.verdict.level == "mismatch" and claimed.comparison is report.comparison
