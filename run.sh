@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine with Python 3.11:
-#   ./run.sh app     install everything into .venv/ (once) and start the web app
+#   ./run.sh app     install everything into .venv/ (once) and start the web app (the first start offers,
+#                    once, to download CLIP ViT-L/14 for image geolocation; it never downloads without a yes)
 #   ./run.sh test    install everything into .venv/ (once) and run the test suite
 #   ./run.sh install only install
 # Extra arguments after `test` go to pytest; after `app` to app.py.
@@ -45,7 +46,12 @@ ensure_chromium() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-    app) install; exec "$VENV/bin/python" app.py "$@" ;;
+    app)
+        install
+        # First start: offer CLIP ViT-L/14 for image geolocation (asks once on a terminal; never downloads without a yes).
+        "$VENV/bin/python" -m geoforensics weights offer clip-vit-l-14-openai \
+            --why "image geolocation is off without it; the audio side works" || true
+        exec "$VENV/bin/python" app.py "$@" ;;
     test) install; ensure_chromium; exec "$VENV/bin/python" -m pytest "$@" ;;
     install) install ;;
     *) echo "usage: ./run.sh app|test|install [args...]" >&2; exit 2 ;;

@@ -29,6 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_fetch.add_argument("--from", dest="from_file", metavar="FILE", help="import this file instead of downloading (verified)")
     p_fetch.add_argument("--quiet", action="store_true", help="no progress output")
     p_fetch.set_defaults(func=run_fetch)
+    p_offer = actions.add_parser(
+        "offer",
+        help="if NAME is absent, offer once to download it (asks on a terminal, else prints the command)",
+        description="For a first start (./run.sh app): when NAME is absent and stdin is a terminal, ask once "
+        "whether to download it (default no; a no is remembered and not asked again); otherwise print the "
+        "command that fetches it. Never downloads without a yes.",
+    )
+    p_offer.add_argument("name", help="a name from `geoforensics weights list`")
+    p_offer.add_argument("--why", default="", help="what the weights enable, shown in the question")
+    p_offer.set_defaults(func=run_offer)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -58,4 +68,11 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
     print(f"{args.name}: verified, at {path}")
+    return 0
+
+
+def run_offer(args: argparse.Namespace) -> int:
+    from ..models.weights import offer
+
+    offer(args.name, why=f" ({args.why})" if args.why else "")
     return 0

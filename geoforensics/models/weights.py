@@ -14,15 +14,17 @@ it. Nothing is ever downloaded implicitly; ``fetch`` runs only when a user asks 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..paths import cache_dir, package_dir, shipped_file
@@ -363,11 +365,25 @@ def list_weights() -> list[dict[str, Any]]:
     return rows
 
 
-def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool, total: int | None) -> Path:
-    """Stream ``src`` into a temp file in ``weights_dir()``, check size and hash, rename into place."""
+ProgressFn = Callable[[int, int | None], None]
+"""Called as bytes arrive: (bytes so far, expected total or None)."""
+
+
+def _print_progress(spec: WeightSpec) -> ProgressFn:
+    def show(done: int, total: int | None) -> None:
+        pct = f" {100 * done / total:5.1f}%" if total else ""
+        print(f"\r  {spec.name}: {done / 1e6:,.0f} MB{pct}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn, total: int | None) -> Path:
+    """Stream ``src`` into a temp file in ``weights_dir()``, check size and hash, rename into place.
+    ``progress``: print to stderr (True), call a function (bytes so far, total), or stay quiet."""
     dest_dir = weights_dir()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=dest_dir)
     tmp = Path(tmp_name)
+    report = progress if callable(progress) else _print_progress(spec) if progress else None
     h = hashlib.sha256()
     done, last = 0, 0.0
     try:
@@ -376,17 +392,19 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool, total: int |
                 out.write(chunk)
                 h.update(chunk)
                 done += len(chunk)
-                if progress and time.monotonic() - last > 0.5:
+                if report is not None and time.monotonic() - last > 0.5:
                     last = time.monotonic()
-                    pct = f" {100 * done / total:5.1f}%" if total else ""
-                    print(f"\r  {spec.name}: {done / 1e6:,.0f} MB{pct}", end="", file=sys.stderr, flush=True)
-        if progress:
-            print(file=sys.stderr)
+                    report(done, total)
+        if report is not None:
+            report(done, total)
+            if not callable(progress):
+                print(file=sys.stderr)
         digest = h.hexdigest()
         if done != spec.size_bytes or digest != spec.sha256:
+            what = "truncated" if done < spec.size_bytes else "wrong checksum" if done == spec.size_bytes else "too long"
             raise ChecksumError(
-                f"refusing {spec.name!r}: got {done:,} bytes with sha256 {digest}, "
-                f"expected {spec.size_bytes:,} bytes with sha256 {spec.sha256}"
+                f"refusing {spec.name!r} ({what}): got {done:,} bytes with sha256 {digest}, "
+                f"expected {spec.size_bytes:,} bytes with sha256 {spec.sha256}; nothing was kept"
             )
         final = dest_dir / spec.filename
         os.replace(tmp, final)
@@ -395,11 +413,12 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool, total: int |
         tmp.unlink(missing_ok=True)
 
 
-def fetch(name: str, progress: bool = True, from_file: str | Path | None = None) -> Path:
+def fetch(name: str, progress: bool | ProgressFn = True, from_file: str | Path | None = None) -> Path:
     """Download weights ``name`` (or import ``from_file``), verify, and move atomically into ``weights_dir()``.
 
-    Returns the verified path. A present, valid file is kept; a corrupt download is replaced. Only
-    ever called on a user's explicit request.
+    Returns the verified path. A present, valid file is kept; a corrupt download is replaced and a
+    refused one leaves nothing behind. ``progress``: print to stderr (True), quiet (False), or a
+    function called with (bytes so far, expected total). Only ever called on a user's explicit request.
     """
     spec = get_spec(name)
     if from_file is not None:
@@ -414,18 +433,55 @@ def fetch(name: str, progress: bool = True, from_file: str | Path | None = None)
     except MissingWeightsError:
         if spec.source != "url":
             raise
-    if progress:
+    if progress is True:
         print(f"downloading {spec.name} ({spec.size_bytes / 1e6:,.0f} MB) from {spec.url}", file=sys.stderr)
     request = urllib.request.Request(spec.url, headers={"User-Agent": "geoforensics"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             length = response.headers.get("Content-Length")
-            _copy_verified(spec, response, progress, int(length) if length else None)
+            _copy_verified(spec, response, progress, int(length) if length else spec.size_bytes)
     except MissingWeightsError:
         raise
-    except OSError as e:
+    except (OSError, http.client.HTTPException) as e:
+        why = "the connection broke before the whole file arrived" if isinstance(e, http.client.IncompleteRead) else str(e)
         raise GeoforensicsError(
-            f"could not download {spec.name!r} from {spec.url}: {e}. Download it another way and run "
-            f"`{fetch_command(name)} --from FILE`"
+            f"could not download {spec.name!r} from {spec.url}: {why}. Nothing was kept. Download it another way "
+            f"and run `{fetch_command(name)} --from FILE`"
         ) from e
     return weight_path(name)
+
+
+def offer_marker(name: str) -> Path:
+    """The file that remembers a user declined to download ``name`` when offered."""
+    return weights_dir() / f".{name}.declined"
+
+
+def offer(name: str, *, why: str = "", stdin: TextIO | None = None, out: TextIO | None = None) -> bool:
+    """Offer to download absent weights ``name`` once, for a first start: on a terminal ask (default no;
+    a no is remembered in :func:`offer_marker`, so it is asked once), otherwise print the command.
+    Never downloads without a yes. Returns whether the weights are here afterwards."""
+    stdin = stdin if stdin is not None else sys.stdin
+    out = out if out is not None else sys.stderr
+    spec = get_spec(name)
+    if status(name) in ("present", "package", "shipped"):
+        return True
+    what = f"{spec.description}, {spec.size_bytes / 1e9:.1f} GB"
+    command = f"run `{fetch_command(name)}`"
+    marker = offer_marker(name)
+    if not (stdin.isatty() and not marker.exists()):
+        print(f"[geoforensics] {name} is not here{why}: {command} ({spec.size_bytes / 1e9:.1f} GB) to add it.", file=out)
+        return False
+    print(f"[geoforensics] {name} ({what}) is not here{why}.", file=out)
+    print("[geoforensics] Download it now? [y/N] ", end="", file=out, flush=True)
+    answer = stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        marker.touch()
+        print(f"[geoforensics] Not downloading; you will not be asked again. To add it later, {command}.", file=out)
+        return False
+    try:
+        path = fetch(name, progress=True)
+    except GeoforensicsError as e:
+        print(f"[geoforensics] {e}", file=out)
+        return False
+    print(f"[geoforensics] {name}: verified, at {path}", file=out)
+    return True
