@@ -22,6 +22,8 @@ CSS = """
 .gf-consistent { background: #2e7d32; }
 .gf-mismatch { background: #c62828; }
 .gf-uncertain { background: #b45309; }
+.gf-inconclusive { background: #616161; }
+.gf-badge-sm { padding: 0 6px; font-size: 0.8em; font-weight: 600; }
 .gf-tag { display: inline-block; padding: 0 8px; margin-right: 6px; border-radius: 10px; font-size: 0.85em;
           font-weight: 600; border: 1px solid #9e9e9e; color: #424242; }
 .gf-tag.gf-ok { border-color: #2e7d32; color: #1b5e20; background: #e8f5e9; }
@@ -32,10 +34,14 @@ CSS = """
 .gf-metadata-title h4 { margin: 0; color: #5d4037; font-weight: 600; }
 .gf-note { color: var(--body-text-color-subdued); }
 """
+I18N = gr.I18n(en={"common": {"complete": "Complete"}})
+"""Words Gradio's own components ask for and its English table lacks: without ``common.complete`` the
+status announcer under each result reads out the raw key "common.complete"."""
 INTRO = (
     "## geoforensics\n"
-    "Where was this recorded? Does this soundtrack belong to this place? "
-    "Predictions use the sound (bird species heard) and the picture, never the file's tags."
+    "Where was this recorded? Does this soundtrack belong to the place it claims? "
+    "Predictions use the sound (bird species heard) and the picture, never the file's tags; "
+    "a place the clip is said to come from (typed, clicked on the map, or the file's GPS tag) is tested against the sound."
 )
 
 
@@ -63,10 +69,12 @@ def build_demo() -> gr.Blocks:
 def launch_options() -> dict[str, Any]:
     """``launch`` keywords shared by ``app.py``, ``geoforensics app`` and the tests."""
     from ..viz import head_html
+    from .forensics_tab import MAP_CLICK_JS
 
     allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR is not None else []
     return {
-        "head": head_html(),
+        "head": head_html() + f"<script>{MAP_CLICK_JS}</script>",
+        "i18n": I18N,
         "css": CSS,
         "max_file_size": LIMITS.max_bytes,
         "show_error": True,
@@ -84,4 +92,4 @@ def serve(server_name: str | None = None, server_port: int | None = None, **kwar
     )
 
 
-__all__ = ["CSS", "QUEUE_OPTIONS", "TITLE", "build_demo", "launch_options", "serve"]
+__all__ = ["CSS", "I18N", "QUEUE_OPTIONS", "TITLE", "build_demo", "launch_options", "serve"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import datetime as _dt
 import functools
+import html
 import logging
 import re
 import shutil
@@ -12,16 +13,17 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import gradio as gr
 
+from .. import GeoPrediction
 from ..defaults import MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
 from ..paths import shipped_file
-from .. import GeoPrediction
 
 log = logging.getLogger("geoforensics.ui")
 
@@ -66,8 +68,9 @@ def one_line(text: str, limit: int = 300) -> str:
 
 def user_errors(action: str) -> Callable[[F], F]:
     """Decorator for a handler: the user's errors (:class:`GeoforensicsError`: bad input, missing
-    weights) become a one-line ``gr.Error``; anything else, ``ValueError`` included, is a bug: logged
-    with its traceback and shown as a generic line naming ``action`` and a reference to the log."""
+    weights) become a one-line ``gr.Error`` (HTML-escaped: Gradio renders it as HTML, and it may quote
+    what the user typed or a downloaded file's name); anything else, ``ValueError`` included, is a bug:
+    logged with its traceback and shown as a generic line naming ``action`` and a reference to the log."""
 
     def deco(fn: F) -> F:
         @functools.wraps(fn)
@@ -77,7 +80,7 @@ def user_errors(action: str) -> Callable[[F], F]:
             except gr.Error:
                 raise
             except GeoforensicsError as e:
-                raise gr.Error(one_line(str(e)) or f"{action} failed", print_exception=False) from None
+                raise gr.Error(html.escape(one_line(str(e)), quote=False) or f"{action} failed", print_exception=False) from None
             except Exception:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("%s failed (ref %s)", action, ref)
@@ -205,14 +208,15 @@ class ExportStore:
 EXPORTS = ExportStore()
 
 
-def export_prediction(pred_json: str, fig: Any, stem: str, title: str) -> list[str]:
-    """Write ``{stem}.json`` and ``{stem}_map.html`` (standalone, offline) and return their paths."""
+def export_prediction(pred_json: str, fig: Any, stem: str, title: str, notes: Sequence[str] = ()) -> list[str]:
+    """Write ``{stem}.json`` and ``{stem}_map.html`` (standalone, offline, with ``notes`` above the map)
+    and return their paths."""
     from ..viz import write_standalone_html
 
     d = EXPORTS.new_dir()
     json_path = d / f"{stem}.json"
     json_path.write_text(pred_json, encoding="utf-8")
-    html_path = write_standalone_html(fig, d / f"{stem}_map.html", title=title)
+    html_path = write_standalone_html(fig, d / f"{stem}_map.html", title=title, notes=notes)
     return [str(json_path), str(html_path)]
 
 
@@ -221,3 +225,43 @@ def example_files(names: list[str]) -> list[str]:
     if EXAMPLES_DIR is None:
         return []
     return [str(EXAMPLES_DIR / n) for n in names if (EXAMPLES_DIR / n).is_file()]
+
+
+def clip_button_label() -> str:
+    """The CLIP download button's label, with the size of the download."""
+    from ..forensics.analysis import image_weights_size_gb
+
+    return f"Download CLIP ViT-L/14 ({image_weights_size_gb():.1f} GB) for image geolocation"
+
+
+def clip_download_button(elem_id: str) -> gr.Button:
+    """The button that downloads CLIP, shown only while image geolocation is unavailable."""
+    from ..forensics.analysis import image_geolocator_status
+
+    return gr.Button(clip_button_label(), variant="secondary", size="sm", elem_id=elem_id, visible=not image_geolocator_status()[0])
+
+
+@user_errors("The CLIP download")
+def download_clip(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:
+    """Download and verify CLIP ViT-L/14 (the weight manager's fetch, with its checksum), then say
+    whether image geolocation is on; offline, a one-line error and the app stays audio-only."""
+    from ..forensics.analysis import fetch_image_weights, image_geolocator_status, image_weights_size_gb
+
+    size = image_weights_size_gb() * 1e9
+
+    def show(done: int, total: int | None) -> None:
+        progress(min(done / (total or size), 1.0), desc=f"downloading CLIP ViT-L/14: {done / 1e6:,.0f} of {(total or size) / 1e6:,.0f} MB")
+
+    progress(0.0, desc="connecting")
+    try:
+        path = fetch_image_weights(show)
+    except GeoforensicsError as e:
+        raise GeoforensicsError(f"The CLIP download failed, so the app stays audio-only: {one_line(str(e))}") from None
+    ok, status = image_geolocator_status()
+    if ok:
+        text = (f'<span class="gf-tag gf-ok">Image geolocation</span> CLIP ViT-L/14 downloaded and its checksum verified '
+                f"({md_escape(path.name)}): press **Analyze** to geolocate the frames.")
+    else:
+        text = (f'<span class="gf-tag gf-no">Image geolocation</span> CLIP ViT-L/14 downloaded and verified '
+                f"({md_escape(path.name)}), but image geolocation is still unavailable: {status}")
+    return text, gr.Button(visible=not ok)

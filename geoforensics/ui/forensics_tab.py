@@ -1,4 +1,11 @@
-"""The forensics tab: does this soundtrack belong to the place shown?"""
+"""The forensics tab: does this soundtrack belong to the place shown, or to the place claimed?
+
+A claim is typed ("lat, lon" or a place name: ambiguous names list their alternatives to pick from),
+clicked on the map (Gradio's ``gr.Plot`` has no click event, so a small script in the page head,
+``MAP_CLICK_JS``, inverts the map's projection at the click and writes the point into the hidden
+``#gf-map-click`` box, whose change event runs the check) or taken from the file's own GPS tag. Once a clip is analysed
+its sound is scored once, so every further claim is answered at once from the stored report.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,20 @@ from typing import Any
 import gradio as gr
 
 from ..errors import InputError
-from ..forensics.analysis import ForensicReport, analyze_media
-from ..media.fetch import fetch_url
 from ..ffmpeg import check_file
+from ..forensics.analysis import CLAIM_PROMPT, ForensicReport, analyze_media
+from ..forensics.claims import Claim, ClaimCheck, claim_candidates, point_label, reasons
+from ..geo.gazetteer import parse_coordinates
+from ..media.fetch import fetch_url
 from ..media.limits import check_extension
-from ..viz import prediction_map, window_timeline
+from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
 from .common import (
     EVIDENCE_HEADERS,
     LIMITS,
     MAX_AUDIO_S,
     MEDIA_FILE_TYPES,
+    clip_download_button,
+    download_clip,
     evidence_table,
     example_files,
     export_prediction,
@@ -34,18 +45,90 @@ from .species import species_range
 
 METADATA_TITLE = "Container metadata — shown for your information, never used by the predictions"
 VERDICT_PLACEHOLDER = "Upload a clip or paste a URL, then press **Analyze**."
+CLAIM_HEADERS = ["species", "confidence", "windows heard", "lives there?", "nearest place it lives (km)"]
+NO_CLAIM_TABLE = "Species heard, at the claimed place (type a claim, click the map or use the file's tag)"
+EXAMPLES = {
+    "kauai_with_european_birds.mp4": ("Lihue, Kauai, Hawaii", "Kauai video with Swedish birds, said to be Lihue"),
+    "XC148645.mp3": ("Plasencia, Spain", "Spanish Imperial Eagle, said to be Plasencia, Spain"),
+}
+MAP_CLICK_JS = """
+(() => {
+  let down = null;
+  document.addEventListener('mousedown', e => { down = [e.clientX, e.clientY]; }, true);
+  document.addEventListener('click', e => {
+    const box = e.target.closest && e.target.closest('#gf-forensics-map');
+    if (!box || !down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    if (e.target.closest('.legend, .modebar, .colorbar, .infolayer')) return;
+    const gd = box.querySelector('.js-plotly-plot');
+    const geo = gd && gd._fullLayout && gd._fullLayout.geo && gd._fullLayout.geo._subplot;
+    const svg = gd && gd.querySelector('svg.main-svg');
+    if (!geo || !svg) return;
+    const r = svg.getBoundingClientRect();
+    const p = [e.clientX - r.left, e.clientY - r.top];
+    const ll = geo.projection.invert(p);
+    if (!ll || !isFinite(ll[0]) || !isFinite(ll[1]) || Math.abs(ll[1]) > 90) return;
+    const back = geo.projection(ll);
+    if (!back || Math.hypot(back[0] - p[0], back[1] - p[1]) > 2) return;  // off the globe
+    const lon = ((ll[0] + 540) % 360) - 180;
+    const input = document.querySelector('#gf-map-click textarea, #gf-map-click input');
+    if (!input) return;
+    input.value = `${ll[1].toFixed(4)}, ${lon.toFixed(4)} @${Date.now()}`;  // the time: a second click on one spot is a change too
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+  }, true);
+})();
+"""
+
+
+def badge(level: str, label: str | None = None, small: bool = False) -> str:
+    size = " gf-badge-sm" if small else ""
+    return f'<span class="gf-badge gf-{level}{size}">{label or level.upper()}</span>'
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _hum_line(report: ForensicReport, check: ClaimCheck | None) -> str | None:
+    if check is not None and check.hum is not None:
+        return f"**Mains hum:** {md_escape(check.hum.text)}"
+    hum = report.hum
+    if hum is None:
+        return None
+    if hum.get("grid_hz"):
+        return f"**Mains hum:** {hum['grid_hz']} Hz (confidence {float(hum['confidence']):.2f}); a claim is tested against its grid"
+    return f"**Mains hum:** {md_escape(hum.get('reason') or 'none stable')}"
 
 
 def verdict_markdown(report: ForensicReport) -> str:
-    """The verdict panel: the plain verdict, the discrepancy, and how sure each side is."""
+    """The verdict panel: the badge and headline (the claim tested, or the sound vs the picture), why,
+    the mains hum and splice lines, the other claims tested, and each side's guess."""
     v = report.verdict
+    check = report.headline_claim
     label, text = v.level.upper(), v.text.removeprefix(f"{v.level}: ")
-    if not report.has_video and v.level == "inconclusive":
-        label, text = "AUDIO ONLY", "no picture to compare with: the audio's own guess is below"
-    badge = f'<span class="gf-badge gf-{v.level}">{label}</span>'
-    parts = [f"{badge} {text[:1].upper() + text[1:]}"]
-    facts = []
-    if v.discrepancy_km is not None:
+    if check is not None:
+        text = md_escape(text)
+    elif not report.has_video and v.basis == "none" and report.audio is not None:
+        label, text = "AUDIO ONLY", f"no picture to compare with and no claim to test: {CLAIM_PROMPT}. The audio's own guess is below"
+    parts = [f"{badge(v.level, label)} {_sentence(text)}"]
+    if check is not None:
+        parts.append(md_escape(" ".join(reasons(check))))
+    facts = [line for line in (_hum_line(report, check),) if line]
+    if report.splice is not None:
+        facts.append(f"**Splice:** {md_escape(report.splice.text)}")
+    others = [c for c in report_claims(report) if c is not check]
+    if others:
+        items = [
+            f"{badge(c.verdict, small=True)} {CLAIM_SOURCE_NAMES.get(c.claim.source, c.claim.source)}: {md_escape(c.claim.label)} "
+            f"(mismatch score {c.mismatch_score:.2f})"
+            for c in others
+        ]
+        facts.append("**Also tested:**  \n" + "  \n".join(items))
+    if report.comparison is not None and report.comparison is not v:
+        c = report.comparison
+        facts.append(f"**Picture vs sound:** {badge(c.level, small=True)} {c.text.removeprefix(f'{c.level}: ')}")
+    if check is not None and check.distance_km is not None:
+        facts.append(f"**Distance:** {check.distance_km:,.0f} km between the audio's guess and the claimed place (great-circle)")
+    if v.discrepancy_km is not None and v.basis == "image":
         facts.append(f"**Discrepancy:** {v.discrepancy_km:,.0f} km between the audio and the image guesses (great-circle)")
     if v.audio_mass_near_image is not None and v.image_mass_near_audio is not None:
         facts.append(
@@ -58,14 +141,13 @@ def verdict_markdown(report: ForensicReport) -> str:
         facts.append(prediction_summary(report.image, "Image guess"))
     dur = f"{report.duration_s:.1f} s" if report.duration_s is not None else "unknown length"
     facts.append(f"<small>{md_escape(report.source)}: {dur}, {'video' if report.has_video else 'audio only'}</small>")
-    return "\n\n".join([p for p in parts if p] + facts)
+    return "\n\n".join(parts + facts)
 
 
 def image_markdown(report: ForensicReport) -> str:
     """The image panel: what the frames said, or why they could not be used."""
     state = "ok" if report.image is not None else "no"
     return f'<span class="gf-tag gf-{state}">Image geolocation</span> {report.image_status}'
-
 
 
 def metadata_rows(meta: dict[str, Any]) -> list[list[str]]:
@@ -81,11 +163,48 @@ def metadata_rows(meta: dict[str, Any]) -> list[list[str]]:
     return rows or [["(none)", "the file carries no tags"]]
 
 
-def report_map(report: ForensicReport | None, species: tuple | None = None) -> Any:
-    """The forensics map: both guesses, their surfaces, top-k and the great-circle discrepancy."""
-    if report is None:
-        return prediction_map(None, None, species_range=species)
-    return prediction_map(report.audio, report.image, species_range=species)
+def claim_table(report: ForensicReport | None) -> Any:
+    """The headline claim's species table (species, confidence, windows heard, lives there?, nearest
+    place it lives), labelled with the place; empty with a prompt when nothing is claimed."""
+    import pandas as pd
+
+    check = report.headline_claim if report is not None else None
+    if check is None:
+        return gr.Dataframe(value=pd.DataFrame([], columns=CLAIM_HEADERS), label=NO_CLAIM_TABLE)
+    rows = [
+        [
+            f"{e.common_name} ({e.scientific_name})",
+            round(e.score, 3),
+            e.windows,
+            "yes" if e.lives_here else "no",
+            round(e.nearest_km) if e.nearest_km is not None else None,
+        ]
+        for e in check.evidence
+    ]
+    who = CLAIM_SOURCE_NAMES.get(check.claim.source, check.claim.source)
+    label = f"Species heard, at {check.claim.label} ({who}): {check.verdict.upper()}"
+    return gr.Dataframe(value=pd.DataFrame(rows, columns=CLAIM_HEADERS), label=label)
+
+
+def alternatives_radio(candidates: list[Claim]) -> Any:
+    """The places an ambiguous name could mean, to pick from (hidden for one or none)."""
+    if len(candidates) < 2:
+        return gr.Radio(choices=[], value=None, visible=False)
+    return gr.Radio(choices=[c.label for c in candidates], value=candidates[0].label, visible=True)
+
+
+def tag_button(report: ForensicReport | None) -> Any:
+    """"Use the file's GPS tag": enabled only when the file carries one."""
+    tag = report.file_claim if report is not None else None
+    if tag is None:
+        return gr.Button("Use the file's GPS tag (none in this file)", interactive=False)
+    return gr.Button(f"Use the file's GPS tag ({tag.claim.lat:.4f}, {tag.claim.lon:.4f})", interactive=True)
+
+
+def parse_claim(text: str | None) -> list[Claim]:
+    """The candidates of a typed claim (none for an empty box); :class:`InputError` for text that names nothing."""
+    text = (text or "").strip()
+    return claim_candidates(text) if text else []
 
 
 def resolve_source(upload: str | None, url: str | None, work: Path, progress: Any) -> Path:
@@ -103,16 +222,28 @@ def resolve_source(upload: str | None, url: str | None, work: Path, progress: An
     return fetch_url(url, work, limits=LIMITS)
 
 
+def _species(name: str | None) -> tuple | None:
+    return species_range(name) if name else None
+
+
+def _files(report: ForensicReport, fig: Any) -> list[str]:
+    return export_prediction(
+        report.to_json(indent=1), fig, safe_stem(report.source, "report"), f"geoforensics: {report.source}", report_notes(report)
+    )
+
+
 @user_errors("The analysis")
 def analyze(
     upload: str | None,
     url: str | None,
     date: str | None,
     frame_every_s: float,
+    claim: str | None = None,
     progress: gr.Progress = gr.Progress(),
 ) -> tuple[Any, ...]:
-    """Analyse a clip (upload or URL): verdict, map, image panel, timeline, evidence, species
-    choices, metadata, downloads, the report as JSON, and the report itself (session state)."""
+    """Analyse a clip (upload or URL) and test ``claim`` with it: verdict, map, image panel, timeline,
+    evidence, species choices, metadata, downloads, the report as JSON, the report itself (session
+    state), the claim's species table, its alternatives, their candidates (state) and the tag button."""
     date = parse_date(date)
     try:
         frame_every_s = float(frame_every_s or 2.0)
@@ -120,10 +251,12 @@ def analyze(
         raise InputError(f"the frame interval must be a number of seconds, not {frame_every_s!r}") from None
     if not 0.1 <= frame_every_s <= 600:
         raise InputError("the frame interval must be between 0.1 and 600 seconds")
+    candidates = parse_claim(claim)
     with tempfile.TemporaryDirectory(prefix="geoforensics-req-") as tmp:
         path = resolve_source(upload, url, Path(tmp), progress)
         report = analyze_media(
             path,
+            claim=candidates[0] if candidates else None,
             date=date,
             frame_every_s=frame_every_s,
             max_frames=LIMITS.max_frames,
@@ -132,39 +265,111 @@ def analyze(
         )
     progress(0.97, desc="drawing")
     fig = report_map(report)
-    timeline = window_timeline(report.audio, frames=report.image) if report.audio is not None else None
-    files = export_prediction(
-        report.to_json(indent=1), fig, safe_stem(report.source, "report"), f"geoforensics: {report.source}"
-    )
     choices = species_choices(report.audio)
     return (
         verdict_markdown(report),
         fig,
         image_markdown(report),
-        timeline,
+        report_timeline(report),
         evidence_table(report.audio),
         gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
         metadata_rows(report.metadata),
-        files,
+        _files(report, fig),
+        report.to_dict(surface="none"),
+        report,
+        claim_table(report),
+        alternatives_radio(candidates),
+        candidates,
+        tag_button(report),
+    )
+
+
+def _with_claim(report: ForensicReport | None, claim: Claim | None, species: str | None, text: str,
+                candidates: list[Claim] | None) -> tuple[Any, ...]:
+    """Re-check ``report`` with ``claim`` (None: no claim of the user's) and redraw what depends on it:
+    the claim box, verdict, map, species table, alternatives and candidates (None: left as they
+    are), downloads, JSON and report."""
+    if report is None:
+        raise InputError("No analysis yet: upload a clip (or paste a URL) and press Analyze; the claim is tested with it.")
+    report = report.with_claim(claim)
+    fig = report_map(report, _species(species))
+    return (
+        text,
+        verdict_markdown(report),
+        fig,
+        claim_table(report),
+        alternatives_radio(candidates) if candidates is not None else gr.skip(),
+        candidates if candidates is not None else gr.skip(),
+        _files(report, fig),
         report.to_dict(surface="none"),
         report,
     )
 
 
+@user_errors("Checking the claim")
+def check_claim(text: str | None, species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+    """Test a typed claim ("lat, lon" or a place name; empty: none) against the analysed sound."""
+    candidates = parse_claim(text)
+    return _with_claim(report, candidates[0] if candidates else None, species, text or "", candidates)
+
+
+@user_errors("Checking the claim")
+def pick_alternative(index: int | None, candidates: list[Claim] | None, species: str | None,
+                     report: ForensicReport | None) -> tuple[Any, ...]:
+    """Test another of the places an ambiguous name could mean."""
+    if not candidates or index is None or not 0 <= int(index) < len(candidates):
+        raise InputError("pick one of the places listed under the claim")
+    claim = candidates[int(index)]
+    return _with_claim(report, claim, species, claim.label, None)
+
+
+@user_errors("Using the file's tag")
+def use_file_tag(species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+    """Make the file's own GPS tag the claim tested ("the file says ...")."""
+    tag = report.file_claim if report is not None else None
+    if report is not None and tag is None:
+        raise InputError("this file carries no GPS tag to test")
+    text = f"{tag.claim.lat:.4f}, {tag.claim.lon:.4f}" if tag is not None else ""
+    return _with_claim(report, None, species, text, [])
+
+
+@user_errors("Checking the clicked place")
+def map_click(latlon: str | None, species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+    """Test the place clicked on the map ("lat, lon @time", filled in by ``MAP_CLICK_JS``)."""
+    point = parse_coordinates((latlon or "").split("@")[0])
+    if point is None:
+        raise InputError(f"not a point on the map: {latlon!r}")
+    if report is None:
+        raise InputError("No analysis yet: analyse a clip first, then click the map to test a place.")
+    lat, lon = point
+    claim = Claim(lat, lon, "map", point_label(lat, lon))
+    return _with_claim(report, claim, species, f"{lat:.4f}, {lon:.4f}", [])
+
+
 @user_errors("Drawing the species range")
 def show_species_range(scientific_name: str | None, report: ForensicReport | None) -> Any:
     """The forensics map again, with ``scientific_name``'s year-round range (none when empty)."""
-    species = species_range(scientific_name) if scientific_name else None
-    return report_map(report, species)
+    return report_map(report, _species(scientific_name))
 
 
 def build_forensics_tab() -> None:
     """The tab's components and events (call inside ``gr.Blocks``)."""
-    report_state = gr.State(None)
+    report_state = gr.State(None, time_to_live=3600)
+    candidates_state = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             upload = gr.File(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES, file_count="single", height=120)
             url = gr.Textbox(label="…or a URL (http/https, fetched with yt-dlp)", placeholder="https://…", max_lines=1)
+            claim = gr.Textbox(
+                label="Claimed place (optional): where is this clip said to come from?",
+                placeholder="a place name (Lihue, Hawaii) or lat, lon (22.05, -159.5); or click the map",
+                max_lines=1,
+                elem_id="gf-claim",
+            )
+            alternatives = gr.Radio(choices=[], label="That name fits several places: pick one", visible=False, type="index", elem_id="gf-claim-alternatives")
+            with gr.Row():
+                check_btn = gr.Button("Check claim", size="sm", elem_id="gf-check-claim")
+                tag_btn = gr.Button("Use the file's GPS tag", size="sm", interactive=False, elem_id="gf-use-tag")
             date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
             every = gr.Slider(0.5, 30, value=2, step=0.5, label="One video frame every N seconds")
             run = gr.Button("Analyze", variant="primary")
@@ -173,36 +378,54 @@ def build_forensics_tab() -> None:
                 f"{limits_text()}</small>",
                 elem_classes=["gf-note"],
             )
-            demo = example_files(["kauai_with_european_birds.mp4"])
+            demo = example_files(list(EXAMPLES))
             if demo:
-                gr.Examples([[p] for p in demo], inputs=[upload], label="Example: Kauai's coast with a Swedish soundtrack")
+                gr.Examples(
+                    [[p, EXAMPLES[Path(p).name][0]] for p in demo],
+                    inputs=[upload, claim],
+                    example_labels=[EXAMPLES[Path(p).name][1] for p in demo],
+                    label="Examples: a soundtrack that does not fit its place, and one that does",
+                )
+            clicked = gr.Textbox(visible="hidden", elem_id="gf-map-click", max_lines=1)
         with gr.Column(scale=2, min_width=420):
             verdict = gr.Markdown(VERDICT_PLACEHOLDER, elem_id="gf-verdict", elem_classes=["gf-panel"])
             image_panel = gr.Markdown('<span class="gf-tag">Image geolocation</span> runs on the video frames', elem_id="gf-image-status", elem_classes=["gf-panel"])
-            fmap = gr.Plot(label="Where the sound and the picture point", elem_id="gf-forensics-map")
+            clip_btn = clip_download_button("gf-clip-download")
+            fmap = gr.Plot(label="Where the sound, the picture and the claims point: click the map to test a place", elem_id="gf-forensics-map")
             species = gr.Dropdown(
                 choices=[("(run an analysis first)", "")],
                 value="",
                 label="Draw a species' range on the map (green)",
                 interactive=False,
             )
+    claim_evidence = gr.Dataframe(headers=CLAIM_HEADERS, label=NO_CLAIM_TABLE, interactive=False, wrap=True, elem_id="gf-claim-evidence")
     timeline = gr.Plot(label="Timeline: top species per 3 s window, and how far each window (and frame) points", elem_id="gf-timeline")
     evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True, elem_id="gf-evidence")
     with gr.Group(elem_classes=["gf-metadata"]):
         gr.Markdown(f"#### {METADATA_TITLE}", elem_classes=["gf-metadata-title"])
         metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
-    downloads = gr.File(label="Download: the whole result (JSON) and the map (standalone HTML, works offline)", file_count="multiple", interactive=False)
+    downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)", file_count="multiple", interactive=False)
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 
     run.click(
         analyze,
-        inputs=[upload, url, date, every],
-        outputs=[verdict, fmap, image_panel, timeline, evidence, species, metadata, downloads, raw, report_state],
+        inputs=[upload, url, date, every, claim],
+        outputs=[verdict, fmap, image_panel, timeline, evidence, species, metadata, downloads, raw, report_state,
+                 claim_evidence, alternatives, candidates_state, tag_btn],
         api_name="analyze",
         show_progress_on=[fmap],
-        api_description="Forensic check of a clip: where the sound points vs where the picture points.",
+        api_description="Forensic check of a clip: where the sound points vs where the picture points, and whether it fits a claimed place.",
     )
+    claim_outputs = [claim, verdict, fmap, claim_evidence, alternatives, candidates_state, downloads, raw, report_state]
+    check_btn.click(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
+    claim.submit(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
+    alternatives.input(pick_alternative, inputs=[alternatives, candidates_state, species, report_state], outputs=claim_outputs,
+                       api_visibility="private", show_progress_on=[fmap])
+    tag_btn.click(use_file_tag, inputs=[species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
+    clicked.change(map_click, inputs=[clicked, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
+    upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private", show_progress="hidden")
+    clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel])
     species.input(
         show_species_range,
         inputs=[species, report_state],

@@ -1,5 +1,5 @@
-"""The multimodal tab: a text, an image or a sound in, places out; a species' soundscape affinity;
-and which of some prompts or images fits a recording.
+"""The multimodal tab: a sound, a species, a text or an image in, places out; and which of some prompts
+or images fits a recording. It opens on the sound query, which works offline.
 
 Text and images go through CLIP ViT-L/14 and GeoCLIP (``text-geoclip``, ``image-geoclip``), which
 need weights that may be absent; their status is checked lazily and said plainly, while the audio
@@ -19,13 +19,15 @@ import gradio as gr
 
 import geoforensics
 
-from ..ffmpeg import check_file
 from .. import GeoPrediction
+from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .common import (
     CLIP_COMMAND,
     LIMITS,
     TOP_K_HEADERS,
+    clip_download_button,
+    download_clip,
     md_escape,
     parse_date,
     prediction_summary,
@@ -213,17 +215,19 @@ def species_dropdown_choices() -> list[tuple[str, str]]:
     return sorted(rows, key=lambda r: r[0].lower())
 
 
+def download_clip_here(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    """The CLIP download from this tab: the same handler, then the banner redrawn."""
+    _, button = download_clip(progress)
+    return status_markdown(), button
+
+
 def build_multimodal_tab() -> None:
-    """The tab's components and events (call inside ``gr.Blocks``)."""
-    gr.Markdown(status_markdown, elem_id="gf-mm-status", elem_classes=["gf-panel"])
+    """The tab's components and events (call inside ``gr.Blocks``). It opens on the audio query,
+    which works offline; text and image queries need CLIP (a button downloads it)."""
+    status = gr.Markdown(status_markdown, elem_id="gf-mm-status", elem_classes=["gf-panel"])
+    clip_btn = clip_download_button("gf-mm-clip-download")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            with gr.Tab("Text"):
-                text = gr.Textbox(label="Describe a place", placeholder="a misty pine forest by a lake", lines=2, max_length=MAX_TEXT_CHARS)
-                text_btn = gr.Button("Locate text", variant="primary")
-            with gr.Tab("Image"):
-                image = gr.Image(type="filepath", sources=["upload", "clipboard"], label="A photo", height=220)
-                image_btn = gr.Button("Locate image", variant="primary")
             with gr.Tab("Audio"):
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Bird sounds")
                 date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
@@ -238,6 +242,12 @@ def build_multimodal_tab() -> None:
                     elem_id="gf-mm-species",
                 )
                 species_btn = gr.Button("Show affinity", variant="primary")
+            with gr.Tab("Text"):
+                text = gr.Textbox(label="Describe a place", placeholder="a misty pine forest by a lake", lines=2, max_length=MAX_TEXT_CHARS)
+                text_btn = gr.Button("Locate text", variant="primary")
+            with gr.Tab("Image"):
+                image = gr.Image(type="filepath", sources=["upload", "clipboard"], label="A photo", height=220)
+                image_btn = gr.Button("Locate image", variant="primary")
             with gr.Tab("Match audio"):
                 match_audio_in = gr.Audio(sources=["upload"], type="filepath", label="The recording")
                 match_date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
@@ -252,6 +262,7 @@ def build_multimodal_tab() -> None:
             with gr.Accordion("Raw result (JSON)", open=False):
                 raw = gr.JSON(show_label=False)
     outputs = [summary, mmap, top, raw]
+    clip_btn.click(download_clip_here, outputs=[status, clip_btn], api_visibility="private", show_progress_on=[status])
     text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text", show_progress_on=[mmap])
     text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", show_progress_on=[mmap])
     image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", show_progress_on=[mmap])

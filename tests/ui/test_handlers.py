@@ -38,7 +38,7 @@ def demo_result(demo_video: Path) -> tuple:
 
 
 def test_analyze_demo_video(demo_result):
-    verdict, fig, image_panel, timeline, evidence, species, metadata, files, raw, report = demo_result
+    verdict, fig, image_panel, timeline, evidence, species, metadata, files, raw, report, *_ = demo_result
     assert isinstance(report, ForensicReport) and report.has_video
     assert in_europe(report.audio.point)
     assert isinstance(fig, go.Figure)
@@ -58,7 +58,7 @@ def test_analyze_demo_video(demo_result):
 
 
 def test_species_range_redraws_the_map(demo_result):
-    report = demo_result[-1]
+    report = demo_result[9]
     fig = show_species_range("Cyanistes caeruleus", report)
     ranges = [t for t in fig.data if (t.name or "").startswith("Range: ")]
     assert len(ranges) == 1 and "Eurasian Blue Tit" in ranges[0].name
@@ -213,7 +213,7 @@ def test_metadata_panel_rows_and_limits():
 
 
 def test_analyze_audio_only_file():
-    verdict, _, image_panel, _, _, _, metadata, _, raw, report = analyze(str(EAGLE), "", "", 2.0, progress=no_progress)
+    verdict, _, image_panel, _, _, _, metadata, _, raw, report, *_ = analyze(str(EAGLE), "", "", 2.0, progress=no_progress)
     assert not report.has_video and "AUDIO ONLY" in verdict and "no video stream" in image_panel
     assert in_europe(report.audio.point) and raw["audio"]["evidence"][0]["scientific_name"] == "Aquila adalberti"
     assert "title" in [tag for tag, _ in metadata]  # the file's own tags, shown in their own panel
