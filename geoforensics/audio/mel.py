@@ -263,7 +263,7 @@ MEL_PIPELINES: dict[str, MelConfig] = {
 """Named, frozen configurations. Add a new name for new settings; never change an existing one."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build(name: str, config: MelConfig, device: str) -> MelPipeline:
     return MelPipeline(config, name=name).to(device)
 

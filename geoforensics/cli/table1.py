@@ -45,7 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..evaluation.table1 import load_samples, log, register_agclip_checkpoint, run_table1, table1_systems, write_report
+    from ..evaluation.table1 import (
+        load_samples,
+        log,
+        register_agclip_checkpoint,
+        run_table1,
+        table1_systems,
+        write_report,
+    )
 
     added = []
     for spec in args.agclip_head:

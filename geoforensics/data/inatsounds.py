@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .base import Recording, RecordingDataset, _parse_date, check_unique_ids, parse_duration, parse_latlon, resolve_audio
+from .base import (
+    Recording,
+    RecordingDataset,
+    _parse_date,
+    check_unique_ids,
+    parse_duration,
+    parse_latlon,
+    resolve_audio,
+)
 
 FORMAT = "inatsounds"
 REQUIRED_KEYS = ("audio", "annotations", "categories")

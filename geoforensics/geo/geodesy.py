@@ -81,7 +81,7 @@ def haversine_matrix_km(a: Any, b: Any) -> np.ndarray:
     return haversine_km(np.asarray(a)[:, None, :], np.asarray(b)[None, :, :])
 
 
-def haversine_km_torch(a: "torch.Tensor", b: "torch.Tensor", eps: float = 1e-20) -> "torch.Tensor":
+def haversine_km_torch(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-20) -> torch.Tensor:
     """Differentiable Haversine distance in km for (..., 2) (lat, lon) degree tensors.
 
     The square root is kept away from 0 by ``eps`` so the gradient is finite when a == b.
@@ -115,7 +115,7 @@ def xyz_to_latlon(xyz: Any) -> np.ndarray:
     return np.stack([lat, lon], axis=-1)
 
 
-def latlon_to_xyz_torch(latlon: "torch.Tensor") -> "torch.Tensor":
+def latlon_to_xyz_torch(latlon: torch.Tensor) -> torch.Tensor:
     """Torch version of ``latlon_to_xyz``."""
     import torch
 
@@ -124,7 +124,7 @@ def latlon_to_xyz_torch(latlon: "torch.Tensor") -> "torch.Tensor":
     return torch.stack([torch.cos(lat) * torch.cos(lon), torch.cos(lat) * torch.sin(lon), torch.sin(lat)], dim=-1)
 
 
-def xyz_to_latlon_torch(xyz: "torch.Tensor") -> "torch.Tensor":
+def xyz_to_latlon_torch(xyz: torch.Tensor) -> torch.Tensor:
     """Torch version of ``xyz_to_latlon`` (normalises its input)."""
     import torch
 

@@ -80,7 +80,7 @@ class CellClassifier:
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def fit(self, features: Any, latlon: Any) -> "CellClassifier":
+    def fit(self, features: Any, latlon: Any) -> CellClassifier:
         """Train on features [n, d] and true (lat, lon) [n, 2] (labels: their cells at each level)."""
         pts = as_latlon(latlon, name="training locations").reshape(-1, 2)
         X = np.asarray(features, np.float32)

@@ -10,8 +10,9 @@ checkpoint) are the "agclip" builder with ``model=`` that tag or path.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError

@@ -14,7 +14,8 @@ the classifiers.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ class Standardizer:
     def __init__(self, max_features: int = 512):
         self.max_features = max_features
 
-    def fit(self, X: np.ndarray) -> "Standardizer":
+    def fit(self, X: np.ndarray) -> Standardizer:
         X = np.asarray(X, np.float32)
         sd = X.std(0)
         order = np.argsort(-sd, kind="stable")[: self.max_features]
@@ -142,7 +143,7 @@ class RegressionGeolocator:
                 self._surface = as_latlon(self._gallery_spec, name="gallery").reshape(-1, 2).astype(np.float64)
         return self._surface
 
-    def fit(self, features: Any, latlon: Any) -> "RegressionGeolocator":
+    def fit(self, features: Any, latlon: Any) -> RegressionGeolocator:
         """Train on features [n, d] and true (lat, lon) [n, 2]."""
         y = torch.as_tensor(as_latlon(latlon, name="training locations").reshape(-1, 2), dtype=torch.float32)
         X = np.asarray(features, np.float32)

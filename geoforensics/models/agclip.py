@@ -105,7 +105,7 @@ class AGCLIPConfig:
             object.__setattr__(self, "embed_dim", dim)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "AGCLIPConfig":
+    def from_dict(cls, d: dict[str, Any]) -> AGCLIPConfig:
         """The config of a plain dict, refusing unknown keys."""
         return config_from_dict(cls, d, "model config")
 

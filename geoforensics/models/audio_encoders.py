@@ -18,8 +18,9 @@ from a file the user places in the cache (nothing is downloaded); a path loads t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 SAMPLE_RATE = 48_000
 WINDOW_SAMPLES = 144_000
 LOGIT_CLIP = 15.0

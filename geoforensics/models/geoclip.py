@@ -108,7 +108,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         self._gallery_memo: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def from_package(cls) -> "GeoCLIPLocationEncoder":
+    def from_package(cls) -> GeoCLIPLocationEncoder:
         """The released GeoCLIP weights (``geoclip-location-encoder``), in eval mode on CPU."""
         model = cls()
         state = torch.load(weight_path("geoclip-location-encoder"), map_location="cpu", weights_only=True)
@@ -153,7 +153,7 @@ class GeoCLIPImageHead(nn.Module):
         self.logit_scale = 1.0 / 0.07
 
     @classmethod
-    def from_package(cls) -> "GeoCLIPImageHead":
+    def from_package(cls) -> GeoCLIPImageHead:
         """The released MLP (``geoclip-image-mlp``) and logit scale (``geoclip-logit-scale``)."""
         head = cls()
         state = torch.load(weight_path("geoclip-image-mlp"), map_location="cpu", weights_only=True)

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ class SequenceSet:
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def subset(self, idx: Sequence[int]) -> "SequenceSet":
+    def subset(self, idx: Sequence[int]) -> SequenceSet:
         """The clips ``idx``."""
         idx = list(idx)
         return SequenceSet([self.sequences[i] for i in idx], self.latlon[idx], self.target[idx])

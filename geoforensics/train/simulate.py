@@ -84,7 +84,7 @@ class SimConfig:
     checklist_threshold: float = 0.1
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SimConfig":
+    def from_dict(cls, d: dict[str, Any]) -> SimConfig:
         """The config of a plain dict (lists become tuples), refusing unknown keys."""
         return config_from_dict(cls, d, "sim config")
 

@@ -19,8 +19,8 @@ import gradio as gr
 
 import geoforensics
 
-from ..ffmpeg import check_file
 from .. import GeoPrediction
+from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .common import (
     CLIP_COMMAND,
