@@ -270,7 +270,7 @@ def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[floa
     cell_mass: dict[str, float] = {}
     for c, pr in zip(cells, probs[idx]):
         cell_mass[c] = cell_mass.get(c, 0.0) + float(pr)
-    names = sorted(cell_mass, key=cell_mass.get, reverse=True)
+    names = sorted(cell_mass, key=cell_mass.__getitem__, reverse=True)
     cum = np.cumsum([cell_mass[c] for c in names])
     n = int(np.searchsorted(cum, mass) + 1)
     d = haversine_km(gallery, point)

@@ -410,4 +410,5 @@ def open_dataset(path: str | Path, format: str = "auto") -> RecordingDataset:
         raise InputError(f"unknown dataset format {format!r}; expected 'auto' or one of {list_formats()}")
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
-    return importlib.import_module(_FORMATS[fmt]).read(p)
+    dataset: RecordingDataset = importlib.import_module(_FORMATS[fmt]).read(p)
+    return dataset

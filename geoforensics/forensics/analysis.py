@@ -114,6 +114,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     ok, status = image_geolocator_status()
     if not ok:
         return None, status
+    from ..geolocators.image import ImageGeolocator
     from ..geolocators.registry import get_geolocator
     from ..media.frames import extract_frames
 
@@ -121,6 +122,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     if not frames:
         return None, "no frames could be read from the video"
     geo = get_geolocator("image-geoclip")
+    assert isinstance(geo, ImageGeolocator)  # for frame_times
     pred = geo.predict([f.image for f in frames], frame_times=[f.t_s for f in frames])
     return pred, f"{len(frames)} frames, one every {every_s:g} s"
 

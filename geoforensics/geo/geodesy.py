@@ -68,12 +68,13 @@ def latlon_to_radians(latlon: Any) -> np.ndarray:
 
 def haversine_km(a: Any, b: Any) -> np.ndarray:
     """Great-circle distance in km between (lat, lon) arrays ``a`` and ``b`` (broadcasting)."""
-    a = np.radians(np.asarray(a, dtype=np.float64))
-    b = np.radians(np.asarray(b, dtype=np.float64))
-    dlat = b[..., 0] - a[..., 0]
-    dlon = b[..., 1] - a[..., 1]
-    h = np.sin(dlat / 2) ** 2 + np.cos(a[..., 0]) * np.cos(b[..., 0]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    ra = np.radians(np.asarray(a, dtype=np.float64))
+    rb = np.radians(np.asarray(b, dtype=np.float64))
+    dlat = rb[..., 0] - ra[..., 0]
+    dlon = rb[..., 1] - ra[..., 1]
+    h = np.sin(dlat / 2) ** 2 + np.cos(ra[..., 0]) * np.cos(rb[..., 0]) * np.sin(dlon / 2) ** 2
+    d: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return d
 
 
 def haversine_matrix_km(a: Any, b: Any) -> np.ndarray:

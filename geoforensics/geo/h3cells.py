@@ -55,4 +55,5 @@ def grid_disk(cells: Iterable[str], k: int) -> set[str]:
 
 def cell_parent(cell: str, res: int) -> str:
     """The ancestor of ``cell`` at the coarser resolution ``res``."""
-    return h3.cell_to_parent(cell, res)
+    parent: str = h3.cell_to_parent(cell, res)
+    return parent

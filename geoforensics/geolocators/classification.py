@@ -92,7 +92,7 @@ class CellClassifier:
         self.model = _Heads(Xt.shape[1], tuple(len(cells_at_resolution(r)) for r in self.res), self.hidden, self.dropout)
         ce = torch.nn.functional.cross_entropy
         self.losses = fit_full_batch(
-            self.model, lambda outs: sum(ce(o, y) for o, y in zip(outs, ys)), Xt, self.epochs, self.lr, self.wd, self.seed
+            self.model, lambda outs: sum((ce(o, y) for o, y in zip(outs, ys)), torch.tensor(0.0)), Xt, self.epochs, self.lr, self.wd, self.seed
         )
         return self
 

@@ -61,7 +61,7 @@ def mlp(d_in: int, d_out: int, hidden: int = 128, dropout: float = 0.2) -> torch
 
 def fit_full_batch(
     model: torch.nn.Module,
-    loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    loss_fn: Callable[[Any], torch.Tensor],
     X: torch.Tensor,
     epochs: int = 200,
     lr: float = 1e-3,
@@ -79,11 +79,12 @@ def fit_full_batch(
         torch.set_num_threads(before)
 
 
-def _fit(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
+def _fit(model: torch.nn.Module, loss_fn: Callable[[Any], torch.Tensor], X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
     torch.manual_seed(seed)
     for m in model.modules():
-        if hasattr(m, "reset_parameters"):
-            m.reset_parameters()
+        reset = getattr(m, "reset_parameters", None)
+        if callable(reset):
+            reset()
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
     model.train()
     losses = []

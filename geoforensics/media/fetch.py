@@ -312,7 +312,7 @@ def fetch_url(
     import yt_dlp
     from yt_dlp.utils import DownloadCancelled, DownloadError
 
-    class _Abort(DownloadCancelled):
+    class _Abort(DownloadCancelled):  # type: ignore[misc]  # yt_dlp ships no types
         pass
 
     dest_dir = Path(dest_dir)

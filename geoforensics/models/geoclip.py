@@ -64,6 +64,8 @@ class FourierFeatures(nn.Module):
     loses about 1e-3 rad); the output is in ``b``'s dtype.
     """
 
+    b: torch.Tensor
+
     def __init__(self, sigma: float, encoded_size: int = 256, input_size: int = 2) -> None:
         super().__init__()
         self.sigma = sigma
@@ -91,7 +93,8 @@ class _ScaleBranch(nn.Module):
         self.head = nn.Sequential(nn.Linear(1024, EMBED_DIM))
 
     def forward(self, xy: torch.Tensor) -> torch.Tensor:
-        return self.head(self.capsule(xy))
+        out: torch.Tensor = self.head(self.capsule(xy))
+        return out
 
 
 class GeoCLIPLocationEncoder(nn.Module):
@@ -119,7 +122,8 @@ class GeoCLIPLocationEncoder(nn.Module):
     def forward(self, latlon_deg: torch.Tensor) -> torch.Tensor:
         """(N, 2) (lat, lon) degrees -> (N, 512) unnormalised features."""
         xy = equal_earth_projection(latlon_deg)
-        return sum(getattr(self, f"LocEnc{i}")(xy) for i in range(len(self.sigmas)))
+        out: torch.Tensor = sum(getattr(self, f"LocEnc{i}")(xy) for i in range(len(self.sigmas)))
+        return out
 
     @torch.inference_mode()
     def encode(self, latlon: Any, batch_size: int = 4096) -> torch.Tensor:
@@ -163,7 +167,8 @@ class GeoCLIPImageHead(nn.Module):
 
     def forward(self, clip_features: torch.Tensor) -> torch.Tensor:
         """(B, 768) CLIP features -> (B, 512) unnormalised."""
-        return self.mlp(clip_features)
+        out: torch.Tensor = self.mlp(clip_features)
+        return out
 
     @torch.inference_mode()
     def embed(self, clip_features: torch.Tensor) -> torch.Tensor:
