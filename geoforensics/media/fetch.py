@@ -140,7 +140,7 @@ def _guarded_connect(original: Callable[..., socket.socket]) -> Callable[..., so
                 err = e
         raise err or OSError(f"cannot connect to {host!r}")
 
-    create_connection.geoforensics_guard = True  # type: ignore[attr-defined]
+    create_connection.geoforensics_guard = True  # type: ignore[attr-defined]  # a marker on the function object
     return create_connection
 
 
