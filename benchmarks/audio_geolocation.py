@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine  # noqa: E402
-
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402

@@ -14,6 +14,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -30,14 +31,15 @@ def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg needed)."""
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def _url(path: Path) -> str:
     return f"file:{path.resolve()}"
 
 
-def input_args(path: str | os.PathLike) -> list[str]:
+def input_args(path: str | os.PathLike[str]) -> list[str]:
     """ffmpeg arguments opening ``path`` as a local media file only: the ``file:`` prefix stops a name
     such as ``http:...`` being read as a protocol, and the whitelists stop playlists or reference files
     from pulling in URLs or other files."""
@@ -49,7 +51,7 @@ def format_mb(n_bytes: int) -> str:
     return f"{n_bytes / _MB:.3g}"
 
 
-def check_file(path: str | os.PathLike, max_bytes: int | None = None) -> Path:
+def check_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> Path:
     """``path`` as a Path; InputError if it is missing, not a regular file, empty, or over ``max_bytes``.
 
     Messages name the file (never its folder or contents).
@@ -85,7 +87,7 @@ _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _OPEN_ERROR = re.compile(r"Error opening input(?: files?)?: (.+)$")
 
 
-def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike | None = None, fallback: str = "ffmpeg could not read it") -> str:
+def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike[str] | None = None, fallback: str = "ffmpeg could not read it") -> str:
     """A short, one-line, user-facing reason from ffmpeg's error output; ``path`` is shown by its name only."""
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
     for needle, reason in KNOWN_REASONS:
@@ -105,7 +107,7 @@ def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike | None = None, fa
     return reason.rstrip(".")[:200]
 
 
-def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subprocess.CompletedProcess:
+def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subprocess.CompletedProcess[bytes]:
     """Run ``cmd`` (stdin closed, output captured); InputError "``what`` NAME timed out" past ``timeout_s``."""
     try:
         # run() kills and reaps ffmpeg when the timeout expires.
@@ -115,7 +117,7 @@ def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subpr
 
 
 def input_report(
-    path: str | os.PathLike, timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = ()
+    path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = ()
 ) -> tuple[str, bytes]:
     """``ffmpeg -i path [output_args]``: the report on the input (stderr up to any output) and stdout.
 
@@ -214,7 +216,7 @@ def _rate(field: str) -> float | None:
 
 def _stream(index: int, kind: str, desc: str) -> StreamInfo:
     fields = _top_level_fields(desc)
-    info: dict = {"codec": fields[0].split(" ", 1)[0] or None}
+    info: dict[str, Any] = {"codec": fields[0].split(" ", 1)[0] or None}
     fps = tbr = None
     for f in fields[1:]:
         if (hz := _HZ.match(f)) is not None:
@@ -244,7 +246,7 @@ def parse_report(report: str) -> MediaInfo:
     return MediaInfo(streams, duration)
 
 
-def probe(path: str | os.PathLike, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
+def probe(path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     """Streams and duration of a media file, parsed from ``ffmpeg -i`` (no ffprobe ships). Tags are skipped.
 
     ``duration_s`` is None where the container does not say. InputError for a missing, empty or

@@ -148,7 +148,7 @@ class GeoPrediction:
         return json.dumps(self.to_dict(surface=surface), indent=indent)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "GeoPrediction":
+    def from_dict(cls, d: dict[str, Any]) -> GeoPrediction:
         """Rebuild from ``to_dict``; a sparse or empty surface becomes the gallery."""
         s = d.get("surface") or {"lat": [], "lon": [], "prob": []}
         gallery = np.column_stack([s["lat"], s["lon"]]).astype(np.float64).reshape(-1, 2)
@@ -173,13 +173,13 @@ class GeoPrediction:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "GeoPrediction":
+    def from_json(cls, text: str) -> GeoPrediction:
         return cls.from_dict(json.loads(text))
 
     # -- construction ----------------------------------------------------------------------
 
     @classmethod
-    def from_log_scores(cls, gallery: Any, log_scores: Any, **options: Any) -> "GeoPrediction":
+    def from_log_scores(cls, gallery: Any, log_scores: Any, **options: Any) -> GeoPrediction:
         """Normalise unnormalised log-scores over ``gallery`` (softmax), then as :meth:`from_probs`."""
         gallery = as_latlon(gallery, name="gallery").reshape(-1, 2)
         s = np.asarray(log_scores, dtype=np.float64).reshape(-1)
@@ -205,7 +205,7 @@ class GeoPrediction:
         region_res: int = 2,
         names: bool = True,
         **meta: Any,
-    ) -> "GeoPrediction":
+    ) -> GeoPrediction:
         """Build from a probability vector over ``gallery`` (renormalised here)."""
         gallery = as_latlon(gallery, name="gallery").reshape(-1, 2)
         p = np.clip(np.asarray(probs, dtype=np.float64).reshape(-1), 0.0, None)
@@ -270,7 +270,7 @@ def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[floa
     cell_mass: dict[str, float] = {}
     for c, pr in zip(cells, probs[idx]):
         cell_mass[c] = cell_mass.get(c, 0.0) + float(pr)
-    names = sorted(cell_mass, key=cell_mass.get, reverse=True)
+    names = sorted(cell_mass, key=cell_mass.__getitem__, reverse=True)
     cum = np.cumsum([cell_mass[c] for c in names])
     n = int(np.searchsorted(cum, mass) + 1)
     d = haversine_km(gallery, point)

@@ -14,7 +14,6 @@ import sys
 from ..errors import GeoforensicsError
 
 
-
 def command_modules() -> list:
     """The subcommand modules, in ``--help`` order."""
     mods = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]

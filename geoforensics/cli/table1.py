@@ -45,7 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..evaluation.table1 import load_samples, log, register_agclip_checkpoint, run_table1, table1_systems, write_report
+    from ..evaluation.table1 import (
+        load_samples,
+        log,
+        register_agclip_checkpoint,
+        run_table1,
+        table1_systems,
+        write_report,
+    )
 
     added = []
     for spec in args.agclip_head:
@@ -57,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if added and args.systems:
         args.systems = list(args.systems) + [k for k in added if k not in args.systems]
     if args.list:
-        for k, s in systems.items():
-            print(f"{k:20s} {s.row_name}  (geolocator {s.geolocator}, input {s.feed}{', trained' if s.trains else ''})")
+        for k, system in systems.items():
+            trained = ", trained" if system.trains else ""
+            print(f"{k:20s} {system.row_name}  (geolocator {system.geolocator}, input {system.feed}{trained})")
         return 0
     if args.seeds < 1:
         raise InputError("--seeds must be at least 1")

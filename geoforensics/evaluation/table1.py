@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
 from ..geolocators import Geolocator, create_geolocator
+from ..geolocators.base import Trainable
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores, cached_scores, pool_scores
 
@@ -301,12 +303,14 @@ def run_system(
             for i in test:
                 preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
     elif system.trains:
-        X = np.stack([s.features for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
+        X = np.stack([np.asarray(s.features) for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
         parts = folds_of(n, folds, seed)
         note = note or f"{len(parts)}-fold cross-validation over these {n} recordings"
         for test in parts:
             train = np.setdiff1d(np.arange(n), test)
             geo = _create(system, overrides)
+            if not isinstance(geo, Trainable):
+                raise TypeError(f"Table-1 row {system.key}: geolocator {system.geolocator} has no fit()")
             geo.fit(X[train], true[train])
             for i in test:
                 preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
@@ -314,9 +318,11 @@ def run_system(
         geo = _create(system, overrides)
         for i, s in enumerate(samples):
             preds[i] = geo.predict(s.feed(system.feed), light=True)
-    points = np.array([p.point for p in preds], dtype=np.float64)
+    done = [p for p in preds if p is not None]
+    assert len(done) == n, "every branch predicts every sample once"
+    points = np.array([p.point for p in done], dtype=np.float64)
     errors = haversine_km(points, true)
-    return SystemResult(system, points, errors, geolocation_metrics(errors), list(preds), time.perf_counter() - t0, note)
+    return SystemResult(system, points, errors, geolocation_metrics(errors), done, time.perf_counter() - t0, note)
 
 
 def run_table1(

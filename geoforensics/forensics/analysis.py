@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
@@ -113,6 +114,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     ok, status = image_geolocator_status()
     if not ok:
         return None, status
+    from ..geolocators.image import ImageGeolocator
     from ..geolocators.registry import get_geolocator
     from ..media.frames import extract_frames
 
@@ -120,6 +122,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     if not frames:
         return None, "no frames could be read from the video"
     geo = get_geolocator("image-geoclip")
+    assert isinstance(geo, ImageGeolocator)  # for frame_times
     pred = geo.predict([f.image for f in frames], frame_times=[f.t_s for f in frames])
     return pred, f"{len(frames)} frames, one every {every_s:g} s"
 

@@ -27,10 +27,11 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class Gallery:
 # ---------------------------------------------------------------- CSV helpers
 
 
-def read_csv_rows(path: str | os.PathLike, role: str = "CSV file") -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_csv_rows(path: str | os.PathLike[str], role: str = "CSV file") -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV file: its stripped header and ``(line number, fields)`` per non-blank data row.
 
     Raises ``InputError`` for a missing, unreadable, non-UTF-8 or empty file, or one with no data rows.
@@ -112,7 +113,7 @@ def find_column(header: list[str], wanted: str | None, candidates: tuple[str, ..
     raise InputError(f"{where}: no {what} column (looked for {', '.join(candidates)}); the columns are {header}")
 
 
-def read_latlon_csv(path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
+def read_latlon_csv(path: str | os.PathLike[str], lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
     """(N, 2) (lat, lon) from a CSV with lat/latitude and lon/lng/long/longitude columns (or those named)."""
     header, rows = read_csv_rows(path, role="location CSV")
     where = f"location CSV {Path(path)}"
@@ -127,7 +128,7 @@ def read_latlon_csv(path: str | os.PathLike, lat_col: str | None = None, lon_col
     return out
 
 
-def file_sha256(path: str | os.PathLike) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -178,7 +179,7 @@ def land_grid(step_deg: float = 1.0) -> Gallery:
 
 
 def from_csv(
-    path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None, unique: bool = True
+    path: str | os.PathLike[str], lat_col: str | None = None, lon_col: str | None = None, unique: bool = True
 ) -> Gallery:
     """Locations from a CSV file, in file order, repeated points dropped unless ``unique`` is False."""
     pts = read_latlon_csv(path, lat_col, lon_col)
@@ -219,30 +220,30 @@ def list_galleries() -> dict[str, str]:
     return dict(_NAMED)
 
 
-def _build_uniform(p: dict) -> np.ndarray:
+def _build_uniform(p: dict[str, Any]) -> np.ndarray:
     return uniform_grid(p["step"]).latlon
 
 
-def _build_land(p: dict) -> np.ndarray:
+def _build_land(p: dict[str, Any]) -> np.ndarray:
     return land_grid(p["step"]).latlon
 
 
-def _build_csv(p: dict) -> np.ndarray:
+def _build_csv(p: dict[str, Any]) -> np.ndarray:
     _check_unchanged(p)
     return from_csv(p["path"]).latlon
 
 
-def _build_h3(p: dict) -> np.ndarray:
+def _build_h3(p: dict[str, Any]) -> np.ndarray:
     _check_unchanged(p)
     return h3_neighbours(read_latlon_csv(p["path"]), p["res"], p["k"]).latlon
 
 
-def _check_unchanged(p: dict) -> None:
+def _check_unchanged(p: dict[str, Any]) -> None:
     if file_sha256(p["path"]) != p["sha256"]:
         raise InputError(f"{p['path']} changed while its gallery was being built; try again")
 
 
-BUILDERS: dict[str, Callable[[dict], np.ndarray]] = {
+BUILDERS: dict[str, Callable[[dict[str, Any]], np.ndarray]] = {
     "uniform": _build_uniform,
     "land": _build_land,
     "csv": _build_csv,
@@ -266,7 +267,7 @@ def _csv_file(path: str, name: str) -> tuple[str, str]:
     return str(p.resolve()), file_sha256(p)
 
 
-def parse_gallery_name(name: str) -> tuple[str, dict, str]:
+def parse_gallery_name(name: str) -> tuple[str, dict[str, Any], str]:
     """``(kind, params, source)`` for a gallery name; ``InputError`` listing the valid names if unknown."""
     if name.startswith("csv:"):
         path, digest = _csv_file(name[4:], name)
@@ -289,7 +290,7 @@ def parse_gallery_name(name: str) -> tuple[str, dict, str]:
     raise InputError(f"unknown gallery {name!r}; choose one of: {', '.join(_NAMED)}")
 
 
-def gallery_cache_path(kind: str, params: dict) -> Path:
+def gallery_cache_path(kind: str, params: dict[str, Any]) -> Path:
     """The ``.npy`` file a gallery of ``kind`` with ``params`` is cached in (content-keyed, path-free)."""
     keyed = {k: v for k, v in params.items() if k != "path"}
     blob = json.dumps({"v": CACHE_FORMAT_VERSION, "kind": kind, **keyed}, sort_keys=True)
@@ -308,13 +309,13 @@ def _save_atomic(path: Path, arr: np.ndarray) -> None:
         raise
 
 
-def _load_or_build(kind: str, params: dict) -> np.ndarray:
+def _load_or_build(kind: str, params: dict[str, Any]) -> np.ndarray:
     path = gallery_cache_path(kind, params)
     if path.is_file():
         try:
-            arr = np.load(path, allow_pickle=False)
-            if arr.dtype == np.float64 and arr.ndim == 2 and arr.shape[1] == 2:
-                return arr
+            cached: np.ndarray = np.load(path, allow_pickle=False)
+            if cached.dtype == np.float64 and cached.ndim == 2 and cached.shape[1] == 2:
+                return cached
         except (OSError, ValueError):
             pass
     arr = np.ascontiguousarray(BUILDERS[kind](params), dtype=np.float64)

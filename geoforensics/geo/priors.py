@@ -62,7 +62,8 @@ def kde_on_gallery(gallery: np.ndarray, points: np.ndarray, weights: np.ndarray,
     out = np.zeros(len(g))
     for i in range(0, len(p), 2048):
         out += np.exp(kappa * (g @ p[i : i + 2048].T - 1.0)) @ weights[i : i + 2048]
-    return out / out.sum()
+    density: np.ndarray = out / out.sum()
+    return density
 
 
 def log_prior(name: str, gallery: np.ndarray, bandwidth_km: float = 500.0, floor: float = 1e-3) -> np.ndarray:
@@ -74,10 +75,11 @@ def log_prior(name: str, gallery: np.ndarray, bandwidth_km: float = 500.0, floor
 
 
 @lru_cache(maxsize=4)
-def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple, bandwidth_km: float, floor: float) -> np.ndarray:
+def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple[int, ...], bandwidth_km: float, floor: float) -> np.ndarray:
     path = cache_dir("priors") / f"{name}-{key}.npy"
     if path.exists():
-        return np.load(path)
+        cached: np.ndarray = np.load(path)
+        return cached
     gallery = np.frombuffer(gbytes, dtype=np.float64).reshape(shape)
     pts, w = load_density(name)
     p = kde_on_gallery(gallery, pts, w, bandwidth_km)

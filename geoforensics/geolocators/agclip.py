@@ -117,7 +117,8 @@ class AGCLIPGeolocator:
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:
         """Gallery log-scores of one or more embeddings [.., 512]: logit scale x cosine similarity."""
         with torch.no_grad():
-            return (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            scores: np.ndarray = (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            return scores
 
     def predict(
         self,

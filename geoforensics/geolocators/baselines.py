@@ -81,7 +81,7 @@ class NaiveGeolocator:
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def fit(self, features: Any, latlon: Any) -> "NaiveGeolocator":
+    def fit(self, features: Any, latlon: Any) -> NaiveGeolocator:
         """Remember the training locations (``features`` are ignored)."""
         self._gallery = as_latlon(latlon, name="training locations").reshape(-1, 2).astype(np.float64)
         return self

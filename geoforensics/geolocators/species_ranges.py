@@ -57,7 +57,7 @@ class CombinationRule:
     pooling: str = "max"
 
 
-def species_terms(table: RangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
+def species_terms(table: RangeTable | LazyRangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
     """log L_s(x) for the species ``idx`` with confidences ``q`` (one row per species)."""
     if len(idx) == 0:
         return np.zeros((0, table.n_points))

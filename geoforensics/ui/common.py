@@ -12,16 +12,17 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import gradio as gr
 
+from .. import GeoPrediction
 from ..defaults import MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
 from ..paths import shipped_file
-from .. import GeoPrediction
 
 log = logging.getLogger("geoforensics.ui")
 

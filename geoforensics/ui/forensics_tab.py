@@ -9,9 +9,9 @@ from typing import Any
 import gradio as gr
 
 from ..errors import InputError
+from ..ffmpeg import check_file
 from ..forensics.analysis import ForensicReport, analyze_media
 from ..media.fetch import fetch_url
-from ..ffmpeg import check_file
 from ..media.limits import check_extension
 from ..viz import prediction_map, window_timeline
 from .common import (
