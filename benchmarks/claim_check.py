@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine  # noqa: E402
-
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.forensics import claims as C  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
