@@ -270,7 +270,8 @@ class _Mono:
             y = _to_float(self.x[:, a:b]).mean(axis=0)
         else:
             y = _to_float(self.x[a:b]).mean(axis=1)
-        y = np.asarray(y, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a finite float64 beyond float32's range becomes inf, refused below
+            y = np.asarray(y, dtype=np.float32)
         if not np.isfinite(y).all():
             raise InputError("the audio contains NaN or infinite values")
         return y
