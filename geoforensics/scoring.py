@@ -114,7 +114,7 @@ def score_audio(
     t0 = time.perf_counter()
     if isinstance(source, np.ndarray):
         if sample_rate is None:
-            raise ValueError("pass sample_rate with an audio array")
+            raise InputError("pass sample_rate with an audio array")
         audio = load_array(source, sample_rate, SAMPLE_RATE, max_duration_s=max_duration_s)
     else:
         audio = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s)

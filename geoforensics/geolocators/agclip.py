@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
+from ..errors import InputError
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
 from ..scoring import WindowScores, cut_note, recording_duration, score_audio
 from .base import prediction_options
@@ -104,7 +105,7 @@ class AGCLIPGeolocator:
         sr = mel.config.sample_rate
         if isinstance(inputs, np.ndarray):
             if sample_rate is None:
-                raise ValueError("pass sample_rate with an audio array")
+                raise InputError("pass sample_rate with an audio array")
             audio = load_array(inputs, sample_rate, sr, max_duration_s=max_s)
         else:
             audio = decode_audio(inputs, sr, max_duration_s=max_s)
