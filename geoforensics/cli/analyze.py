@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -12,6 +13,9 @@ from .options import STDOUT, number, open_output, output_file, shared, text_to_s
 from .text import safe
 
 ORDER = 5
+
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+"""A source that starts like this and is no file is a URL (``data:...``, ``javascript:...``): the URL policy refuses it."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     with open_output(args.json) as json_out:  # opened first: a bad destination fails before any work
         with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
             source = args.source
-            if source.startswith(("http://", "https://")) or "://" in source:
+            if "://" in source or (not Path(source).exists() and _URL_SCHEME.match(source)):
                 from ..media.fetch import fetch_url
 
                 path = fetch_url(source, Path(tmp))

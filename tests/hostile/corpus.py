@@ -268,7 +268,8 @@ def build_corpus(root: Path) -> list[Case]:
         "trailing-garbage": dict(data=one_s, extra=noise(5000)),
     }
     absurd_ok = {"riff-size-4GB", "data-size-4GB", "rate-44101", "rate-767999", "huge-list-chunk", "odd-byte-data",
-                 "trailing-garbage", "block-align-0", "byte-rate-0", "rate-1Hz", "rate-7Hz", "data-size-0"}
+                 "trailing-garbage", "block-align-0", "byte-rate-0", "rate-1Hz", "rate-7Hz", "data-size-0", "bits-7",
+                 "data-before-fmt"}
     for label, kw in headers.items():
         p = d / f"{label}.wav"
         p.write_bytes(wav_bytes(**kw))
@@ -314,8 +315,9 @@ def build_corpus(root: Path) -> list[Case]:
     # symlinks --------------------------------------------------------------------------------
     d = root / "symlinks"
     d.mkdir(exist_ok=True)
+    (root / "empty-folder").mkdir(exist_ok=True)
     links = {
-        "to-passwd.mp3": passwd, "to-valid.mp3": eagle, "dangling.mp3": d / "nowhere.mp3", "to-folder.mp3": d,
+        "to-passwd.mp3": passwd, "to-valid.mp3": eagle, "dangling.mp3": d / "nowhere.mp3", "to-folder.mp3": root / "empty-folder",
         "to-dev-zero.wav": Path("/dev/zero"), "to-dev-urandom.wav": Path("/dev/urandom"), "to-proc-environ.wav": Path("/proc/self/environ"),
         "to-canary.mp3": canary,
     }
@@ -407,7 +409,7 @@ def build_corpus(root: Path) -> list[Case]:
         for ext in ("mp3", "wav", "mp4"):
             p = d / f"{label}.{ext}"
             p.write_bytes(blob)
-            add(Case(f"binary/{label}.{ext}", "non-media file", path=p, message="not a readable audio or video file",
+            add(Case(f"binary/{label}.{ext}", "non-media file", path=p, message=REFUSED_FILE,
                      fast=(label, ext) in (("elf-ls", "mp3"), ("zip", "wav"))))
 
     # huge durations ----------------------------------------------------------------------------

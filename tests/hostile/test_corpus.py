@@ -6,7 +6,9 @@ globe, and for real recordings the species that is really there. Always: nothing
 temporary folder, only terminal-safe text printed, and (checked with strace, in a subprocess) no file
 that a playlist, a tag or a CSV points at is ever opened.
 
-The fast subset runs by default; ``pytest -m hostile tests/hostile`` runs all of it (about 400 cases).
+The fast subset (29 cases, about a minute) runs by default; ``pytest tests/hostile -m hostile`` runs the
+other 383 (about 15 minutes on 2 cores). ``benchmarks/hostile_inputs.py`` runs all of them, one
+subprocess each, and counts the outcomes.
 """
 
 from __future__ import annotations
