@@ -106,7 +106,9 @@ def score_audio(
     window: WindowSpec = WINDOW,
 ) -> WindowScores:
     """BirdNET scores of the windows of a file or of an array (mono or multichannel, with its
-    ``sample_rate``). Only the first ``max_duration_s`` seconds are scored (None: all of it)."""
+    ``sample_rate``). Only the first ``max_duration_s`` seconds are scored (None: all of it): a file
+    is decoded no further, an array is cut before it is resampled, and ``source_duration_s`` says how
+    long the whole recording was (:meth:`WindowScores.cut_note`)."""
     from .audio.decode import decode_audio, load_array
     from .audio.windows import split_windows
     from .models.birdnet import SAMPLE_RATE, get_audio_model
