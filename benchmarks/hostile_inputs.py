@@ -124,7 +124,7 @@ def classify(status: int | None, stderr: str, ended: str, peak_mb: float, cap_mb
     return "crashed", f"exit status {status}: {(errors or stderr.splitlines()[-1:] or [''])[0][:160]}"
 
 
-def commands(case, corpus_mod, out_dir: Path) -> list[tuple[str, list[str], Path | None]]:
+def commands(case, out_dir: Path) -> list[tuple[str, list[str], Path | None]]:
     py = [sys.executable]
     if case.kind == "file":
         cap = ["--max-duration", f"{case.max_duration:g}"] if case.max_duration else []
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(cases)} cases; corpus built in {time.time() - t0:.0f} s", file=sys.stderr)
         runs: list[Run] = []
         for i, case in enumerate(cases):
-            for command, cmd, out_json in commands(case, corpus_mod, base):
+            for command, cmd, out_json in commands(case, base):
                 work = Path(tempfile.mkdtemp(dir=base, prefix="run-"))
                 trace = work / "strace.log"
                 if strace and case.watch:
