@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,107 @@ def _url(path: Path) -> str:
 def input_args(path: str | os.PathLike[str]) -> list[str]:
     """ffmpeg arguments opening ``path`` as a local media file only: the ``file:`` prefix stops a name
     such as ``http:...`` being read as a protocol, and the whitelists stop playlists or reference files
-    from pulling in URLs or other files."""
-    return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", _url(Path(path))]
+    from pulling in URLs or other files.
+
+    The file's first bytes are checked first (:func:`content_problem`): InputError "could not read
+    NAME: not a readable audio or video file (it is ...)" for executables, archives, images,
+    documents and text (playlists included), which ffmpeg's mp3 and aac demuxers would otherwise
+    "decode" as noise.
+    """
+    p = Path(path)
+    problem = content_problem(p)
+    if problem is not None:
+        raise InputError(f"could not read {p.name}: {problem}")
+    return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", _url(p)]
+
+
+SNIFF_BYTES = 4096
+"""How much of a file :func:`content_problem` reads."""
+
+SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x7fELF", "an ELF executable"),
+    (0, b"MZ", "a Windows executable"),
+    (0, b"\xfe\xed\xfa\xce", "a Mach-O executable"),
+    (0, b"\xfe\xed\xfa\xcf", "a Mach-O executable"),
+    (0, b"\xce\xfa\xed\xfe", "a Mach-O executable"),
+    (0, b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (0, b"\xca\xfe\xba\xbe", "an executable or Java class file"),
+    (0, b"#!", "a script"),
+    (0, b"PK\x03\x04", "a zip archive"),
+    (0, b"PK\x05\x06", "a zip archive"),
+    (0, b"\x1f\x8b", "a gzip archive"),
+    (0, b"BZh", "a bzip2 archive"),
+    (0, b"\xfd7zXZ\x00", "an xz archive"),
+    (0, b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"%PDF-", "a PDF document"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+)
+"""(offset, magic bytes, what it is) of common files that are never audio or video."""
+
+_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def _is_text(head: bytes, whole_file: bool) -> bool:
+    """True when ``head`` is UTF-8 text without control characters (a multi-byte character cut at the
+    end of a partial read allowed)."""
+    if not head or any(b in _TEXT_CONTROLS for b in head):
+        return False
+    for cut in range(1 if whole_file else 4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def content_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` is certainly not audio or video, judged from its first bytes, or None when it may be.
+
+    The file is opened without blocking and read only when it is a regular file (a FIFO swapped in
+    after :func:`check_file` never hangs the caller). The answer never quotes the file's contents.
+    """
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        return f"cannot open it ({(e.strerror or 'error').lower()})"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        head = os.read(fd, SNIFF_BYTES)
+    except OSError as e:
+        return f"cannot read it ({(e.strerror or 'error').lower()})"
+    finally:
+        os.close(fd)
+    for offset, magic, what in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return f"not a readable audio or video file (it is {what})"
+    if _is_text(head, whole_file=len(head) >= st.st_size):
+        return "not a readable audio or video file (it is text: a playlist, a document, ...)"
+    return None
+
+
+LOW_SCORE = 5
+"""Below this probe score ffmpeg has only guessed the format from a stray frame header (an executable
+read as mp3, for instance): such files are refused. A real 30 ms mp3 scores 25."""
+
+_LOW_SCORE_RE = re.compile(r"detected only with low score of (\d+)")
+
+GUESSED_REASON = "not a readable audio or video file (ffmpeg could only guess its format)"
+
+
+def guessed_format(stderr: str | bytes) -> bool:
+    """True when ffmpeg's log (at level warning or more) says it guessed the format (score below :data:`LOW_SCORE`)."""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    return any(int(m.group(1)) < LOW_SCORE for m in _LOW_SCORE_RE.finditer(text))
 
 
 def format_mb(n_bytes: int) -> str:
@@ -70,6 +170,7 @@ def check_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> Pa
 
 
 KNOWN_REASONS: tuple[tuple[str, str], ...] = (
+    ("Format not on whitelist", "not a readable audio or video file (not a format geoforensics opens)"),
     ("matches no streams", "it has no audio stream"),
     ("does not contain any stream", "it has no audio stream"),
     ("No such file or directory", "file not found"),
@@ -130,6 +231,8 @@ def input_report(
     report = text.split("\nOutput #0", 1)[0].replace(_url(p), p.name.replace("\n", " "))
     if "Input #0" not in report:
         raise InputError(f"could not read {p.name}: {ffmpeg_reason(text, p)}")
+    if guessed_format(report):
+        raise InputError(f"could not read {p.name}: {GUESSED_REASON}")
     return report, proc.stdout
 
 

@@ -18,6 +18,25 @@ from .geo.geodesy import as_latlon, haversine_km, spherical_mean
 SCHEMA_VERSION = 1
 
 
+def finite_json(obj: Any) -> Any:
+    """``obj`` ready for strict JSON: NaN and infinite floats become None (null), numpy scalars and arrays
+    become Python numbers and lists, dicts, lists and tuples are converted throughout; anything else is
+    returned as it is. Every JSON the package writes goes through here (with ``allow_nan=False``)."""
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return finite_json(obj.tolist())
+    return obj
+
+
 @dataclass
 class Candidate:
     """One of the top-k locations: a gallery point, its probability, H3 cell and place name."""
@@ -142,10 +161,11 @@ class GeoPrediction:
             "lon": np.round(self.gallery[idx, 1], 5).tolist(),
             "prob": [float(f"{p:.6g}") for p in self.probs[idx]],
         }
-        return out
+        clean: dict[str, Any] = finite_json(out)
+        return clean
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(surface=surface), indent=indent)
+        return json.dumps(self.to_dict(surface=surface), indent=indent, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeoPrediction:

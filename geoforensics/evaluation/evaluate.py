@@ -56,8 +56,8 @@ def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> 
     missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
     if missing:
         raise InputError(
-            f"{where}: missing column(s) {', '.join(missing)}; expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}, "
-            f"found {','.join(header)}"
+            f"{where}: missing column(s) {', '.join(missing)} in its header row (line 1); "
+            f"expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}"
         )
     i_id, i_lat, i_lon = header.index(ID_COLUMN), header.index(LAT_COLUMN), header.index(LON_COLUMN)
     need = max(i_id, i_lat, i_lon)

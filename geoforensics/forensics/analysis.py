@@ -18,7 +18,7 @@ from typing import Any
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
-from ..prediction import GeoPrediction
+from ..prediction import GeoPrediction, finite_json
 
 #: Audio probability mass within this distance of the image's guess decides the verdict.
 AGREEMENT_RADIUS_KM = 1000.0
@@ -52,7 +52,7 @@ class ForensicReport:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self, surface: str = "sparse") -> dict[str, Any]:
-        return {
+        return finite_json({
             "source": self.source,
             "duration_s": self.duration_s,
             "has_video": self.has_video,
@@ -62,10 +62,10 @@ class ForensicReport:
             "verdict": self.verdict.__dict__,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
-        }
+        })
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(surface), indent=indent, default=str)
+        return json.dumps(self.to_dict(surface), indent=indent, default=str, allow_nan=False)
 
 
 def mass_within(pred: GeoPrediction, point: tuple[float, float], radius_km: float) -> float:

@@ -153,7 +153,8 @@ class SpeciesVariantGeolocator:
         top = int(np.argmax(q))
         s = np.zeros((1, n), np.float32)
         s[0, top] = max(float(q[top]), 0.0)
-        return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s, duration_s=ws.duration_s)
+        return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s, duration_s=ws.duration_s,
+                            source_duration_s=ws.source_duration_s)
 
     def predict(
         self,

@@ -199,6 +199,8 @@ class SpeciesRangeGeolocator:
                 f"weak species evidence: the best match ({labels.common[idx[0]]}) scores only {q[idx[0]]:.2f}; "
                 "this may be noise, music or speech rather than an animal"
             )
+        if (cut := ws.cut_note()) is not None:
+            notes.append(cut)
         if self.prior:
             from ..geo.priors import log_prior
 

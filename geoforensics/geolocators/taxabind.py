@@ -224,6 +224,8 @@ class TaxaBindStyleGeolocator:
             pred.evidence = self._evidence(scores, idx, q)
             pred.windows = self._windows(ws, scores, idx)
         notes = self.text._notes() + [BRIDGE_NOTE]
+        if (cut := ws.cut_note()) is not None:
+            notes.append(cut)
         if fell_back:
             notes.append(
                 f"no species scored >= {self.threshold:g}: the {len(idx)} best-scoring species were used (weak evidence)"

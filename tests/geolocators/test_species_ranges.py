@@ -92,3 +92,11 @@ def test_weak_evidence_is_flagged(geo):
     assert any(n.startswith("weak species evidence") for n in pred.notes)
     strong = geo.predict_from_scores(scores([0.9, 0.0, 0.0, 0.0]))
     assert not any(n.startswith("weak") for n in strong.notes)
+
+
+def test_a_cut_recording_says_so_in_the_notes(geo):
+    ws = scores([0.9, 0.0, 0.0, 0.0])
+    ws.duration_s, ws.source_duration_s = 600.0, 7200.0
+    assert any(n.startswith("analysed the first 600 s of 7,200 s") for n in geo.predict_from_scores(ws).notes)
+    ws.source_duration_s = 600.0
+    assert not any("analysed the first" in n for n in geo.predict_from_scores(ws).notes)
