@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
@@ -23,10 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
     p.add_argument(
         "--prior",
-        choices=["inat-test-density"],
-        help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+        choices=["photo-density", "inat-test-density", "none"],
+        help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
+        "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) or none",
     )
-    p.add_argument("--prior-weight", type=float, default=0.5, help="strength of --prior (default 0.5)")
+    p.add_argument("--prior-weight", type=float, default=None, help="strength of --prior (default: the prior's own, 1 or 0.5)")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
 
@@ -77,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.files)
     show_text = text_to_stdout(args)
     options: dict = {"gallery": args.gallery}
-    if args.prior:
-        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    if args.prior is not None or args.prior_weight is not None:
+        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
     done = failures = 0
     many = len(files) > 1
     iterator = files
