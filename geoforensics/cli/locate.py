@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
 from .options import STDOUT, number, open_output, shared, text_to_stdout, write_json
@@ -27,12 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
     p.add_argument(
         "--prior",
-        choices=["inat-test-density"],
-        help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+        choices=["photo-density", "inat-test-density", "none"],
+        help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
+        "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) or none",
     )
     p.add_argument(
-        "--prior-weight", type=number(float, 0, MAX_PRIOR_WEIGHT), default=0.5, metavar="W",
-        help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default 0.5)",
+        "--prior-weight", type=number(float, 0, MAX_PRIOR_WEIGHT), default=None, metavar="W",
+        help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default: the prior's own, 1 for photo-density, 0.5 for "
+        "inat-test-density)",
     )
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
@@ -84,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.files)
     show_text = text_to_stdout(args)
     options: dict = {"gallery": args.gallery}
-    if args.prior:
-        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    if args.prior is not None or args.prior_weight is not None:
+        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
     done = failures = 0
     many = len(files) > 1
     iterator = files

@@ -73,7 +73,12 @@ def create_geolocator(name: str, **options: Any) -> Geolocator:
     key, given = _resolve(name)
     if key not in _BUILDERS:
         raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
-    return _BUILDERS[key][0](**given, **options)
+    try:
+        return _BUILDERS[key][0](**given, **options)
+    except TypeError as e:
+        if "unexpected keyword argument" not in str(e):
+            raise
+        raise InputError(f"model {name!r} does not take that option ({str(e).split('()', 1)[-1].strip()})") from None
 
 
 def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Geolocator:
