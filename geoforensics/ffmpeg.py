@@ -13,9 +13,10 @@ import os
 import re
 import stat
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import InputError
 
@@ -215,6 +216,47 @@ def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subpr
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise InputError(f"{what} {path.name} timed out after {timeout_s:g} s") from None
+
+
+class FfmpegStream:
+    """A running ffmpeg whose standard output the caller reads as it comes (``with FfmpegStream(cmd, t) as
+    run: run.stdout.read(...)``). Its stderr is drained in the background (the last 64 KiB kept in
+    ``stderr``); past ``timeout_s`` it is killed and ``timed_out`` is set. Leaving the block closes the
+    pipes and reaps the process, whatever happened."""
+
+    def __init__(self, cmd: list[str], timeout_s: float) -> None:
+        self.cmd, self.timeout_s = cmd, timeout_s
+        self.timed_out = False
+        self._errors: list[bytes] = []
+
+    def __enter__(self) -> FfmpegStream:
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.stdout: IO[bytes] = self.proc.stdout
+        err = self.proc.stderr
+        self._drain = threading.Thread(target=lambda: self._errors.append(err.read()[-65536:]), daemon=True)
+        self._timer = threading.Timer(self.timeout_s, self._kill)
+        self._timer.start()
+        self._drain.start()
+        return self
+
+    def _kill(self) -> None:
+        self.timed_out = True
+        self.proc.kill()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        self.stdout.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._drain.join(timeout=5)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
+
+    @property
+    def stderr(self) -> bytes:
+        return b"".join(self._errors)
 
 
 def input_report(

@@ -24,8 +24,6 @@ import functools
 import logging
 import math
 import os
-import subprocess
-import threading
 from fractions import Fraction
 
 import numpy as np
@@ -33,6 +31,7 @@ import numpy as np
 from geoforensics.errors import InputError
 from geoforensics.ffmpeg import (
     GUESSED_REASON,
+    FfmpegStream,
     check_file,
     ffmpeg_exe,
     ffmpeg_reason,
@@ -169,48 +168,26 @@ def _wav_channels(stream) -> int:
 def _decode_averaging_channels(cmd: list[str], path, timeout_s: float) -> np.ndarray:
     """Run ``cmd`` (ffmpeg writing a float32 WAV of every channel to stdout) and average the channels
     while reading, so memory holds the mono result and one block."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout, proc.stderr
-    timed_out = threading.Event()
-
-    def kill() -> None:
-        timed_out.set()
-        proc.kill()
-
-    errors: list[bytes] = []
-    drain = threading.Thread(target=lambda: errors.append(stderr.read()[-65536:]), daemon=True)
-    timer = threading.Timer(timeout_s, kill)
-    timer.start()
-    drain.start()
     parts: list[np.ndarray] = []
     channels = 0
-    try:
+    with FfmpegStream(cmd, timeout_s) as run:
         try:
-            channels = _wav_channels(stdout)
+            channels = _wav_channels(run.stdout)
         except ValueError:
             channels = 0
         if 0 < channels <= MAX_CHANNELS:
             frame = 4 * channels
             block = frame * max(1, _BLOCK_SAMPLES // channels)
-            while data := _read_exact(stdout, block):
+            while data := _read_exact(run.stdout, block):
                 usable = len(data) // frame * frame
                 x = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
                 parts.append(x.mean(axis=1, dtype=np.float64).astype(np.float32))
-    finally:
-        timer.cancel()
-        stdout.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        drain.join(timeout=5)
-        stderr.close()
-    if timed_out.is_set():
+    if run.timed_out:
         raise InputError(f"decoding {path.name} timed out after {timeout_s:g} s")
     if channels > MAX_CHANNELS:
         raise InputError(f"cannot decode {path.name}: it has {channels} audio channels; at most {MAX_CHANNELS} are supported")
     if not parts:
-        text = b"".join(errors)
+        text = run.stderr
         if "Failed to set option" in text.decode("utf-8", "replace"):
             raise InputError(f"cannot decode {path.name}: too many audio channels (at most {MAX_CHANNELS} are supported)")
         raise InputError(f"cannot decode {path.name}: {ffmpeg_reason(text, path)}")
@@ -231,14 +208,6 @@ def check_sample_rate(rate: object, name: str = "sample_rate") -> int:
         raise InputError(
             f"{name} {rate:g} Hz is outside the supported range, {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz"
         )
-    return int(rate)
-
-
-def _check_rate(rate: int | float, name: str) -> int:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a positive integer, got {rate!r}")
-    if not math.isfinite(rate) or rate <= 0 or int(rate) != rate:
-        raise ValueError(f"{name} must be a positive integer, got {rate!r}")
     return int(rate)
 
 
@@ -314,7 +283,7 @@ def load_array(
     :data:`MIN_SAMPLE_RATE`..:data:`MAX_SAMPLE_RATE`.
     """
     sr_in = check_sample_rate(sample_rate_in)
-    sr_out = _check_rate(sample_rate_out, "sample_rate_out")
+    sr_out = check_sample_rate(sample_rate_out, "sample_rate_out")
     if max_duration_s is not None and (not math.isfinite(max_duration_s) or max_duration_s <= 0):
         raise ValueError(f"max_duration_s must be > 0 or None, got {max_duration_s!r}")
     mono = _Mono(array)
