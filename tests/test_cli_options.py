@@ -64,11 +64,11 @@ def test_shared_options_have_one_declaration_and_the_package_defaults() -> None:
             if flag == "--json":
                 assert (action.nargs, action.const) == ("?", "-"), command
     assert sorted(users["--json"]) == [
-        "analyze", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
+        "analyze", "check", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
     ]
     assert sorted(users["--gallery"]) == ["evaluate-model", "locate", "table1", "train-pooler"]
     assert sorted(users["--csv"]) == ["evaluate-model", "locate"]
-    assert sorted(users["--date"]) == ["analyze", "locate"]
+    assert sorted(users["--date"]) == ["analyze", "check", "locate"]
     assert sorted(users["--top-k"]) == ["locate", "locate-image", "locate-text"]
 
 
