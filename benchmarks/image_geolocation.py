@@ -20,6 +20,7 @@ Prints the tables and writes them to ``benchmarks/results/image_geolocation.md``
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import statistics
 import sys
@@ -119,10 +120,10 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
         model.encode_image(torch.randn(1, 3, size, size))  # warm-up
         for b in batch_sizes:
             x = torch.randn(b, 3, size, size)
-            enc = _best_time(lambda: model.encode_image(x), repeats) / b
+            enc = _best_time(functools.partial(model.encode_image, x), repeats) / b
             feats = torch.randn(b, head.mlp[0].in_features)
 
-            def score() -> None:
+            def score(feats: torch.Tensor = feats) -> None:
                 emb = head.embed(feats)
                 torch.softmax((head.logit_scale * (emb @ gal_emb.T)).double(), dim=1)
 

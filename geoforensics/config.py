@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import fields
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import GeoforensicsError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def config_from_dict(
     cls: type[T],
     d: dict[str, Any] | None,
     what: str,
-    nested: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
+    nested: Mapping[str, Callable[[dict[str, Any]], object]] | None = None,
 ) -> T:
     """``cls(**d)`` for the dataclass ``cls``, refusing keys that are not its fields.
 
@@ -23,13 +27,13 @@ def config_from_dict(
     field to the function that builds it from its dict (an empty or null value gives ``{}``).
     """
     d = dict(d or {})
-    types = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+    types = {f.name: str(f.type) for f in fields(cls)}
     unknown = set(d) - set(types)
     if unknown:
         raise GeoforensicsError(f"unknown {what} fields: {', '.join(sorted(unknown))}")
     for key, value in d.items():
-        if key in (nested or {}):
-            d[key] = nested[key](value or {})  # type: ignore[index]
+        if nested and key in nested:
+            d[key] = nested[key](value or {})
         elif isinstance(value, list) and types[key].startswith("tuple"):
             d[key] = tuple(value)
     return cls(**d)

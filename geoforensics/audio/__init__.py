@@ -10,6 +10,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "array_samples": "decode",
+    "check_sample_rate": "decode",
     "decode_audio": "decode",
     "is_silent": "decode",
     "load_array": "decode",

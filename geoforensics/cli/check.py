@@ -6,9 +6,11 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import GeoforensicsError, InputError
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
+from .text import safe
 
 ORDER = 6
 FILE_COLUMNS = ("file", "path", "audio", "filename")
@@ -70,22 +72,23 @@ def read_claims_csv(path: str | Path) -> list[ClaimRow]:
     return out
 
 
-def format_check(c) -> str:
-    """The text report of one :class:`~geoforensics.forensics.claims.ClaimCheck`."""
-    lines = [f"{c.file}: {c.verdict.upper()} for {c.claim.label} ({c.claim.source}), mismatch score {c.mismatch_score:.3f}"]
-    lines.append(f"  {c.text}")
+def format_check(c: Any) -> str:
+    """The text report of one :class:`~geoforensics.forensics.claims.ClaimCheck` (untrusted text escaped)."""
+    lines = [f"{safe(c.file)}: {c.verdict.upper()} for {safe(c.claim.label)} ({c.claim.source}), "
+             f"mismatch score {c.mismatch_score:.3f}"]
+    lines.append(f"  {safe(c.text)}")
     if c.claim.alternatives:
-        lines.append(f"  other places with that name: {'; '.join(c.claim.alternatives)}")
+        lines.append(f"  other places with that name: {safe('; '.join(c.claim.alternatives))}")
     if c.evidence:
         lines.append("  species (confidence, windows, occurrence near the claim, nearest place it lives):")
         for e in c.evidence:
             near = f"{e.nearest_km:,.0f} km" if e.nearest_km is not None else "nowhere"
-            lines.append(f"    {e.score:.2f}  {e.common_name} ({e.scientific_name})  {e.windows} windows  "
+            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {e.windows} windows  "
                          f"occurrence {e.occurrence:.2f}  nearest {near}")
     if c.hum is not None:
-        lines.append(f"  mains hum: {c.hum.text}")
+        lines.append(f"  mains hum: {safe(c.hum.text)}")
     if c.splice is not None:
-        lines.append(f"  splice: {c.splice.text} (score {c.splice.score:.2f})")
+        lines.append(f"  splice: {safe(c.splice.text)} (score {c.splice.score:.2f})")
     return "\n".join(lines)
 
 
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 checker = claim_checker(file, date=date, max_duration_s=args.max_duration)
             except (GeoforensicsError, ValueError) as e:
                 failures += len(claims)
-                print(f"{file.name}: error: {e}", file=sys.stderr)
+                print(f"{safe(file.name)}: error: {safe(e)}", file=sys.stderr)
                 for r in claims:
                     if out is not None:
                         write_json(out, {"file": str(r.file), "claim": {"lat": r.lat, "lon": r.lon, "source": "csv"},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import csv_out, open_output, shared, text_to_stdout
+from .options import csv_out, number, open_output, shared, text_to_stdout
+from .text import safe
 
 ORDER = 45
 
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parents=shared("model", "gallery", "csv"),
     )
     p.add_argument("--data", required=True, metavar="DIR", help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
-    p.add_argument("--limit", type=int, default=0, help="only the first N recordings")
+    p.add_argument("--limit", type=number(int, 0), default=0, metavar="N", help="only the first N recordings (0 = all)")
     p.add_argument("--out", dest="csv", type=csv_out, help=argparse.SUPPRESS)  # the old name of --csv
     p.set_defaults(func=run)
 
@@ -44,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
         p = geo.predict(r.audio_path)
         pred.append(p.point)
         true.append((r.lat, r.lon))
-        print(f"[{i + 1}/{len(recs)}] {r.id}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
+        print(f"[{i + 1}/{len(recs)}] {safe(r.id)}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
     err = haversine_km(np.array(pred), np.array(true))
     if text_to_stdout(args):
         print(metrics_table_header(with_n=True))
-        print(format_metrics_row(args.model, geolocation_metrics(err), n=len(recs)))
+        print(format_metrics_row(safe(args.model), geolocation_metrics(err), n=len(recs)))
     with open_output(args.csv) as out:
         if out is not None:
             PointsWriter(out, flush=False).write_all([r.id for r in recs], pred)

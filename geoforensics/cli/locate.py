@@ -6,11 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
-from .options import STDOUT, open_output, shared, text_to_stdout, write_json
+from .options import STDOUT, number, open_output, shared, text_to_stdout, write_json
+from .text import safe
 
 ORDER = 10
+
+MAX_PRIOR_WEIGHT = 10.0
+"""Largest ``--prior-weight`` (1 weighs the prior like the evidence of one species)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,10 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
     p.add_argument(
         "--prior",
-        choices=["inat-test-density"],
-        help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+        choices=["photo-density", "inat-test-density", "none"],
+        help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
+        "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) or none",
     )
-    p.add_argument("--prior-weight", type=float, default=0.5, help="strength of --prior (default 0.5)")
+    p.add_argument(
+        "--prior-weight", type=number(float, 0, MAX_PRIOR_WEIGHT), default=None, metavar="W",
+        help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default: the prior's own, 1 for photo-density, 0.5 for "
+        "inat-test-density)",
+    )
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
 
@@ -49,24 +59,24 @@ def expand_inputs(items: list[str]) -> list[Path]:
 
 
 def format_prediction(path: Path, pred) -> str:
-    """A short human-readable report of one prediction."""
-    lines = [f"{path.name}: {pred.lat:.3f}, {pred.lon:.3f}"]
+    """A short human-readable report of one prediction (every name in it passed through :func:`.text.safe`)."""
+    lines = [f"{safe(path.name)}: {pred.lat:.3f}, {pred.lon:.3f}"]
     if pred.top_k:
-        lines[0] += f"  ({pred.top_k[0].place})"
+        lines[0] += f"  ({safe(pred.top_k[0].place)})"
     r50, r90 = pred.region(0.5), pred.region(0.9)
     conf = f"{pred.confidence:.2f}" if pred.confidence is not None else "n/a"
     lines.append(f"  confidence {pred.confidence_label} ({conf})" + (f"; 50% within {r50.radius_km:,.0f} km, 90% within {r90.radius_km:,.0f} km" if r50 and r90 else ""))
     for note in pred.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {safe(note)}")
     if pred.top_k:
         lines.append("  candidates:")
         for i, c in enumerate(pred.top_k, 1):
-            lines.append(f"    {i}. {c.lat:7.2f} {c.lon:8.2f}  p={c.prob:.3f}  {c.place}")
+            lines.append(f"    {i}. {c.lat:7.2f} {c.lon:8.2f}  p={c.prob:.3f}  {safe(c.place)}")
     if pred.evidence:
         lines.append("  species evidence (score, windows heard, km the guess moves without it):")
         for e in pred.evidence:
             shift = f"{e.shift_km:,.0f} km" if e.shift_km is not None else "-"
-            lines.append(f"    {e.score:.2f}  {e.common_name} ({e.scientific_name})  {len(e.windows)} windows  {shift}")
+            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {len(e.windows)} windows  {shift}")
     return "\n".join(lines)
 
 
@@ -77,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.files)
     show_text = text_to_stdout(args)
     options: dict = {"gallery": args.gallery}
-    if args.prior:
-        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    if args.prior is not None or args.prior_weight is not None:
+        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
     done = failures = 0
     many = len(files) > 1
     iterator = files
@@ -95,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 if not many:
                     raise InputError(str(e)) from None
                 failures += 1
-                print(f"{path.name}: error: {e}", file=sys.stderr)
+                print(f"{safe(path.name)}: error: {safe(e)}", file=sys.stderr)
                 continue
             if json_out:
                 write_json(json_out, {**pred.to_dict(surface=args.surface), "file": str(path)})
@@ -109,5 +119,5 @@ def run(args: argparse.Namespace) -> int:
             PointsWriter(csv_out)  # nothing located: the header alone
     for dest, what in ((args.json, "JSON lines"), (args.csv, "predictions")):
         if dest not in (None, STDOUT):
-            print(f"wrote {done} {what} to {dest}", file=sys.stderr)
+            print(f"wrote {done} {what} to {safe(dest)}", file=sys.stderr)
     return 1 if failures else 0

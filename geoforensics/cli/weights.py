@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .options import emit_json, shared, text_to_stdout
+from .text import safe
 
 ORDER = 90
 
@@ -49,13 +50,13 @@ def run_list(args: argparse.Namespace) -> int:
     if not text_to_stdout(args):
         return 0
     width = max(len(r["name"]) for r in rows)
-    print(f"weights folder: {weights_dir()}")
+    print(f"weights folder: {safe(weights_dir())}")
     print(f"{'NAME':<{width}}  {'STATUS':<8}  {'SIZE':>9}  LICENCE / DESCRIPTION")
     for r in rows:
         print(f"{r['name']:<{width}}  {r['status']:<8}  {r['size_bytes'] / 1e6:7.1f} MB  {r['licence']}")
         print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['description']}")
         if r["status"] in ("present", "package", "shipped", "corrupt"):
-            print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['path']}")
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  {safe(r['path'])}")
         if r["pretrained"]:
             print(f"{'':<{width}}  {'':<8}  {'':>9}  use it: --model {r['pretrained']}")
         elif r["source"] == "url":
@@ -67,7 +68,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     from ..models.weights import fetch
 
     path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
-    print(f"{args.name}: verified, at {path}")
+    print(f"{safe(args.name)}: verified, at {safe(path)}")
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
-from ..prediction import GeoPrediction
+from ..prediction import GeoPrediction, finite_json
 from .claims import Claim, ClaimCheck, SpliceFinding, SpliceSegment, point_label, resolve_claim
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class ForensicReport:
         return out
 
     def to_dict(self, surface: str = "sparse") -> dict[str, Any]:
-        return {
+        return finite_json({
             "source": self.source,
             "duration_s": self.duration_s,
             "has_video": self.has_video,
@@ -147,10 +147,10 @@ class ForensicReport:
             "mains_hum": self.hum,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
-        }
+        })
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(surface), indent=indent, default=str)
+        return json.dumps(self.to_dict(surface), indent=indent, default=str, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ForensicReport:
@@ -264,6 +264,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     ok, status = image_geolocator_status()
     if not ok:
         return None, status
+    from ..geolocators.image import ImageGeolocator
     from ..geolocators.registry import get_geolocator
     from ..media.frames import extract_frames
 
@@ -271,6 +272,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     if not frames:
         return None, "no frames could be read from the video"
     geo = get_geolocator("image-geoclip")
+    assert isinstance(geo, ImageGeolocator)  # for frame_times
     pred = geo.predict([f.image for f in frames], frame_times=[f.t_s for f in frames])
     return pred, f"{len(frames)} frames, one every {every_s:g} s"
 

@@ -78,9 +78,9 @@ def _signals(rng: np.random.Generator, levels: tuple[float, ...], pitch: float) 
         notes = 220 * pitch * 2 ** (rng.integers(0, 12, 16) / 12)
         seq = np.repeat(notes, int(np.ceil(n / 16)))[:n]
         yield f"music {level:g} dB", a * _tone_stack(t, seq, 8, 1.5) * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t) ** 2)
-        chord = sum(_tone_stack(t, 130.8 * pitch * r, 6, 1.2) for r in (1.0, 1.26, 1.5))
+        chord = np.sum([_tone_stack(t, 130.8 * pitch * r, 6, 1.2) for r in (1.0, 1.26, 1.5)], axis=0)
         yield f"chord {level:g} dB", a * chord / 3
-        formants = sum(np.sin(2 * np.pi * f * t) * np.exp(-((f - 700) / 900) ** 2) for f in np.arange(120, 3000, 120) * pitch)
+        formants = np.sum([np.sin(2 * np.pi * f * t) * np.exp(-((f - 700) / 900) ** 2) for f in np.arange(120, 3000, 120) * pitch], axis=0)
         syll = (np.sin(2 * np.pi * 4 * t) > 0).astype(float)
         yield f"vowels {level:g} dB", a * formants / (np.abs(formants).max() + 1e-12) * syll
     yield "silence", np.zeros(n)

@@ -179,7 +179,7 @@ def _looks_like_coordinates(text: str) -> bool:
     return bool(re.search(r"\d", t)) and bool(_COORD_CHARS.match(t))
 
 
-def _component(m: re.Match, i: int) -> tuple[float, str | None]:
+def _component(m: re.Match[str], i: int) -> tuple[float, str | None]:
     g = m.groupdict()
     deg_s = g[f"deg{i}"].replace(" ", "")
     mins, secs = g[f"min{i}"], g[f"sec{i}"]
@@ -274,7 +274,7 @@ class _Gazetteer:
         self.by_name: dict[str, list[int]] = defaultdict(list)
         self.by_alias: dict[str, list[int]] = defaultdict(list)
         self.by_cc: dict[str, list[int]] = defaultdict(list)
-        self.members: dict[tuple, list[int]] = defaultdict(list)
+        self.members: dict[tuple[str, ...], list[int]] = defaultdict(list)
         japan: dict[str, list[int]] = defaultdict(list)
         for i, (name, a1, a2, cc) in enumerate(zip(self.name, self.admin1, self.admin2, self.cc)):
             self.by_name[name].append(i)
@@ -298,8 +298,10 @@ class _Gazetteer:
             if key != self.key[name]:
                 self.by_alias[key].extend(idx)
         self.by_name = by_key
-        self.admin1_groups: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        self.admin2_groups: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        self.admin1_groups: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        """Regions by name key: (admin1, cc) groups."""
+        self.admin2_groups: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        """Counties by name key: (admin2, admin1, cc) groups."""
         for group in self.members:
             k = normalize(group[0])
             self.key.setdefault(group[0], k)
@@ -372,7 +374,7 @@ def _city(g: _Gazetteer, i: int, match: str, score: float) -> Place:
     return Place(lat, lon, g.name[i], g.admin1[i], g.admin2[i], g.cc[i], kind="city", match=match, score=score)
 
 
-def _area(g: _Gazetteer, group: tuple, kind: str) -> Place:
+def _area(g: _Gazetteer, group: tuple[str, ...], kind: str) -> Place:
     """A county (admin2, admin1, cc) or region (admin1, cc) placed at the centre of its places."""
     idx = g.members[group]
     lat, lon, j = g.centre(idx)

@@ -122,11 +122,9 @@ def _decide(lat: float, lon: float, place: dict[str, Any], max_km: float) -> Gri
         return GridFrequency(None, "", "", f"{place['distance_km']:,.0f} km from the nearest town ({where}): no grid")
     name = country_name(cc)
     if cc == "JP":
-        hz = japan_grid_hz(lat, lon, place["admin1"])
-        side = "east" if hz == 50 else "west"
-        return GridFrequency(
-            hz, cc, name, f"Japan, {side} of the Itoigawa-Fuji line ({place['admin1'] or where}): {hz} Hz"
-        )
+        jp = japan_grid_hz(lat, lon, place["admin1"])
+        side = "east" if jp == 50 else "west"
+        return GridFrequency(jp, cc, name, f"Japan, {side} of the Itoigawa-Fuji line ({place['admin1'] or where}): {jp} Hz")
     hz = country_grid_hz(cc)
     if hz is None:
         return GridFrequency(None, cc, name, f"{name}: no single grid frequency")
@@ -153,7 +151,8 @@ def grid_mask(latlon: Any, hz: int, *, include_unknown: bool = False, max_km: fl
     if hz not in (50, 60):
         raise ValueError(f"hz must be 50 or 60, got {hz!r}")
     f = grid_frequencies(latlon, max_km=max_km)
-    return (f == hz) | (include_unknown & (f == 0))
+    mask: np.ndarray = (f == hz) | (include_unknown & (f == 0))
+    return mask
 
 
 @lru_cache(maxsize=8)
@@ -174,4 +173,5 @@ def gallery_grid_mask(gallery: str, hz: int, *, include_unknown: bool = False) -
     if hz not in (50, 60):
         raise ValueError(f"hz must be 50 or 60, got {hz!r}")
     f = gallery_frequencies(gallery)
-    return (f == hz) | (include_unknown & (f == 0))
+    mask: np.ndarray = (f == hz) | (include_unknown & (f == 0))
+    return mask

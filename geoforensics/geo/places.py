@@ -11,7 +11,8 @@ from .geodesy import as_latlon, haversine_km
 
 
 @lru_cache(maxsize=1)
-def _geocoder():
+def _geocoder() -> Any:
+    """reverse_geocoder's RGeocoder (the package ships no types), loaded once."""
     import reverse_geocoder
 
     # mode=1: single process; the package prints a loading banner, which we keep off stdout.

@@ -49,13 +49,16 @@ def default_clip(config: str | None = None) -> ClipEncoder:
     """CLIP for a geolocator built without one: the tiny random ``config`` (default
     ``$GEOFORENSICS_CLIP_CONFIG``) when set, else ViT-L/14 from verified local weights."""
     config = config or clip_test_config()
+    clip: ClipEncoder
     if config is None:
-        return registry.get_model(CLIP_WEIGHTS)
+        clip = registry.get_model(CLIP_WEIGHTS)
+        return clip
     from ..models.clip import TEST_CONFIGS
 
     if config not in TEST_CONFIGS:
         raise InputError(f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config; known: {', '.join(TEST_CONFIGS)}")
-    return registry.get_model(f"clip-{config}")
+    clip = registry.get_model(f"clip-{config}")
+    return clip
 
 
 def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:

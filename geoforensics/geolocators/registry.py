@@ -10,8 +10,9 @@ checkpoint) are the "agclip" builder with ``model=`` that tag or path.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
@@ -22,7 +23,7 @@ _NAME_ARGS: dict[str, str] = {}
 #: Modules that register more systems (Table 1 baselines); imported on first need, since they import torch.
 _PLUGINS = ("baselines", "oracles", "regression", "classification")
 _plugins_loaded = False
-_CACHE: dict[tuple, Geolocator] = {}
+_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Geolocator] = {}
 _LOCK = threading.Lock()
 
 
@@ -72,7 +73,12 @@ def create_geolocator(name: str, **options: Any) -> Geolocator:
     key, given = _resolve(name)
     if key not in _BUILDERS:
         raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
-    return _BUILDERS[key][0](**given, **options)
+    try:
+        return _BUILDERS[key][0](**given, **options)
+    except TypeError as e:
+        if "unexpected keyword argument" not in str(e):
+            raise
+        raise InputError(f"model {name!r} does not take that option ({str(e).split('()', 1)[-1].strip()})") from None
 
 
 def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Geolocator:
@@ -120,7 +126,7 @@ def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     "AG-CLIP: agclip:TAG (a shipped head, see `geoforensics weights list`) or agclip:PATH.pt (a checkpoint of `geoforensics train`)",
     arg="model",
 )
-def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any):
+def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any) -> Geolocator:
     from .agclip import AGCLIPGeolocator
 
     return AGCLIPGeolocator(model=model, gallery=gallery, **kw)

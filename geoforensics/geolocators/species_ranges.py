@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio.windows import WindowSpec
-from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
+from ..defaults import GALLERY, MAX_DURATION_S, PRIOR, PRIOR_BANDWIDTH_KM, TOP_K, WINDOW
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel, week_of
@@ -57,7 +57,7 @@ class CombinationRule:
     pooling: str = "max"
 
 
-def species_terms(table: RangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
+def species_terms(table: RangeTable | LazyRangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
     """log L_s(x) for the species ``idx`` with confidences ``q`` (one row per species)."""
     if len(idx) == 0:
         return np.zeros((0, table.n_points))
@@ -103,9 +103,9 @@ class SpeciesRangeGeolocator:
         window: WindowSpec = WINDOW,
         point_method: str = "topk_mean:10",
         max_duration_s: float = MAX_DURATION_S,
-        prior: str | None = None,
-        prior_weight: float = 0.5,
-        prior_bandwidth_km: float = 500.0,
+        prior: str | None = PRIOR,
+        prior_weight: float | None = None,
+        prior_bandwidth_km: float = PRIOR_BANDWIDTH_KM,
     ):
         from ..geo.galleries import get_gallery
 
@@ -124,7 +124,13 @@ class SpeciesRangeGeolocator:
         self.window = window
         self.point_method = point_method
         self.max_duration_s = max_duration_s
-        self.prior, self.prior_weight, self.prior_bandwidth_km = prior, prior_weight, prior_bandwidth_km
+        if prior in (None, "", "none"):
+            prior = None
+        else:
+            from ..geo.priors import get_prior
+
+            prior_weight = get_prior(prior).weight if prior_weight is None else prior_weight
+        self.prior, self.prior_weight, self.prior_bandwidth_km = prior, float(prior_weight or 0.0), prior_bandwidth_km
         self._tables: dict[int, RangeTable] = {}
 
     @property
@@ -199,11 +205,16 @@ class SpeciesRangeGeolocator:
                 f"weak species evidence: the best match ({labels.common[idx[0]]}) scores only {q[idx[0]]:.2f}; "
                 "this may be noise, music or speech rather than an animal"
             )
+        if (cut := ws.cut_note()) is not None:
+            notes.append(cut)
         if self.prior:
-            from ..geo.priors import log_prior
+            from ..geo.priors import get_prior, log_prior
 
             log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
-            notes.append(f"prior {self.prior!r} applied with weight {self.prior_weight:g} (bandwidth {self.prior_bandwidth_km:g} km)")
+            notes.append(
+                f"recording-effort prior {self.prior!r} (weight {self.prior_weight:g}, {self.prior_bandwidth_km:g} km): "
+                + get_prior(self.prior).description
+            )
         pred = GeoPrediction.from_log_scores(
             self._gallery, log_s, point_method=self.point_method, model=self.name, modality="audio",
             **prediction_options(k, light),

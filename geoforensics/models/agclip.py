@@ -105,7 +105,7 @@ class AGCLIPConfig:
             object.__setattr__(self, "embed_dim", dim)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "AGCLIPConfig":
+    def from_dict(cls, d: dict[str, Any]) -> AGCLIPConfig:
         """The config of a plain dict, refusing unknown keys."""
         return config_from_dict(cls, d, "model config")
 
@@ -194,7 +194,8 @@ class AGCLIPModel(nn.Module):
         """Batch targets from :meth:`target_encoder` -> unit embeddings [B, embed_dim] (with grad
         through the trainable tower)."""
         if self.location_tower is not None:
-            return self.location_tower.targets(target)
+            targets: torch.Tensor = self.location_tower.targets(target)
+            return targets
         return target
 
     def logit_scale(self) -> torch.Tensor:
@@ -404,7 +405,8 @@ def pool_windows(embeddings: torch.Tensor, how: str = "mean", pooler: Any = None
     if how == "transformer":
         if pooler is None:
             raise GeoforensicsError("pooling 'transformer' needs a trained pooler (see `geoforensics train-pooler`)")
-        return pooler.pool(embeddings)
+        pooled: torch.Tensor = pooler.pool(embeddings)
+        return pooled
     if how == "mean":
         v = embeddings.mean(0)
     elif how == "max":

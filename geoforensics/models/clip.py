@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from PIL import Image
@@ -42,11 +42,19 @@ TEST_CONFIGS: dict[str, dict[str, Any]] = {
 _TORCHSCRIPT_EXTRAS = ("input_resolution", "context_length", "vocab_size", "attn_mask")
 
 
+class ClipModel(Protocol):
+    """What this module calls of an open_clip ``CLIP`` (a ``torch.nn.Module``; open_clip ships no types)."""
+
+    def encode_image(self, image: torch.Tensor, normalize: bool = False) -> torch.Tensor: ...
+
+    def encode_text(self, text: torch.Tensor, normalize: bool = False) -> torch.Tensor: ...
+
+
 @dataclass
 class ClipEncoder:
     """A CLIP model with its image transform and tokenizer; features are unnormalised, as GeoCLIP wants."""
 
-    model: torch.nn.Module
+    model: ClipModel
     preprocess: Callable[[Image.Image], torch.Tensor]
     tokenizer: Callable[[Sequence[str]], torch.Tensor]
     name: str

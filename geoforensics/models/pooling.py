@@ -65,7 +65,7 @@ class TransformerPoolerConfig:
     """Longer sequences at inference: "even" (evenly spaced windows) or "chunks" (average of chunk outputs)."""
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TransformerPoolerConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TransformerPoolerConfig:
         """The config of a plain dict, refusing unknown keys."""
         return config_from_dict(cls, d, "pooler config")
 

@@ -65,7 +65,7 @@ class DataConfig:
             )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "DataConfig":
+    def from_dict(cls, d: dict[str, Any]) -> DataConfig:
         """The config of a plain dict, refusing unknown keys."""
         return config_from_dict(cls, d, "data config")
 
@@ -103,7 +103,7 @@ class TrainConfig:
     max_steps_per_epoch: int = 0
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """The config of a plain dict (sections ``model``, ``data``, ``sim`` as dicts), refusing unknown keys."""
         nested = {"model": AGCLIPConfig.from_dict, "data": DataConfig.from_dict, "sim": SimConfig.from_dict}
         return config_from_dict(cls, d, "config", nested)

@@ -9,7 +9,8 @@ every window and pools per recording.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ def recording_month(r: Any) -> int:
     return d.month - 1 if d is not None else -1
 
 
-class WindowDataset(Dataset):
+class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]]):
     """Recordings -> (input, target embedding [512], checklist [n_species], month, index).
 
     ``train=True``: one random window per item (a new draw each epoch via ``set_epoch``);

@@ -13,10 +13,10 @@ import torch
 
 from geoforensics.data import open_dataset
 from geoforensics.errors import GeoforensicsError
+from geoforensics.models.registry import create_model
 from geoforensics.paths import PROJECT_ROOT
 from geoforensics.train.config import DataConfig, TrainConfig, load_config
 from geoforensics.train.data import WindowDataset
-from geoforensics.models.registry import create_model
 from geoforensics.train.loop import DistInfo, make_loader, train
 from geoforensics.train.resample import EpochWeightedSampler
 from geoforensics.train.simulate import ScoreSimulator, SimConfig, week_to_month

@@ -9,9 +9,9 @@ import torch
 
 from geoforensics.cli import main
 from geoforensics.data import open_dataset
+from geoforensics.models.registry import create_model
 from geoforensics.train.config import load_config
 from geoforensics.train.data import WindowDataset
-from geoforensics.models.registry import create_model
 from geoforensics.train.loop import train
 
 from .conftest import tiny_config

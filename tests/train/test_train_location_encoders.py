@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from geoforensics.train.config import load_config
 from geoforensics.models.registry import create_model
+from geoforensics.train.config import load_config
 from geoforensics.train.loop import train
 
 from .conftest import tiny_config
