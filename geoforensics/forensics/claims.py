@@ -516,7 +516,7 @@ def claim_checker(
     from ..audio.decode import decode_audio, load_array
     from ..audio.hum import detect_hum
     from ..models.birdnet import SAMPLE_RATE
-    from ..scoring import score_audio
+    from ..scoring import recording_duration, score_audio
 
     if isinstance(source, np.ndarray):
         if sample_rate is None:
@@ -529,6 +529,7 @@ def claim_checker(
         mono = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s)
         rate, name = SAMPLE_RATE, Path(source).name
     scores = score_audio(mono, sample_rate=rate, max_duration_s=None)
+    scores.source_duration_s = recording_duration(source, len(mono) / rate, max_duration_s, sample_rate)
     found = detect_hum(mono, rate) if hum else None
     return ClaimChecker(scores, source=name, hum=found, date=date)
 

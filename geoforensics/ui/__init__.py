@@ -34,7 +34,7 @@ CSS = """
 .gf-metadata-title h4 { margin: 0; color: #5d4037; font-weight: 600; }
 .gf-note { color: var(--body-text-color-subdued); }
 """
-I18N = gr.I18n(en={"common": {"complete": "Complete"}})
+I18N = gr.I18n(en={"common": {"complete": "Complete"}})  # type: ignore[dict-item]  # nested, as the frontend reads it
 """Words Gradio's own components ask for and its English table lacks: without ``common.complete`` the
 status announcer under each result reads out the raw key "common.complete"."""
 INTRO = (
