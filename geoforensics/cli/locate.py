@@ -18,15 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "locate",
         help="geolocate audio or video files from the animal sounds in them",
         description="Geolocate recordings from the species heard in them. Container tags (ID3, GPS) are never read.",
-        parents=shared("date", "top_k", "model", "gallery", "max_duration", "json", "csv"),
+        parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "json", "csv"),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
-    p.add_argument(
-        "--prior",
-        choices=["inat-test-density"],
-        help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
-    )
-    p.add_argument("--prior-weight", type=float, default=0.5, help="strength of --prior (default 0.5)")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
 
@@ -46,6 +40,14 @@ def expand_inputs(items: list[str]) -> list[Path]:
         else:
             raise InputError(f"no such file: {p}")
     return out
+
+
+def geolocator_options(args: argparse.Namespace) -> dict:
+    """The geolocator options of ``locate``'s command line (``--gallery``, ``--prior``)."""
+    options: dict = {"gallery": args.gallery}
+    if args.prior:
+        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    return options
 
 
 def format_prediction(path: Path, pred) -> str:
@@ -76,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.files)
     show_text = text_to_stdout(args)
-    options: dict = {"gallery": args.gallery}
-    if args.prior:
-        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    options = geolocator_options(args)
     done = failures = 0
     many = len(files) > 1
     iterator = files

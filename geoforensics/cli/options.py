@@ -76,6 +76,31 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
             help=f"seconds of audio analysed per file (default {MAX_DURATION_S:g})",
         ),
     ),
+    "prior": (
+        "--prior",
+        dict(
+            choices=["inat-test-density"],
+            help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+        ),
+    ),
+    "prior_weight": ("--prior-weight", dict(type=float, default=0.5, help="strength of --prior (default 0.5)")),
+    "address": (
+        "--address",
+        dict(
+            metavar="ADDR",
+            help="run on this Ray cluster (host:port of its head, ray://host:10001, or auto); without it a local "
+            "Ray is started for the run and stopped after it. Needs `pip install 'geoforensics[scale]'`",
+        ),
+    ),
+    "workers": (
+        "--workers",
+        dict(
+            type=_positive(int),
+            metavar="N",
+            help="Ray workers (one CPU and one copy of the models each; default: every CPU of this machine, or of "
+            "the cluster with --address)",
+        ),
+    ),
     "json": (
         "--json",
         dict(
