@@ -33,10 +33,15 @@ from ..errors import GeoforensicsError, InputError
 from .inputs import BatchInput
 from .sinks import COLUMNS, FLOAT_COLUMNS
 
-log = logging.getLogger(__name__)
-
 LOCAL_OBJECT_STORE_BYTES = 1 << 30
 """Object store of a local Ray: results are small, so 1 GiB of shared memory is plenty."""
+
+ROWS_PER_TASK = 4
+"""Recordings per Ray task (the unit an actor is given, and redoes if it dies), so that work spreads
+evenly and a lost actor costs little; rows still come back one by one."""
+
+MAX_TASKS = 20_000
+"""At most this many tasks (input blocks, made on the driver): beyond 80,000 recordings tasks grow."""
 
 
 @dataclass(frozen=True)
@@ -324,15 +329,23 @@ def _map(items: Sequence[dict[str, Any]], actor: Callable[..., Any], kwargs: dic
 
     if not items:
         return
-    ds = ray.data.from_items(list(items), override_num_blocks=min(len(items), max(1, 4 * workers)))
-    ds = ds.map_batches(
-        actor,
-        batch_size=1,
-        batch_format="numpy",
-        compute=ActorPoolStrategy(size=workers),
-        num_cpus=1,
-        fn_constructor_kwargs={**kwargs, "threads": 1},
-    )
+    n = len(items)
+    blocks = min(n, max(4 * workers, -(-n // ROWS_PER_TASK)), MAX_TASKS)
+    ctx = ray.data.DataContext.get_current()
+    shaped = ctx.target_max_block_size
+    ctx.target_max_block_size = 1  # every result row is a block of its own: it reaches the driver when done
+    try:
+        ds = ray.data.from_items(list(items), override_num_blocks=blocks)
+        ds = ds.map_batches(
+            actor,
+            batch_size=1,
+            batch_format="numpy",
+            compute=ActorPoolStrategy(size=workers),
+            num_cpus=1,
+            fn_constructor_kwargs={**kwargs, "threads": 1},
+        )
+    finally:
+        ctx.target_max_block_size = shaped
     yield from ds.iter_rows()
 
 

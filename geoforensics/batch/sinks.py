@@ -25,7 +25,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InputError
 from ..evaluation.evaluate import ID_COLUMN, LAT_COLUMN, LON_COLUMN, PointsWriter
