@@ -12,8 +12,8 @@ done, so polling OUT gives when each row arrived. Reported per configuration:
 * steady state: files per minute from the row at 10 % to the row at 90 % of the files (the rate a long
   archive sees, without start-up and the last stragglers);
 * per file: seconds of wall time each worker spends per file in steady state (workers x interval),
-  the seconds the worker itself measured around ``predict`` (``elapsed_s`` in OUT), and Ray's overhead
-  per file: the difference (scheduling, moving rows, gaps between tasks);
+  the seconds the worker itself measured around ``predict`` (``elapsed_s`` in OUT, mean over the same
+  rows), and Ray's overhead per file: the difference (scheduling, moving rows, gaps between tasks);
 * peak memory: the largest resident set of the ``locate`` process, or of any Ray worker (``VmHWM``);
 * the load average before and after (other work on the machine slows every configuration).
 
@@ -125,9 +125,9 @@ def run(label: str, cmd: list[str], out: Path, n: int, workers: int) -> dict:
         raise SystemExit(f"{label}: {len(arrivals)} rows for {n} files (exit {proc.returncode}):\n{err[-2000:]}")
     import csv
 
-    with open(out, newline="") as f:
-        elapsed = [float(r["elapsed_s"]) for r in csv.DictReader(f) if r.get("elapsed_s")]
     lo, hi = n // 10, n - 1 - n // 10  # steady state: the rows from the 10th to the 90th percentile
+    with open(out, newline="") as f:  # rows in the order they were written, i.e. finished
+        elapsed = [float(r["elapsed_s"]) for r in list(csv.DictReader(f))[lo + 1 : hi + 1] if r.get("elapsed_s")]
     span = arrivals[hi] - arrivals[lo]
     steady = (hi - lo) / span * 60 if span > 0 else float("nan")
     per_file_wall = workers * span / (hi - lo) if span > 0 else float("nan")

@@ -399,6 +399,12 @@ def test_local_batch_resumes_and_leaves_nothing_running(clips, reference, tmp_pa
     out = tmp_path / "out.csv"
     args = ("batch", str(clips), "--out", str(out), "--workers", "2", "--max-duration", str(MAX_S), "--quiet")
     try:
+        # the workers cannot build the model: one clear error, no traceback, no OUT left behind
+        bad = env.cli(*args[:6], "--gallery", f"csv:{tmp_path / 'missing.csv'}")
+        assert bad.returncode == 2, bad.stderr[-3000:]
+        assert "could not load the models" in bad.stderr and "missing.csv" in bad.stderr
+        assert "Traceback" not in bad.stderr and not out.exists()
+
         first = env.cli(*args)
         assert first.returncode == 1, first.stderr[-3000:]  # the broken file failed
         assert "Traceback" not in first.stderr

@@ -104,6 +104,9 @@ def run_batch(
             week_of(date)
         except ValueError as e:
             raise InputError(f"--date: {e}") from None
+    from .engine import check_model
+
+    check_model(spec.model)
     items, no_audio = collect_inputs(inputs, date)
     summary = BatchSummary(total=len(items), no_audio=no_audio)
     with open_sink(out, retry_failed=retry_failed) as sink:

@@ -172,36 +172,67 @@ def _warm_birdnet() -> None:
     get_meta_model()
 
 
-class _Locator:
-    """The actor of :func:`locate_many`: the geolocator (and BirdNET) loaded once, then rows."""
+class _Actor:
+    """Base of the actors: ``load`` runs once per actor with the actor's CPU budget. Should it fail
+    (a missing gallery or weights file, on one node or all), the actor stays up and answers every
+    batch with that error in the ``fatal`` column, which stops the run on the driver with the
+    message; a failed constructor would instead surface as Ray's actor-death traceback."""
 
-    def __init__(self, spec: LocateSpec, threads: int | None) -> None:
-        self.spec = spec
-        with cpu_budget(threads):
-            self.geo = spec.geolocator()
-            if getattr(self.geo, "modality", "") == "audio":
-                _warm_birdnet()
+    columns: Sequence[str] = ()
+
+    def __init__(self, threads: int | None, **options: Any) -> None:
+        self.fatal = ""
+        try:
+            with cpu_budget(threads):
+                self.load(**options)
+        except Exception as e:  # noqa: BLE001 - reported to the driver, see the class docstring
+            import socket
+
+            self.fatal = f"{error_text(e)} (on {socket.gethostname()})"
+
+    def load(self, **options: Any) -> None:
+        raise NotImplementedError
+
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return _columns([locate_item(self.geo, item, self.spec) for item in _items(batch)], COLUMNS)
+        items = _items(batch)
+        if self.fatal:
+            return {"fatal": np.array([self.fatal] * len(items), dtype=object)}
+        out = self.rows(items)
+        out["fatal"] = np.array([""] * len(items), dtype=object)
+        return out
+
+
+class _Locator(_Actor):
+    """The actor of :func:`locate_many`: the geolocator (and BirdNET) loaded once, then rows."""
+
+    def load(self, spec: LocateSpec) -> None:
+        self.spec = spec
+        self.geo = spec.geolocator()
+        if getattr(self.geo, "modality", "") == "audio":
+            _warm_birdnet()
+
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        return _columns([locate_item(self.geo, item, self.spec) for item in items], COLUMNS)
 
 
 SCORE_COLUMNS = ("path", "error", "duration_s")
 
 
-class _Scorer:
+class _Scorer(_Actor):
     """The actor of :func:`score_many`: BirdNET loaded once, then cached window scores per path."""
 
-    def __init__(self, max_duration_s: float | None, threads: int | None) -> None:
+    def load(self, max_duration_s: float | None) -> None:
         self.max_duration_s = max_duration_s
-        with cpu_budget(threads):
-            _warm_birdnet()
+        _warm_birdnet()
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         from ..scoring import cached_scores
 
         rows, arrays = [], []
-        for item in _items(batch):
+        for item in items:
             try:
                 ws = cached_scores(item["path"], max_duration_s=self.max_duration_s)
             except Exception as e:  # noqa: BLE001 - recorded per file; the caller decides
@@ -346,7 +377,16 @@ def _map(items: Sequence[dict[str, Any]], actor: Callable[..., Any], kwargs: dic
         )
     finally:
         ctx.target_max_block_size = shaped
-    yield from ds.iter_rows()
+    rows = iter(ds.iter_rows())
+    try:
+        for row in rows:
+            if row.get("fatal"):
+                raise GeoforensicsError(f"a Ray worker could not load the models: {row['fatal']}")
+            yield row
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:  # stop Ray Data's execution before Ray itself is stopped
+            close()
 
 
 def locate_many(
