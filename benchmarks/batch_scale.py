@@ -152,6 +152,26 @@ def run(label: str, cmd: list[str], out: Path, n: int, workers: int) -> dict:
     }
 
 
+def duration_fit(out: Path, data: Path) -> dict | None:
+    """Least squares of a batch's per-file ``elapsed_s`` on the clip's duration (xc-dev's labels):
+    seconds per file = fixed + per_audio_minute x minutes, and the correlation."""
+    import csv
+
+    import numpy as np
+
+    with open(data / "labels.csv", newline="") as f:
+        duration = {Path(r["file"]).stem: float(r["duration_s"]) for r in csv.DictReader(f) if r.get("duration_s")}
+    with open(out, newline="") as f:
+        pairs = [(duration[r["audio_id"].split("-", 1)[1]], float(r["elapsed_s"])) for r in csv.DictReader(f)
+                 if r.get("elapsed_s") and r["audio_id"].split("-", 1)[1] in duration]
+    if len(pairs) < 10:
+        return None
+    x, y = np.array(pairs).T
+    (fixed, per_min), *_ = np.linalg.lstsq(np.c_[np.ones_like(x), x / 60], y, rcond=None)
+    return {"fixed_s": float(fixed), "per_audio_minute_s": float(per_min), "r": float(np.corrcoef(x, y)[0, 1]),
+            "mean_duration_s": float(x.mean())}
+
+
 def fmt(x, spec: str) -> str:
     return "-" if x is None or x != x else format(x, spec)
 
@@ -201,11 +221,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: {n} files ... (load average {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             r = run(label, cmd + [str(out)], out, n, max(workers, 1))
             r["workers"] = workers
+            r["duration_fit"] = duration_fit(out, Path(args.data)) if workers else None
             results.append(r)
             print(f"  {r['wall_s']:.0f} s, {r['steady_fpm']:.1f} files/min steady", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    fits = [
+        f"- {r['label']}: {f['fixed_s']:.2f} s + {f['per_audio_minute_s']:.2f} s per minute of audio per file and worker "
+        f"(least squares over the {n} files, r = {f['r']:.2f}; mean clip {f['mean_duration_s']:.1f} s)"
+        for r in results if (f := r.get("duration_fit"))
+    ]
     text = "\n".join([
         f"# locate vs batch on Ray: xc-dev repeated to {n} files",
         "",
@@ -213,12 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         "",
         table(results),
         "",
+        "Time in predict against the clip's length:",
+        "",
+        *fits,
+        "",
         "Steady state: from the row at 10 % of the files to the row at 90 %. Per file per worker: workers x that "
         "interval / its rows. "
         "In predict: the worker's own time around `predict` (decode, BirdNET, ranges). Locate's BirdNET runs two "
         "single-thread interpreters (one per CPU); each Ray worker runs one (it owns one CPU).",
         "",
-        f"Command: `python benchmarks/batch_scale.py --files {args.files} --workers {' '.join(map(str, args.workers))}`",
+        "Command: `" + " ".join(["python benchmarks/batch_scale.py", *(sys.argv[1:] if argv is None else argv)]) + "`",
     ])
     print(text)
     out = Path(args.out)

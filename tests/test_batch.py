@@ -101,6 +101,20 @@ def test_locate_and_import_never_import_ray(tmp_path):
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_cpu_budget_sizes_birdnet_to_the_worker():
+    from geoforensics.batch.engine import cpu_budget
+    from geoforensics.models.birdnet import BirdNETAudio
+
+    real = os.cpu_count()
+    with cpu_budget(1):
+        assert os.cpu_count() == 1
+        model = BirdNETAudio()
+    assert os.cpu_count() == real
+    assert model._workers == 1  # one single-thread interpreter: the worker owns one CPU
+    windows = np.zeros((3, 144_000), np.float32)
+    np.testing.assert_allclose(model.scores(windows), BirdNETAudio(workers=2).scores(windows), atol=1e-5)
+
+
 # ---------------------------------------------------------------- inputs
 
 

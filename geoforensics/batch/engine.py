@@ -286,7 +286,11 @@ def ray_session(address: str | None = None, workers: int | None = None) -> Itera
                     hint = ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token and "
                             "give its token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
                 raise InputError(f"cannot join the Ray cluster at {address}: {e}{hint}") from None
-            n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            n = workers or max(1, cpus)
+            if n > cpus:
+                logging.getLogger(__name__).warning(
+                    "%d workers asked for, the cluster has %d CPUs now: the others start as nodes join", n, cpus)
     try:
         yield n
     finally:

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Geolocate every recording named by the inputs with the same models and options as `locate`, on a "
             "pool of Ray workers (each loads the models once), writing one row per recording to OUT as it "
-            "finishes: audio_id,latitude,longitude (the benchmark's format), then confidence, 50%%/90%% region "
+            "finishes: audio_id,latitude,longitude (the benchmark's format), then confidence, 50 %/90 % region "
             "radii, top species and score, place, date, seconds, error, path. Run it again with the same OUT to "
             "resume: recordings already in OUT are skipped. A recording that fails gets a row with its error and "
             "the batch goes on. Without --address a local Ray is started on 127.0.0.1 and stopped at the end; "
