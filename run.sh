@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine with Python 3.11:
 #   ./run.sh app     install everything into .venv/ (once) and start the web app
-#   ./run.sh test    install everything into .venv/ (once) and run the test suite
+#   ./run.sh test    install everything into .venv/ (once), then ruff, mypy and the test suite
 #   ./run.sh install only install
 # Extra arguments after `test` go to pytest; after `app` to app.py.
 set -euo pipefail
@@ -42,11 +42,22 @@ ensure_chromium() {
     fi
 }
 
+run_tests() {
+    # Static checks first (configured in pyproject.toml), then the suite; the first failure stops the run.
+    # Extra arguments go to pytest only.
+    echo "[geoforensics] ruff check ." >&2
+    "$VENV/bin/python" -m ruff check .
+    echo "[geoforensics] mypy" >&2
+    "$VENV/bin/python" -m mypy
+    echo "[geoforensics] pytest $*" >&2
+    exec "$VENV/bin/python" -m pytest "$@"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
     app) install; exec "$VENV/bin/python" app.py "$@" ;;
-    test) install; ensure_chromium; exec "$VENV/bin/python" -m pytest "$@" ;;
+    test) install; ensure_chromium; run_tests "$@" ;;
     install) install ;;
     *) echo "usage: ./run.sh app|test|install [args...]" >&2; exit 2 ;;
 esac

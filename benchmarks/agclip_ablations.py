@@ -25,14 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine  # noqa: E402
-
 from geoforensics.evaluation.table1 import (  # noqa: E402
+    TableSystem,
     load_samples,
     markdown_table,
     register_agclip_checkpoint,
     register_table1_system,
     run_table1,
-    TableSystem,
 )
 
 BASE_CONFIG = ROOT / "configs" / "agclip_birdnet_sim.yaml"

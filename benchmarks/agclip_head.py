@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "Both rows of the shipped head come from one model; same BirdNET V2.4 window scores (3 s windows, 1.5 s stride, no date) fed to both systems; land-1 gallery (21,546 points).",
         f"AG-CLIP: mean-pooled window embeddings, argmax of cosine similarity with GeoCLIP gallery embeddings; head config {entry}.",
-        f"Command: `.venv/bin/python benchmarks/agclip_head.py`",
+        "Command: `.venv/bin/python benchmarks/agclip_head.py`",
         "",
         metrics_table_header(with_n=True),
         *[format_metrics_row(name, m, n) for name, m in rows],

@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine  # noqa: E402
-
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
@@ -41,6 +40,24 @@ def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str,
         j = (np.arange(n) + rng.integers(1, n, n)) % n
         ms.append(geolocation_metrics(haversine_km(true[j], true)))
     return {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
+
+
+def paired_change(err: np.ndarray, base: np.ndarray, draws: int = 2000, seed: int = 0) -> list[str]:
+    """Median error and % within 200 km of ``err`` against ``base`` (same clips), with 95 % intervals of the change."""
+    rng = np.random.default_rng(seed)
+    d_med, d_200 = [], []
+    for _ in range(draws):
+        i = rng.integers(0, len(err), len(err))
+        d_med.append(np.median(err[i]) - np.median(base[i]))
+        d_200.append(100 * (np.mean(err[i] <= 200) - np.mean(base[i] <= 200)))
+    lo_m, hi_m = np.percentile(d_med, [2.5, 97.5])
+    lo_2, hi_2 = np.percentile(d_200, [2.5, 97.5])
+    return [
+        f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {np.median(err) - np.median(base):+,.0f} km "
+        f"[{lo_m:+,.0f}, {hi_m:+,.0f}]",
+        f"- within 200 km {100 * np.mean(base <= 200):.1f} -> {100 * np.mean(err <= 200):.1f} %: change "
+        f"{100 * (np.mean(err <= 200) - np.mean(base <= 200)):+.1f} points [{lo_2:+.1f}, {hi_2:+.1f}]",
+    ]
 
 
 def oracle_scores(species: str, labels) -> WindowScores:
@@ -123,10 +140,11 @@ def main(argv: list[str] | None = None) -> int:
 
     geo = SpeciesRangeGeolocator(max_duration_s=args.max_duration)
     geo.table(-1)
-    with_prior = SpeciesRangeGeolocator(prior="inat-test-density", prior_weight=0.5)
+    no_prior = SpeciesRangeGeolocator(prior=None)
+    with_prior = SpeciesRangeGeolocator(prior="inat-test-density")
     plain_rule = CombinationRule(background=0.0, richness_power=0.0)
-    plain = SpeciesRangeGeolocator(rule=plain_rule)
-    preds, preds_dated, preds_prior, oracle, oracle_plain = [], [], [], [], []
+    plain = SpeciesRangeGeolocator(rule=plain_rule, prior=None)
+    preds, preds_dated, preds_prior, preds_none, oracle, oracle_plain = [], [], [], [], [], []
     radii: list[tuple[float, float]] = []
     audio_s = compute_s = 0.0
     t_all = time.perf_counter()
@@ -141,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dated:
             preds_dated.append(geo.predict_from_scores(ws, week=_week(r.date)).point if r.date else p.point)
         preds_prior.append(with_prior.predict_from_scores(ws).point)
-        oracle.append(geo.predict_from_scores(oracle_scores(r.species[0], labels)).point)
+        preds_none.append(no_prior.predict_from_scores(ws).point)
+        oracle.append(no_prior.predict_from_scores(oracle_scores(r.species[0], labels)).point)
         oracle_plain.append(plain.predict_from_scores(oracle_scores(r.species[0], labels)).point)
         print(f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: {haversine_km(p.point, true[i]):,.0f} km", file=sys.stderr)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -152,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         ("Naive (random other clip, 200 draws)", naive_errors(true)),
         ("Oracle: true species, plain range (mean of 10 best cells)", geolocation_metrics(haversine_km(np.array(oracle_plain), true))),
         ("Oracle: true species, our rule", geolocation_metrics(haversine_km(np.array(oracle), true))),
-        ("species-ranges (default, no date)", geolocation_metrics(err)),
+        ("species-ranges (default: photo-density prior, no date)", geolocation_metrics(err)),
+        ("species-ranges without prior (--prior none)", geolocation_metrics(haversine_km(np.array(preds_none), true))),
         ("species-ranges + iNat-test density prior (weight 0.5, opt-in)", geolocation_metrics(haversine_km(np.array(preds_prior), true))),
     ]
     if args.dated:
@@ -162,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"Machine: {machine()}", f"Command: `.venv/bin/python benchmarks/audio_geolocation.py{' --dated' if args.dated else ''}`", ""]
     lines += [metrics_table_header(with_n=True)] + [format_metrics_row(name, m, n) for name, m in rows]
     err_prior = haversine_km(np.array(preds_prior), true)
-    for title, e in (("Default engine per continent", err), ("With the opt-in prior, per continent", err_prior)):
+    err_none = haversine_km(np.array(preds_none), true)
+    lines += ["", "## The default prior against none (paired bootstrap over clips, 2,000 draws)", "", *paired_change(err, err_none)]
+    for title, e in (("Default engine per continent", err), ("Without prior, per continent", err_none),
+                     ("With the opt-in iNat prior, per continent", err_prior)):
         lines += ["", f"## {title}", "", metrics_table_header(with_n=True)]
         for c in sorted(set(continents)):
             mask = np.array([x == c for x in continents])

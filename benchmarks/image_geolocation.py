@@ -20,6 +20,7 @@ Prints the tables and writes them to ``benchmarks/results/image_geolocation.md``
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import statistics
 import sys
@@ -92,7 +93,7 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
 
     from geoforensics.models.clip import TEST_CONFIGS, _register_config
     from geoforensics.models.geoclip import load_gps_gallery_100k
-    from geoforensics.models.registry import create_model
+    from geoforensics.models.registry import get_model
     from geoforensics.prediction import GeoPrediction
 
     name = _register_config(arch) if arch in TEST_CONFIGS else arch
@@ -107,9 +108,9 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
     n_params = sum(p.numel() for p in model.visual.parameters())
 
     gallery = np.asarray(load_gps_gallery_100k())[:: max(1, gallery_subsample)]
-    head = create_model("geoclip-image-head")
+    head = get_model("geoclip-image-head")
     t = time.perf_counter()
-    gal_emb = create_model("geoclip-location-encoder").gallery_embeddings(
+    gal_emb = get_model("geoclip-location-encoder").gallery_embeddings(
         gallery, "geoclip-100k" if gallery_subsample <= 1 else f"geoclip-100k-every-{gallery_subsample}"
     )
     gal_s = time.perf_counter() - t
@@ -119,10 +120,10 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
         model.encode_image(torch.randn(1, 3, size, size))  # warm-up
         for b in batch_sizes:
             x = torch.randn(b, 3, size, size)
-            enc = _best_time(lambda: model.encode_image(x), repeats) / b
+            enc = _best_time(functools.partial(model.encode_image, x), repeats) / b
             feats = torch.randn(b, head.mlp[0].in_features)
 
-            def score() -> None:
+            def score(feats: torch.Tensor = feats) -> None:
                 emb = head.embed(feats)
                 torch.softmax((head.logit_scale * (emb @ gal_emb.T)).double(), dim=1)
 

@@ -8,11 +8,13 @@ The public API is small and imports its heavy parts lazily:
 
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import GeoforensicsError, InputError, MissingWeightsError
 from .prediction import GeoPrediction
 
 
-def locate(*args, **kwargs) -> GeoPrediction:
+def locate(*args: Any, **kwargs: Any) -> GeoPrediction:
     """Geolocate audio; see :func:`geoforensics.api.locate`."""
     from .api import locate as _locate
 

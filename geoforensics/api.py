@@ -12,7 +12,7 @@ from .prediction import GeoPrediction
 
 
 def locate(
-    source: str | os.PathLike | np.ndarray,
+    source: str | os.PathLike[str] | np.ndarray,
     *,
     sample_rate: int | None = None,
     date: Any = None,

@@ -21,3 +21,9 @@ MAX_DURATION_S = 600.0
 
 TOP_K = 5
 """Candidate places listed in a result."""
+
+PRIOR: str | None = "photo-density"
+"""The recording-effort prior of the audio geolocator (``geo/priors.py``; None: none)."""
+
+PRIOR_BANDWIDTH_KM = 500.0
+"""Smoothing of a prior's points over the gallery."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import InputError
 
@@ -30,18 +33,118 @@ def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg needed)."""
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def _url(path: Path) -> str:
     return f"file:{path.resolve()}"
 
 
-def input_args(path: str | os.PathLike) -> list[str]:
+def input_args(path: str | os.PathLike[str]) -> list[str]:
     """ffmpeg arguments opening ``path`` as a local media file only: the ``file:`` prefix stops a name
     such as ``http:...`` being read as a protocol, and the whitelists stop playlists or reference files
-    from pulling in URLs or other files."""
-    return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", _url(Path(path))]
+    from pulling in URLs or other files.
+
+    The file's first bytes are checked first (:func:`content_problem`): InputError "could not read
+    NAME: not a readable audio or video file (it is ...)" for executables, archives, images,
+    documents and text (playlists included), which ffmpeg's mp3 and aac demuxers would otherwise
+    "decode" as noise.
+    """
+    p = Path(path)
+    problem = content_problem(p)
+    if problem is not None:
+        raise InputError(f"could not read {p.name}: {problem}")
+    return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", _url(p)]
+
+
+SNIFF_BYTES = 4096
+"""How much of a file :func:`content_problem` reads."""
+
+SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x7fELF", "an ELF executable"),
+    (0, b"MZ", "a Windows executable"),
+    (0, b"\xfe\xed\xfa\xce", "a Mach-O executable"),
+    (0, b"\xfe\xed\xfa\xcf", "a Mach-O executable"),
+    (0, b"\xce\xfa\xed\xfe", "a Mach-O executable"),
+    (0, b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (0, b"\xca\xfe\xba\xbe", "an executable or Java class file"),
+    (0, b"#!", "a script"),
+    (0, b"PK\x03\x04", "a zip archive"),
+    (0, b"PK\x05\x06", "a zip archive"),
+    (0, b"\x1f\x8b", "a gzip archive"),
+    (0, b"BZh", "a bzip2 archive"),
+    (0, b"\xfd7zXZ\x00", "an xz archive"),
+    (0, b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"%PDF-", "a PDF document"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+)
+"""(offset, magic bytes, what it is) of common files that are never audio or video."""
+
+_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def _is_text(head: bytes, whole_file: bool) -> bool:
+    """True when ``head`` is UTF-8 text without control characters (a multi-byte character cut at the
+    end of a partial read allowed)."""
+    if not head or any(b in _TEXT_CONTROLS for b in head):
+        return False
+    for cut in range(1 if whole_file else 4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def content_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` is certainly not audio or video, judged from its first bytes, or None when it may be.
+
+    The file is opened without blocking and read only when it is a regular file (a FIFO swapped in
+    after :func:`check_file` never hangs the caller). The answer never quotes the file's contents.
+    """
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        return f"cannot open it ({(e.strerror or 'error').lower()})"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        head = os.read(fd, SNIFF_BYTES)
+    except OSError as e:
+        return f"cannot read it ({(e.strerror or 'error').lower()})"
+    finally:
+        os.close(fd)
+    for offset, magic, what in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return f"not a readable audio or video file (it is {what})"
+    if _is_text(head, whole_file=len(head) >= st.st_size):
+        return "not a readable audio or video file (it is text: a playlist, a document, ...)"
+    return None
+
+
+LOW_SCORE = 5
+"""Below this probe score ffmpeg has only guessed the format from a stray frame header (an executable
+read as mp3, for instance): such files are refused. A real 30 ms mp3 scores 25."""
+
+_LOW_SCORE_RE = re.compile(r"detected only with low score of (\d+)")
+
+GUESSED_REASON = "not a readable audio or video file (ffmpeg could only guess its format)"
+
+
+def guessed_format(stderr: str | bytes) -> bool:
+    """True when ffmpeg's log (at level warning or more) says it guessed the format (score below :data:`LOW_SCORE`)."""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    return any(int(m.group(1)) < LOW_SCORE for m in _LOW_SCORE_RE.finditer(text))
 
 
 def format_mb(n_bytes: int) -> str:
@@ -49,7 +152,7 @@ def format_mb(n_bytes: int) -> str:
     return f"{n_bytes / _MB:.3g}"
 
 
-def check_file(path: str | os.PathLike, max_bytes: int | None = None) -> Path:
+def check_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> Path:
     """``path`` as a Path; InputError if it is missing, not a regular file, empty, or over ``max_bytes``.
 
     Messages name the file (never its folder or contents).
@@ -68,6 +171,7 @@ def check_file(path: str | os.PathLike, max_bytes: int | None = None) -> Path:
 
 
 KNOWN_REASONS: tuple[tuple[str, str], ...] = (
+    ("Format not on whitelist", "not a readable audio or video file (not a format geoforensics opens)"),
     ("matches no streams", "it has no audio stream"),
     ("does not contain any stream", "it has no audio stream"),
     ("No such file or directory", "file not found"),
@@ -85,7 +189,7 @@ _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _OPEN_ERROR = re.compile(r"Error opening input(?: files?)?: (.+)$")
 
 
-def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike | None = None, fallback: str = "ffmpeg could not read it") -> str:
+def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike[str] | None = None, fallback: str = "ffmpeg could not read it") -> str:
     """A short, one-line, user-facing reason from ffmpeg's error output; ``path`` is shown by its name only."""
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
     for needle, reason in KNOWN_REASONS:
@@ -105,7 +209,7 @@ def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike | None = None, fa
     return reason.rstrip(".")[:200]
 
 
-def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subprocess.CompletedProcess:
+def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subprocess.CompletedProcess[bytes]:
     """Run ``cmd`` (stdin closed, output captured); InputError "``what`` NAME timed out" past ``timeout_s``."""
     try:
         # run() kills and reaps ffmpeg when the timeout expires.
@@ -114,8 +218,49 @@ def run_ffmpeg(cmd: list[str], path: Path, what: str, timeout_s: float) -> subpr
         raise InputError(f"{what} {path.name} timed out after {timeout_s:g} s") from None
 
 
+class FfmpegStream:
+    """A running ffmpeg whose standard output the caller reads as it comes (``with FfmpegStream(cmd, t) as
+    run: run.stdout.read(...)``). Its stderr is drained in the background (the last 64 KiB kept in
+    ``stderr``); past ``timeout_s`` it is killed and ``timed_out`` is set. Leaving the block closes the
+    pipes and reaps the process, whatever happened."""
+
+    def __init__(self, cmd: list[str], timeout_s: float) -> None:
+        self.cmd, self.timeout_s = cmd, timeout_s
+        self.timed_out = False
+        self._errors: list[bytes] = []
+
+    def __enter__(self) -> FfmpegStream:
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.stdout: IO[bytes] = self.proc.stdout
+        err = self.proc.stderr
+        self._drain = threading.Thread(target=lambda: self._errors.append(err.read()[-65536:]), daemon=True)
+        self._timer = threading.Timer(self.timeout_s, self._kill)
+        self._timer.start()
+        self._drain.start()
+        return self
+
+    def _kill(self) -> None:
+        self.timed_out = True
+        self.proc.kill()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        self.stdout.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._drain.join(timeout=5)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
+
+    @property
+    def stderr(self) -> bytes:
+        return b"".join(self._errors)
+
+
 def input_report(
-    path: str | os.PathLike, timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = ()
+    path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = ()
 ) -> tuple[str, bytes]:
     """``ffmpeg -i path [output_args]``: the report on the input (stderr up to any output) and stdout.
 
@@ -128,6 +273,8 @@ def input_report(
     report = text.split("\nOutput #0", 1)[0].replace(_url(p), p.name.replace("\n", " "))
     if "Input #0" not in report:
         raise InputError(f"could not read {p.name}: {ffmpeg_reason(text, p)}")
+    if guessed_format(report):
+        raise InputError(f"could not read {p.name}: {GUESSED_REASON}")
     return report, proc.stdout
 
 
@@ -214,7 +361,7 @@ def _rate(field: str) -> float | None:
 
 def _stream(index: int, kind: str, desc: str) -> StreamInfo:
     fields = _top_level_fields(desc)
-    info: dict = {"codec": fields[0].split(" ", 1)[0] or None}
+    info: dict[str, Any] = {"codec": fields[0].split(" ", 1)[0] or None}
     fps = tbr = None
     for f in fields[1:]:
         if (hz := _HZ.match(f)) is not None:
@@ -244,7 +391,7 @@ def parse_report(report: str) -> MediaInfo:
     return MediaInfo(streams, duration)
 
 
-def probe(path: str | os.PathLike, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
+def probe(path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     """Streams and duration of a media file, parsed from ``ffmpeg -i`` (no ffprobe ships). Tags are skipped.
 
     ``duration_s`` is None where the container does not say. InputError for a missing, empty or

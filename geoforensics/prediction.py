@@ -18,6 +18,25 @@ from .geo.geodesy import as_latlon, haversine_km, spherical_mean
 SCHEMA_VERSION = 1
 
 
+def finite_json(obj: Any) -> Any:
+    """``obj`` ready for strict JSON: NaN and infinite floats become None (null), numpy scalars and arrays
+    become Python numbers and lists, dicts, lists and tuples are converted throughout; anything else is
+    returned as it is. Every JSON the package writes goes through here (with ``allow_nan=False``)."""
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return finite_json(obj.tolist())
+    return obj
+
+
 @dataclass
 class Candidate:
     """One of the top-k locations: a gallery point, its probability, H3 cell and place name."""
@@ -142,13 +161,14 @@ class GeoPrediction:
             "lon": np.round(self.gallery[idx, 1], 5).tolist(),
             "prob": [float(f"{p:.6g}") for p in self.probs[idx]],
         }
-        return out
+        clean: dict[str, Any] = finite_json(out)
+        return clean
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(surface=surface), indent=indent)
+        return json.dumps(self.to_dict(surface=surface), indent=indent, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "GeoPrediction":
+    def from_dict(cls, d: dict[str, Any]) -> GeoPrediction:
         """Rebuild from ``to_dict``; a sparse or empty surface becomes the gallery."""
         s = d.get("surface") or {"lat": [], "lon": [], "prob": []}
         gallery = np.column_stack([s["lat"], s["lon"]]).astype(np.float64).reshape(-1, 2)
@@ -173,13 +193,13 @@ class GeoPrediction:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "GeoPrediction":
+    def from_json(cls, text: str) -> GeoPrediction:
         return cls.from_dict(json.loads(text))
 
     # -- construction ----------------------------------------------------------------------
 
     @classmethod
-    def from_log_scores(cls, gallery: Any, log_scores: Any, **options: Any) -> "GeoPrediction":
+    def from_log_scores(cls, gallery: Any, log_scores: Any, **options: Any) -> GeoPrediction:
         """Normalise unnormalised log-scores over ``gallery`` (softmax), then as :meth:`from_probs`."""
         gallery = as_latlon(gallery, name="gallery").reshape(-1, 2)
         s = np.asarray(log_scores, dtype=np.float64).reshape(-1)
@@ -205,7 +225,7 @@ class GeoPrediction:
         region_res: int = 2,
         names: bool = True,
         **meta: Any,
-    ) -> "GeoPrediction":
+    ) -> GeoPrediction:
         """Build from a probability vector over ``gallery`` (renormalised here)."""
         gallery = as_latlon(gallery, name="gallery").reshape(-1, 2)
         p = np.clip(np.asarray(probs, dtype=np.float64).reshape(-1), 0.0, None)
@@ -270,7 +290,7 @@ def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[floa
     cell_mass: dict[str, float] = {}
     for c, pr in zip(cells, probs[idx]):
         cell_mass[c] = cell_mass.get(c, 0.0) + float(pr)
-    names = sorted(cell_mass, key=cell_mass.get, reverse=True)
+    names = sorted(cell_mass, key=cell_mass.__getitem__, reverse=True)
     cum = np.cumsum([cell_mass[c] for c in names])
     n = int(np.searchsorted(cum, mass) + 1)
     d = haversine_km(gallery, point)

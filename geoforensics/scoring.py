@@ -40,13 +40,51 @@ SCORES_CACHE = "birdnet-scores"
 @dataclass
 class WindowScores:
     """Species scores per audio window: ``scores[w, s]`` in [0, 1] for windows starting at ``starts_s``
-    (seconds) and holding real audio until ``ends_s``; ``duration_s`` is the audio scored."""
+    (seconds) and holding real audio until ``ends_s``; ``duration_s`` is the audio scored and
+    ``source_duration_s`` the length of the whole recording, when known (longer where it was cut at
+    ``max_duration_s``)."""
 
     starts_s: np.ndarray
     ends_s: np.ndarray
     scores: np.ndarray
     duration_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    source_duration_s: float | None = None
+
+    def cut_note(self) -> str | None:
+        """The result note saying the recording was cut (:func:`cut_note`), or None."""
+        return cut_note(self.duration_s, self.source_duration_s)
+
+
+def cut_note(analysed_s: float, total_s: float | None) -> str | None:
+    """"analysed the first 600 s of 7,200 s ..." when ``total_s`` is longer than ``analysed_s``, else None."""
+    if total_s is None or not np.isfinite(total_s) or total_s <= analysed_s + 0.05:
+        return None
+    return (
+        f"analysed the first {analysed_s:,.0f} s of {total_s:,.0f} s: the rest of the recording was not listened to "
+        "(raise max_duration_s, or --max-duration, to analyse more)"
+    )
+
+
+def recording_duration(
+    source: str | os.PathLike[str] | np.ndarray, analysed_s: float, max_duration_s: float | None,
+    sample_rate: int | None = None,
+) -> float | None:
+    """Length in seconds of the whole recording of which ``analysed_s`` seconds were analysed: an array's
+    from its samples and ``sample_rate``; a file's is ``analysed_s`` unless decoding stopped at
+    ``max_duration_s``, then the container's figure (None when it does not say)."""
+    if isinstance(source, np.ndarray):
+        from .audio.decode import array_samples
+
+        return array_samples(source) / float(sample_rate or 1)
+    if max_duration_s is None or analysed_s < max_duration_s - 0.01:
+        return analysed_s
+    from .ffmpeg import probe
+
+    try:
+        return probe(source).duration_s
+    except InputError:
+        return None
 
 
 def pool_scores(scores: np.ndarray, how: str = "max") -> np.ndarray:
@@ -68,7 +106,9 @@ def score_audio(
     window: WindowSpec = WINDOW,
 ) -> WindowScores:
     """BirdNET scores of the windows of a file or of an array (mono or multichannel, with its
-    ``sample_rate``). Only the first ``max_duration_s`` seconds are scored (None: all of it)."""
+    ``sample_rate``). Only the first ``max_duration_s`` seconds are scored (None: all of it): a file
+    is decoded no further, an array is cut before it is resampled, and ``source_duration_s`` says how
+    long the whole recording was (:meth:`WindowScores.cut_note`)."""
     from .audio.decode import decode_audio, load_array
     from .audio.windows import split_windows
     from .models.birdnet import SAMPLE_RATE, get_audio_model
@@ -76,22 +116,24 @@ def score_audio(
     t0 = time.perf_counter()
     if isinstance(source, np.ndarray):
         if sample_rate is None:
-            raise ValueError("pass sample_rate with an audio array")
-        audio = load_array(source, sample_rate, SAMPLE_RATE)
-        if max_duration_s is not None:
-            audio = audio[: int(round(max_duration_s * SAMPLE_RATE))]
+            raise InputError("pass sample_rate with an audio array")
+        audio = load_array(source, sample_rate, SAMPLE_RATE, max_duration_s=max_duration_s)
     else:
         audio = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s)
+    total_s = recording_duration(source, len(audio) / SAMPLE_RATE, max_duration_s, sample_rate)
     t1 = time.perf_counter()
     wins = split_windows(audio, SAMPLE_RATE, window)
+    duration_s = len(audio) / SAMPLE_RATE
+    del audio
     scores = np.asarray(get_audio_model().scores(wins.data), dtype=np.float32)
     t2 = time.perf_counter()
     return WindowScores(
         starts_s=np.asarray(wins.starts_s, np.float64),
         ends_s=np.asarray(wins.ends_s, np.float64),
         scores=scores,
-        duration_s=len(audio) / SAMPLE_RATE,
+        duration_s=duration_s,
         timings={"decode_s": t1 - t0, "classify_s": t2 - t1},
+        source_duration_s=total_s,
     )
 
 
@@ -117,13 +159,14 @@ def save_npz(path: Path, **arrays: Any) -> None:
         raise
 
 
-def load_npz(path: Path, *names: str) -> dict[str, np.ndarray] | None:
-    """The arrays ``names`` of a cache file, or None when it is absent or unreadable (then it is recomputed)."""
+def load_npz(path: Path, *names: str, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` (and those of ``optional`` it holds) of a cache file, or None when it is
+    absent, unreadable or lacks one of ``names`` (then it is recomputed)."""
     if not path.is_file():
         return None
     try:
         with np.load(path) as z:
-            return {n: z[n] for n in names}
+            return {n: z[n] for n in names} | {n: z[n] for n in optional if n in z.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         log.warning("cache file %s is unreadable (%s): recomputing", path, e)
         return None
@@ -145,12 +188,20 @@ def cached_scores(
         raise InputError(f"audio file {path}: no such file")
     t0 = time.perf_counter()
     file = _cache_file(path, max_duration_s, window)
-    z = load_npz(file, "starts_s", "ends_s", "scores", "duration_s")
+    z = load_npz(file, "starts_s", "ends_s", "scores", "duration_s", optional=("source_duration_s",))
     if z is not None and z["scores"].ndim == 2 and len(z["starts_s"]) == len(z["ends_s"]) == len(z["scores"]):
-        return WindowScores(z["starts_s"], z["ends_s"], z["scores"], float(z["duration_s"]),
-                            timings={"cache_s": time.perf_counter() - t0})
+        duration_s = float(z["duration_s"])
+        if "source_duration_s" in z:  # NaN: unknown
+            total_s = float(z["source_duration_s"])
+            total = None if np.isnan(total_s) else total_s
+        else:  # written before the recording's length was kept
+            total = recording_duration(path, duration_s, max_duration_s)
+        return WindowScores(z["starts_s"], z["ends_s"], z["scores"], duration_s,
+                            timings={"cache_s": time.perf_counter() - t0}, source_duration_s=total)
     ws = score_audio(path, max_duration_s=max_duration_s, window=window)
-    save_npz(file, starts_s=ws.starts_s, ends_s=ws.ends_s, scores=ws.scores, duration_s=np.float64(ws.duration_s))
+    total = np.nan if ws.source_duration_s is None else ws.source_duration_s
+    save_npz(file, starts_s=ws.starts_s, ends_s=ws.ends_s, scores=ws.scores, duration_s=np.float64(ws.duration_s),
+             source_duration_s=np.float64(total))
     return ws
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -63,11 +64,11 @@ def test_shared_options_have_one_declaration_and_the_package_defaults() -> None:
             if flag == "--json":
                 assert (action.nargs, action.const) == ("?", "-"), command
     assert sorted(users["--json"]) == [
-        "analyze", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
+        "analyze", "check", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
     ]
     assert sorted(users["--gallery"]) == ["batch", "evaluate-model", "locate", "table1", "train-pooler"]
     assert sorted(users["--csv"]) == ["evaluate-model", "locate"]
-    assert sorted(users["--date"]) == ["analyze", "batch", "locate"]
+    assert sorted(users["--date"]) == ["analyze", "batch", "check", "locate"]
     assert sorted(users["--top-k"]) == ["batch", "locate", "locate-image", "locate-text"]
 
 
@@ -144,3 +145,102 @@ def test_listing_json_stdout_and_file(
     text = capsys.readouterr().out
     assert json.loads(out.read_text()) == on_stdout
     assert text.strip() and not text.lstrip().startswith(("{", "["))
+
+
+# ---------------------------------------------------------------- issue 14: every number checked, destinations first, strict JSON
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["locate", "a.wav", "--prior-weight", "nan"],
+        ["locate", "a.wav", "--prior-weight=-1e9"],
+        ["locate", "a.wav", "--prior-weight", "inf"],
+        ["locate", "a.wav", "--top-k", "-5"],
+        ["locate", "a.wav", "--top-k", "1000"],
+        ["locate", "a.wav", "--top-k", "2.5"],
+        ["locate", "a.wav", "--max-duration", "nan"],
+        ["locate", "a.wav", "--max-duration", "0"],
+        ["locate", "a.wav", "--max-duration", "1e9"],
+        ["analyze", "a.wav", "--frame-every", "0"],
+        ["analyze", "a.wav", "--frame-every", "nan"],
+        ["analyze", "a.wav", "--max-frames", "0"],
+        ["analyze", "a.wav", "--max-frames", "100000"],
+        ["locate-image", "a.jpg", "--top-k", "0"],
+        ["evaluate-model", "--data", "d", "--limit", "-1"],
+        ["table1", "--data", "d", "--out", "o", "--folds", "1"],
+        ["table1", "--data", "d", "--out", "o", "--seeds", "0"],
+        ["table1", "--data", "d", "--out", "o", "--seed", "-1"],
+        ["train", "--config", "c.yaml", "--epochs", "0"],
+        ["train-pooler", "--output", "p.pt", "--batch-size", "1"],
+        ["train-pooler", "--output", "p.pt", "--layers", "nan"],
+        ["app", "--port", "0"],
+        ["app", "--port", "70000"],
+    ],
+)
+def test_every_number_is_checked(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    flag = next(a for a in argv if a.startswith("--") and a not in ("--data", "--out", "--config", "--output")).split("=")[0]
+    assert f"argument {flag}: must be" in err and "Traceback" not in err
+
+
+def test_numbers_in_range_pass() -> None:
+    args = build_parser().parse_args(["locate", "a.wav", "--prior-weight", "0", "--top-k", "100", "--max-duration", "1800"])
+    assert (args.prior_weight, args.top_k, args.max_duration) == (0.0, 100, 1800.0)
+    assert build_parser().parse_args(["app"]).port == 7860
+
+
+def test_destinations_are_checked_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = make_audio(tmp_path / "a.wav", 0.5)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    for argv in (
+        ["locate", str(a), "--csv", str(blocker / "sub" / "p.csv")],
+        ["locate", str(a), "--json", str(blocker / "p.json")],
+        ["analyze", str(a), "--json", str(blocker / "r.json")],
+        ["analyze", str(a), "--html", str(blocker / "m.html")],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert f"cannot write {argv[-1]}: {blocker} is not a folder" in err, err
+    with pytest.raises(SystemExit):
+        main(["analyze", str(a), "--html", str(a)])  # an input is never overwritten
+    assert "refusing to overwrite" in capsys.readouterr().err
+    # a missing folder under a writable one is created when the command writes
+    assert build_parser().parse_args(["locate", str(a), "--csv", str(tmp_path / "new" / "p.csv")]).csv
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(SystemExit):
+            main(["evaluate", "p.csv", "g.csv", "--json", str(locked / "m.json")])
+        assert "is not writable" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_json_never_holds_nan(capsys: pytest.CaptureFixture) -> None:
+    import io
+
+    import numpy as np
+
+    from geoforensics.cli.options import write_json
+    from geoforensics.prediction import GeoPrediction
+
+    out = io.StringIO()
+    write_json(out, {"a": float("nan"), "b": [np.float32("inf"), -np.inf, 1.5, np.int64(3)], "c": (np.nan,)})
+    assert json.loads(out.getvalue()) == {"a": None, "b": [None, None, 1.5, 3], "c": [None]}
+    assert "NaN" not in out.getvalue() and "Infinity" not in out.getvalue()
+    pred = GeoPrediction.from_probs([[0, 0], [10, 10]], [0.5, 0.5], names=False, confidence=float("nan"))
+    pred.timings = {"x": float("inf")}
+    d = json.loads(pred.to_json())
+    assert d["confidence"] is None and d["timings"] == {"x": None}

@@ -69,11 +69,11 @@ def test_locate_image_without_clip_says_how_to_fetch(capsys):
 def tiny_locators(monkeypatch):
     from geoforensics.geolocators.image import ImageGeolocator
     from geoforensics.geolocators.text import TextGeolocator
-    from geoforensics.models.clip import load_clip
+    from geoforensics.models.clip import create_clip
     from geoforensics.models.geoclip import load_gps_gallery_100k
 
     gallery = np.array(load_gps_gallery_100k()[::200])
-    clip = load_clip(config="tiny-test")
+    clip = create_clip(config="tiny-test")
     monkeypatch.setattr(cli_locate_image, "make_image_geolocator", lambda **kw: ImageGeolocator(clip=clip, gallery=gallery, **kw))
     monkeypatch.setattr(cli_locate_image, "make_text_geolocator", lambda **kw: TextGeolocator(clip=clip, gallery=gallery, **kw))
 

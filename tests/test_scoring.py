@@ -141,3 +141,36 @@ def test_pool_scores():
     assert pool_scores(np.zeros((0, 3), np.float32)).tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="pooling"):
         pool_scores(s, "median")
+
+
+def test_cut_recordings_say_so_for_arrays_and_files(tmp_path):
+    audio = _chirps(20.0)
+    path = _write_wav(tmp_path / "long.wav", audio)
+    for source, kw in ((audio, {"sample_rate": SR}), (path, {})):
+        ws = score_audio(source, max_duration_s=6.0, **kw)
+        assert ws.duration_s == pytest.approx(6.0, abs=1e-3)
+        assert ws.source_duration_s == pytest.approx(20.0, abs=0.01)
+        assert ws.cut_note().startswith("analysed the first 6 s of 20 s")
+        whole = score_audio(source, max_duration_s=None, **kw)
+        assert whole.source_duration_s == pytest.approx(20.0, abs=0.01) and whole.cut_note() is None
+        assert score_audio(source, max_duration_s=30.0, **kw).cut_note() is None
+    cached = cached_scores(path, max_duration_s=6.0)
+    assert cached.cut_note().startswith("analysed the first 6 s of 20 s")
+    again = cached_scores(path, max_duration_s=6.0)
+    assert "cache_s" in again.timings and again.source_duration_s == pytest.approx(20.0, abs=0.01)
+
+
+def test_a_cache_file_without_the_recording_length_still_says_it_was_cut(tmp_path):
+    path = _write_wav(tmp_path / "long.wav", _chirps(12.0))
+    fresh = cached_scores(path, max_duration_s=4.5)
+    (file,) = _cache_files()
+    np.savez(file, starts_s=fresh.starts_s, ends_s=fresh.ends_s, scores=fresh.scores, duration_s=np.float64(fresh.duration_s))
+    old = cached_scores(path, max_duration_s=4.5)
+    assert "cache_s" in old.timings and old.source_duration_s == pytest.approx(12.0, abs=0.01)
+
+
+def test_cut_note_wording():
+    from geoforensics.scoring import cut_note
+
+    assert cut_note(600.0, 7200.0).startswith("analysed the first 600 s of 7,200 s")
+    assert cut_note(600.0, 600.01) is None and cut_note(600.0, None) is None and cut_note(3.0, float("nan")) is None

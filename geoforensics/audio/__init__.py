@@ -10,6 +10,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "array_samples": "decode",
+    "check_sample_rate": "decode",
     "decode_audio": "decode",
     "is_silent": "decode",
     "load_array": "decode",
@@ -22,6 +24,11 @@ _EXPORTS = {
     "get_mel_pipeline": "mel",
     "hz_to_mel": "mel",
     "mel_filterbank": "mel",
+    "HumConfig": "hum",
+    "HumFamily": "hum",
+    "HumResult": "hum",
+    "detect_hum": "hum",
+    "detect_hum_file": "hum",
     "Windows": "windows",
     "WindowSpec": "windows",
     "split_windows": "windows",

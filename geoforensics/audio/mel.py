@@ -132,7 +132,8 @@ def mel_filterbank(config: MelConfig) -> np.ndarray:
             config.n_freqs, config.f_min, config.f_max, config.n_mels, config.sample_rate,
             norm="slaney", mel_scale="slaney",
         )
-        return fb.numpy().astype(np.float64)
+        fb64: np.ndarray = fb.numpy().astype(np.float64)
+        return fb64
     freqs = np.linspace(0.0, config.sample_rate / 2, config.n_freqs)
     bins_mel = _htk_hz_to_mel(freqs[1:])[:, None]
     edges = np.linspace(_htk_hz_to_mel(config.f_min), _htk_hz_to_mel(config.f_max), config.n_mels + 2)
@@ -242,7 +243,8 @@ class MelPipeline(torch.nn.Module):
 
         x = np.asarray(audio)
         if x.ndim == 1:
-            return self(load_array(x, sample_rate, self.config.sample_rate))
+            mono: torch.Tensor = self(load_array(x, sample_rate, self.config.sample_rate))
+            return mono
         if x.ndim != 2 or x.size == 0:
             raise InputError(f"expected audio [samples] or [batch, samples], got shape {tuple(x.shape)}")
         rows = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
@@ -252,7 +254,8 @@ class MelPipeline(torch.nn.Module):
             import torchaudio.functional as AF
 
             rows = AF.resample(rows, orig_freq=int(sample_rate), new_freq=self.config.sample_rate)
-        return self(rows)
+        images: torch.Tensor = self(rows)
+        return images
 
 
 DEFAULT_MEL_PIPELINE = "agclip-mel-v1"
@@ -263,7 +266,7 @@ MEL_PIPELINES: dict[str, MelConfig] = {
 """Named, frozen configurations. Add a new name for new settings; never change an existing one."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build(name: str, config: MelConfig, device: str) -> MelPipeline:
     return MelPipeline(config, name=name).to(device)
 

@@ -15,8 +15,9 @@ the input files under the same paths (a shared filesystem), since only paths are
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InputError
 from .engine import LocateSpec

@@ -22,9 +22,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class LocateSpec:
 
     @classmethod
     def of(cls, model: str = AUDIO_MODEL, *, top_k: int = TOP_K, max_duration_s: float | None = MAX_DURATION_S,
-           **options: Any) -> "LocateSpec":
+           **options: Any) -> LocateSpec:
         """A spec from ``locate``-style keywords (``options`` go to the geolocator)."""
         return cls(model, tuple(sorted(options.items())), top_k, max_duration_s)
 
@@ -100,11 +101,11 @@ def cpu_budget(n: int | None) -> Iterator[None]:
         yield
         return
     real = os.cpu_count
-    os.cpu_count = lambda: n  # type: ignore[assignment]
+    os.cpu_count = lambda: n
     try:
         yield
     finally:
-        os.cpu_count = real  # type: ignore[assignment]
+        os.cpu_count = real
 
 
 def result_row(item: dict[str, Any], pred: Any = None, error: str | None = None, elapsed_s: float = 0.0) -> dict[str, Any]:
@@ -190,8 +191,8 @@ class _Actor:
 
             self.fatal = f"{error_text(e)} (on {socket.gethostname()})"
 
-    def load(self, **options: Any) -> None:
-        raise NotImplementedError
+    load: Callable[..., None]
+    """Load the models: each actor declares its own options."""
 
     def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         raise NotImplementedError

@@ -101,7 +101,7 @@ class Sink:
         """Finish OUT; after a ``failed`` run, a file this sink created and wrote nothing to is removed."""
         raise NotImplementedError
 
-    def __enter__(self) -> "Sink":
+    def __enter__(self) -> Sink:
         return self
 
     def __exit__(self, kind: Any, *exc: Any) -> None:

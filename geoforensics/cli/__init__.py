@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 
 from ..errors import GeoforensicsError
-
+from .text import SafeFormatter, safe
 
 
 def command_modules() -> list:
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Errors meant for the user (:class:`GeoforensicsError`, and an OS error such as a
+    full disk) print as one line, exit status 2; every string from outside (file names, tags, URLs,
+    CSV fields, the error messages that quote them) is printed through :func:`.text.safe`."""
+    if logging.lastResort is not None:  # warnings of the package, when nothing else handles them
+        logging.lastResort.setFormatter(SafeFormatter())
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -45,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GeoforensicsError as e:
-        print(f"geoforensics {args.command}: error: {e}", file=sys.stderr)
+        print(f"geoforensics {args.command}: error: {safe(e)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 141  # the reader of our output went away (e.g. `| head`)
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"geoforensics {args.command}: error: {safe(f'{e.strerror or e}{where}')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

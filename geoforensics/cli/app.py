@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from .options import number
+
 ORDER = 80
 
 
@@ -15,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start the Gradio web app. Maps render without network access; models load on first use.",
     )
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port (default 7860)")
+    p.add_argument("--port", type=number(int, 1, 65535), default=os.environ.get("GRADIO_SERVER_PORT", "7860"), help="port (default 7860)")
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from .options import emit_json, shared, text_to_stdout
+from .text import safe
 
 ORDER = 40
 
@@ -36,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate_points(pred, gold)
     if text_to_stdout(args):
         print(metrics_table_header(with_n=True))
-        print(format_metrics_row(Path(args.pred).stem, metrics, n=len(gold.ids)))
+        print(format_metrics_row(safe(Path(args.pred).stem), metrics, n=len(gold.ids)))
     emit_json(args.json, metrics)
     return 0

@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
+from .text import safe
 
 ORDER = 10
 
@@ -45,30 +47,30 @@ def expand_inputs(items: list[str]) -> list[Path]:
 def geolocator_options(args: argparse.Namespace) -> dict:
     """The geolocator options of ``locate``'s command line (``--gallery``, ``--prior``)."""
     options: dict = {"gallery": args.gallery}
-    if args.prior:
-        options.update(prior=args.prior, prior_weight=args.prior_weight)
+    if args.prior is not None or args.prior_weight is not None:
+        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
     return options
 
 
 def format_prediction(path: Path, pred) -> str:
-    """A short human-readable report of one prediction."""
-    lines = [f"{path.name}: {pred.lat:.3f}, {pred.lon:.3f}"]
+    """A short human-readable report of one prediction (every name in it passed through :func:`.text.safe`)."""
+    lines = [f"{safe(path.name)}: {pred.lat:.3f}, {pred.lon:.3f}"]
     if pred.top_k:
-        lines[0] += f"  ({pred.top_k[0].place})"
+        lines[0] += f"  ({safe(pred.top_k[0].place)})"
     r50, r90 = pred.region(0.5), pred.region(0.9)
     conf = f"{pred.confidence:.2f}" if pred.confidence is not None else "n/a"
     lines.append(f"  confidence {pred.confidence_label} ({conf})" + (f"; 50% within {r50.radius_km:,.0f} km, 90% within {r90.radius_km:,.0f} km" if r50 and r90 else ""))
     for note in pred.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {safe(note)}")
     if pred.top_k:
         lines.append("  candidates:")
         for i, c in enumerate(pred.top_k, 1):
-            lines.append(f"    {i}. {c.lat:7.2f} {c.lon:8.2f}  p={c.prob:.3f}  {c.place}")
+            lines.append(f"    {i}. {c.lat:7.2f} {c.lon:8.2f}  p={c.prob:.3f}  {safe(c.place)}")
     if pred.evidence:
         lines.append("  species evidence (score, windows heard, km the guess moves without it):")
         for e in pred.evidence:
             shift = f"{e.shift_km:,.0f} km" if e.shift_km is not None else "-"
-            lines.append(f"    {e.score:.2f}  {e.common_name} ({e.scientific_name})  {len(e.windows)} windows  {shift}")
+            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {len(e.windows)} windows  {shift}")
     return "\n".join(lines)
 
 
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                 if not many:
                     raise InputError(str(e)) from None
                 failures += 1
-                print(f"{path.name}: error: {e}", file=sys.stderr)
+                print(f"{safe(path.name)}: error: {safe(e)}", file=sys.stderr)
                 continue
             if json_out:
                 write_json(json_out, {**pred.to_dict(surface=args.surface), "file": str(path)})
@@ -109,5 +111,5 @@ def run(args: argparse.Namespace) -> int:
             PointsWriter(csv_out)  # nothing located: the header alone
     for dest, what in ((args.json, "JSON lines"), (args.csv, "predictions")):
         if dest not in (None, STDOUT):
-            print(f"wrote {done} {what} to {dest}", file=sys.stderr)
+            print(f"wrote {done} {what} to {safe(dest)}", file=sys.stderr)
     return 1 if failures else 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import InputError
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
+from .text import safe
 
 ORDER = 20
 
@@ -75,19 +76,19 @@ def make_text_geolocator(**options: Any) -> Any:
 
 
 def _print(label: str, pred: Any) -> None:
-    where = pred.top_k[0].place if pred.top_k else ""
-    print(f"{label}: {pred.lat:.4f}, {pred.lon:.4f}  {where}")
+    where = safe(pred.top_k[0].place) if pred.top_k else ""
+    print(f"{safe(label)}: {pred.lat:.4f}, {pred.lon:.4f}  {where}")
     for i, c in enumerate(pred.top_k, 1):
-        print(f"  {i}. {c.lat:9.4f} {c.lon:10.4f}  p={c.prob:.4f}  {c.place}")
+        print(f"  {i}. {c.lat:9.4f} {c.lon:10.4f}  p={c.prob:.4f}  {safe(c.place)}")
     for r in pred.regions:
         print(f"  {int(r.mass * 100)}% of the probability within {r.radius_km:,.0f} km")
     for note in pred.notes:
-        print(f"  note: {note}")
+        print(f"  note: {safe(note)}")
 
 
 def _check(args: argparse.Namespace) -> None:
     if not re.fullmatch(r"argmax|topk_mean(:[1-9][0-9]*)?", args.point_method):
-        raise InputError(f"--point-method must be argmax or topk_mean:K, not {args.point_method!r}")
+        raise InputError(f"--point-method must be argmax or topk_mean:K, not {safe(args.point_method)!r}")
 
 
 def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], locator: Any) -> int:
@@ -101,7 +102,7 @@ def _run(args: argparse.Namespace, inputs: list[tuple[str, Any]], locator: Any) 
             if show_text:
                 _print(label, pred)
     if args.json not in (None, STDOUT):
-        print(f"wrote {len(inputs)} JSON lines to {args.json}", file=sys.stderr)
+        print(f"wrote {len(inputs)} JSON lines to {safe(args.json)}", file=sys.stderr)
     return 0
 
 

@@ -11,49 +11,103 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
+from ..prediction import finite_json
+from .text import safe
 
 STDOUT = "-"
 
+MAX_TOP_K = 100
+"""Most candidate places ``--top-k`` may ask for."""
 
-def _positive(kind: type) -> Callable[[str], Any]:
+MAX_PRIOR_WEIGHT = 10.0
+"""Largest ``--prior-weight`` (1 weighs the prior like the evidence of one species)."""
+
+MAX_DURATION_LIMIT_S = 1800.0
+"""Largest ``--max-duration``: 30 minutes, the app's own limit, which keeps a run under 3 GB of memory."""
+
+
+def number(
+    kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse ``type``: ``kind`` (int or float) parsed from the text, finite, at least ``low`` (more
+    than ``low`` with ``above``) and at most ``high``; anything else is a clear usage error."""
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {safe(text)!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {safe(text)!r}")
+        too_low = low is not None and (value <= low if above else value < low)
+        if too_low or (high is not None and value > high):
+            if low is not None and high is not None:
+                bound = f"more than {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}"
+            elif low is not None:
+                bound = f"more than {low:g}" if above else f"at least {low:g}"
+            else:
+                bound = f"at most {high:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {safe(text)}")
         return value
 
+    parse.__name__ = kind.__name__
     return parse
 
 
-def _output(option: str, suffixes: tuple[str, ...]) -> Callable[[str], str]:
-    """The type of an OUT value: ``-``, a new file, or an existing file with one of ``suffixes``.
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written (its folder is missing a writable ancestor, ...), or None."""
+    if path.exists():
+        if not path.is_file():
+            return "it is not a regular file"
+        return None if os.access(path, os.W_OK) else "it is not writable"
+    folder = path.absolute().parent
+    while not folder.exists():
+        if folder == folder.parent:
+            return "no folder of its path exists"
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"folder {folder} is not writable"
+    return None
+
+
+def output_file(option: str, suffixes: tuple[str, ...]) -> Callable[[str], str]:
+    """The type of an OUT value: ``-``, a new file, or an existing file with one of ``suffixes``, whose
+    folder exists (or can be created) and is writable, so a bad destination fails before any work.
 
     Refusing other existing files keeps ``--json clip.mp3 ...`` from overwriting an input.
     """
 
     def parse(text: str) -> str:
+        if text == STDOUT:
+            return text
         path = Path(text)
-        if text != STDOUT and path.exists() and (path.is_dir() or path.suffix.lower() not in suffixes):
+        if path.exists() and (path.is_dir() or path.suffix.lower() not in suffixes):
             raise argparse.ArgumentTypeError(
-                f"refusing to overwrite {text} (not a {'/'.join(suffixes)} file): put {option} after the inputs, "
+                f"refusing to overwrite {safe(text)} (not a {'/'.join(suffixes)} file): put {option} after the inputs, "
                 f"or name another file"
             )
+        problem = _unwritable(path)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(f"cannot write {safe(text)}: {safe(problem)}")
         return text
 
     return parse
 
 
-csv_out = _output("--csv", (".csv",))
+csv_out = output_file("--csv", (".csv",))
 """The type of a CSV OUT value."""
 
 OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -65,25 +119,39 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "model": ("--model", dict(default=AUDIO_MODEL, help=f"geolocator name (default {AUDIO_MODEL}; see `geoforensics models`)")),
     "top_k": (
         "--top-k",
-        dict(type=_positive(int), default=TOP_K, metavar="K", help=f"candidate places to list (default {TOP_K})"),
+        dict(
+            type=number(int, 1, MAX_TOP_K), default=TOP_K, metavar="K",
+            help=f"candidate places to list, 1 to {MAX_TOP_K} (default {TOP_K})",
+        ),
     ),
     "max_duration": (
         "--max-duration",
         dict(
-            type=_positive(float),
+            type=number(float, 0, MAX_DURATION_LIMIT_S, above=True),
             default=MAX_DURATION_S,
             metavar="S",
-            help=f"seconds of audio analysed per file (default {MAX_DURATION_S:g})",
+            help=f"seconds of audio analysed per file, at most {MAX_DURATION_LIMIT_S:g} (default {MAX_DURATION_S:g})",
         ),
     ),
     "prior": (
         "--prior",
         dict(
-            choices=["inat-test-density"],
-            help="opt-in prior on where recordings are made (helps busy regions, hurts rarely recorded ones)",
+            choices=["photo-density", "inat-test-density", "none"],
+            help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
+            "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) "
+            "or none",
         ),
     ),
-    "prior_weight": ("--prior-weight", dict(type=float, default=0.5, help="strength of --prior (default 0.5)")),
+    "prior_weight": (
+        "--prior-weight",
+        dict(
+            type=number(float, 0, MAX_PRIOR_WEIGHT),
+            default=None,
+            metavar="W",
+            help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default: the prior's own, 1 for photo-density, "
+            "0.5 for inat-test-density)",
+        ),
+    ),
     "address": (
         "--address",
         dict(
@@ -95,7 +163,7 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "workers": (
         "--workers",
         dict(
-            type=_positive(int),
+            type=number(int, 1, 4096),
             metavar="N",
             help="Ray workers (one CPU and one copy of the models each; default: every CPU of this machine, or of "
             "the cluster with --address)",
@@ -107,7 +175,7 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
             nargs="?",
             const=STDOUT,
             metavar="OUT",
-            type=_output("--json", (".json", ".jsonl", ".ndjson")),
+            type=output_file("--json", (".json", ".jsonl", ".ndjson")),
             help="write the result as JSON to OUT ('-', or no OUT after the inputs: standard output instead of the "
             "text report); one object per line when there are several",
         ),
@@ -162,7 +230,7 @@ def open_output(dest: str | None) -> Iterator[TextIO | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         stream = open(path, "w", newline="", encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write {dest}: {e.strerror or e}") from None
+        raise InputError(f"cannot write {dest}: {e.strerror or type(e).__name__}") from None
     with stream:
         try:
             yield stream
@@ -173,8 +241,9 @@ def open_output(dest: str | None) -> Iterator[TextIO | None]:
 
 
 def write_json(stream: TextIO, obj: Any, indent: int | None = None) -> None:
-    """``obj`` as JSON on one line (or indented), flushed at once."""
-    stream.write(json.dumps(obj, indent=indent, default=str) + "\n")
+    """``obj`` as strict JSON on one line (or indented), flushed at once: NaN and infinities become null
+    (:func:`geoforensics.prediction.finite_json`), so every line parses anywhere."""
+    stream.write(json.dumps(finite_json(obj), indent=indent, default=str, allow_nan=False) + "\n")
     stream.flush()
 
 
@@ -184,4 +253,4 @@ def emit_json(dest: str | None, obj: Any, indent: int | None = None) -> None:
         if out is not None:
             write_json(out, obj, indent)
     if dest not in (None, STDOUT):
-        print(f"wrote {dest}", file=sys.stderr)
+        print(f"wrote {safe(dest)}", file=sys.stderr)

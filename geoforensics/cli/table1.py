@@ -6,7 +6,8 @@ import argparse
 import shlex
 import sys
 
-from .options import shared
+from .options import number, shared
+from .text import safe
 
 ORDER = 45
 
@@ -29,24 +30,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--gold", help="true locations audio_id,latitude,longitude to score against (default: the dataset's)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--systems", nargs="+", metavar="KEY", help="Table-1 system keys (default: all; see --list)")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for trained rows (>= n: leave-one-out)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (folds, naive draws, oracle corruption, training)")
-    p.add_argument("--seeds", type=int, default=1,
+    p.add_argument("--folds", type=number(int, 2), default=5, help="cross-validation folds for trained rows (>= n: leave-one-out)")
+    p.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0, help="random seed (folds, naive draws, oracle corruption, training)")
+    p.add_argument("--seeds", type=number(int, 1, 100), default=1,
                    help="repeat rows that use a seed (trained rows, naive, corrupted oracles) over this many seeds "
                         "and report mean ± std; predictions and plots are the first seed's")
-    p.add_argument("--limit", type=int, default=0, help="use only the first N recordings (0 = all)")
+    p.add_argument("--limit", type=number(int, 0), default=0, help="use only the first N recordings (0 = all)")
     p.add_argument("--aggregate", nargs="*", metavar="KEY", help="add spatiotemporal aggregation tables for these systems")
     p.add_argument("--agclip-head", action="append", default=[], metavar="LABEL=PATH",
-                   help="add a row for a trained AG-CLIP checkpoint (repeatable; e.g. an ablation from geoforensics train)")
+                   help="add a row for an AG-CLIP checkpoint (PATH or agclip:PATH; or a shipped head's tag), e.g. an "
+                        "ablation from geoforensics train (repeatable)")
     p.add_argument("--list", action="store_true", help="list the Table-1 systems and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..evaluation.table1 import load_samples, log, run_table1, table1_systems, write_report
-
-    from ..evaluation.table1 import register_agclip_checkpoint
+    from ..evaluation.table1 import (
+        load_samples,
+        log,
+        register_agclip_checkpoint,
+        run_table1,
+        table1_systems,
+        write_report,
+    )
 
     added = []
     for spec in args.agclip_head:
@@ -58,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if added and args.systems:
         args.systems = list(args.systems) + [k for k in added if k not in args.systems]
     if args.list:
-        for k, s in systems.items():
-            print(f"{k:20s} {s.row_name}  (geolocator {s.geolocator}, input {s.feed}{', trained' if s.trains else ''})")
+        for k, system in systems.items():
+            trained = ", trained" if system.trains else ""
+            print(safe(f"{k:20s} {system.row_name}  (geolocator {system.geolocator}, input {system.feed}{trained})"))
         return 0
     if args.seeds < 1:
         raise InputError("--seeds must be at least 1")
@@ -98,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     command = "geoforensics " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["table1"] else ""
     paths = write_report(args.out, samples, results, title=f"Table 1 on {args.data}", command=command,
                          gold=None, extra_sections=extra)
-    print(paths["markdown"].read_text())
+    print(safe(paths["markdown"].read_text(), multiline=True))
     return 0
 
 

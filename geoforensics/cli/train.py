@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from .options import number
+from .text import safe
+
 ORDER = 60
 
 
@@ -19,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", required=True, metavar="FILE", help="YAML training config")
     p.add_argument("--output", metavar="DIR", help="output folder (overrides output_dir)")
-    p.add_argument("--epochs", type=int, help="override epochs")
+    p.add_argument("--epochs", type=number(int, 1, 1_000_000), help="override epochs")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if OUTPUT/last.pt exists")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (dotted keys, YAML values)"
@@ -48,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
         overrides["resume"] = False
     result = train(load_config(args.config, overrides))
     if result["rank"] == 0:
-        print(f"trained {result['epochs_run']} epochs; best validation median {result['best_median_km']:,.0f} km; {result['output_dir']}")
+        print(f"trained {result['epochs_run']} epochs; best validation median {result['best_median_km']:,.0f} km; {safe(result['output_dir'])}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import shared
+from .options import number, shared
+from .text import safe
 
 ORDER = 61
 
@@ -26,15 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--head", default="birdnet-sim-v1", help="AG-CLIP head (shipped name or checkpoint .pt) reading BirdNET scores")
     p.add_argument("--output", required=True, metavar="PATH.pt", help="where to write the pooler")
-    p.add_argument("--epochs", type=int, default=50, help="epochs (paper: 50)")
-    p.add_argument("--steps-per-epoch", type=int, default=None, help="batches per epoch (default: one pass over the training clips)")
-    p.add_argument("--batch-size", type=int, default=64, help="clips per batch (in-batch negatives)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-clips", type=int, default=2048, help="simulated training clips")
-    p.add_argument("--val-clips", type=int, default=256, help="held-out simulated clips")
-    p.add_argument("--min-windows", type=int, default=4, help="fewest windows per simulated clip")
-    p.add_argument("--max-windows", type=int, default=48, help="most windows per simulated clip")
-    p.add_argument("--layers", type=int, default=6, help="transformer layers (paper: 6)")
+    p.add_argument("--epochs", type=number(int, 1, 1_000_000), default=50, help="epochs (paper: 50)")
+    p.add_argument("--steps-per-epoch", type=number(int, 1), default=None, help="batches per epoch (default: one pass over the training clips)")
+    p.add_argument("--batch-size", type=number(int, 2, 1_000_000), default=64, help="clips per batch (in-batch negatives)")
+    p.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
+    p.add_argument("--train-clips", type=number(int, 2, 100_000_000), default=2048, help="simulated training clips")
+    p.add_argument("--val-clips", type=number(int, 0, 100_000_000), default=256, help="held-out simulated clips")
+    p.add_argument("--min-windows", type=number(int, 1, 10_000), default=4, help="fewest windows per simulated clip")
+    p.add_argument("--max-windows", type=number(int, 1, 10_000), default=48, help="most windows per simulated clip")
+    p.add_argument("--layers", type=number(int, 1, 64), default=6, help="transformer layers (paper: 6)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=run)
 
@@ -45,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..errors import GeoforensicsError
-    from ..models.agclip import load_agclip
     from ..models.pooling import TransformerPoolerConfig, save_pooler
+    from ..models.registry import create_model
     from ..train.pooling import train_pooler
     from ..train.simulate import ScoreSimulator, SimConfig
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise GeoforensicsError(f"--output must end in .pt, got {out}")
     if args.batch_size < 2:
         raise GeoforensicsError("--batch-size must be at least 2 (in-batch negatives)")
-    model = load_agclip(args.head)
+    model = create_model("agclip", pretrained=args.head)
     if model.input_kind != "birdnet":
         raise GeoforensicsError(f"head {args.head!r} reads {model.input_kind} inputs; simulated clips are BirdNET scores")
     sim = ScoreSimulator(SimConfig(clip_prob=0.0))
@@ -90,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if res.val:
         v, b = res.val, res.val_mean_pooling
         print(
-            f"validation ({args.val_clips} simulated clips, {args.gallery}): median {v['median_error']:,.0f} km, "
+            f"validation ({args.val_clips} simulated clips, {safe(args.gallery)}): median {v['median_error']:,.0f} km, "
             f"continent {100 * v['continent']:.1f} %; mean pooling: median {b['median_error']:,.0f} km, "
             f"continent {100 * b['continent']:.1f} %"
         )
-    print(f"saved {out}")
+    print(f"saved {safe(out)}")
     return 0 if np.isfinite(res.history[-1]["loss"]) else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .options import emit_json, shared, text_to_stdout
+from .text import safe
 
 ORDER = 90
 
@@ -13,8 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "weights",
         help="list model weights, download them, or import a file downloaded elsewhere",
-        description="Every model file geoforensics reads, with its checksum. Nothing downloads "
-        "unless you run `weights fetch`.",
+        description="Every model file geoforensics reads (what it ships and what can be fetched), with its "
+        "checksum. Nothing downloads unless you run `weights fetch`.",
     )
     actions = parser.add_subparsers(dest="weights_action", metavar="ACTION", required=True)
     p_list = actions.add_parser("list", help="every weights entry, its status and where it is", parents=shared("json"))
@@ -39,13 +40,15 @@ def run_list(args: argparse.Namespace) -> int:
     if not text_to_stdout(args):
         return 0
     width = max(len(r["name"]) for r in rows)
-    print(f"weights folder: {weights_dir()}")
+    print(f"weights folder: {safe(weights_dir())}")
     print(f"{'NAME':<{width}}  {'STATUS':<8}  {'SIZE':>9}  LICENCE / DESCRIPTION")
     for r in rows:
         print(f"{r['name']:<{width}}  {r['status']:<8}  {r['size_bytes'] / 1e6:7.1f} MB  {r['licence']}")
         print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['description']}")
-        if r["status"] in ("present", "package", "corrupt"):
-            print(f"{'':<{width}}  {'':<8}  {'':>9}  {r['path']}")
+        if r["status"] in ("present", "package", "shipped", "corrupt"):
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  {safe(r['path'])}")
+        if r["pretrained"]:
+            print(f"{'':<{width}}  {'':<8}  {'':>9}  use it: --model {r['pretrained']}")
         elif r["source"] == "url":
             print(f"{'':<{width}}  {'':<8}  {'':>9}  get it: geoforensics weights fetch {r['name']}")
     return 0
@@ -55,5 +58,5 @@ def run_fetch(args: argparse.Namespace) -> int:
     from ..models.weights import fetch
 
     path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
-    print(f"{args.name}: verified, at {path}")
+    print(f"{safe(args.name)}: verified, at {safe(path)}")
     return 0

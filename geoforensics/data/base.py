@@ -246,7 +246,7 @@ def parse_float(text: object, *, context: str, what: str) -> float:
     if text is None or (isinstance(text, str) and text.strip() == ""):
         raise InputError(f"{context}: {what} is missing")
     try:
-        value = float(text)  # type: ignore[arg-type]
+        value = float(text)  # type: ignore[arg-type]  # any object: float() raises TypeError, caught below
     except (TypeError, ValueError):
         raise InputError(f"{context}: {what} {text!r} is not a number") from None
     if not math.isfinite(value):
@@ -410,4 +410,5 @@ def open_dataset(path: str | Path, format: str = "auto") -> RecordingDataset:
         raise InputError(f"unknown dataset format {format!r}; expected 'auto' or one of {list_formats()}")
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
-    return importlib.import_module(_FORMATS[fmt]).read(p)
+    dataset: RecordingDataset = importlib.import_module(_FORMATS[fmt]).read(p)
+    return dataset

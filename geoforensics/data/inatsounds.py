@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .base import Recording, RecordingDataset, _parse_date, check_unique_ids, parse_duration, parse_latlon, resolve_audio
+from .base import (
+    Recording,
+    RecordingDataset,
+    _parse_date,
+    check_unique_ids,
+    parse_duration,
+    parse_latlon,
+    resolve_audio,
+)
 
 FORMAT = "inatsounds"
 REQUIRED_KEYS = ("audio", "annotations", "categories")
@@ -69,12 +77,12 @@ def _load_json(path: Path) -> Any:
                 members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith(".json")]
                 if len(members) != 1:
                     raise InputError(f"{path}: expected one .json file in the archive, found {len(members)}")
-                f = tar.extractfile(members[0])
-                assert f is not None
-                return json.load(f)
+                member = tar.extractfile(members[0])
+                assert member is not None
+                return json.load(member)
         if name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                return json.load(f)
+            with gzip.open(path, "rt", encoding="utf-8") as gz:
+                return json.load(gz)
         with path.open(encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:

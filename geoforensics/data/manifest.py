@@ -112,6 +112,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
             f"(path: {'/'.join(PATH_COLUMNS)}; lat: {'/'.join(LAT_COLUMNS)}; lon: {'/'.join(LON_COLUMNS)}); "
             f"found {header}"
         )
+    required = {k: v for k, v in cols.items() if v is not None}  # all three (checked above)
     optional = {
         "id": pick_column(header, ID_COLUMNS),
         "species": pick_column(header, SPECIES_COLUMNS),
@@ -127,10 +128,10 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
     contexts: list[str] = []
     for n, (line, row) in enumerate(rows, start=1):
         ctx = where(path, n, line)
-        rel = row[cols["path"]].strip()  # type: ignore[index]
+        rel = row[required["path"]].strip()
         if not rel:
-            raise InputError(f"{ctx}: the audio path ({cols['path']}) is empty")
-        lat, lon = parse_latlon(row[cols["lat"]], row[cols["lon"]], context=ctx)  # type: ignore[index]
+            raise InputError(f"{ctx}: the audio path ({required['path']}) is empty")
+        lat, lon = parse_latlon(row[required["lat"]], row[required["lon"]], context=ctx)
         audio = resolve_audio(base, rel)
         date, partial = _parse_date(_cell(row, optional["date"]), ctx)
         species = [_cell(row, optional["species"])]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ PERIODS = ("week", "month", "year", "all")
 PAPER_GROUPINGS = ((6, "week"), (6, "month"), (6, "year"), (5, "year"))
 
 
-def time_bin(date: Any, period: str) -> Hashable:
+def time_bin(date: dt.date | str | None, period: str) -> Hashable:
     """The time bin of a date (``datetime.date``, ``"YYYY-MM-DD"`` or None) for ``period``."""
     if period not in PERIODS:
         raise InputError(f"unknown time bin {period!r}; use one of {', '.join(PERIODS)}")
@@ -46,7 +47,7 @@ def time_bin(date: Any, period: str) -> Hashable:
     return (iso[0], iso[1])
 
 
-def group_keys(latlon: Any, dates: Sequence[Any], res: int, period: str) -> list[tuple]:
+def group_keys(latlon: Any, dates: Sequence[Any], res: int, period: str) -> list[tuple[str, Hashable]]:
     """One (H3 cell at ``res``, time bin) key per recording."""
     cells = latlon_to_cells(latlon, res)
     if len(dates) != len(cells):

@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
@@ -48,15 +49,15 @@ def _examples(items: list[str], n: int = 5) -> str:
     return shown + (f", ... ({len(items) - n} more)" if len(items) > n else "")
 
 
-def read_points_csv(path: str | os.PathLike, role: str = "predictions") -> Points:
+def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> Points:
     """Read an ``audio_id,latitude,longitude`` file (extra columns ignored), checking every row."""
     header, rows = read_csv_rows(path, role=role)
     where = f"{role} file {Path(path)}"
     missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
     if missing:
         raise InputError(
-            f"{where}: missing column(s) {', '.join(missing)}; expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}, "
-            f"found {','.join(header)}"
+            f"{where}: missing column(s) {', '.join(missing)} in its header row (line 1); "
+            f"expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}"
         )
     i_id, i_lat, i_lon = header.index(ID_COLUMN), header.index(LAT_COLUMN), header.index(LON_COLUMN)
     need = max(i_id, i_lat, i_lon)
@@ -117,7 +118,7 @@ class PointsWriter:
             self.write(audio_id, lat, lon)
 
 
-def write_points_csv(path: str | os.PathLike, ids: Iterable[str], latlon: Any) -> Path:
+def write_points_csv(path: str | os.PathLike[str], ids: Iterable[str], latlon: Any) -> Path:
     """Write ``ids`` and their (N, 2) (lat, lon) degrees as an ``audio_id,latitude,longitude`` file."""
     out = Path(path)
     with open(out, "w", newline="", encoding="utf-8") as f:
@@ -161,6 +162,6 @@ def evaluate_points(pred: Points, gold: Points) -> dict[str, float]:
     return evaluate_arrays(align(pred, gold), gold.latlon)
 
 
-def evaluate_files(pred_path: str | os.PathLike, gold_path: str | os.PathLike) -> dict[str, float]:
+def evaluate_files(pred_path: str | os.PathLike[str], gold_path: str | os.PathLike[str]) -> dict[str, float]:
     """Official metrics for a prediction file against a gold file (both ``audio_id,latitude,longitude``)."""
     return evaluate_points(read_points_csv(pred_path, "predictions"), read_points_csv(gold_path, "gold"))

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
 from ..geolocators import Geolocator, create_geolocator
+from ..geolocators.base import Trainable
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores, cached_scores, pool_scores
 
@@ -113,14 +115,18 @@ def register_table1_system(system: TableSystem) -> TableSystem:
 
 
 def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY) -> TableSystem:
-    """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output), so
-    ablations trained with the same CLI are evaluated beside the registered rows."""
-    if not Path(path).is_file():
-        raise InputError(f"AG-CLIP checkpoint {path}: no such file")
+    """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output) or a
+    shipped head's tag (either may start with "agclip:"), so ablations trained with the same CLI are
+    evaluated beside the registered rows. The row's geolocator is "agclip:PATH", like any model name."""
+    from ..models.registry import resolve_pretrained
+
+    value = str(path).removeprefix("agclip:")
+    if not resolve_pretrained("agclip", value).is_file():
+        raise InputError(f"AG-CLIP checkpoint {value}: no such file")
     key = "agclip-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
-    return register_table1_system(TableSystem(key, "Retrieve", f"AG-CLIP ({label})", "agclip", feed="scores",
-                                              options=_opts(model=str(path), pooling=pooling, gallery=gallery),
-                                              note=f"checkpoint {path}"))
+    return register_table1_system(TableSystem(key, "Retrieve", f"AG-CLIP ({label})", f"agclip:{value}", feed="scores",
+                                              options=_opts(pooling=pooling, gallery=gallery),
+                                              note=f"checkpoint {value}"))
 
 
 def table1_systems() -> dict[str, TableSystem]:
@@ -143,22 +149,27 @@ for _s in (
     TableSystem("classify-res0", "Classify", "Res-0", "classify-res0", feed="features", trains=True),
     TableSystem("classify-res2", "Classify", "Res-2", "classify-res2", feed="features", trains=True),
     TableSystem("classify-hier", "Classify", "Hierarchical (0->1->2)", "classify-hier", feed="features", trains=True),
-    TableSystem("species-annotated", "Species Ranges", "Annotated Species", "species-annotated", feed="species"),
-    TableSystem("species-top1", "Species Ranges", "Predicted Sp (Top 1)", "species-top1", feed="scores"),
-    TableSystem("species-all", "Species Ranges", "Predicted Sp (All)", "species-ranges", feed="scores"),
+    TableSystem("species-annotated", "Species Ranges", "Annotated Species", "species-annotated", feed="species",
+                options=_opts(prior=None)),
+    TableSystem("species-top1", "Species Ranges", "Predicted Sp (Top 1)", "species-top1", feed="scores",
+                options=_opts(prior=None)),
+    TableSystem("species-all", "Species Ranges", "Predicted Sp (All)", "species-ranges", feed="scores",
+                options=_opts(prior=None)),
+    TableSystem("species-all-prior", "Species Ranges", "Predicted Sp (All) + photo-density prior (ours, the default engine)",
+                "species-ranges", feed="scores", options=_opts(prior="photo-density")),
     # gallery ablation of the default system (Supp. Table A1); "species-all" itself uses --gallery (land-1)
     TableSystem("species-all-uniform1", "Species Ranges", "Predicted Sp (All), uniform 1° gallery", "species-ranges",
-                feed="scores", options=_opts(gallery="uniform-1")),
+                feed="scores", options=_opts(gallery="uniform-1", prior=None)),
     TableSystem("species-all-uniform05", "Species Ranges", "Predicted Sp (All), uniform 0.5° gallery", "species-ranges",
-                feed="scores", options=_opts(gallery="uniform-0.5")),
+                feed="scores", options=_opts(gallery="uniform-0.5", prior=None)),
     TableSystem("species-all-train", "Species Ranges", "Predicted Sp (All), train gallery", "species-ranges",
-                feed="scores", sample_gallery="train"),
+                feed="scores", options=_opts(prior=None), sample_gallery="train"),
     TableSystem("species-all-validation", "Species Ranges", "Predicted Sp (All), validation gallery", "species-ranges",
-                feed="scores", sample_gallery="validation"),
+                feed="scores", options=_opts(prior=None), sample_gallery="validation"),
     TableSystem("species-all-h3train", "Species Ranges", "Predicted Sp (All), H3 train-neighbours gallery",
-                "species-ranges", feed="scores", train_gallery=(2, 1)),
+                "species-ranges", feed="scores", options=_opts(prior=None), train_gallery=(2, 1)),
     TableSystem("species-all-test", "Species Ranges", "Predicted Sp (All), test-set gallery", "species-ranges",
-                feed="scores", sample_gallery="test"),
+                feed="scores", options=_opts(prior=None), sample_gallery="test"),
     # AG-CLIP (shipped head on the same cached BirdNET window scores), its pooling and gallery ablations
     TableSystem("agclip", "Retrieve", "AG-CLIP", "agclip:birdnet-sim-v1", feed="scores",
                 options=_opts(gallery="land-1", pooling="mean")),
@@ -297,12 +308,14 @@ def run_system(
             for i in test:
                 preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
     elif system.trains:
-        X = np.stack([s.features for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
+        X = np.stack([np.asarray(s.features) for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
         parts = folds_of(n, folds, seed)
         note = note or f"{len(parts)}-fold cross-validation over these {n} recordings"
         for test in parts:
             train = np.setdiff1d(np.arange(n), test)
             geo = _create(system, overrides)
+            if not isinstance(geo, Trainable):
+                raise TypeError(f"Table-1 row {system.key}: geolocator {system.geolocator} has no fit()")
             geo.fit(X[train], true[train])
             for i in test:
                 preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
@@ -310,9 +323,11 @@ def run_system(
         geo = _create(system, overrides)
         for i, s in enumerate(samples):
             preds[i] = geo.predict(s.feed(system.feed), light=True)
-    points = np.array([p.point for p in preds], dtype=np.float64)
+    done = [p for p in preds if p is not None]
+    assert len(done) == n, "every branch predicts every sample once"
+    points = np.array([p.point for p in done], dtype=np.float64)
     errors = haversine_km(points, true)
-    return SystemResult(system, points, errors, geolocation_metrics(errors), list(preds), time.perf_counter() - t0, note)
+    return SystemResult(system, points, errors, geolocation_metrics(errors), done, time.perf_counter() - t0, note)
 
 
 def run_table1(

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
 from ..geo.geodesy import haversine_km
-from ..prediction import GeoPrediction
+from ..prediction import GeoPrediction, finite_json
 
 #: Audio probability mass within this distance of the image's guess decides the verdict.
 AGREEMENT_RADIUS_KM = 1000.0
@@ -51,7 +52,7 @@ class ForensicReport:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self, surface: str = "sparse") -> dict[str, Any]:
-        return {
+        return finite_json({
             "source": self.source,
             "duration_s": self.duration_s,
             "has_video": self.has_video,
@@ -61,10 +62,10 @@ class ForensicReport:
             "verdict": self.verdict.__dict__,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
-        }
+        })
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(surface), indent=indent, default=str)
+        return json.dumps(self.to_dict(surface), indent=indent, default=str, allow_nan=False)
 
 
 def mass_within(pred: GeoPrediction, point: tuple[float, float], radius_km: float) -> float:
@@ -113,6 +114,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     ok, status = image_geolocator_status()
     if not ok:
         return None, status
+    from ..geolocators.image import ImageGeolocator
     from ..geolocators.registry import get_geolocator
     from ..media.frames import extract_frames
 
@@ -120,6 +122,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
     if not frames:
         return None, "no frames could be read from the video"
     geo = get_geolocator("image-geoclip")
+    assert isinstance(geo, ImageGeolocator)  # for frame_times
     pred = geo.predict([f.image for f in frames], frame_times=[f.t_s for f in frames])
     return pred, f"{len(frames)} frames, one every {every_s:g} s"
 

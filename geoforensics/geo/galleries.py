@@ -10,6 +10,14 @@ Ordering is deterministic:
 - ``from_csv`` keeps file order (first occurrence of each point when de-duplicating);
 - ``h3_neighbours`` sorts cells by their H3 index string.
 
+Sizes are bounded, so that no name asks for more memory or disk than a machine has: grid steps
+below :data:`MIN_GRID_STEP_DEG` (0.5 degrees: 259,200 points) are refused, and so is any gallery
+over :data:`MAX_GALLERY_POINTS` points (CSV rows, H3 cells) or a CSV file over
+:data:`MAX_CSV_BYTES`. (Species-range tables cost 13 kB of disk per gallery point and week.)
+
+Errors name the file and the line, never what the file holds (a path such as ``csv:/etc/shadow``
+must not leak its first line).
+
 ``land_grid`` keeps a grid centre when ``global_land_mask`` says it is on land. Antarctica and
 Greenland's ice are land for that mask, so they are kept: 21,546 centres at 1 degree (15,483 north
 of 60 S), close to the paper's "Land, 20K".
@@ -27,10 +35,11 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +49,12 @@ from .geodesy import CoordinateError, as_latlon, wrap_lon
 from .h3cells import cell_centroids, grid_disk, latlon_to_cells
 
 CACHE_FORMAT_VERSION = 1
+MIN_GRID_STEP_DEG = 0.5
+"""Finest grid step of ``uniform-STEP`` and ``land-STEP`` galleries (0.5 degrees: 259,200 points)."""
+MAX_GALLERY_POINTS = 300_000
+"""Most points a gallery may have (CSV rows, H3 cells)."""
+MAX_CSV_BYTES = 64_000_000
+"""Largest CSV file read as a gallery."""
 LAT_COLUMNS = ("lat", "latitude")
 LON_COLUMNS = ("lon", "lng", "long", "longitude")
 
@@ -59,19 +74,29 @@ class Gallery:
 # ---------------------------------------------------------------- CSV helpers
 
 
-def read_csv_rows(path: str | os.PathLike, role: str = "CSV file") -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_csv_rows(
+    path: str | os.PathLike[str], role: str = "CSV file", max_rows: int | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV file: its stripped header and ``(line number, fields)`` per non-blank data row.
 
-    Raises ``InputError`` for a missing, unreadable, non-UTF-8 or empty file, or one with no data rows.
+    Raises ``InputError`` for a missing, unreadable, non-UTF-8 or empty file, one with no data rows,
+    or with more than ``max_rows`` of them (reading stops there). Messages never quote the file.
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError(f"{role} {p}: no such file")
+    if not p.is_file():
+        raise InputError(f"{role} {p}: not a file")
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
             header = next(reader, None)
-            rows = [(reader.line_num, row) for row in reader if any(field.strip() for field in row)]
+            rows = []
+            for row in reader:
+                if any(field.strip() for field in row):
+                    rows.append((reader.line_num, row))
+                    if max_rows is not None and len(rows) > max_rows:
+                        raise InputError(f"{role} {p}: more than {max_rows:,} data rows")
     except UnicodeDecodeError as e:
         raise InputError(f"{role} {p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except (OSError, csv.Error) as e:
@@ -90,7 +115,7 @@ def parse_latlon(lat: str, lon: str, where: str) -> tuple[float, float]:
         try:
             value = float(raw)
         except ValueError:
-            raise InputError(f"{where}: {what} {raw.strip()!r} is not a number") from None
+            raise InputError(f"{where}: {what} is not a number") from None
         if not math.isfinite(value):
             raise InputError(f"{where}: {what} {raw.strip()!r} is not a finite number")
         if abs(value) > limit:
@@ -104,17 +129,19 @@ def find_column(header: list[str], wanted: str | None, candidates: tuple[str, ..
     if wanted is not None:
         if wanted in header:
             return header.index(wanted)
-        raise InputError(f"{where}: no {what} column {wanted!r}; the columns are {header}")
+        raise InputError(f"{where}: no {what} column {wanted!r} in its header row (line 1, {len(header)} columns)")
     lowered = [h.lower() for h in header]
     for c in candidates:
         if c in lowered:
             return lowered.index(c)
-    raise InputError(f"{where}: no {what} column (looked for {', '.join(candidates)}); the columns are {header}")
+    raise InputError(
+        f"{where}: no {what} column (looked for {', '.join(candidates)}) in its header row (line 1, {len(header)} columns)"
+    )
 
 
-def read_latlon_csv(path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
+def read_latlon_csv(path: str | os.PathLike[str], lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
     """(N, 2) (lat, lon) from a CSV with lat/latitude and lon/lng/long/longitude columns (or those named)."""
-    header, rows = read_csv_rows(path, role="location CSV")
+    header, rows = read_csv_rows(path, role="location CSV", max_rows=MAX_GALLERY_POINTS)
     where = f"location CSV {Path(path)}"
     i_lat = find_column(header, lat_col, LAT_COLUMNS, "latitude", where)
     i_lon = find_column(header, lon_col, LON_COLUMNS, "longitude", where)
@@ -127,7 +154,7 @@ def read_latlon_csv(path: str | os.PathLike, lat_col: str | None = None, lon_col
     return out
 
 
-def file_sha256(path: str | os.PathLike) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -153,6 +180,12 @@ def dedupe(latlon: Any, decimals: int = 6) -> np.ndarray:
 def grid_centres(step_deg: float) -> np.ndarray:
     """Centres of a ``step_deg`` lat/lon grid, latitude descending then longitude ascending."""
     step = float(step_deg)
+    if math.isfinite(step) and 0 < step < MIN_GRID_STEP_DEG:
+        n = 2 * (180.0 / step) ** 2
+        raise InputError(
+            f"grid step {step:g} degrees is finer than the finest allowed, {MIN_GRID_STEP_DEG:g} degrees "
+            f"({n:,.0f} points instead of at most {2 * (180 / MIN_GRID_STEP_DEG) ** 2:,.0f})"
+        )
     n_lat = 180.0 / step if step > 0 else math.inf
     if not math.isfinite(n_lat) or abs(n_lat - round(n_lat)) > 1e-9 or round(n_lat) < 1:
         raise InputError(f"grid step must divide 180 degrees evenly, got {step_deg}")
@@ -178,7 +211,7 @@ def land_grid(step_deg: float = 1.0) -> Gallery:
 
 
 def from_csv(
-    path: str | os.PathLike, lat_col: str | None = None, lon_col: str | None = None, unique: bool = True
+    path: str | os.PathLike[str], lat_col: str | None = None, lon_col: str | None = None, unique: bool = True
 ) -> Gallery:
     """Locations from a CSV file, in file order, repeated points dropped unless ``unique`` is False."""
     pts = read_latlon_csv(path, lat_col, lon_col)
@@ -198,7 +231,14 @@ def h3_neighbours(latlon: Any, res: int = 2, k: int = 1) -> Gallery:
         pts = as_latlon(latlon, name="locations").reshape(-1, 2)
     except CoordinateError as e:
         raise InputError(str(e)) from None
-    cells = sorted(grid_disk(set(latlon_to_cells(pts, int(res))), int(k)))
+    seeds = set(latlon_to_cells(pts, int(res)))
+    # cells a k-ring around every seed may hold: at most 3k(k+1)+1 each, and never more than the resolution has
+    bound = min(len(seeds) * (3 * int(k) * (int(k) + 1) + 1), 2 + 120 * 7 ** int(res))
+    if bound > 20 * MAX_GALLERY_POINTS:
+        raise InputError(f"h3 gallery: {k}-rings around {len(seeds):,} cells are too large (at most {MAX_GALLERY_POINTS:,} points)")
+    cells = sorted(grid_disk(seeds, int(k)))
+    if len(cells) > MAX_GALLERY_POINTS:
+        raise InputError(f"h3 gallery: {len(cells):,} cells, more than the {MAX_GALLERY_POINTS:,} points a gallery may have")
     return Gallery(f"h3-r{res}-k{k}", cell_centroids(cells), f"H3 res {res} cells of {len(pts)} points and their {k}-ring")
 
 
@@ -219,30 +259,30 @@ def list_galleries() -> dict[str, str]:
     return dict(_NAMED)
 
 
-def _build_uniform(p: dict) -> np.ndarray:
+def _build_uniform(p: dict[str, Any]) -> np.ndarray:
     return uniform_grid(p["step"]).latlon
 
 
-def _build_land(p: dict) -> np.ndarray:
+def _build_land(p: dict[str, Any]) -> np.ndarray:
     return land_grid(p["step"]).latlon
 
 
-def _build_csv(p: dict) -> np.ndarray:
+def _build_csv(p: dict[str, Any]) -> np.ndarray:
     _check_unchanged(p)
     return from_csv(p["path"]).latlon
 
 
-def _build_h3(p: dict) -> np.ndarray:
+def _build_h3(p: dict[str, Any]) -> np.ndarray:
     _check_unchanged(p)
     return h3_neighbours(read_latlon_csv(p["path"]), p["res"], p["k"]).latlon
 
 
-def _check_unchanged(p: dict) -> None:
+def _check_unchanged(p: dict[str, Any]) -> None:
     if file_sha256(p["path"]) != p["sha256"]:
         raise InputError(f"{p['path']} changed while its gallery was being built; try again")
 
 
-BUILDERS: dict[str, Callable[[dict], np.ndarray]] = {
+BUILDERS: dict[str, Callable[[dict[str, Any]], np.ndarray]] = {
     "uniform": _build_uniform,
     "land": _build_land,
     "csv": _build_csv,
@@ -261,12 +301,16 @@ def _parse_step(text: str, name: str) -> float:
 
 def _csv_file(path: str, name: str) -> tuple[str, str]:
     p = Path(path).expanduser()
-    if not p.is_file():
+    if not p.exists():
         raise InputError(f"gallery {name!r}: no such file {p}")
+    if not p.is_file():
+        raise InputError(f"gallery {name!r}: {p} is not a file")
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"gallery {name!r}: {p} is larger than {MAX_CSV_BYTES / 1e6:g} MB")
     return str(p.resolve()), file_sha256(p)
 
 
-def parse_gallery_name(name: str) -> tuple[str, dict, str]:
+def parse_gallery_name(name: str) -> tuple[str, dict[str, Any], str]:
     """``(kind, params, source)`` for a gallery name; ``InputError`` listing the valid names if unknown."""
     if name.startswith("csv:"):
         path, digest = _csv_file(name[4:], name)
@@ -289,7 +333,7 @@ def parse_gallery_name(name: str) -> tuple[str, dict, str]:
     raise InputError(f"unknown gallery {name!r}; choose one of: {', '.join(_NAMED)}")
 
 
-def gallery_cache_path(kind: str, params: dict) -> Path:
+def gallery_cache_path(kind: str, params: dict[str, Any]) -> Path:
     """The ``.npy`` file a gallery of ``kind`` with ``params`` is cached in (content-keyed, path-free)."""
     keyed = {k: v for k, v in params.items() if k != "path"}
     blob = json.dumps({"v": CACHE_FORMAT_VERSION, "kind": kind, **keyed}, sort_keys=True)
@@ -308,13 +352,13 @@ def _save_atomic(path: Path, arr: np.ndarray) -> None:
         raise
 
 
-def _load_or_build(kind: str, params: dict) -> np.ndarray:
+def _load_or_build(kind: str, params: dict[str, Any]) -> np.ndarray:
     path = gallery_cache_path(kind, params)
     if path.is_file():
         try:
-            arr = np.load(path, allow_pickle=False)
-            if arr.dtype == np.float64 and arr.ndim == 2 and arr.shape[1] == 2:
-                return arr
+            cached: np.ndarray = np.load(path, allow_pickle=False)
+            if cached.dtype == np.float64 and cached.ndim == 2 and cached.shape[1] == 2:
+                return cached
         except (OSError, ValueError):
             pass
     arr = np.ascontiguousarray(BUILDERS[kind](params), dtype=np.float64)

@@ -68,12 +68,13 @@ def latlon_to_radians(latlon: Any) -> np.ndarray:
 
 def haversine_km(a: Any, b: Any) -> np.ndarray:
     """Great-circle distance in km between (lat, lon) arrays ``a`` and ``b`` (broadcasting)."""
-    a = np.radians(np.asarray(a, dtype=np.float64))
-    b = np.radians(np.asarray(b, dtype=np.float64))
-    dlat = b[..., 0] - a[..., 0]
-    dlon = b[..., 1] - a[..., 1]
-    h = np.sin(dlat / 2) ** 2 + np.cos(a[..., 0]) * np.cos(b[..., 0]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    ra = np.radians(np.asarray(a, dtype=np.float64))
+    rb = np.radians(np.asarray(b, dtype=np.float64))
+    dlat = rb[..., 0] - ra[..., 0]
+    dlon = rb[..., 1] - ra[..., 1]
+    h = np.sin(dlat / 2) ** 2 + np.cos(ra[..., 0]) * np.cos(rb[..., 0]) * np.sin(dlon / 2) ** 2
+    d: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return d
 
 
 def haversine_matrix_km(a: Any, b: Any) -> np.ndarray:
@@ -81,7 +82,7 @@ def haversine_matrix_km(a: Any, b: Any) -> np.ndarray:
     return haversine_km(np.asarray(a)[:, None, :], np.asarray(b)[None, :, :])
 
 
-def haversine_km_torch(a: "torch.Tensor", b: "torch.Tensor", eps: float = 1e-20) -> "torch.Tensor":
+def haversine_km_torch(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-20) -> torch.Tensor:
     """Differentiable Haversine distance in km for (..., 2) (lat, lon) degree tensors.
 
     The square root is kept away from 0 by ``eps`` so the gradient is finite when a == b.
@@ -115,7 +116,7 @@ def xyz_to_latlon(xyz: Any) -> np.ndarray:
     return np.stack([lat, lon], axis=-1)
 
 
-def latlon_to_xyz_torch(latlon: "torch.Tensor") -> "torch.Tensor":
+def latlon_to_xyz_torch(latlon: torch.Tensor) -> torch.Tensor:
     """Torch version of ``latlon_to_xyz``."""
     import torch
 
@@ -124,7 +125,7 @@ def latlon_to_xyz_torch(latlon: "torch.Tensor") -> "torch.Tensor":
     return torch.stack([torch.cos(lat) * torch.cos(lon), torch.cos(lat) * torch.sin(lon), torch.sin(lat)], dim=-1)
 
 
-def xyz_to_latlon_torch(xyz: "torch.Tensor") -> "torch.Tensor":
+def xyz_to_latlon_torch(xyz: torch.Tensor) -> torch.Tensor:
     """Torch version of ``xyz_to_latlon`` (normalises its input)."""
     import torch
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import h3
 import numpy as np
@@ -54,4 +55,5 @@ def grid_disk(cells: Iterable[str], k: int) -> set[str]:
 
 def cell_parent(cell: str, res: int) -> str:
     """The ancestor of ``cell`` at the coarser resolution ``res``."""
-    return h3.cell_to_parent(cell, res)
+    parent: str = h3.cell_to_parent(cell, res)
+    return parent

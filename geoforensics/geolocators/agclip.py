@@ -20,8 +20,9 @@ import numpy as np
 import torch
 
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
+from ..errors import InputError
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
-from ..scoring import WindowScores, score_audio
+from ..scoring import WindowScores, cut_note, recording_duration, score_audio
 from .base import prediction_options
 
 
@@ -41,14 +42,17 @@ class AGCLIPGeolocator:
         top_species: int = 10,
         pooler: Any = None,
     ) -> None:
-        """``pooling="transformer"`` needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler`
-        or the path of one saved by ``geoforensics train-pooler``."""
+        """``model``: a shipped head's tag, a checkpoint path (both loaded once per process through the
+        model registry) or an :class:`~geoforensics.models.agclip.AGCLIPModel`. ``pooling="transformer"``
+        needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler` or the path of one
+        saved by ``geoforensics train-pooler``."""
         from ..geo.galleries import get_gallery
-        from ..models.agclip import load_agclip
+        from ..models.registry import get_model
 
-        self.model = load_agclip(model) if isinstance(model, str) else model
+        named = isinstance(model, (str, Path))
+        self.model = get_model("agclip", pretrained=model) if named else model
         self.model.eval()
-        self.name = f"agclip:{model}" if isinstance(model, str) else "agclip"
+        self.name = f"agclip:{model}" if named else "agclip"
         if isinstance(gallery, str):
             self.gallery_name = gallery
             self._gallery = np.asarray(get_gallery(gallery).latlon, dtype=np.float64)
@@ -104,8 +108,8 @@ class AGCLIPGeolocator:
         sr = mel.config.sample_rate
         if isinstance(inputs, np.ndarray):
             if sample_rate is None:
-                raise ValueError("pass sample_rate with an audio array")
-            audio = load_array(inputs, sample_rate, sr)[: int(round(max_s * sr))]
+                raise InputError("pass sample_rate with an audio array")
+            audio = load_array(inputs, sample_rate, sr, max_duration_s=max_s)
         else:
             audio = decode_audio(inputs, sr, max_duration_s=max_s)
         wins = split_windows(audio, sr, WINDOW)
@@ -114,7 +118,8 @@ class AGCLIPGeolocator:
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:
         """Gallery log-scores of one or more embeddings [.., 512]: logit scale x cosine similarity."""
         with torch.no_grad():
-            return (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            scores: np.ndarray = (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            return scores
 
     def predict(
         self,
@@ -145,6 +150,14 @@ class AGCLIPGeolocator:
         pred.timings = {**(ws.timings if ws is not None else {}), "features_s": t1 - t0}
         if not light:
             self._add_windows(pred, emb, ws, starts, ends)
+        if ws is not None:
+            note = ws.cut_note()
+        else:
+            analysed = float(ends[-1]) if len(ends) else 0.0
+            max_s = max_duration_s or self.max_duration_s
+            note = cut_note(analysed, recording_duration(inputs, analysed, max_s, sample_rate))
+        if note is not None:
+            pred.notes.append(note)
         pred.timings["locate_s"] = time.perf_counter() - t1
         return pred
 

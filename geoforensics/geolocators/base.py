@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -49,6 +49,14 @@ class Geolocator(Protocol):
           without place name, no regions, and no per-window or per-species detail where that costs time.
         """
         ...
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """A geolocator fitted on features [n, d] and true (lat, lon) [n, 2] before it predicts
+    (the naive, classification and regression baselines); ``fit`` returns the geolocator."""
+
+    def fit(self, features: Any, latlon: Any) -> Self: ...
 
 
 def prediction_options(k: int, light: bool, names: bool = True) -> dict[str, Any]:

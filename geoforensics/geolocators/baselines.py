@@ -81,7 +81,7 @@ class NaiveGeolocator:
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def fit(self, features: Any, latlon: Any) -> "NaiveGeolocator":
+    def fit(self, features: Any, latlon: Any) -> NaiveGeolocator:
         """Remember the training locations (``features`` are ignored)."""
         self._gallery = as_latlon(latlon, name="training locations").reshape(-1, 2).astype(np.float64)
         return self
@@ -153,7 +153,8 @@ class SpeciesVariantGeolocator:
         top = int(np.argmax(q))
         s = np.zeros((1, n), np.float32)
         s[0, top] = max(float(q[top]), 0.0)
-        return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s, duration_s=ws.duration_s)
+        return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s, duration_s=ws.duration_s,
+                            source_duration_s=ws.source_duration_s)
 
     def predict(
         self,

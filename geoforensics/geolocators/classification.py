@@ -80,7 +80,7 @@ class CellClassifier:
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def fit(self, features: Any, latlon: Any) -> "CellClassifier":
+    def fit(self, features: Any, latlon: Any) -> CellClassifier:
         """Train on features [n, d] and true (lat, lon) [n, 2] (labels: their cells at each level)."""
         pts = as_latlon(latlon, name="training locations").reshape(-1, 2)
         X = np.asarray(features, np.float32)
@@ -92,7 +92,7 @@ class CellClassifier:
         self.model = _Heads(Xt.shape[1], tuple(len(cells_at_resolution(r)) for r in self.res), self.hidden, self.dropout)
         ce = torch.nn.functional.cross_entropy
         self.losses = fit_full_batch(
-            self.model, lambda outs: sum(ce(o, y) for o, y in zip(outs, ys)), Xt, self.epochs, self.lr, self.wd, self.seed
+            self.model, lambda outs: sum((ce(o, y) for o, y in zip(outs, ys)), torch.tensor(0.0)), Xt, self.epochs, self.lr, self.wd, self.seed
         )
         return self
 

@@ -112,7 +112,7 @@ def _cell_masses(pred: GeoPrediction, res: int, mass: float = 1.0) -> tuple[np.n
         raise InputError(f"a prediction has {len(probs)} probabilities for {len(gallery)} gallery points")
     cells, inverse = np.unique(_gallery_cells(gallery, res), return_inverse=True)
     m = np.bincount(inverse.reshape(-1), weights=probs, minlength=len(cells))
-    m /= m.sum()
+    m = m / m.sum()
     if mass < 1.0:
         order = np.argsort(-m, kind="stable")
         n = int(np.searchsorted(np.cumsum(m[order]), mass) + 1)
@@ -228,7 +228,8 @@ def resolve_species(name: str, labels: Any) -> int:
     if not query:
         raise InputError("no species given: type a scientific name, e.g. 'Aquila adalberti'")
     try:
-        return labels.index(query)
+        index: int = labels.index(query)
+        return index
     except KeyError:
         pass
     low = query.lower()
@@ -261,6 +262,7 @@ def species_affinity(scientific_name: str, geolocator: Any = None, week: int = -
     scores = np.zeros((1, len(labels)), dtype=np.float32)
     scores[0, i] = 1.0
     ws = WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=scores, duration_s=3.0)
+    pred: GeoPrediction
     if hasattr(locator, "predict_from_scores"):
         fn = locator.predict_from_scores
         params = inspect.signature(fn).parameters

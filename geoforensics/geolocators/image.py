@@ -49,13 +49,16 @@ def default_clip(config: str | None = None) -> ClipEncoder:
     """CLIP for a geolocator built without one: the tiny random ``config`` (default
     ``$GEOFORENSICS_CLIP_CONFIG``) when set, else ViT-L/14 from verified local weights."""
     config = config or clip_test_config()
+    clip: ClipEncoder
     if config is None:
-        return registry.create_model(CLIP_WEIGHTS)
-    from ..models.clip import TEST_CONFIGS, load_clip
+        clip = registry.get_model(CLIP_WEIGHTS)
+        return clip
+    from ..models.clip import TEST_CONFIGS
 
     if config not in TEST_CONFIGS:
         raise InputError(f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config; known: {', '.join(TEST_CONFIGS)}")
-    return load_clip(config=config)
+    clip = registry.get_model(f"clip-{config}")
+    return clip
 
 
 def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
@@ -128,9 +131,9 @@ class CLIPSpaceGeolocator:
             raise InputError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {aggregate!r}")
         self.clip = clip if clip is not None else default_clip(clip_config)
         if location_encoder is None:
-            location_encoder = registry.create_model("geoclip-location-encoder")
+            location_encoder = registry.get_model("geoclip-location-encoder")
         self.location_encoder = location_encoder
-        self.head = head if head is not None else registry.create_model("geoclip-image-head")
+        self.head = head if head is not None else registry.get_model("geoclip-image-head")
         self._gallery, self.gallery_name = resolve_gallery(gallery)
         self.aggregate = aggregate
         self.point_method = point_method

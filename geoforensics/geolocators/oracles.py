@@ -96,7 +96,8 @@ class ChecklistOracle:
         out = np.zeros((len(pts), len(self.range_model.species)), bool)
         for i in range(0, len(pts), 4096):
             out[i : i + 4096] = self.range_model.occurrence(pts[i : i + 4096], -1) >= self.threshold
-        return out & self.species_mask
+        listed: np.ndarray = out & self.species_mask
+        return listed
 
     def gallery_checklists(self) -> np.ndarray:
         """[n_species, N] float32 checklists of the gallery (from the cached range table when possible)."""
@@ -158,7 +159,8 @@ class ChecklistOracle:
     def locate(self, true_latlon: Any) -> np.ndarray:
         """Point estimates (argmax gallery point), (n, 2), for true locations: the batch path."""
         ll = self.log_likelihood(self.corrupt(self.checklists(true_latlon)))
-        return self._gallery[np.argmax(ll, axis=1)]
+        points: np.ndarray = self._gallery[np.argmax(ll, axis=1)]
+        return points
 
     def predict(
         self,

@@ -2,34 +2,52 @@
 
 A builder is a small function returning an object that answers
 :class:`~geoforensics.geolocators.base.Geolocator`. Builders import their heavy parts lazily, so
-listing is cheap.
+listing is cheap. A builder registered with ``arg`` also answers names "NAME:VALUE", with VALUE
+passed as its option ``arg``: "agclip:birdnet-sim-v1" (a shipped head) and "agclip:PATH.pt" (a
+checkpoint) are the "agclip" builder with ``model=`` that tag or path.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
 from .base import Geolocator
 
 _BUILDERS: dict[str, tuple[Callable[..., Geolocator], str]] = {}
+_NAME_ARGS: dict[str, str] = {}
 #: Modules that register more systems (Table 1 baselines); imported on first need, since they import torch.
 _PLUGINS = ("baselines", "oracles", "regression", "classification")
 _plugins_loaded = False
-_CACHE: dict[tuple, Geolocator] = {}
+_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Geolocator] = {}
 _LOCK = threading.Lock()
 
 
-def register_geolocator(name: str, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator adding a builder function under ``name``: it returns a new :class:`Geolocator`."""
+def register_geolocator(
+    name: str, description: str, arg: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator adding a builder function under ``name``: it returns a new :class:`Geolocator`. With
+    ``arg``, "NAME:VALUE" names it too, with VALUE given as the option ``arg``."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         _BUILDERS[name] = (fn, description)
+        if arg:
+            _NAME_ARGS[name] = arg
         return fn
 
     return deco
+
+
+def _resolve(name: str) -> tuple[str, dict[str, Any]]:
+    """(registered name, options the name itself gives) of ``name``."""
+    base, sep, value = name.partition(":")
+    if name not in _BUILDERS and sep and value and base in _NAME_ARGS:
+        return base, {_NAME_ARGS[base]: value}
+    return name, {}
 
 
 def _load_plugins() -> None:
@@ -50,11 +68,17 @@ def list_geolocators() -> dict[str, str]:
 
 def create_geolocator(name: str, **options: Any) -> Geolocator:
     """A new geolocator instance by name (``options`` go to its builder)."""
-    if name not in _BUILDERS:
+    if _resolve(name)[0] not in _BUILDERS:
         _load_plugins()
-    if name not in _BUILDERS:
+    key, given = _resolve(name)
+    if key not in _BUILDERS:
         raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
-    return _BUILDERS[name][0](**options)
+    try:
+        return _BUILDERS[key][0](**given, **options)
+    except TypeError as e:
+        if "unexpected keyword argument" not in str(e):
+            raise
+        raise InputError(f"model {name!r} does not take that option ({str(e).split('()', 1)[-1].strip()})") from None
 
 
 def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Geolocator:
@@ -97,27 +121,23 @@ def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     return TaxaBindStyleGeolocator(gallery=gallery, **kw)
 
 
-AGCLIP_HEADS = ("birdnet-sim-v1",)
-"""Shipped AG-CLIP heads (``weights/agclip-NAME.pt``, SHA-256 in ``weights/manifest.json``)."""
-
-
-def _agclip_builder(head: str) -> Callable[..., Any]:
-    def build(gallery: str = GALLERY, **kw: Any):
-        from .agclip import AGCLIPGeolocator
-
-        return AGCLIPGeolocator(model=head, gallery=gallery, **kw)
-
-    return build
-
-
-@register_geolocator("agclip", "AG-CLIP from any checkpoint: agclip(model=PATH.pt or shipped head name)")
-def _agclip_any(model: str = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any):
+@register_geolocator(
+    "agclip",
+    "AG-CLIP: agclip:TAG (a shipped head, see `geoforensics weights list`) or agclip:PATH.pt (a checkpoint of `geoforensics train`)",
+    arg="model",
+)
+def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any) -> Geolocator:
     from .agclip import AGCLIPGeolocator
 
-    return AGCLIPGeolocator(model=str(model), gallery=gallery, **kw)
+    return AGCLIPGeolocator(model=model, gallery=gallery, **kw)
 
 
-for _head in AGCLIP_HEADS:
-    register_geolocator(
-        f"agclip:{_head}", f"AG-CLIP head {_head!r} on frozen BirdNET scores -> GeoCLIP space -> land-1 gallery (experimental)"
-    )(_agclip_builder(_head))
+def _register_shipped_agclip_heads() -> None:
+    """List "agclip:TAG" for every shipped head (pretrained tags of the model registry's "agclip")."""
+    from ..models.weights import pretrained_specs
+
+    for tag, spec in pretrained_specs("agclip").items():
+        _BUILDERS[f"agclip:{tag}"] = (partial(_agclip, tag), f"AG-CLIP head {tag!r}: {spec.description}")
+
+
+_register_shipped_agclip_heads()

@@ -14,7 +14,8 @@ the classifiers.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ class Standardizer:
     def __init__(self, max_features: int = 512):
         self.max_features = max_features
 
-    def fit(self, X: np.ndarray) -> "Standardizer":
+    def fit(self, X: np.ndarray) -> Standardizer:
         X = np.asarray(X, np.float32)
         sd = X.std(0)
         order = np.argsort(-sd, kind="stable")[: self.max_features]
@@ -60,7 +61,7 @@ def mlp(d_in: int, d_out: int, hidden: int = 128, dropout: float = 0.2) -> torch
 
 def fit_full_batch(
     model: torch.nn.Module,
-    loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    loss_fn: Callable[[Any], torch.Tensor],
     X: torch.Tensor,
     epochs: int = 200,
     lr: float = 1e-3,
@@ -78,11 +79,12 @@ def fit_full_batch(
         torch.set_num_threads(before)
 
 
-def _fit(model: torch.nn.Module, loss_fn: Callable, X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
+def _fit(model: torch.nn.Module, loss_fn: Callable[[Any], torch.Tensor], X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
     torch.manual_seed(seed)
     for m in model.modules():
-        if hasattr(m, "reset_parameters"):
-            m.reset_parameters()
+        reset = getattr(m, "reset_parameters", None)
+        if callable(reset):
+            reset()
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
     model.train()
     losses = []
@@ -142,7 +144,7 @@ class RegressionGeolocator:
                 self._surface = as_latlon(self._gallery_spec, name="gallery").reshape(-1, 2).astype(np.float64)
         return self._surface
 
-    def fit(self, features: Any, latlon: Any) -> "RegressionGeolocator":
+    def fit(self, features: Any, latlon: Any) -> RegressionGeolocator:
         """Train on features [n, d] and true (lat, lon) [n, 2]."""
         y = torch.as_tensor(as_latlon(latlon, name="training locations").reshape(-1, 2), dtype=torch.float32)
         X = np.asarray(features, np.float32)

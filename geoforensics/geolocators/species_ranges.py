@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio.windows import WindowSpec
-from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
+from ..defaults import GALLERY, MAX_DURATION_S, PRIOR, PRIOR_BANDWIDTH_KM, TOP_K, WINDOW
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel, week_of
@@ -57,7 +57,7 @@ class CombinationRule:
     pooling: str = "max"
 
 
-def species_terms(table: RangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
+def species_terms(table: RangeTable | LazyRangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
     """log L_s(x) for the species ``idx`` with confidences ``q`` (one row per species)."""
     if len(idx) == 0:
         return np.zeros((0, table.n_points))
@@ -71,6 +71,22 @@ def select_species(q: np.ndarray, usable: np.ndarray, rule: CombinationRule) -> 
     """Indices of the species used as evidence: usable, above threshold, the ``top_species`` best."""
     idx = np.where(usable & (q >= rule.threshold))[0]
     return idx[np.argsort(-q[idx], kind="stable")][: rule.top_species]
+
+
+@dataclass
+class SpeciesLikelihood:
+    """What the species heard say about every gallery point: the evidence species ``idx`` (columns of
+    the scores, strongest first), the pooled confidence ``q`` of every class, and each evidence
+    species' log-likelihood term over the gallery (``terms`` [len(idx), n_points])."""
+
+    idx: np.ndarray
+    q: np.ndarray
+    terms: np.ndarray
+
+    @property
+    def log_surface(self) -> np.ndarray:
+        """The summed log-likelihood over the gallery (zeros without evidence)."""
+        return self.terms.sum(0)
 
 
 class SpeciesRangeGeolocator:
@@ -87,9 +103,9 @@ class SpeciesRangeGeolocator:
         window: WindowSpec = WINDOW,
         point_method: str = "topk_mean:10",
         max_duration_s: float = MAX_DURATION_S,
-        prior: str | None = None,
-        prior_weight: float = 0.5,
-        prior_bandwidth_km: float = 500.0,
+        prior: str | None = PRIOR,
+        prior_weight: float | None = None,
+        prior_bandwidth_km: float = PRIOR_BANDWIDTH_KM,
     ):
         from ..geo.galleries import get_gallery
 
@@ -108,7 +124,13 @@ class SpeciesRangeGeolocator:
         self.window = window
         self.point_method = point_method
         self.max_duration_s = max_duration_s
-        self.prior, self.prior_weight, self.prior_bandwidth_km = prior, prior_weight, prior_bandwidth_km
+        if prior in (None, "", "none"):
+            prior = None
+        else:
+            from ..geo.priors import get_prior
+
+            prior_weight = get_prior(prior).weight if prior_weight is None else prior_weight
+        self.prior, self.prior_weight, self.prior_bandwidth_km = prior, float(prior_weight or 0.0), prior_bandwidth_km
         self._tables: dict[int, RangeTable] = {}
 
     @property
@@ -155,19 +177,26 @@ class SpeciesRangeGeolocator:
                              max_duration_s=max_duration_s or self.max_duration_s)
         return self.predict_from_scores(ws, week=week_of(date), k=k, light=light)
 
+    def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood:
+        """The combination rule's terms for window scores [n_windows, n_species] (pooled over the
+        windows given, so a segment of a clip has its own); see the module docstring."""
+        labels = self.species_names()
+        if scores.ndim != 2 or scores.shape[1] != len(labels):
+            raise ValueError(f"species scores of shape {scores.shape} for a range model of {len(labels)} species")
+        table = self.table(week)
+        q = pool_scores(scores, self.rule.pooling)
+        idx = select_species(q, labels.is_species, self.rule)
+        return SpeciesLikelihood(idx, q, species_terms(table, idx, q[idx], self.rule))
+
     def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction:
         """The combination rule applied to window scores; see the module docstring. ``light``: no
         species evidence, no per-window guesses, one candidate without name and no regions."""
         t0 = time.perf_counter()
         labels = self.species_names()
         table = self.table(week)
-        usable = labels.is_species
-        if ws.scores.shape[1] != len(labels):
-            raise ValueError(f"{ws.scores.shape[1]} species scores for a range model of {len(labels)} species")
-        q = pool_scores(ws.scores, self.rule.pooling)
-        idx = select_species(q, usable, self.rule)
-        terms = species_terms(table, idx, q[idx], self.rule)
-        log_s = terms.sum(0) if len(idx) else np.zeros(table.n_points)
+        ev = self.likelihood(ws.scores, week)
+        idx, q, terms = ev.idx, ev.q, ev.terms
+        log_s = ev.log_surface
         notes = []
         if len(idx) == 0:
             notes.append(NO_EVIDENCE_NOTE)
@@ -176,11 +205,16 @@ class SpeciesRangeGeolocator:
                 f"weak species evidence: the best match ({labels.common[idx[0]]}) scores only {q[idx[0]]:.2f}; "
                 "this may be noise, music or speech rather than an animal"
             )
+        if (cut := ws.cut_note()) is not None:
+            notes.append(cut)
         if self.prior:
-            from ..geo.priors import log_prior
+            from ..geo.priors import get_prior, log_prior
 
             log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
-            notes.append(f"prior {self.prior!r} applied with weight {self.prior_weight:g} (bandwidth {self.prior_bandwidth_km:g} km)")
+            notes.append(
+                f"recording-effort prior {self.prior!r} (weight {self.prior_weight:g}, {self.prior_bandwidth_km:g} km): "
+                + get_prior(self.prior).description
+            )
         pred = GeoPrediction.from_log_scores(
             self._gallery, log_s, point_method=self.point_method, model=self.name, modality="audio",
             **prediction_options(k, light),

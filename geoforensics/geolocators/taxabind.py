@@ -43,7 +43,7 @@ Without the CLIP ViT-L/14 weights, construction raises ``MissingWeightsError`` w
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,7 +151,7 @@ class TaxaBindStyleGeolocator:
         labels = self._labels()
         return self.prompt_template.format(common=labels.common[index], scientific=labels.scientific[index])
 
-    def species_embeddings(self, indices: Sequence[int]) -> torch.Tensor:
+    def species_embeddings(self, indices: Iterable[int]) -> torch.Tensor:
         """(S, 512) unit location-space embeddings of the prompts of BirdNET labels ``indices`` (memory-cached)."""
         prompts = [self.prompt(int(i)) for i in indices]
         todo = list(dict.fromkeys(p for p in prompts if p not in self._prompt_cache))
@@ -224,6 +224,8 @@ class TaxaBindStyleGeolocator:
             pred.evidence = self._evidence(scores, idx, q)
             pred.windows = self._windows(ws, scores, idx)
         notes = self.text._notes() + [BRIDGE_NOTE]
+        if (cut := ws.cut_note()) is not None:
+            notes.append(cut)
         if fell_back:
             notes.append(
                 f"no species scored >= {self.threshold:g}: the {len(idx)} best-scoring species were used (weak evidence)"

@@ -12,9 +12,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from geoforensics.errors import InputError
@@ -139,7 +140,7 @@ def _guarded_connect(original: Callable[..., socket.socket]) -> Callable[..., so
                 err = e
         raise err or OSError(f"cannot connect to {host!r}")
 
-    create_connection.geoforensics_guard = True  # type: ignore[attr-defined]
+    create_connection.geoforensics_guard = True  # type: ignore[attr-defined]  # a marker on the function object
     return create_connection
 
 
@@ -311,7 +312,7 @@ def fetch_url(
     import yt_dlp
     from yt_dlp.utils import DownloadCancelled, DownloadError
 
-    class _Abort(DownloadCancelled):
+    class _Abort(DownloadCancelled):  # type: ignore[misc]  # yt_dlp ships no types
         pass
 
     dest_dir = Path(dest_dir)

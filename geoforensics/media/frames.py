@@ -5,8 +5,6 @@ Only stream layout (``geoforensics.ffmpeg.probe``) is read here; tags are the bu
 
 from __future__ import annotations
 
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -14,7 +12,7 @@ from typing import IO
 from PIL import Image
 
 from geoforensics.errors import InputError
-from geoforensics.ffmpeg import PROBE_TIMEOUT_S, ffmpeg_exe, ffmpeg_reason, input_args, probe
+from geoforensics.ffmpeg import PROBE_TIMEOUT_S, FfmpegStream, ffmpeg_exe, ffmpeg_reason, input_args, probe
 
 
 @dataclass(frozen=True)
@@ -78,38 +76,16 @@ def extract_frames(
         "-frames:v", str(max_frames),
         "-f", "image2pipe", "-c:v", "ppm", "-",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout, proc.stderr
-    timed_out = threading.Event()
-
-    def _kill() -> None:
-        timed_out.set()
-        proc.kill()
-
-    stderr_chunks: list[bytes] = []
-    drain = threading.Thread(target=lambda: stderr_chunks.append(stderr.read()), daemon=True)
-    timer = threading.Timer(timeout_s, _kill)
-    timer.start()
-    drain.start()
     frames: list[Frame] = []
-    try:
+    with FfmpegStream(cmd, timeout_s) as run:
         while len(frames) < max_frames:
-            image = _read_ppm(stdout)
+            image = _read_ppm(run.stdout)
             if image is None:
                 break
             frames.append(Frame(t_s=round(len(frames) * every_s, 6), image=image))
-    finally:
-        timer.cancel()
-        stdout.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        drain.join(timeout=5)
-        stderr.close()
-    if timed_out.is_set():
+    if run.timed_out:
         raise InputError(f"extracting frames from {Path(path).name} timed out after {timeout_s:g} s")
     if not frames:
-        reason = ffmpeg_reason(b"".join(stderr_chunks), path, fallback="empty video")
+        reason = ffmpeg_reason(run.stderr, path, fallback="empty video")
         raise InputError(f"no frames could be decoded from {Path(path).name}: {reason}")
     return frames

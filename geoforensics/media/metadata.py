@@ -8,8 +8,9 @@ the UI can show the tags next to the predictions as a separate, untrusted claim.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from geoforensics.ffmpeg import PROBE_TIMEOUT_S, input_report
 

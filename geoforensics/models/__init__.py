@@ -1,12 +1,15 @@
 """Model registry, pretrained table and weight manager, and model wrappers (BirdNET, GeoCLIP, CLIP).
 
-Names are imported lazily, so ``geoforensics weights list`` does not pay for torch.
+Names are imported lazily, so ``geoforensics weights list`` does not pay for torch; importing the
+package registers the built-in models (:mod:`.builtin`, whose builders import their code when run).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from . import builtin as _builtin  # noqa: F401  (registers the built-in models)
 
 _EXPORTS = {
     "WeightSpec": "weights",
@@ -17,13 +20,15 @@ _EXPORTS = {
     "fetch": "weights",
     "list_weights": "weights",
     "create_model": "registry",
+    "get_model": "registry",
     "list_models": "registry",
+    "list_pretrained": "registry",
     "register_model": "registry",
     "GeoCLIPLocationEncoder": "geoclip",
     "GeoCLIPImageHead": "geoclip",
     "load_gps_gallery_100k": "geoclip",
     "ClipEncoder": "clip",
-    "load_clip": "clip",
+    "create_clip": "clip",
 }
 
 __all__ = sorted(_EXPORTS)

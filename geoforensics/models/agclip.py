@@ -26,14 +26,16 @@ shared by all outputs.
 "geoclip" (default) and "range" are frozen and not part of the state dict; "learned-rff" adds a
 trainable ``location_tower`` (GeoCLAP-style), which is trained, saved and reloaded with the model.
 
-Shipped heads live in ``weights/`` with their SHA-256 in ``weights/manifest.json``;
-:func:`load_agclip` checks it before ``torch.load(..., weights_only=True)``.
+Load a model through the registry: ``registry.create_model("agclip", pretrained=TAG_OR_PATH)`` (a new
+instance) or ``registry.get_model(...)`` (the shared one). A tag names a shipped head of the weight
+manager's table (``weights/manifest.json``, SHA-256 checked by ``weights.verify``); a path names any
+checkpoint of ``geoforensics train``. Both are read by :func:`build_agclip` with
+``torch.load(..., weights_only=True)``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +43,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import config_from_dict
 from ..errors import GeoforensicsError, InputError, MissingWeightsError
-from ..paths import PROJECT_ROOT
 from .audio_encoders import AudioEncoder, create_audio_encoder
 
 GEOCLIP_DIM = 512
 GEOCLIP_LOG_SCALE = 3.681
 """log of GeoCLIP's trained logit scale (exp -> 39.7; ``geoclip-logit-scale``). The authors'
 release, with ``--clip_scale``, multiplies cosine similarities by 3.681 itself (mode "linear")."""
-
-WEIGHTS_DIR = PROJECT_ROOT / "weights"
-MANIFEST = WEIGHTS_DIR / "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -106,12 +105,9 @@ class AGCLIPConfig:
             object.__setattr__(self, "embed_dim", dim)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "AGCLIPConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise GeoforensicsError(f"unknown model config fields: {', '.join(sorted(unknown))}")
-        return cls(**d)
+    def from_dict(cls, d: dict[str, Any]) -> AGCLIPConfig:
+        """The config of a plain dict, refusing unknown keys."""
+        return config_from_dict(cls, d, "model config")
 
     def resolved_decoder(self) -> str:
         if self.decoder == "auto":
@@ -181,9 +177,9 @@ class AGCLIPModel(nn.Module):
         trainable, else the shared frozen encoder (never a submodule, so not in the state dict)."""
         if self.location_tower is not None:
             return self.location_tower
-        from .location_encoders import create_location_encoder
+        from .location_encoders import get_location_encoder
 
-        return create_location_encoder(self.config.location_encoder)
+        return get_location_encoder(self.config.location_encoder)
 
     def target_encoder(self) -> Any:
         """What data pipelines encode true locations with (``.encode(latlon)``): the frozen encoder's
@@ -198,7 +194,8 @@ class AGCLIPModel(nn.Module):
         """Batch targets from :meth:`target_encoder` -> unit embeddings [B, embed_dim] (with grad
         through the trainable tower)."""
         if self.location_tower is not None:
-            return self.location_tower.targets(target)
+            targets: torch.Tensor = self.location_tower.targets(target)
+            return targets
         return target
 
     def logit_scale(self) -> torch.Tensor:
@@ -302,38 +299,7 @@ def agclip_loss(
     return loss, {"loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach()), "month": lm}
 
 
-# -- shipped heads ---------------------------------------------------------------------------
-
-
-def read_manifest(path: Path = MANIFEST) -> dict[str, Any]:
-    """``weights/manifest.json`` as a dict (empty entries when absent)."""
-    if not path.is_file():
-        return {"weights": []}
-    return json.loads(path.read_text())
-
-
-def manifest_entry(name: str, path: Path = MANIFEST) -> dict[str, Any]:
-    """The manifest entry ``name`` (e.g. "agclip-birdnet-sim-v1")."""
-    for e in read_manifest(path).get("weights", []):
-        if e.get("name") == name:
-            return e
-    raise MissingWeightsError(f"no entry {name!r} in {path}")
-
-
-def verified_weights_file(name: str, directory: Path = WEIGHTS_DIR) -> Path:
-    """The path of shipped weights ``name`` after checking size and SHA-256 against the manifest."""
-    from .weights import ChecksumError, sha256_file
-
-    entry = manifest_entry(name, directory / "manifest.json")
-    path = directory / entry["file"]
-    if not path.is_file():
-        raise MissingWeightsError(f"weights {name!r} missing: expected {path}")
-    if path.stat().st_size != entry["size"]:
-        raise ChecksumError(f"weights {name!r} at {path} have {path.stat().st_size:,} bytes, expected {entry['size']:,}")
-    digest = sha256_file(path)
-    if digest != entry["sha256"]:
-        raise ChecksumError(f"weights {name!r} at {path} fail the checksum: sha256 {digest}, expected {entry['sha256']}")
-    return path
+# -- checkpoints -----------------------------------------------------------------------------
 
 
 def save_checkpoint_file(model: AGCLIPModel, path: Path, half: bool = False, **extra: Any) -> None:
@@ -356,20 +322,19 @@ def model_from_checkpoint(blob: dict[str, Any]) -> AGCLIPModel:
     return model.eval()
 
 
-def load_agclip(name_or_path: str | Path) -> AGCLIPModel:
-    """A shipped head by manifest name (``agclip-birdnet-sim-v1`` or ``birdnet-sim-v1``), SHA-256
-    checked, or any checkpoint path."""
+def build_agclip(pretrained: Path | None = None, **config: Any) -> AGCLIPModel:
+    """The registry's builder of "agclip": an eval-mode model from the checkpoint file ``pretrained``
+    (a shipped head already verified by the registry, or a user's file), else an untrained model with
+    ``AGCLIPConfig`` fields ``config``."""
     from .weights import load_checkpoint_blob
 
-    p = Path(name_or_path)
-    if p.suffix == ".pt" or p.is_file() or len(p.parts) > 1:
-        path = p
-    else:
-        name = str(name_or_path)
-        path = verified_weights_file(name if name.startswith("agclip-") else f"agclip-{name}")
-    blob = load_checkpoint_blob(path, "AG-CLIP checkpoint")
+    if pretrained is None:
+        return AGCLIPModel(AGCLIPConfig.from_dict(config))
+    if config:
+        raise GeoforensicsError(f"a checkpoint carries its own config: drop {', '.join(sorted(config))}")
+    blob = load_checkpoint_blob(pretrained, "AG-CLIP checkpoint")
     if not isinstance(blob, dict) or "config" not in blob or "state_dict" not in blob:
-        raise InputError(f"{path} is not an AG-CLIP checkpoint (see `geoforensics train`)")
+        raise InputError(f"{pretrained} is not an AG-CLIP checkpoint (see `geoforensics train`)")
     return model_from_checkpoint(blob)
 
 
@@ -379,10 +344,14 @@ __all__ = [
     "AGCLIPOutput",
     "TargetQueue",
     "agclip_loss",
+    "build_agclip",
     "checklist_bce",
     "contrastive_loss",
-    "load_agclip",
+    "embed_clip",
+    "model_from_checkpoint",
     "month_cross_entropy",
+    "pool_windows",
+    "save_checkpoint_file",
 ]
 
 
@@ -436,7 +405,8 @@ def pool_windows(embeddings: torch.Tensor, how: str = "mean", pooler: Any = None
     if how == "transformer":
         if pooler is None:
             raise GeoforensicsError("pooling 'transformer' needs a trained pooler (see `geoforensics train-pooler`)")
-        return pooler.pool(embeddings)
+        pooled: torch.Tensor = pooler.pool(embeddings)
+        return pooled
     if how == "mean":
         v = embeddings.mean(0)
     elif how == "max":

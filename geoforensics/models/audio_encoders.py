@@ -18,8 +18,9 @@ from a file the user places in the cache (nothing is downloaded); a path loads t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,6 +44,8 @@ class TorchvisionEncoder(AudioEncoder):
     """A torchvision backbone with its classification layer removed, on ``agclip-mel-v1`` images."""
 
     input_kind = "mel"
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, backbone: nn.Module, out_dim: int, name: str, mel_pipeline: str = "agclip-mel-v1") -> None:
         super().__init__()
@@ -58,7 +61,8 @@ class TorchvisionEncoder(AudioEncoder):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """[B, 3, 224, 224] images in 0-255 -> [B, out_dim] features."""
         x = (images.to(self.mean.dtype) / 255.0 - self.mean) / self.std
-        return self.backbone(x)
+        features: torch.Tensor = self.backbone(x)
+        return features
 
 
 class BirdNETScoresEncoder(AudioEncoder):
@@ -84,7 +88,8 @@ class BirdNETScoresEncoder(AudioEncoder):
 
 
 def _imagenet_file(weights_enum: Any) -> str:
-    return weights_enum.url.rsplit("/", 1)[-1]
+    url: str = weights_enum.url
+    return url.rsplit("/", 1)[-1]
 
 
 def imagenet_candidates(filename: str) -> list[Path]:
@@ -92,7 +97,7 @@ def imagenet_candidates(filename: str) -> list[Path]:
     return [cache_dir("weights") / filename, Path(torch.hub.get_dir()) / "checkpoints" / filename]
 
 
-def _load_pretrained(model: nn.Module, pretrained: str | os.PathLike | None, weights_enum: Any, name: str) -> None:
+def _load_pretrained(model: nn.Module, pretrained: str | os.PathLike[str] | None, weights_enum: Any, name: str) -> None:
     if pretrained is None:
         return
     if str(pretrained) == "imagenet":
@@ -157,7 +162,7 @@ def list_audio_encoders() -> list[str]:
     return sorted(AUDIO_ENCODERS)
 
 
-def create_audio_encoder(name: str, pretrained: str | os.PathLike | None = None) -> AudioEncoder:
+def create_audio_encoder(name: str, pretrained: str | os.PathLike[str] | None = None) -> AudioEncoder:
     """A new audio encoder ``name`` (see the module docstring); ``pretrained``: None, "imagenet" or a path."""
     try:
         factory = AUDIO_ENCODERS[name]

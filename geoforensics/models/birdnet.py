@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-
 
 SAMPLE_RATE = 48_000
 WINDOW_SAMPLES = 144_000
@@ -100,7 +100,8 @@ def load_labels() -> Labels:
     return Labels(tuple(sci), tuple(com))
 
 
-def _interpreter(path: Path, threads: int | None, preserve: bool = False):
+def _interpreter(path: Path, threads: int | None, preserve: bool = False) -> Any:
+    """A TFLite interpreter (ai_edge_litert ships no types) for the model file ``path``."""
     import warnings
 
     from ai_edge_litert.interpreter import Interpreter

@@ -1,12 +1,13 @@
 """CLIP image and text features through open_clip, loaded only from verified local weights.
 
-``load_clip()`` builds OpenAI's ViT-L/14 (GeoCLIP's frozen backbone) from the file that
+``create_clip()`` builds OpenAI's ViT-L/14 (GeoCLIP's frozen backbone) from the file that
 ``weights.weight_path("clip-vit-l-14-openai")`` verified; it never downloads. OpenAI ships that
 checkpoint as a TorchScript archive, which ``torch.load(weights_only=True)`` refuses, so it is
 converted once (after its SHA-256 matched) to a plain state dict cached beside the other caches.
 
-``load_clip(config="tiny-test")`` builds a tiny random CLIP with the same 768-d output through the
-same code path, for tests: its features are meaningless.
+``create_clip(config="tiny-test")`` builds a tiny random CLIP with the same 768-d output through the
+same code path, for tests: its features are meaningless. Both are registry models
+(``clip-vit-l-14-openai``, ``clip-tiny-test``): ``registry.get_model`` gives the shared instance.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from PIL import Image
@@ -42,11 +42,19 @@ TEST_CONFIGS: dict[str, dict[str, Any]] = {
 _TORCHSCRIPT_EXTRAS = ("input_resolution", "context_length", "vocab_size", "attn_mask")
 
 
+class ClipModel(Protocol):
+    """What this module calls of an open_clip ``CLIP`` (a ``torch.nn.Module``; open_clip ships no types)."""
+
+    def encode_image(self, image: torch.Tensor, normalize: bool = False) -> torch.Tensor: ...
+
+    def encode_text(self, text: torch.Tensor, normalize: bool = False) -> torch.Tensor: ...
+
+
 @dataclass
 class ClipEncoder:
     """A CLIP model with its image transform and tokenizer; features are unnormalised, as GeoCLIP wants."""
 
-    model: torch.nn.Module
+    model: ClipModel
     preprocess: Callable[[Image.Image], torch.Tensor]
     tokenizer: Callable[[Sequence[str]], torch.Tensor]
     name: str
@@ -154,9 +162,8 @@ def build_clip(
     )
 
 
-@lru_cache(maxsize=4)
-def load_clip(model_name: str = "ViT-L-14", pretrained: str = "openai", *, config: str | None = None) -> ClipEncoder:
-    """CLIP for GeoCLIP, built once per process.
+def create_clip(model_name: str = "ViT-L-14", pretrained: str = "openai", *, config: str | None = None) -> ClipEncoder:
+    """A new CLIP for GeoCLIP (the shared ones: ``registry.get_model("clip-vit-l-14-openai")``, ``"clip-tiny-test"``).
 
     ``config="tiny-test"`` gives a tiny random model (tests; meaningless features). Otherwise the
     weights of (``model_name``, ``pretrained``) come from the weight manager: ``MissingWeightsError``

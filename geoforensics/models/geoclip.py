@@ -64,6 +64,8 @@ class FourierFeatures(nn.Module):
     loses about 1e-3 rad); the output is in ``b``'s dtype.
     """
 
+    b: torch.Tensor
+
     def __init__(self, sigma: float, encoded_size: int = 256, input_size: int = 2) -> None:
         super().__init__()
         self.sigma = sigma
@@ -91,7 +93,8 @@ class _ScaleBranch(nn.Module):
         self.head = nn.Sequential(nn.Linear(1024, EMBED_DIM))
 
     def forward(self, xy: torch.Tensor) -> torch.Tensor:
-        return self.head(self.capsule(xy))
+        out: torch.Tensor = self.head(self.capsule(xy))
+        return out
 
 
 class GeoCLIPLocationEncoder(nn.Module):
@@ -108,7 +111,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         self._gallery_memo: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def from_package(cls) -> "GeoCLIPLocationEncoder":
+    def from_package(cls) -> GeoCLIPLocationEncoder:
         """The released GeoCLIP weights (``geoclip-location-encoder``), in eval mode on CPU."""
         model = cls()
         state = torch.load(weight_path("geoclip-location-encoder"), map_location="cpu", weights_only=True)
@@ -119,7 +122,8 @@ class GeoCLIPLocationEncoder(nn.Module):
     def forward(self, latlon_deg: torch.Tensor) -> torch.Tensor:
         """(N, 2) (lat, lon) degrees -> (N, 512) unnormalised features."""
         xy = equal_earth_projection(latlon_deg)
-        return sum(getattr(self, f"LocEnc{i}")(xy) for i in range(len(self.sigmas)))
+        out: torch.Tensor = sum(getattr(self, f"LocEnc{i}")(xy) for i in range(len(self.sigmas)))
+        return out
 
     @torch.inference_mode()
     def encode(self, latlon: Any, batch_size: int = 4096) -> torch.Tensor:
@@ -153,7 +157,7 @@ class GeoCLIPImageHead(nn.Module):
         self.logit_scale = 1.0 / 0.07
 
     @classmethod
-    def from_package(cls) -> "GeoCLIPImageHead":
+    def from_package(cls) -> GeoCLIPImageHead:
         """The released MLP (``geoclip-image-mlp``) and logit scale (``geoclip-logit-scale``)."""
         head = cls()
         state = torch.load(weight_path("geoclip-image-mlp"), map_location="cpu", weights_only=True)
@@ -163,7 +167,8 @@ class GeoCLIPImageHead(nn.Module):
 
     def forward(self, clip_features: torch.Tensor) -> torch.Tensor:
         """(B, 768) CLIP features -> (B, 512) unnormalised."""
-        return self.mlp(clip_features)
+        out: torch.Tensor = self.mlp(clip_features)
+        return out
 
     @torch.inference_mode()
     def embed(self, clip_features: torch.Tensor) -> torch.Tensor:

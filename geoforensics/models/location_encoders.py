@@ -23,6 +23,9 @@ the location tower jointly with the audio tower. Offline we have:
 - ``satclip``: listed for the ablation, but its weights are not available offline:
   :func:`create_location_encoder` raises :class:`~geoforensics.errors.MissingWeightsError`.
 
+``create_location_encoder(name)`` builds a new instance, ``get_location_encoder(name)`` gives the shared
+one of a frozen encoder; both go through the model registry (``<name>-location-encoder``).
+
 Every encoder has ``dim``, ``encode(latlon) -> Tensor [N, dim]`` (unit rows, float32, CPU) and
 ``gallery_embeddings(latlon, name)`` (cached: in memory, and on disk for frozen encoders).
 """
@@ -31,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +45,7 @@ from ..errors import GeoforensicsError, MissingWeightsError
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
 from .geoclip import EMBED_DIM, GeoCLIPLocationEncoder, _load_npy, _save_npy, cached_gallery_embeddings, gallery_key
+from .registry import create_model, get_model
 
 DEFAULT_LOCATION_ENCODER = "geoclip"
 RANGE_DIM = 512
@@ -66,14 +69,15 @@ class LocationEncoder(Protocol):
 
 @dataclass(frozen=True)
 class LocationEncoderEntry:
-    """A named location encoder: its output dim, whether it has trainable parameters, how to build it.
+    """A named location encoder: its output dim, whether it has trainable parameters, the model
+    registry entry that builds it (``model``), what it is.
 
     ``missing`` is a non-empty message where the encoder cannot be built on this machine."""
 
     name: str
     dim: int
     trainable: bool
-    factory: Callable[[], Any]
+    model: str
     description: str
     missing: str = ""
 
@@ -201,12 +205,6 @@ class CoordinateTargets:
         return torch.tensor(as_latlon(latlon, name="locations").reshape(-1, 2), dtype=torch.float64)
 
 
-def _geoclip() -> Any:
-    from .registry import create_model
-
-    return create_model("geoclip-location-encoder")
-
-
 _SATCLIP_MISSING = (
     "SatCLIP location encoder weights are not available offline (SatCLIP, Klemmer et al. 2023, publishes "
     "them only online); use location_encoder 'geoclip', 'range' (SINR-style species-occurrence embedding) "
@@ -214,34 +212,21 @@ _SATCLIP_MISSING = (
 )
 
 
-_shared: dict[str, Any] = {}
-_lock = threading.RLock()
-
-
-def _range() -> RangeLocationEncoder:
-    with _lock:
-        if "range" not in _shared:
-            _shared["range"] = RangeLocationEncoder()
-        return _shared["range"]
-
-
-def _satclip() -> Any:
-    raise MissingWeightsError(_SATCLIP_MISSING)
-
-
 LOCATION_ENCODERS: dict[str, LocationEncoderEntry] = {
     e.name: e
     for e in (
-        LocationEncoderEntry("geoclip", EMBED_DIM, False, _geoclip, "GeoCLIP's released location encoder (frozen, 512-d; default)"),
         LocationEncoderEntry(
-            "range", RANGE_DIM, False, _range,
+            "geoclip", EMBED_DIM, False, "geoclip-location-encoder", "GeoCLIP's released location encoder (frozen, 512-d; default)"
+        ),
+        LocationEncoderEntry(
+            "range", RANGE_DIM, False, "range-location-encoder",
             "SINR-style: BirdNET range-model year-round species occurrences, sqrt, L2, fixed orthogonal projection to 512-d (frozen)",
         ),
         LocationEncoderEntry(
-            "learned-rff", EMBED_DIM, True, LearnedRFFLocationEncoder,
+            "learned-rff", EMBED_DIM, True, "learned-rff-location-encoder",
             "GeoCLAP-style: GeoCLIP's RFF + MLP architecture, randomly initialised, trained jointly (512-d)",
         ),
-        LocationEncoderEntry("satclip", SATCLIP_DIM, False, _satclip, "SatCLIP (weights not available offline)", _SATCLIP_MISSING),
+        LocationEncoderEntry("satclip", SATCLIP_DIM, False, "", "SatCLIP (weights not available offline)", _SATCLIP_MISSING),
     )
 }
 
@@ -259,14 +244,28 @@ def list_location_encoders() -> list[str]:
     return sorted(LOCATION_ENCODERS)
 
 
-def create_location_encoder(name: str = DEFAULT_LOCATION_ENCODER) -> Any:
-    """The location encoder ``name``: the process-wide shared instance of a frozen one, a new
-    randomly initialised module of a trainable one. Raises :class:`MissingWeightsError` where its
-    weights are not on this machine (``satclip``)."""
+def _buildable(name: str) -> LocationEncoderEntry:
     entry = location_encoder_info(name)
     if entry.missing:
         raise MissingWeightsError(entry.missing)
-    return entry.factory()
+    return entry
+
+
+def create_location_encoder(name: str = DEFAULT_LOCATION_ENCODER) -> Any:
+    """A new instance of location encoder ``name`` (a randomly initialised module for a trainable one).
+    Raises :class:`MissingWeightsError` where its weights are not on this machine (``satclip``)."""
+    return create_model(_buildable(name).model)
+
+
+def get_location_encoder(name: str = DEFAULT_LOCATION_ENCODER) -> Any:
+    """The process-wide shared instance of the frozen location encoder ``name`` (the model registry's).
+    A trainable one has no shared instance: each model trains its own (:func:`create_location_encoder`)."""
+    entry = _buildable(name)
+    if entry.trainable:
+        raise GeoforensicsError(
+            f"location encoder {name!r} is trainable: each model owns one (create_location_encoder), none is shared"
+        )
+    return get_model(entry.model)
 
 
 __all__ = [
@@ -277,6 +276,7 @@ __all__ = [
     "LocationEncoderEntry",
     "RangeLocationEncoder",
     "create_location_encoder",
+    "get_location_encoder",
     "list_location_encoders",
     "location_encoder_info",
     "orthogonal_projection",

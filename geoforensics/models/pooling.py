@@ -26,7 +26,7 @@ Checkpoints are plain dicts ``{"kind", "config", "state_dict", ...}`` loadable w
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import config_from_dict
 from ..errors import GeoforensicsError
 
 CHECKPOINT_KIND = "agclip-transformer-pooler"
@@ -64,13 +65,9 @@ class TransformerPoolerConfig:
     """Longer sequences at inference: "even" (evenly spaced windows) or "chunks" (average of chunk outputs)."""
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TransformerPoolerConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TransformerPoolerConfig:
         """The config of a plain dict, refusing unknown keys."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise GeoforensicsError(f"unknown pooler config fields: {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return config_from_dict(cls, d, "pooler config")
 
     def validate(self) -> None:
         """Raise :class:`GeoforensicsError` on inconsistent settings."""

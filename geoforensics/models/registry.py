@@ -1,8 +1,16 @@
-"""Model registry: named factories, built once per process, with the weights each needs.
+"""Model registry: named builder functions and the weights each reads, as in open_clip and timm.
 
-``create_model(name)`` returns the one shared instance (models load once, never per request);
-``available(name)`` says whether its weights are on this machine without loading or hashing them.
-Other modules add their models with ``register_model``.
+- ``create_model(name, pretrained=None, **kwargs)``: a NEW instance. ``pretrained`` is a tag of the
+  model's pretrained table (``list_pretrained(name)``: entries of ``weights.WEIGHTS`` with that
+  ``model``, SHA-256 checked by ``weights.verify``) or the path of a checkpoint file (read with
+  ``weights.load_checkpoint_blob``, no table lookup).
+- ``get_model(...)``: the process-wide shared instance for the same arguments, built on first use
+  (models load once, never per request). A checkpoint path is keyed by its size and mtime too, so
+  a file rewritten by training is read again.
+- ``available(name)``: whether its weights are on this machine, without loading or hashing them.
+
+This module imports no model code: the built-in models register themselves from
+:mod:`geoforensics.models.builtin` (imported with the package), other modules with ``register_model``.
 """
 
 from __future__ import annotations
@@ -10,15 +18,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ..errors import GeoforensicsError
+from ..errors import GeoforensicsError, InputError
 from . import weights as _weights
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A named model: how to build it, which ``weights.WEIGHTS`` entries it reads, what it is."""
+    """A named model: its builder, which ``weights.WEIGHTS`` entries it always reads, what it is.
+
+    A builder taking ``pretrained`` gets the resolved checkpoint path (or None); pretrained tags are
+    the ``weights.WEIGHTS`` entries whose ``model`` is this name."""
 
     name: str
     factory: Callable[..., Any]
@@ -27,7 +39,7 @@ class ModelEntry:
 
 
 MODELS: dict[str, ModelEntry] = {}
-_instances: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+_instances: dict[tuple[Any, ...], Any] = {}
 _lock = threading.RLock()
 
 
@@ -46,13 +58,52 @@ def _entry(name: str) -> ModelEntry:
         raise GeoforensicsError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
 
 
-def create_model(name: str, **kwargs: Any) -> Any:
-    """The shared instance of model ``name`` built with ``kwargs`` (hashable values), built on first use."""
+def list_pretrained(name: str) -> list[str]:
+    """The pretrained tags of model ``name`` (``create_model(name, pretrained=TAG)``)."""
+    return sorted(_weights.pretrained_specs(name))
+
+
+def resolve_pretrained(name: str, pretrained: str | Path) -> Path:
+    """The file behind ``pretrained`` for model ``name``: a tag (or the full weights name) of its
+    pretrained table, verified; otherwise the path of a checkpoint, unchecked (its loader says what
+    is wrong with it). A plain word that is neither raises :class:`InputError` listing the tags."""
+    specs = _weights.pretrained_specs(name)
+    by_name = {s.name: s for s in specs.values()}
+    text = str(pretrained)
+    spec = specs.get(text) or by_name.get(text)
+    if spec is not None:
+        return _weights.weight_path(spec.name)
+    path = Path(pretrained).expanduser()
+    if not path.exists() and len(path.parts) == 1 and not path.suffix:
+        tags = ", ".join(sorted(specs)) or "none"
+        raise InputError(f"{name}: {text!r} is neither a pretrained tag (known: {tags}) nor a checkpoint file")
+    return path
+
+
+def create_model(name: str, pretrained: str | Path | None = None, **kwargs: Any) -> Any:
+    """A new instance of model ``name``; ``pretrained``: a tag of ``list_pretrained(name)`` or a checkpoint path."""
     entry = _entry(name)
-    key = (name, tuple(sorted(kwargs.items())))
+    if pretrained is None:
+        return entry.factory(**kwargs)
+    return entry.factory(pretrained=resolve_pretrained(name, pretrained), **kwargs)
+
+
+def _instance_key(name: str, pretrained: str | Path | None, kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    source: Any = pretrained
+    if pretrained is not None:
+        path = resolve_pretrained(name, pretrained)
+        st = path.stat() if path.is_file() else None
+        source = (str(path.resolve()), st.st_size, st.st_mtime_ns) if st else str(path)
+    return (name, source, tuple(sorted(kwargs.items())))
+
+
+def get_model(name: str, pretrained: str | Path | None = None, **kwargs: Any) -> Any:
+    """The shared instance of ``create_model(name, pretrained, **kwargs)`` (``kwargs`` values hashable)."""
+    _entry(name)
+    key = _instance_key(name, pretrained, kwargs)
     with _lock:
         if key not in _instances:
-            _instances[key] = entry.factory(**kwargs)
+            _instances[key] = create_model(name, pretrained, **kwargs)
         return _instances[key]
 
 
@@ -65,7 +116,7 @@ def available(name: str) -> tuple[bool, str]:
             spec = _weights.get_spec(w)
             how = (
                 "run `./run.sh install`"
-                if spec.source == "package"
+                if spec.source in ("package", "shipped")
                 else f"run `{_weights.fetch_command(w)}`" + ("" if spec.source == "url" else " --from FILE")
             )
             problems.append(f"{w} weights not present: {how}")
@@ -76,7 +127,7 @@ def available(name: str) -> tuple[bool, str]:
 
 
 def list_models() -> list[dict[str, Any]]:
-    """Every registered model with its weights and whether they are present."""
+    """Every registered model with its weights, pretrained tags and whether the weights are present."""
     rows = []
     for entry in MODELS.values():
         ok, message = available(entry.name)
@@ -85,6 +136,7 @@ def list_models() -> list[dict[str, Any]]:
                 "name": entry.name,
                 "description": entry.description,
                 "weights": list(entry.weights),
+                "pretrained": list_pretrained(entry.name),
                 "available": ok,
                 "message": message,
             }
@@ -98,53 +150,15 @@ def clear_instances() -> None:
         _instances.clear()
 
 
-def _geoclip_location_encoder() -> Any:
-    from .geoclip import GeoCLIPLocationEncoder
-
-    return GeoCLIPLocationEncoder.from_package()
-
-
-def _geoclip_image_head() -> Any:
-    from .geoclip import GeoCLIPImageHead
-
-    return GeoCLIPImageHead.from_package()
-
-
-def _clip_vit_l_14() -> Any:
-    from .clip import load_clip
-
-    return load_clip("ViT-L-14", "openai")
-
-
-def _agclip(head: str = "birdnet-sim-v1") -> Any:
-    from .agclip import load_agclip
-
-    return load_agclip(head)
-
-
-def _clip_tiny_test() -> Any:
-    from .clip import load_clip
-
-    return load_clip(config="tiny-test")
-
-
-register_model(
-    "geoclip-location-encoder",
-    _geoclip_location_encoder,
-    ("geoclip-location-encoder",),
-    "GeoCLIP location encoder: (lat, lon) -> 512-d",
-)
-register_model(
-    "geoclip-image-head",
-    _geoclip_image_head,
-    ("geoclip-image-mlp", "geoclip-logit-scale"),
-    "GeoCLIP image head: CLIP ViT-L/14 features (768) -> 512-d location space, and logit scale",
-)
-register_model(
-    "clip-vit-l-14-openai",
-    _clip_vit_l_14,
-    ("clip-vit-l-14-openai",),
-    "OpenAI CLIP ViT-L/14 via open_clip: GeoCLIP's image backbone, 768-d features",
-)
-register_model("clip-tiny-test", _clip_tiny_test, (), "tiny random CLIP with 768-d output (tests only: meaningless)")
-register_model("agclip", _agclip, (), "AG-CLIP audio -> GeoCLIP location space (create_model('agclip', head=...))")
+__all__ = [
+    "MODELS",
+    "ModelEntry",
+    "available",
+    "clear_instances",
+    "create_model",
+    "get_model",
+    "list_models",
+    "list_pretrained",
+    "register_model",
+    "resolve_pretrained",
+]

@@ -1,16 +1,20 @@
 """One weight manager for every model file geoforensics reads: a pretrained table and a verifier.
 
-Each entry of ``WEIGHTS`` says where a file comes from (a URL, an installed package, or a file the
-user places in the weights folder), its SHA-256 and size, its licence and how its inputs must be
-prepared. ``weight_path(name)`` is the only way model code finds a file: it resolves, checks the
-checksum once per process, and raises ``MissingWeightsError`` naming the exact command that fetches
+Each entry of ``WEIGHTS`` says where a file comes from (a URL, an installed package, a file shipped
+inside geoforensics, or a file the user places in the weights folder), its SHA-256 and size, its
+licence and how its inputs must be prepared. The files geoforensics ships (trained heads, priors) are
+listed in the shipped ``weights/manifest.json``, read into the same table. ``weight_path(name)`` is
+the only way model code finds a file: it resolves, checks the checksum once per process per file
+version (:func:`verify`), and raises ``MissingWeightsError`` naming the exact command that fetches
 it. Nothing is ever downloaded implicitly; ``fetch`` runs only when a user asks for it
-(``geoforensics weights fetch NAME``).
+(``geoforensics weights fetch NAME``). A user's own checkpoint is read with
+:func:`load_checkpoint_blob`, with no table entry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import GeoforensicsError, MissingWeightsError
-from ..paths import cache_dir, package_dir
+from ..paths import cache_dir, package_dir, shipped_file
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -37,8 +41,13 @@ class WeightSpec:
     """One model file.
 
     ``source`` is "url" (downloaded by ``fetch`` into ``weights_dir()``), "package" (shipped inside
-    an installed package: ``path`` is "package/relative/path") or "local" (a file the user puts in
-    ``weights_dir()`` under ``filename``, e.g. with ``fetch --from``).
+    an installed package: ``path`` is "package/relative/path"), "shipped" (shipped inside geoforensics,
+    in the checkout's ``weights/`` folder: ``path`` is the file name there) or "local" (a file the user
+    puts in ``weights_dir()`` under ``filename``, e.g. with ``fetch --from``).
+
+    ``model`` and ``tag`` make the file a pretrained tag of a registry model
+    (``models.registry.create_model(model, pretrained=tag)``); ``metadata`` keeps how it was made
+    (training config, data, measured metrics).
     """
 
     name: str
@@ -50,6 +59,9 @@ class WeightSpec:
     url: str = ""
     path: str = ""
     preprocessing: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    model: str = ""
+    tag: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def filename(self) -> str:
@@ -158,12 +170,39 @@ WEIGHTS: dict[str, WeightSpec] = {
     ]
 }
 
+SHIPPED_MANIFEST = "manifest.json"
+"""The table of the files geoforensics ships, in its ``weights/`` folder: one ``WeightSpec`` per entry
+(source "shipped")."""
+
 _verified: dict[tuple[str, int, int], str] = {}
 
 
 def register(spec: WeightSpec) -> None:
-    """Add (or replace) an entry of the table, e.g. a trained head shipped under ``weights/``."""
+    """Add (or replace) an entry of the table."""
     WEIGHTS[spec.name] = spec
+
+
+def read_shipped_manifest(path: Path | None = None) -> list[WeightSpec]:
+    """The entries of the shipped ``weights/manifest.json`` (none when this installation lacks it)."""
+    from ..config import config_from_dict
+
+    try:
+        path = path or shipped_file("weights", SHIPPED_MANIFEST)
+    except GeoforensicsError:
+        return []
+    if not path.is_file():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8"))["weights"]
+    return [config_from_dict(WeightSpec, {"source": "shipped", **e}, f"{path} entry") for e in entries]
+
+
+for _spec in read_shipped_manifest():
+    register(_spec)
+
+
+def pretrained_specs(model: str) -> dict[str, WeightSpec]:
+    """The pretrained tags of registry model ``model`` and their entries."""
+    return {s.tag: s for s in WEIGHTS.values() if s.model == model and s.tag}
 
 
 def get_spec(name: str) -> WeightSpec:
@@ -191,17 +230,24 @@ def fetch_command(name: str) -> str:
 
 def candidate_path(spec: WeightSpec) -> Path | None:
     """Where ``spec``'s file is (or would be) without checking it: a copy in ``weights_dir()`` wins,
-    then the installed package; None for package weights whose package is not installed."""
+    then the installed package or geoforensics' own package data; None where that is not installed."""
     local = weights_dir() / spec.filename
-    if spec.source != "package" or local.exists():
+    if spec.source not in ("package", "shipped") or local.exists():
         return local
     try:
+        if spec.source == "shipped":
+            return shipped_file("weights", spec.path)
         return package_dir(spec.package) / spec.path.split("/", 1)[1]
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, GeoforensicsError):
         return None
 
 
 def _missing_message(spec: WeightSpec, where: Path | None) -> str:
+    if spec.source == "shipped":
+        return (
+            f"weights {spec.name!r} ship with geoforensics ({spec.path} in its weights folder), but this "
+            f"installation lacks them (looked for {where}); reinstall geoforensics"
+        )
     if spec.source == "package":
         return (
             f"weights {spec.name!r} ship with the package {spec.package!r}, which is not installed or lacks "
@@ -244,12 +290,13 @@ def sha256_file(path: Path) -> str:
 
 
 def verify(spec: WeightSpec, path: Path) -> None:
-    """Raise ``ChecksumError`` unless ``path`` has ``spec``'s size and SHA-256 (memoised by size and mtime)."""
+    """Raise ``ChecksumError`` unless ``path`` has ``spec``'s size and SHA-256 (memoised by path, size and mtime)."""
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if _verified.get(key) == spec.sha256:
         return
-    redo = f"delete it and run `{fetch_command(spec.name)}`"
+    shipped = spec.source == "shipped" and path.parent != weights_dir()
+    redo = "reinstall geoforensics" if shipped else f"delete it and run `{fetch_command(spec.name)}`"
     if st.st_size != spec.size_bytes:
         raise ChecksumError(
             f"weights {spec.name!r} at {path} have {st.st_size:,} bytes, expected {spec.size_bytes:,} "
@@ -278,7 +325,8 @@ def weight_path(name: str) -> Path:
 
 
 def status(name: str) -> str:
-    """"present", "package" (shipped by an installed package), "absent", or "corrupt" (wrong size).
+    """"present" (in the weights folder), "package" (shipped by an installed package), "shipped"
+    (shipped with geoforensics), "absent", or "corrupt" (wrong size).
 
     Cheap: looks at the file's size only, never hashes or loads it.
     """
@@ -288,7 +336,9 @@ def status(name: str) -> str:
         return "absent"
     if path.stat().st_size != spec.size_bytes:
         return "corrupt"
-    return "package" if spec.source == "package" and path.parent != weights_dir() else "present"
+    if spec.source in ("package", "shipped") and path.parent != weights_dir():
+        return spec.source
+    return "present"
 
 
 def list_weights() -> list[dict[str, Any]]:
@@ -307,6 +357,7 @@ def list_weights() -> list[dict[str, Any]]:
                 "description": spec.description,
                 "path": str(path) if path else "",
                 "url": spec.url,
+                "pretrained": f"{spec.model}:{spec.tag}" if spec.model else "",
             }
         )
     return rows

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from ..paths import cache_dir
 from .base import RangeModel
@@ -37,9 +38,9 @@ class RangeTable:
 
     @property
     def n_points(self) -> int:
-        return self.values.shape[1]
+        return int(self.values.shape[1])
 
-    def rows(self, species_idx: np.ndarray) -> np.ndarray:
+    def rows(self, species_idx: npt.ArrayLike) -> np.ndarray:
         """float32 ranges [k, n_points] of the given species indices."""
         return np.asarray(self.values[np.asarray(species_idx, dtype=np.int64)], dtype=np.float32)
 
@@ -75,10 +76,11 @@ def range_table(model: RangeModel, gallery: np.ndarray, week: int = -1, *, direc
 
 @lru_cache(maxsize=8)
 def _range_table_cached(model_name: str, key: str, path: str, n_species: int, n_points: int) -> np.ndarray:
-    return np.load(path, mmap_mode="r")
+    values: np.ndarray = np.load(path, mmap_mode="r")
+    return values
 
 
-def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple, week: int, directory: str) -> RangeTable:
+def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...], week: int, directory: str) -> RangeTable:
     gallery = np.frombuffer(gallery_bytes, dtype=np.float64).reshape(shape)
     key = _key(model, gallery, week)
     path = Path(directory) / f"{model.name}-w{week}-{key}.npy"
@@ -132,11 +134,9 @@ class LazyRangeTable:
 
     @property
     def richness(self) -> np.ndarray:
-        if self._richness is None:
-            self._fill([])
-        return self._richness
+        return self._richness if self._richness is not None else self._fill([])
 
-    def rows(self, species_idx: np.ndarray) -> np.ndarray:
+    def rows(self, species_idx: npt.ArrayLike) -> np.ndarray:
         idx = [int(i) for i in np.asarray(species_idx, dtype=np.int64)]
         missing = sorted(set(idx) - set(self._rows))
         if missing or self._richness is None:
@@ -145,7 +145,8 @@ class LazyRangeTable:
             return np.zeros((0, self.n_points), np.float32)
         return np.stack([self._rows[i] for i in idx])
 
-    def _fill(self, missing: list[int]) -> None:
+    def _fill(self, missing: list[int]) -> np.ndarray:
+        """Run the range model over the gallery: keep the rows ``missing`` and the richness (returned)."""
         counted = np.asarray(getattr(self.model_obj, "counts_in_richness", np.ones(len(self.species), bool)))
         rich = np.zeros(self.n_points)
         cols = np.zeros((len(missing), self.n_points), np.float32)
@@ -157,3 +158,4 @@ class LazyRangeTable:
         self._richness = rich
         for j, s in enumerate(missing):
             self._rows[s] = cols[j]
+        return rich

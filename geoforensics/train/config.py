@@ -10,10 +10,11 @@ cosine decayed back to 10^-3 over the remaining 45 epochs"), Sec. 4.1 and the au
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import config_from_dict
 from ..defaults import GALLERY, MAX_DURATION_S, WINDOW
 from ..errors import GeoforensicsError
 from ..models.agclip import AGCLIPConfig
@@ -63,6 +64,11 @@ class DataConfig:
                 "species resampling needs a dataset with species labels; simulated data support resample: location"
             )
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataConfig:
+        """The config of a plain dict, refusing unknown keys."""
+        return config_from_dict(cls, d, "data config")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -97,28 +103,13 @@ class TrainConfig:
     max_steps_per_epoch: int = 0
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        d = dict(d)
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise GeoforensicsError(f"unknown config fields: {', '.join(sorted(unknown))}")
-        sub = {"model": AGCLIPConfig.from_dict, "data": _data_from_dict, "sim": SimConfig.from_dict}
-        for k, build in sub.items():
-            if k in d:
-                d[k] = build(d[k] or {})
-        return cls(**d)
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """The config of a plain dict (sections ``model``, ``data``, ``sim`` as dicts), refusing unknown keys."""
+        nested = {"model": AGCLIPConfig.from_dict, "data": DataConfig.from_dict, "sim": SimConfig.from_dict}
+        return config_from_dict(cls, d, "config", nested)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _data_from_dict(d: dict[str, Any]) -> DataConfig:
-    known = {f.name for f in fields(DataConfig)}
-    unknown = set(d) - known
-    if unknown:
-        raise GeoforensicsError(f"unknown data config fields: {', '.join(sorted(unknown))}")
-    return DataConfig(**d)
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:

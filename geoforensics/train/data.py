@@ -9,7 +9,8 @@ every window and pools per recording.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ def recording_month(r: Any) -> int:
     return d.month - 1 if d is not None else -1
 
 
-class WindowDataset(Dataset):
+class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]]):
     """Recordings -> (input, target embedding [512], checklist [n_species], month, index).
 
     ``train=True``: one random window per item (a new draw each epoch via ``set_epoch``);
@@ -72,9 +73,9 @@ class WindowDataset(Dataset):
         self.epoch = 0
         self.latlon = np.array([[r.lat, r.lon] for r in self.recordings], dtype=np.float64).reshape(-1, 2)
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import create_location_encoder
+            from ..models.location_encoders import get_location_encoder
 
-            location_encoder = create_location_encoder(location_encoder or "geoclip")
+            location_encoder = get_location_encoder(location_encoder or "geoclip")
         dim = int(getattr(location_encoder, "dim", 512))
         self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, dim)
         if range_model is None:

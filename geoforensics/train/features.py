@@ -20,7 +20,7 @@ from ..scoring import file_key, load_npz, save_npz
 
 
 def mel_window_images(
-    audio_path: str | os.PathLike,
+    audio_path: str | os.PathLike[str],
     max_duration_s: float = MAX_DURATION_S,
     window: WindowSpec = WINDOW,
     pipeline: str = "agclip-mel-v1",

@@ -23,9 +23,10 @@ import contextlib
 import csv
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,7 +78,11 @@ def seed_everything(seed: int) -> None:
 # -- batches ---------------------------------------------------------------------------------
 
 
-def simulated_batches(sim: Any, cfg: TrainConfig, epoch: int, info: DistInfo) -> Iterator[tuple]:
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+"""(model inputs, target location embeddings, checklists, month indices)"""
+
+
+def simulated_batches(sim: Any, cfg: TrainConfig, epoch: int, info: DistInfo) -> Iterator[Batch]:
     rng = np.random.default_rng((cfg.seed, epoch, info.rank))
     per_rank = max(cfg.batch_size // info.world, 1)
     steps = cfg.sim.steps_per_epoch
@@ -86,7 +91,7 @@ def simulated_batches(sim: Any, cfg: TrainConfig, epoch: int, info: DistInfo) ->
         yield b.scores, b.target, b.checklist, b.month
 
 
-def dataset_batches(loader: Any, epoch: int) -> Iterator[tuple]:
+def dataset_batches(loader: Any, epoch: int) -> Iterator[Batch]:
     if hasattr(loader.sampler, "set_epoch"):
         loader.sampler.set_epoch(epoch)
     loader.dataset.set_epoch(epoch)
@@ -95,11 +100,12 @@ def dataset_batches(loader: Any, epoch: int) -> Iterator[tuple]:
 
 
 def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
-    from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+    from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler
 
     from .resample import EpochWeightedSampler
 
     g = torch.Generator().manual_seed(cfg.seed)
+    sampler: Sampler[int]
     if cfg.data.resample != "none":
         sampler = EpochWeightedSampler(ds.sampling_weights(), max(len(ds) // info.world, 1), cfg.seed, info.rank)
     elif info.world > 1:
@@ -118,17 +124,18 @@ def gallery_embeddings(name: str, location_encoder: Any = None) -> tuple[np.ndar
     """(gallery (N, 2), location embeddings (N, D)) of a named gallery, cached by the encoder
     (default GeoCLIP's, disk-cached)."""
     from ..geo.galleries import get_gallery
-    from ..models.location_encoders import create_location_encoder
+    from ..models.location_encoders import get_location_encoder
 
     latlon = np.asarray(get_gallery(name).latlon, dtype=np.float64)
-    enc = location_encoder if location_encoder is not None else create_location_encoder("geoclip")
+    enc = location_encoder if location_encoder is not None else get_location_encoder("geoclip")
     return latlon, enc.gallery_embeddings(latlon, name)
 
 
 def retrieve(clip_emb: torch.Tensor, gallery: np.ndarray, gallery_emb: torch.Tensor) -> np.ndarray:
     """(n, 2) gallery points most similar to each clip embedding [n, 512]."""
     idx = (clip_emb.float() @ gallery_emb.T.float()).argmax(1).numpy()
-    return gallery[idx]
+    points: np.ndarray = gallery[idx]
+    return points
 
 
 @torch.no_grad()
@@ -173,13 +180,6 @@ def save_training_state(path: Path, model: AGCLIPModel, opt: Any, scaler: Any, e
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path) -> AGCLIPModel:
-    """The model of a training checkpoint (``last.pt``/``best.pt``) or a shipped head file."""
-    from ..models.agclip import load_agclip
-
-    return load_agclip(Path(path))
-
-
 # -- the loop --------------------------------------------------------------------------------
 
 
@@ -215,7 +215,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         """Frozen encoders: computed once; a trainable tower: re-embedded after each epoch's updates."""
         if fixed_gallery_emb is not None:
             return fixed_gallery_emb
-        return raw.location_encoder.gallery_embeddings(gallery, cfg.val_gallery)
+        emb: torch.Tensor = raw.location_encoder.gallery_embeddings(gallery, cfg.val_gallery)
+        return emb
 
     if cfg.data.source == "simulated":
         if kind != "birdnet":
@@ -227,7 +228,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         true = vb.latlon[:: cfg.sim.val_windows]
         sim.resample_pool(cfg.data.resample, cfg.data.resample_power, cfg.data.resample_h3_res)
 
-        def batches(epoch: int) -> Iterator[tuple]:
+        def batches(epoch: int) -> Iterator[Batch]:
             return simulated_batches(sim, cfg, epoch, info)
 
         def validate() -> dict[str, float]:
@@ -253,7 +254,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         )
         loader = make_loader(train_ds, cfg, info)
 
-        def batches(epoch: int) -> Iterator[tuple]:
+        def batches(epoch: int) -> Iterator[Batch]:
             return dataset_batches(loader, epoch)
 
         def validate() -> dict[str, float]:
@@ -264,6 +265,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         steps = min(steps, cfg.max_steps_per_epoch)
 
     params = [p for p in model.parameters() if p.requires_grad]
+    opt: torch.optim.Optimizer
     if cfg.optimizer == "sgd_nesterov":
         opt = torch.optim.SGD(params, lr=cfg.lr_start, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay)
     elif cfg.optimizer == "adamw":
@@ -285,17 +287,18 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         queue.items = blob["queue"]
 
     raw = model
+    net: torch.nn.Module = raw  # what the training steps call: the model, or its DDP wrapper
     if info.world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        model = DDP(raw, device_ids=[device.index] if device.type == "cuda" else None)
+        net = DDP(raw, device_ids=[device.index] if device.type == "cuda" else None)
 
     log_path = out / "log.csv"
     history: list[dict[str, Any]] = []
     epoch = start - 1
     for epoch in range(start, cfg.epochs):
         t0 = time.perf_counter()
-        model.train()
+        net.train()
         sums = {"loss": 0.0, "contrastive": 0.0, "bce": 0.0, "month": 0.0}
         n = 0
         bar = None
@@ -311,7 +314,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 g["lr"] = lr
             x, target, checklist, month = x.to(device), target.to(device), checklist.to(device), month.to(device)
             with torch.autocast(device.type, enabled=use_amp) if use_amp else contextlib.nullcontext():
-                o = model(x)
+                o = net(x)
                 target = raw.location_targets(target)
                 loss, parts = agclip_loss(raw, o, target, checklist, queue.get(), month=month)
             opt.zero_grad(set_to_none=True)

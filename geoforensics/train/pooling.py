@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ class SequenceSet:
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def subset(self, idx: Sequence[int]) -> "SequenceSet":
+    def subset(self, idx: Iterable[int]) -> SequenceSet:
         """The clips ``idx``."""
         idx = list(idx)
         return SequenceSet([self.sequences[i] for i in idx], self.latlon[idx], self.target[idx])
@@ -71,16 +72,17 @@ def default_location_encoder(model: Any) -> Any:
     enc = getattr(model, "location_encoder", None)
     if enc is not None:
         return enc
-    from ..models.registry import create_model
+    from ..models.location_encoders import get_location_encoder
 
-    return create_model("geoclip-location-encoder")
+    return get_location_encoder("geoclip")
 
 
 def _embed_windows(model: Any, inputs: Any) -> torch.Tensor:
     from .data import features_to_input
 
     x = inputs if isinstance(inputs, torch.Tensor) else features_to_input(np.asarray(inputs), model.input_kind)
-    return model.embed(x.float()).float().cpu()
+    emb: torch.Tensor = model.embed(x.float()).float().cpu()
+    return emb
 
 
 def embed_recordings(model: Any, items: Sequence[tuple[Any, Any]], location_encoder: Any = None) -> SequenceSet:

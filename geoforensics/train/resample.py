@@ -76,7 +76,13 @@ class EpochWeightedSampler(WeightedRandomSampler):
     so a resumed run repeats them and each DDP rank draws its own ``num_samples`` indices."""
 
     def __init__(self, weights: np.ndarray, num_samples: int, seed: int = 0, rank: int = 0) -> None:
-        super().__init__(torch.as_tensor(weights, dtype=torch.double), num_samples, replacement=True, generator=torch.Generator())
+        # torch annotates weights as Sequence[float] but converts them with as_tensor(dtype=double): a tensor is fine
+        super().__init__(
+            torch.as_tensor(weights, dtype=torch.double),  # type: ignore[arg-type]
+            num_samples,
+            replacement=True,
+            generator=torch.Generator(),
+        )
         self.seed, self.rank = int(seed), int(rank)
         self.set_epoch(0)
 

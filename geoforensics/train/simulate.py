@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..config import config_from_dict
 from ..defaults import GALLERY
 from ..models.audio_encoders import BIRDNET_DIM
 
@@ -83,8 +84,9 @@ class SimConfig:
     checklist_threshold: float = 0.1
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SimConfig":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    def from_dict(cls, d: dict[str, Any]) -> SimConfig:
+        """The config of a plain dict (lists become tuples), refusing unknown keys."""
+        return config_from_dict(cls, d, "sim config")
 
 
 def score_statistics(scores: list[np.ndarray]) -> dict[str, Any]:
@@ -146,7 +148,7 @@ def occurrence_rows(latlon: np.ndarray, weeks: np.ndarray) -> np.ndarray:
 
 class ScoreSimulator:
     """Generates :class:`SimBatch` es from a range model, a gallery and a location encoder (an
-    object with ``.encode(latlon)``, or a name for :func:`~geoforensics.models.location_encoders.create_location_encoder`;
+    object with ``.encode(latlon)``, or a name for :func:`~geoforensics.models.location_encoders.get_location_encoder`;
     default GeoCLIP's)."""
 
     def __init__(self, config: SimConfig = SimConfig(), range_model: Any = None, location_encoder: Any = None) -> None:
@@ -160,9 +162,9 @@ class ScoreSimulator:
 
             range_model = BirdNETRangeModel()
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import create_location_encoder
+            from ..models.location_encoders import get_location_encoder
 
-            location_encoder = create_location_encoder(location_encoder or "geoclip")
+            location_encoder = get_location_encoder(location_encoder or "geoclip")
         self.range_model = range_model
         self.encoder = location_encoder
         self.gallery = np.asarray(get_gallery(config.gallery).latlon, dtype=np.float64)
@@ -228,7 +230,7 @@ class ScoreSimulator:
         logits = rng.standard_normal((n, BIRDNET_DIM), dtype=np.float32) * np.float32(c.bg_logit_std)
         logits += np.float32(c.bg_logit_mean)
         np.clip(logits, -15.0, 15.0, out=logits)
-        out = 1.0 / (1.0 + np.exp(-logits))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         kmax = int(k.max())
         draws = rng.choice(len(c.n_true_probs), (n, kmax), p=np.asarray(c.n_true_probs) / np.sum(c.n_true_probs))
         draws = np.where(np.arange(kmax)[None] < k[:, None], draws, 0).sum(1)
@@ -240,9 +242,9 @@ class ScoreSimulator:
             ok = np.where(occ >= c.min_occurrence)[0]
             if len(ok) and n_true[i]:
                 w = occ[ok] ** c.occurrence_power
-                k = min(int(n_true[i]), len(ok))
-                pick = self.species_idx[rng.choice(ok, k, replace=False, p=w / w.sum())]
-                out[i, pick] = np.maximum(out[i, pick], self._scores_from_hist(rng, k))
+                n_pick = min(int(n_true[i]), len(ok))
+                pick = self.species_idx[rng.choice(ok, n_pick, replace=False, p=w / w.sum())]
+                out[i, pick] = np.maximum(out[i, pick], self._scores_from_hist(rng, n_pick))
             if n_weak[i]:
                 half = rng.random(n_weak[i]) < 0.5
                 inr = self.species_idx[rng.choice(ok, int(half.sum()))] if len(ok) else np.zeros(0, int)
@@ -260,7 +262,8 @@ class ScoreSimulator:
     def checklist(self, latlon: np.ndarray) -> np.ndarray:
         """[n, 6522] year-round checklist: occurrence >= threshold, real species only."""
         occ = occurrence_rows(latlon, np.full(len(latlon), -1))
-        return (occ >= self.config.checklist_threshold) & self.is_species[None]
+        listed: np.ndarray = (occ >= self.config.checklist_threshold) & self.is_species[None]
+        return listed
 
     def batch(self, rng: np.random.Generator, n: int, windows_per_clip: int = 1) -> SimBatch:
         """``n`` clips of ``windows_per_clip`` windows each (same place and week); rows are windows."""

@@ -64,7 +64,7 @@ def launch_options() -> dict[str, Any]:
     """``launch`` keywords shared by ``app.py``, ``geoforensics app`` and the tests."""
     from ..viz import head_html
 
-    allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR.is_dir() else []
+    allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR is not None else []
     return {
         "head": head_html(),
         "css": CSS,

@@ -9,8 +9,8 @@ import gradio as gr
 
 import geoforensics
 
-from ..ffmpeg import check_file
 from .. import GeoPrediction
+from ..ffmpeg import check_file
 from ..viz import prediction_map, window_timeline
 from .common import (
     EVIDENCE_HEADERS,

@@ -12,15 +12,17 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import gradio as gr
 
-from ..defaults import MAX_DURATION_S
-from ..errors import GeoforensicsError
-from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
 from .. import GeoPrediction
+from ..defaults import MAX_DURATION_S
+from ..errors import GeoforensicsError, InputError
+from ..media.limits import AUDIO_EXTS, VIDEO_EXTS, MediaLimits, format_mb
+from ..paths import shipped_file
 
 log = logging.getLogger("geoforensics.ui")
 
@@ -32,7 +34,19 @@ EXPORT_TTL_S = 3600.0
 CLIP_COMMAND = "geoforensics weights fetch clip-vit-l-14-openai"
 
 MEDIA_FILE_TYPES = sorted(AUDIO_EXTS | VIDEO_EXTS)
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _examples_dir() -> Path | None:
+    """The shipped examples folder (package data; the checkout's ``examples/``), found by its
+    ATTRIBUTION.md, which always ships with the clips; None when this installation lacks it."""
+    try:
+        attribution = shipped_file("examples", "ATTRIBUTION.md")
+    except GeoforensicsError:
+        return None
+    return attribution.resolve().parent if attribution.is_file() else None
+
+
+EXAMPLES_DIR = _examples_dir()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,8 +66,9 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def user_errors(action: str) -> Callable[[F], F]:
-    """Decorator for a handler: user-actionable errors become a one-line ``gr.Error``; anything
-    unexpected is logged with its traceback and shown as a generic line naming ``action``."""
+    """Decorator for a handler: the user's errors (:class:`GeoforensicsError`: bad input, missing
+    weights) become a one-line ``gr.Error``; anything else, ``ValueError`` included, is a bug: logged
+    with its traceback and shown as a generic line naming ``action`` and a reference to the log."""
 
     def deco(fn: F) -> F:
         @functools.wraps(fn)
@@ -62,7 +77,7 @@ def user_errors(action: str) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except gr.Error:
                 raise
-            except (GeoforensicsError, ValueError) as e:
+            except GeoforensicsError as e:
                 raise gr.Error(one_line(str(e)) or f"{action} failed", print_exception=False) from None
             except Exception:
                 ref = uuid.uuid4().hex[:8]
@@ -75,7 +90,7 @@ def user_errors(action: str) -> Callable[[F], F]:
 
 
 def parse_date(text: str | None) -> str | None:
-    """``"YYYY-MM-DD"`` or ``"YYYY-MM"`` (or empty: None); ValueError otherwise."""
+    """``"YYYY-MM-DD"`` or ``"YYYY-MM"`` (or empty: None); :class:`InputError` otherwise."""
     text = (text or "").strip()
     if not text:
         return None
@@ -85,7 +100,7 @@ def parse_date(text: str | None) -> str | None:
         else:
             _dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"unreadable date {text!r}: use YYYY-MM-DD (or YYYY-MM), e.g. 2024-05-17") from None
+        raise InputError(f"unreadable date {text!r}: use YYYY-MM-DD (or YYYY-MM), e.g. 2024-05-17") from None
     return text
 
 
@@ -203,5 +218,7 @@ def export_prediction(pred_json: str, fig: Any, stem: str, title: str) -> list[s
 
 
 def example_files(names: list[str]) -> list[str]:
-    """Paths of the named files in ``examples/`` that exist (none when the folder is absent)."""
+    """Paths of the named files of the shipped examples that exist (none when the folder is absent)."""
+    if EXAMPLES_DIR is None:
+        return []
     return [str(EXAMPLES_DIR / n) for n in names if (EXAMPLES_DIR / n).is_file()]

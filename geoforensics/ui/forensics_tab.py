@@ -8,9 +8,10 @@ from typing import Any
 
 import gradio as gr
 
+from ..errors import InputError
+from ..ffmpeg import check_file
 from ..forensics.analysis import ForensicReport, analyze_media
 from ..media.fetch import fetch_url
-from ..ffmpeg import check_file
 from ..media.limits import check_extension
 from ..viz import prediction_map, window_timeline
 from .common import (
@@ -113,9 +114,12 @@ def analyze(
     """Analyse a clip (upload or URL): verdict, map, image panel, timeline, evidence, species
     choices, metadata, downloads, the report as JSON, and the report itself (session state)."""
     date = parse_date(date)
-    frame_every_s = float(frame_every_s or 2.0)
+    try:
+        frame_every_s = float(frame_every_s or 2.0)
+    except (TypeError, ValueError):
+        raise InputError(f"the frame interval must be a number of seconds, not {frame_every_s!r}") from None
     if not 0.1 <= frame_every_s <= 600:
-        raise ValueError("the frame interval must be between 0.1 and 600 seconds")
+        raise InputError("the frame interval must be between 0.1 and 600 seconds")
     with tempfile.TemporaryDirectory(prefix="geoforensics-req-") as tmp:
         path = resolve_source(upload, url, Path(tmp), progress)
         report = analyze_media(

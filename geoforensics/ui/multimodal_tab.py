@@ -13,14 +13,14 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 import geoforensics
 
-from ..ffmpeg import check_file
 from .. import GeoPrediction
+from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .common import (
     CLIP_COMMAND,
@@ -32,6 +32,9 @@ from .common import (
     top_k_rows,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from ..geolocators.base import Geolocator
 
 MAX_TEXT_CHARS = 500
 MAX_PROMPTS = 12
@@ -83,7 +86,7 @@ def status_markdown() -> str:
     return "  \n".join(lines)
 
 
-def _clip_geolocator(kind: str) -> Any:
+def _clip_geolocator(kind: str) -> Geolocator:
     ok, msg = clip_status(kind)
     if not ok:
         raise gr.Error(msg, print_exception=False)
@@ -182,12 +185,14 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
     candidates: dict[str, GeoPrediction] = {}
     kinds: dict[str, str] = {}
     for t in texts:
+        assert text_geo is not None  # made above when there are texts
         candidates[f"“{t}”"] = text_geo.predict(t)
         kinds[f"“{t}”"] = "text"
     for path in image_paths:
         name = Path(check_file(path, LIMITS.max_bytes)).name
         while name in candidates:
             name += "′"
+        assert image_geo is not None  # made above when there are images
         candidates[name] = image_geo.predict(path)
         kinds[name] = "image"
     ranked = rank_by_location(pred, candidates)

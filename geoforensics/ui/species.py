@@ -11,11 +11,13 @@ def species_range(scientific_name: str) -> tuple[str, np.ndarray, np.ndarray]:
     """(label, (N, 2) lat/lon, (N,) occurrence) of a BirdNET species, read from the memory-mapped
     year-round range table of the default audio geolocator (built once, then shared)."""
     from ..geolocators import get_geolocator
+    from ..geolocators.species_ranges import SpeciesRangeGeolocator
 
     name = (scientific_name or "").strip()
     if not name:
         raise InputError("no species selected")
     geo = get_geolocator("species-ranges")
+    assert isinstance(geo, SpeciesRangeGeolocator)  # its range table, not only predict
     labels = geo.species_names()
     try:
         i = labels.index(name)

@@ -56,7 +56,7 @@ def head_html() -> str:
 
 def figure_html(fig: Any, *, config: dict[str, Any] | None = None, include_plotlyjs: bool | str = True) -> str:
     """An HTML fragment (the geo assets, then the figure's div and script) to embed in a page."""
-    body = fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, config={**PLOT_CONFIG, **(config or {})})
+    body: str = fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, config={**PLOT_CONFIG, **(config or {})})
     return geo_assets_script() + "\n" + body
 
 

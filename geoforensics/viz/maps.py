@@ -9,8 +9,9 @@ rings are oriented clockwise, which is how d3-geo tells a small polygon from its
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import h3
 import numpy as np

@@ -53,11 +53,11 @@ def window_timeline(pred: GeoPrediction, *, frames: GeoPrediction | None = None,
     starts = np.array([float(w.start_s) for w in windows])
     step = float(np.min(np.diff(np.unique(starts)))) if len(np.unique(starts)) > 1 else None
     labels = [w.label or NO_LABEL for w in windows]
-    species = list(dict.fromkeys(l for l in labels if l != NO_LABEL))
+    species = list(dict.fromkeys(label for label in labels if label != NO_LABEL))
     colors = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(species)}
     colors[NO_LABEL] = "#bdbdbd"
     for name in species + ([NO_LABEL] if NO_LABEL in labels else []):
-        idx = [i for i, l in enumerate(labels) if l == name]
+        idx = [i for i, label in enumerate(labels) if label == name]
         ws = [windows[i] for i in idx]
         fig.add_trace(
             go.Bar(

@@ -1,4 +1,5 @@
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -286,3 +287,180 @@ def test_real_xeno_canto_mp3():
     x = decode_audio(path, 48000)
     assert len(x) / 48000 == pytest.approx(21.55, abs=0.1)
     assert not is_silent(x)
+
+
+# ---------------------------------------------------------------- issue 14: odd rates, long arrays, many channels
+
+
+def test_common_rates_resample_exactly_as_torchaudio():
+    import torch
+    import torchaudio.functional as AF
+
+    rng = np.random.default_rng(0)
+    for sr in (8000, 16000, 22050, 24000, 32000, 44100, 96000):
+        x = (0.3 * rng.standard_normal(sr * 3 + 7)).astype(np.float32)
+        expected = AF.resample(torch.from_numpy(x), orig_freq=sr, new_freq=48000).numpy()
+        got = load_array(x, sr, 48000)
+        assert got.dtype == np.float32 and np.array_equal(got, expected), sr
+    pcm = rng.integers(-3000, 3000, (44100 * 2, 2)).astype(np.int16)
+    mono = (pcm.astype(np.float64) / 32768).mean(axis=1).astype(np.float32)
+    assert np.array_equal(load_array(pcm, 44100, 48000), AF.resample(torch.from_numpy(mono), 44100, 48000).numpy())
+
+
+@pytest.mark.parametrize("sr", [1000, 1001, 12001, 44101, 47999, 100003, 767999, 768000])
+def test_any_rate_in_the_range_resamples_to_the_right_tone(sr):
+    t = np.arange(sr * 3) / sr
+    y = load_array(0.5 * np.sin(2 * np.pi * 300 * t), sr, 48000)
+    assert len(y) == pytest.approx(3 * 48000, abs=2)
+    middle = y[48000:96000]
+    assert dominant_hz(middle, 48000) == pytest.approx(300, abs=1)
+    assert np.abs(middle).max() == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [(1, "outside the supported range"), (999, "outside"), (768_001, "outside"), (1e12, "outside"),
+     (44100.5, "whole number"), (float("nan"), "whole number"), ("44100", "whole number"), (True, "whole number")],
+)
+def test_sample_rates_outside_the_range_are_refused(rate, message):
+    with pytest.raises(InputError, match=message):
+        load_array(np.zeros(1000, np.float32), rate, 48000)
+
+
+def test_odd_rates_and_long_arrays_stay_in_bounded_memory():
+    """Before: 44,101 Hz built an 8.5 GB kernel, 12,001 Hz 2.3 GB, and a 2 h array was resampled whole
+    (5-6 GB). One process does all of them; its peak RSS (torch and scipy loaded) stays under 1.5 GB."""
+    code = """
+import resource, numpy as np
+from geoforensics.audio.decode import load_array
+rng = np.random.default_rng(0)
+for sr in (44101, 12001, 767999):
+    y = load_array(rng.standard_normal(sr * 10).astype(np.float32), sr, 48000)
+    assert len(y) in range(480000 - 20, 480000 + 20), (sr, len(y))
+two_hours = np.broadcast_to(np.float32(0.1), (7200 * 44100,))   # a 1.3 GB array that takes no memory
+y = load_array(two_hours, 44100, 48000, max_duration_s=600)
+assert len(y) == 600 * 48000
+y = load_array(np.broadcast_to(np.float32(0.1), (7200 * 44101,)), 44101, 48000, max_duration_s=600)
+assert len(y) == 600 * 48000
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    peak_mb = int(r.stdout.split()[-1]) / 1024
+    assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB"
+
+
+@pytest.mark.parametrize("sr", [44100, 44101, 8000])
+def test_max_duration_cut_equals_cutting_the_resampled_whole(sr):
+    x = np.random.default_rng(1).standard_normal(sr * 12).astype(np.float32)
+    whole = load_array(x, sr, 48000)
+    cut = load_array(x, sr, 48000, max_duration_s=5)
+    assert len(cut) == 5 * 48000
+    np.testing.assert_allclose(cut, whole[: 5 * 48000], atol=1e-6)
+
+
+def test_nan_after_the_cut_is_never_read():
+    x = np.zeros(16000 * 10, np.float32)
+    x[16000 * 8] = np.nan
+    assert len(load_array(x, 16000, 16000, max_duration_s=5)) == 5 * 16000
+    with pytest.raises(InputError, match="NaN or infinite"):
+        load_array(x, 16000, 16000)
+    with pytest.raises(InputError, match="NaN or infinite"):
+        load_array(np.array([1e300, 0.0]), 16000, 16000)  # finite in float64, infinite as float32
+
+
+def _multichannel_wav(path: Path, channels: int, sr: int = 16000, seconds: float = 1.0) -> Path:
+    import wave
+
+    t = np.arange(int(sr * seconds)) / sr
+    x = np.zeros((len(t), channels))
+    x[:, 0] = 0.8 * np.sin(2 * np.pi * 440 * t)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((x * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.mark.parametrize("channels", [9, 16, 64])
+def test_many_channels_are_averaged(tmp_path, channels):
+    path = _multichannel_wav(tmp_path / f"c{channels}.wav", channels)
+    x = decode_audio(path, 16000)
+    assert len(x) == 16000
+    assert dominant_hz(x, 16000) == pytest.approx(440, abs=2)
+    expected = 0.8 / channels if channels != 16 else None  # 16 channels get a known layout: ffmpeg's own downmix
+    if expected is not None:
+        assert np.abs(x).max() == pytest.approx(expected, rel=0.02)
+    assert len(decode_audio(path, 8000, max_duration_s=0.5)) == 4000
+
+
+def test_more_than_64_channels_is_a_clear_refusal(tmp_path):
+    path = _multichannel_wav(tmp_path / "c65.wav", 65, seconds=0.2)
+    with pytest.raises(InputError, match="c65.wav: .*at most 64"):
+        decode_audio(path, 16000)
+
+
+def _non_media(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import gzip
+    import shutil
+    import zipfile
+
+    files: dict[str, tuple[Path, str]] = {}
+    elf = tmp_path / "ls.mp3"
+    shutil.copy(shutil.which("ls") or "/bin/ls", elf)
+    files["elf"] = (elf, "ELF executable")
+    z = tmp_path / "archive.mp3"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("a.txt", "x" * 1000)
+    files["zip"] = (z, "zip archive")
+    g = tmp_path / "song.wav"
+    g.write_bytes(gzip.compress(b"RIFF" + bytes(4000)))
+    files["gzip"] = (g, "gzip archive")
+    png = tmp_path / "photo.m4a"
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", "-f", "image2", "-c:v", "png", str(png))
+    files["png"] = (png, "PNG image")
+    pdf = tmp_path / "doc.ogg"
+    pdf.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 4)
+    files["pdf"] = (pdf, "PDF document")
+    m3u = tmp_path / "list.mp3"
+    m3u.write_text("#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
+    files["playlist"] = (m3u, "text")
+    ffc = tmp_path / "concat.wav"
+    ffc.write_text("ffconcat version 1.0\nfile '/etc/passwd'\n")
+    files["ffconcat"] = (ffc, "text")
+    script = tmp_path / "run.flac"
+    script.write_bytes(b"#!/bin/sh\necho hi\n" + bytes(100))
+    files["script"] = (script, "script")
+    return files
+
+
+def test_non_media_files_are_refused_before_ffmpeg_guesses(tmp_path):
+    for kind, (path, what) in _non_media(tmp_path).items():
+        with pytest.raises(InputError, match=rf"{path.name}: not a readable audio or video file \(it is (a |an )?{what}") as e:
+            decode_audio(path, 16000)
+        assert "/etc/passwd" not in str(e.value), kind
+        with pytest.raises(InputError, match=rf"^could not read {path.name}: not a readable audio or video file"):
+            probe(path)
+
+
+def test_a_guessed_format_is_refused(tmp_path):
+    """Random bytes named .mp3 or .aac: ffmpeg's demuxers find a stray frame header (probe score 1)."""
+    rng = np.random.default_rng(3)
+    for ext in ("mp3", "aac"):
+        path = tmp_path / f"noise.{ext}"
+        path.write_bytes(rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes())
+        with pytest.raises(InputError, match=r"noise\.(mp3|aac): not a readable audio or video file"):
+            decode_audio(path, 16000)
+
+
+def test_a_fifo_never_blocks(tmp_path):
+    import os
+
+    from geoforensics.ffmpeg import content_problem
+
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a file"):
+        decode_audio(fifo, 16000)
+    assert content_problem(fifo) == "not a regular file"

@@ -120,7 +120,7 @@ def test_read_points_csv(tmp_path):
         ("audio_id,latitude,longitude\n", r"no data rows"),
         ("audio_id,latitude,longitude\na,1,2\nb,3,4\na,5,6\nb,1,1\nc,0,0\n", r"2 audio_id\(s\) appear more than once: a, b"),
         ("audio_id,latitude,longitude\na,1,2\nb,nan,4\n", r"line 3 \(audio_id b\): latitude 'nan' is not a finite"),
-        ("audio_id,latitude,longitude\na,1,2\nb,3,x\n", r"line 3 \(audio_id b\): longitude 'x' is not a number"),
+        ("audio_id,latitude,longitude\na,1,2\nb,3,x\n", r"line 3 \(audio_id b\): longitude is not a number"),
         ("audio_id,latitude,longitude\na,91,2\n", r"line 2 \(audio_id a\): latitude 91 is outside \[-90, 90\]"),
         ("audio_id,latitude,longitude\na,1,-180.5\n", r"line 2 \(audio_id a\): longitude -180.5 is outside"),
         ("audio_id,latitude,longitude\n,1,2\n", r"line 2 has an empty audio_id"),
@@ -185,3 +185,11 @@ def test_points_writer_flushes_each_row(tmp_path):
         writer.write("r1", 1.5, -2.25)
         assert path.read_text().endswith("r1,1.500000,-2.250000\n")
         assert writer.rows == 1
+
+
+def test_errors_never_quote_a_file_that_is_not_a_points_file(tmp_path):
+    p = tmp_path / "shadow"
+    p.write_text("root:$6$s3cr3tHash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) audio_id, latitude, longitude in its header row") as e:
+        read_points_csv(p, "gold")
+    assert "s3cr3t" not in str(e.value) and "daemon" not in str(e.value)

@@ -158,10 +158,9 @@ def test_train_neighbour_gallery_never_holds_a_clips_own_location():
         (r,) = run_table1(samples, [key], folds=6)
         assert "6-fold" in r.note
         assert r.errors_km.min() > 1000
-    from geoforensics.geo.geodesy import haversine_km
-
     # whereas the clip's own location seeds the gallery when all six are used: nearest node < 200 km
     from geoforensics.geo.galleries import h3_neighbours
+    from geoforensics.geo.geodesy import haversine_km
 
     g = h3_neighbours(np.array(CITIES), 2, 1).latlon
     for lat, lon in CITIES:

@@ -85,9 +85,9 @@ def test_from_csv_named_columns(tmp_path):
     [
         ("lat,lon\n10,20\n95,20\n", r"line 3: latitude 95 is outside \[-90, 90\]"),
         ("lat,lon\n10,200\n", r"line 2: longitude 200 is outside \[-180, 180\]"),
-        ("lat,lon\n10,20\nabc,20\n", r"line 3: latitude 'abc' is not a number"),
+        ("lat,lon\n10,20\nabc,20\n", r"line 3: latitude is not a number"),
         ("lat,lon\nnan,20\n", r"line 2: latitude 'nan' is not a finite number"),
-        ("lat,lon\n10,\n", r"line 2: longitude '' is not a number"),
+        ("lat,lon\n10,\n", r"line 2: longitude is not a number"),
         ("lat,lon\n10\n", r"line 2 has 1 fields"),
         ("lat,lon\n", r"no data rows"),
         ("", r"empty"),
@@ -183,3 +183,62 @@ def test_gold_location_galleries():
     assert len(from_csv(gold, unique=False)) == 576
     assert len(get_gallery(f"csv:{gold}")) == 279
     assert len(get_gallery(f"h3:{gold}:2:1")) == 253
+
+
+# ---------------------------------------------------------------- issue 14: bounded sizes, no file contents in errors
+
+
+@pytest.mark.parametrize("name", ["uniform-0.001", "land-0.1", "uniform-0.25", "land-1e-9"])
+def test_grids_finer_than_the_minimum_are_refused_at_once(name):
+    with pytest.raises(InputError, match=r"finer than the finest allowed, 0\.5 degrees") as e:
+        get_gallery(name)
+    assert "259,200" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["uniform-nan", "uniform-inf", "land--1", "uniform-0", "uniform-7"])
+def test_bad_grid_steps_are_refused(name):
+    with pytest.raises(InputError):
+        get_gallery(name)
+
+
+def test_csv_galleries_over_the_row_limit_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(galleries, "MAX_GALLERY_POINTS", 3)
+    p = tmp_path / "many.csv"
+    p.write_text("lat,lon\n" + "".join(f"{i},{i}\n" for i in range(4)))
+    with pytest.raises(InputError, match="more than 3 data rows"):
+        from_csv(p)
+    p.write_text("lat,lon\n" + "".join(f"{i},{i}\n" for i in range(3)))
+    assert len(from_csv(p)) == 3
+    monkeypatch.setattr(galleries, "MAX_CSV_BYTES", 10)
+    with pytest.raises(InputError, match="larger than"):
+        get_gallery(f"csv:{p}")
+
+
+def test_h3_galleries_are_bounded(tmp_path):
+    with pytest.raises(InputError, match="too large"):
+        h3_neighbours([(48.85, 2.35)], res=8, k=2000)
+    assert len(h3_neighbours([(48.85, 2.35)], res=0, k=50)) == 122  # a huge k at res 0 is all 122 cells
+
+
+def test_errors_never_quote_the_file(tmp_path):
+    secret = "root:$6$s3cr3tHash:19000:0:99999:7:::"
+    shadow = tmp_path / "shadow"
+    shadow.write_text(secret + "\ndaemon:*:19000:0:99999:7:::\n")
+    for name in (f"csv:{shadow}", f"h3:{shadow}:2:1"):
+        with pytest.raises(InputError) as e:
+            get_gallery(name)
+        assert "s3cr3t" not in str(e.value) and "daemon" not in str(e.value)
+        assert "shadow" in str(e.value) and "line 1" in str(e.value)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lat,lon\n10,20\npassword123,20\n")
+    with pytest.raises(InputError, match="line 3: latitude is not a number") as e:
+        from_csv(bad)
+    assert "password123" not in str(e.value)
+
+
+def test_a_fifo_or_folder_is_not_a_gallery(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):
+        with pytest.raises(InputError, match="not a file"):
+            get_gallery(f"csv:{target}")

@@ -9,7 +9,8 @@ text, ...). A geolocator registered without a case here fails the test until one
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

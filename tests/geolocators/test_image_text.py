@@ -14,8 +14,8 @@ from geoforensics.errors import InputError
 from geoforensics.geolocators.base import Geolocator
 from geoforensics.geolocators.image import ImageGeolocator, resolve_gallery
 from geoforensics.geolocators.text import TextGeolocator, audio_to_text_scores, location_embedding
-from geoforensics.models.clip import load_clip
 from geoforensics.models.geoclip import load_gps_gallery_100k
+from geoforensics.models.registry import get_model
 from geoforensics.paths import PROJECT_ROOT, package_dir
 from geoforensics.prediction import GeoPrediction
 
@@ -33,7 +33,7 @@ def gallery():
 
 @pytest.fixture(scope="module")
 def image_locator(gallery):
-    return ImageGeolocator(clip=load_clip(config="tiny-test"), gallery=gallery)
+    return ImageGeolocator(clip=get_model("clip-tiny-test"), gallery=gallery)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_clip_config_env_switches_to_the_tiny_random_clip(monkeypatch, gallery, 
         ok, message = cls.available()
         assert ok and "random test weights: answers are meaningless" in message and "tiny-test" in message
     text = TextGeolocator(gallery=gallery, location_encoder=image_locator.location_encoder, names=False)
-    assert text.clip is load_clip(config="tiny-test") and not text.clip.pretrained
+    assert text.clip is get_model("clip-tiny-test") and not text.clip.pretrained
     assert "random test weights: answers are meaningless" in text.predict("Paris").notes[0]
     monkeypatch.setenv("GEOFORENSICS_CLIP_CONFIG", "huge-test")
     ok, message = ImageGeolocator.available()

@@ -15,7 +15,7 @@ PARIS, NEW_YORK, SYDNEY, MADRID = (48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), 
 def geo(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOFORENSICS_CACHE", str(tmp_path))
     model = BumpRangeModel({"paris": PARIS, "madrid": MADRID, "newyork": NEW_YORK, "sydney": SYDNEY}, widespread=40)
-    return SpeciesRangeGeolocator(gallery=uniform_grid(2.0).latlon, range_model=model)
+    return SpeciesRangeGeolocator(gallery=uniform_grid(2.0).latlon, range_model=model, prior=None)
 
 
 def scores(*rows):
@@ -92,3 +92,28 @@ def test_weak_evidence_is_flagged(geo):
     assert any(n.startswith("weak species evidence") for n in pred.notes)
     strong = geo.predict_from_scores(scores([0.9, 0.0, 0.0, 0.0]))
     assert not any(n.startswith("weak") for n in strong.notes)
+
+
+def test_a_cut_recording_says_so_in_the_notes(geo):
+    ws = scores([0.9, 0.0, 0.0, 0.0])
+    ws.duration_s, ws.source_duration_s = 600.0, 7200.0
+    assert any(n.startswith("analysed the first 600 s of 7,200 s") for n in geo.predict_from_scores(ws).notes)
+    ws.source_duration_s = 600.0
+    assert not any("analysed the first" in n for n in geo.predict_from_scores(ws).notes)
+
+
+def test_the_default_prior_only_lowers_empty_places(tmp_path, monkeypatch):
+    """With the default photo-density prior and no evidence, busy places keep equal weight and
+    Antarctica is ten times less likely; the result still says there is no species evidence."""
+    monkeypatch.setenv("GEOFORENSICS_CACHE", str(tmp_path))
+    model = BumpRangeModel({"paris": PARIS}, widespread=40)
+    geo = SpeciesRangeGeolocator(gallery=uniform_grid(2.0).latlon, range_model=model)
+    assert geo.prior == "photo-density" and geo.prior_weight == 1.0
+    pred = geo.predict_from_scores(scores([0.01]))
+    g = geo.gallery
+    p_paris = pred.probs[np.argmin(haversine_km(g, PARIS))]
+    p_ny = pred.probs[np.argmin(haversine_km(g, NEW_YORK))]
+    p_pole = pred.probs[np.argmin(haversine_km(g, (-85.0, 0.0)))]
+    assert p_paris == pytest.approx(p_ny) and p_pole == pytest.approx(p_paris / 10, rel=0.05)
+    assert pred.confidence == 0.0 and NO_EVIDENCE_NOTE in pred.notes
+    assert any("photo-density" in n for n in pred.notes)

@@ -26,7 +26,8 @@ def test_silence_gives_no_evidence_not_a_confident_pin():
     assert pred.evidence == []
     assert pred.confidence_label == "none"
     assert any("no species evidence" in n for n in pred.notes)
-    assert pred.entropy_ratio() > 0.99
+    # only the one-sided recording-effort prior shapes it: no place is more than 3x the uniform value
+    assert pred.probs.max() < 3.0 / len(pred.probs) and pred.entropy_ratio() > 0.95
 
 
 def test_array_input_is_resampled():

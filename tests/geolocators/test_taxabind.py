@@ -13,8 +13,8 @@ from geoforensics.geolocators.base import Geolocator
 from geoforensics.geolocators.registry import create_geolocator, list_geolocators
 from geoforensics.geolocators.taxabind import TaxaBindStyleGeolocator, weighted_mean_embedding
 from geoforensics.models.birdnet import load_labels
-from geoforensics.models.clip import load_clip
 from geoforensics.models.geoclip import load_gps_gallery_100k
+from geoforensics.models.registry import get_model
 from geoforensics.scoring import WindowScores
 
 pytestmark = pytest.mark.usefixtures("isolated_module_cache", "isolated_cache")
@@ -31,7 +31,7 @@ def gallery():
 
 @pytest.fixture(scope="module")
 def locator(gallery):
-    return TaxaBindStyleGeolocator(gallery=gallery, clip=load_clip(config="tiny-test"), names=False)
+    return TaxaBindStyleGeolocator(gallery=gallery, clip=get_model("clip-tiny-test"), names=False)
 
 
 def _scores(n_windows: int = 3, **by_index: float) -> WindowScores:

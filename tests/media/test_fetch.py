@@ -1,8 +1,9 @@
 import functools
 import http.server
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -196,3 +197,84 @@ def test_unsafe_formats_dropped() -> None:
         fetch_module._vet_info(
             {"url": "http://93.184.215.14/c.mp4", "filesize": 10**9}, MediaLimits(), frozenset()
         )
+
+
+# ---------------------------------------------------------------- issue 14: the SSRF tricks of the hostile-input audit
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://0x7f000001/", "http://0x7f.0.0.1/", "http://0177.0.0.1/", "http://017700000001/",
+        "http://127.1/", "http://127.0.1/", "http://0/", "HTTP://127.0.0.1/", "http://LOCALHOST./",
+        "http://127\u30020\u30020\u30021/",  # ideographic full stops
+        "http://0xa9fea9fe/latest/meta-data/", "http://2852039166/latest/meta-data/", "http://[::ffff:169.254.169.254]/",
+        "http://[0:0:0:0:0:0:0:1]/", "http://[::ffff:7f00:1]/", "http://[::127.0.0.1]/", "http://[64:ff9b::7f00:1]/",
+        "http://[2002:7f00:1::]/", "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "http://[fc00::1]/",
+        "http://[fd00:ec2::254]/", "http://[::]/", "https://[::1]:443/",
+    ],
+)
+def test_check_url_refuses_address_tricks(url: str) -> None:
+    with pytest.raises(InputError, match="private/loopback address"):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["gopher://127.0.0.1:70/_x", "data:text/plain,hi", "dict://127.0.0.1:11211/", "file://localhost/etc/passwd",
+     "ftp://93.184.215.14/a.mp4", "view-source:http://127.0.0.1/", "jar:http://127.0.0.1!/", "//127.0.0.1/"],
+)
+def test_check_url_refuses_other_schemes(url: str) -> None:
+    with pytest.raises(InputError, match="only http"):
+        check_url(url)
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        _Counting.requests.append(self.path)
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_dns_rebinding_is_refused_before_connecting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name resolves to a public address when checked, then to 127.0.0.1 when yt-dlp connects:
+    the connect-time guard refuses, and the local server never sees a request."""
+    import socket
+
+    srv = _Server(("127.0.0.1", 0), _Counting)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+    real = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.test":
+            ip = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    _Counting.requests.clear()
+    try:
+        with pytest.raises(InputError, match=r"private/loopback address \(127\.0\.0\.1\)"):
+            fetch_url(f"http://rebind.test:{port}/v.mp4", tmp_path, timeout_s=30)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert _Counting.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_redirect_to_the_metadata_address_is_refused(server: tuple[str, Path], tmp_path: Path) -> None:
+    base = server[0]
+    for target, ip in (("http://169.254.169.254/latest/meta-data/v.mp4", "169.254.169.254"),
+                       ("http://0x7f000001/v.mp4", "127.0.0.1"), ("http://[::1]/v.mp4", "::1")):
+        with pytest.raises(InputError, match=rf"^refusing to fetch from a private/loopback address \({ip}\)$"):
+            fetch_url(f"{base}/redirect/{target}", tmp_path, allow_hosts=LOCAL, timeout_s=30)
+    assert list(tmp_path.iterdir()) == []

@@ -13,9 +13,9 @@ from geoforensics.models.agclip import (
     AGCLIPModel,
     AGCLIPOutput,
     agclip_loss,
-    load_agclip,
     month_cross_entropy,
 )
+from geoforensics.models.registry import create_model
 
 
 def test_month_weight_zero_adds_no_parameters():
@@ -81,7 +81,7 @@ def test_agclip_loss_adds_weighted_month_term():
 
 
 def test_shipped_head_still_loads_strictly():
-    m = load_agclip("birdnet-sim-v1")
+    m = create_model("agclip", pretrained="birdnet-sim-v1")
     assert m.config.month_weight == 0.0 and m.month_decoder is None
     assert not any(k.startswith("month_decoder") for k in m.state_dict())
     out = m(torch.rand(2, 6522))

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("isolated_module_cache", "isolated_cache")
 
 @pytest.fixture(scope="module")
 def tiny():
-    return C.load_clip(config="tiny-test")
+    return C.create_clip(config="tiny-test")
 
 
 def _fresh_tiny_model() -> C.ClipEncoder:
@@ -49,14 +49,14 @@ def test_tiny_model_is_deterministic(tiny):
 
 def test_real_clip_absent_raises_with_fetch_command():
     with pytest.raises(MissingWeightsError, match="geoforensics weights fetch clip-vit-l-14-openai"):
-        C.load_clip()
+        C.create_clip()
 
 
 def test_unknown_config_and_weights():
     with pytest.raises(GeoforensicsError, match="unknown CLIP config"):
-        C.load_clip(config="huge")
+        C.create_clip(config="huge")
     with pytest.raises(GeoforensicsError, match="no weights entry"):
-        C.load_clip("ViT-B-32", "laion2b")
+        C.create_clip("ViT-B-32", "laion2b")
 
 
 def _torchscript_checkpoint(path) -> C.ClipEncoder:
@@ -87,7 +87,7 @@ def test_torchscript_checkpoint_converts_to_the_same_model(tmp_path, monkeypatch
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
-def test_load_clip_goes_through_the_weight_manager(tmp_path, monkeypatch):
+def test_create_clip_goes_through_the_weight_manager(tmp_path, monkeypatch):
     weights_dir = tmp_path / "weights"
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / "tiny-ts.pt"
@@ -105,13 +105,12 @@ def test_load_clip_goes_through_the_weight_manager(tmp_path, monkeypatch):
     )
     monkeypatch.setitem(W.WEIGHTS, spec.name, spec)
     monkeypatch.setitem(C.PRETRAINED, ("tiny", "ts"), spec.name)
-    enc = C.load_clip("tiny", "ts")
+    enc = C.create_clip("tiny", "ts")
     assert enc.pretrained and enc.name == "clip-tiny-ts"
     assert enc.preprocess.transforms[-1].mean == (0.5, 0.5, 0.5)
     x = torch.zeros(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(enc.model.encode_image(x), original.model.encode_image(x), atol=1e-4)
-    C.load_clip.cache_clear()
 
 
 def test_plain_state_dict_passes_through(tmp_path):

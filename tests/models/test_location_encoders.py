@@ -12,15 +12,15 @@ from geoforensics.models.agclip import (
     AGCLIPConfig,
     AGCLIPModel,
     agclip_loss,
-    load_agclip,
     model_from_checkpoint,
     save_checkpoint_file,
-    verified_weights_file,
 )
 from geoforensics.models.location_encoders import (
     CoordinateTargets,
+    LearnedRFFLocationEncoder,
     RangeLocationEncoder,
     create_location_encoder,
+    get_location_encoder,
     list_location_encoders,
     location_encoder_info,
     orthogonal_projection,
@@ -48,22 +48,33 @@ def test_registry_lists_the_encoders():
 
 
 def test_geoclip_is_the_shared_registry_instance():
-    from geoforensics.models.registry import create_model
+    from geoforensics.models.registry import get_model
 
-    enc = create_location_encoder("geoclip")
-    assert enc is create_model("geoclip-location-encoder") and enc.dim == 512
+    enc = get_location_encoder("geoclip")
+    assert enc is get_model("geoclip-location-encoder") and enc.dim == 512
+    new = create_location_encoder("geoclip")
+    assert new is not enc and torch.equal(new.encode(np.array([PARIS])), enc.encode(np.array([PARIS])))
+
+
+def test_trainable_encoders_are_created_never_shared():
+    a, b = create_location_encoder("learned-rff"), create_location_encoder("learned-rff")
+    assert isinstance(a, LearnedRFFLocationEncoder) and a is not b
+    with pytest.raises(GeoforensicsError, match="trainable"):
+        get_location_encoder("learned-rff")
 
 
 def test_satclip_missing_weights_is_clear():
     with pytest.raises(MissingWeightsError, match="SatCLIP.*not available offline"):
         create_location_encoder("satclip")
     with pytest.raises(MissingWeightsError, match="SatCLIP"):
+        get_location_encoder("satclip")
+    with pytest.raises(MissingWeightsError, match="SatCLIP"):
         AGCLIPModel(AGCLIPConfig(encoder="birdnet", location_encoder="satclip"))
 
 
 def test_range_embeddings_unit_length_and_local():
-    enc = create_location_encoder("range")
-    assert enc is create_location_encoder("range") and enc.dim == 512
+    enc = get_location_encoder("range")
+    assert enc is get_location_encoder("range") and enc.dim == 512
     e = enc.encode(np.array([PARIS, NEAR_PARIS, SYDNEY]))
     assert e.shape == (3, 512) and e.dtype == torch.float32
     assert torch.allclose(e.norm(dim=1), torch.ones(3), atol=1e-5)
@@ -156,11 +167,12 @@ def test_embed_dim_follows_the_encoder():
 
 
 def test_shipped_head_still_loads_strictly_with_geoclip():
-    blob = torch.load(verified_weights_file("agclip-birdnet-sim-v1"), map_location="cpu", weights_only=True)
+    from geoforensics.models.registry import create_model, get_model
+    from geoforensics.models.weights import weight_path
+
+    blob = torch.load(weight_path("agclip-birdnet-sim-v1"), map_location="cpu", weights_only=True)
     assert "location_encoder" not in blob["config"]
-    m = load_agclip("birdnet-sim-v1")
+    m = create_model("agclip", pretrained="birdnet-sim-v1")
     assert m.config.location_encoder == "geoclip" and m.location_tower is None
     assert sorted(m.state_dict()) == sorted(blob["state_dict"])
-    from geoforensics.models.registry import create_model
-
-    assert m.location_encoder is create_model("geoclip-location-encoder")
+    assert m.location_encoder is get_model("geoclip-location-encoder")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from geoforensics.errors import GeoforensicsError
-from geoforensics.models.agclip import embed_clip, load_agclip, pool_windows
+from geoforensics.models.agclip import embed_clip, pool_windows
 from geoforensics.models.pooling import (
     TransformerPooler,
     TransformerPoolerConfig,
@@ -126,7 +126,9 @@ def test_pool_windows_and_embed_clip_with_pooler():
         pool_windows(e, "transformer")
     p = _trained_looking()
     assert torch.allclose(pool_windows(e, "transformer", p), p.pool(e))
-    model = load_agclip("birdnet-sim-v1")
+    from geoforensics.models.registry import get_model
+
+    model = get_model("agclip", pretrained="birdnet-sim-v1")
     x = torch.rand(5, 6522) * 0.05
     clip, emb = embed_clip(model, x, "transformer", p)
     assert emb.shape == (5, 512) and torch.allclose(clip, p.pool(emb))

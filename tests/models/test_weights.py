@@ -41,11 +41,15 @@ def test_table_entries_are_well_formed():
         assert spec.name == name
         assert HEX64.fullmatch(spec.sha256), name
         assert spec.size_bytes > 0 and spec.licence and spec.description
-        assert spec.source in ("url", "package", "local")
+        assert spec.source in ("url", "package", "shipped", "local")
         if spec.source == "url":
             assert spec.url.startswith("https://")
         if spec.source == "package":
             assert "/" in spec.path and spec.package
+        if spec.source == "shipped":
+            assert "/" not in spec.path and W.status(name) == "shipped"
+        if spec.model:
+            assert spec.tag and spec.name == f"{spec.model}-{spec.tag}"
 
 
 def test_openai_clip_entry_hash_is_the_url_directory():
@@ -167,12 +171,16 @@ def test_package_weights_copied_to_weights_dir_take_precedence(empty_weights_dir
 @pytest.mark.parametrize("content", [b"", b"garbage, not a checkpoint", None])
 def test_bad_checkpoint_files_give_a_clear_input_error(tmp_path, content):
     from geoforensics.errors import InputError
-    from geoforensics.models.agclip import load_agclip
     from geoforensics.models.pooling import load_pooler
+    from geoforensics.models.registry import create_model
 
     f = tmp_path / "head.pt"
     if content is not None:
         f.write_bytes(content)
+
+    def load_agclip(path):
+        return create_model("agclip", pretrained=path)
+
     for load, what in ((load_agclip, "AG-CLIP checkpoint"), (load_pooler, "pooler checkpoint")):
         with pytest.raises(InputError, match=what) as e:
             load(f)
@@ -183,11 +191,11 @@ def test_a_foreign_checkpoint_is_refused(tmp_path):
     import torch
 
     from geoforensics.errors import InputError
-    from geoforensics.models.agclip import load_agclip
+    from geoforensics.models.registry import create_model
 
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(InputError, match="not an AG-CLIP checkpoint"):
-        load_agclip(tmp_path / "other.pt")
+        create_model("agclip", pretrained=tmp_path / "other.pt")
 
 
 def test_train_pooler_cli_on_a_bad_head_is_a_clean_error(tmp_path, capsys):

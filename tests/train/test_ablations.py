@@ -13,10 +13,11 @@ import torch
 
 from geoforensics.data import open_dataset
 from geoforensics.errors import GeoforensicsError
+from geoforensics.models.registry import create_model
 from geoforensics.paths import PROJECT_ROOT
 from geoforensics.train.config import DataConfig, TrainConfig, load_config
 from geoforensics.train.data import WindowDataset
-from geoforensics.train.loop import DistInfo, load_checkpoint, make_loader, train
+from geoforensics.train.loop import DistInfo, make_loader, train
 from geoforensics.train.resample import EpochWeightedSampler
 from geoforensics.train.simulate import ScoreSimulator, SimConfig, week_to_month
 
@@ -57,7 +58,7 @@ def test_dataset_run_with_month_loss_and_location_resampling(tiny_dataset: Path,
     res = train(cfg)
     row = _log(out)[0]
     assert math.isfinite(float(row["loss"])) and float(row["month"]) > 0
-    m = load_checkpoint(out / "last.pt")
+    m = create_model("agclip", pretrained=out / "last.pt")
     assert m.config.month_weight == 0.8 and m.month_decoder is not None
     x = WindowDataset(open_dataset(tiny_dataset), "birdnet", cfg.data, train=False).all_windows(0)
     assert m(x).month_logits.shape == (len(x), 12)
@@ -95,7 +96,7 @@ def test_simulated_run_with_month_loss_and_location_resampling(tmp_path: Path):
     res = train(load_config(PROJECT_ROOT / "configs" / "agclip_birdnet_sim.yaml", over))
     row = _log(out)[0]
     assert math.isfinite(float(row["loss"])) and float(row["month"]) > 0
-    assert load_checkpoint(out / "last.pt").month_decoder is not None
+    assert create_model("agclip", pretrained=out / "last.pt").month_decoder is not None
     assert res["epochs_run"] == 1
 
 

@@ -32,3 +32,23 @@ def test_sim_yaml_loads_and_unknown_fields_fail(tmp_path: Path):
     bad.write_text("epochz: 3\n")
     with pytest.raises(GeoforensicsError, match="epochz"):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    "section,key,what",
+    [("model", "hidden", "model config"), ("data", "pathz", "data config"), ("sim", "jitter", "sim config")],
+)
+def test_unknown_fields_of_every_section_fail(tmp_path: Path, section: str, key: str, what: str):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"{section}: {{{key}: 1}}\n")
+    with pytest.raises(GeoforensicsError, match=f"unknown {what} fields: {key}"):
+        load_config(bad)
+
+
+def test_sections_and_tuples_from_yaml(tmp_path: Path):
+    f = tmp_path / "c.yaml"
+    f.write_text("model: {encoder: birdnet}\ndata:\nsim: {n_true_probs: [0.5, 0.5]}\nepochs: 2\n")
+    cfg = load_config(f)
+    assert cfg.model.encoder == "birdnet" and cfg.data == TrainConfig().data and cfg.epochs == 2
+    assert cfg.sim.n_true_probs == (0.5, 0.5)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg

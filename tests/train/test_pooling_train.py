@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from geoforensics.cli import main
-from geoforensics.models.agclip import load_agclip
 from geoforensics.models.pooling import TransformerPoolerConfig
 from geoforensics.train.pooling import SequenceSet, train_pooler
 
@@ -20,7 +19,9 @@ PLACES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (35.7, 139.7), (-1.3, 36
 
 @pytest.fixture(scope="module")
 def head():
-    return load_agclip("birdnet-sim-v1")
+    from geoforensics.models.registry import create_model
+
+    return create_model("agclip", pretrained="birdnet-sim-v1")
 
 
 def _recordings(n: int, seed: int = 0) -> list[tuple[np.ndarray, tuple[float, float]]]:
@@ -76,10 +77,10 @@ def test_train_on_simulated_clips(head):
 
 def test_sequence_set_source(head):
     seqs = [torch.nn.functional.normalize(torch.randn(5, 512), dim=-1) for _ in range(6)]
-    from geoforensics.models.registry import create_model
+    from geoforensics.models.registry import get_model
 
     latlon = np.array(PLACES[:6], dtype=np.float64)
-    data = SequenceSet(seqs, latlon, create_model("geoclip-location-encoder").encode(latlon))
+    data = SequenceSet(seqs, latlon, get_model("geoclip-location-encoder").encode(latlon))
     res = train_pooler(head, data, config=TINY, epochs=1, batch_size=6, val=data.subset([0, 1, 2]), gallery="uniform-10")
     assert math.isfinite(res.history[0]["loss"]) and math.isfinite(res.val["median_error"])
 
@@ -105,10 +106,10 @@ def test_cli_rejects_bad_output(tmp_path: Path, capsys):
 
 def test_default_target_space_is_the_heads_own_location_encoder(head):
     from geoforensics.models.agclip import AGCLIPConfig, AGCLIPModel
-    from geoforensics.models.location_encoders import create_location_encoder
+    from geoforensics.models.location_encoders import get_location_encoder
     from geoforensics.train.pooling import default_location_encoder
 
-    assert default_location_encoder(head) is create_location_encoder("geoclip")
+    assert default_location_encoder(head) is get_location_encoder("geoclip")
     torch.manual_seed(0)
     ranged = AGCLIPModel(AGCLIPConfig(encoder="birdnet", hidden_dim=8, location_encoder="range"))
     enc = default_location_encoder(ranged)

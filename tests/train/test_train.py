@@ -9,9 +9,10 @@ import torch
 
 from geoforensics.cli import main
 from geoforensics.data import open_dataset
+from geoforensics.models.registry import create_model
 from geoforensics.train.config import load_config
 from geoforensics.train.data import WindowDataset
-from geoforensics.train.loop import load_checkpoint, train
+from geoforensics.train.loop import train
 
 from .conftest import tiny_config
 
@@ -33,8 +34,8 @@ def test_train_cli_loss_down_reload_and_resume(tiny_dataset: Path, tmp_path: Pat
     cfg = load_config(cfg_file)
     ds = WindowDataset(open_dataset(tiny_dataset), "birdnet", cfg.data, train=False)
     x = ds.all_windows(0)
-    a = load_checkpoint(out / "last.pt")
-    b = load_checkpoint(out / "last.pt")
+    a = create_model("agclip", pretrained=out / "last.pt")
+    b = create_model("agclip", pretrained=out / "last.pt")
     assert torch.equal(a.embed(x), b.embed(x))
     assert torch.allclose(a.embed(x).norm(dim=1), torch.ones(len(x)), atol=1e-5)
 
@@ -44,5 +45,5 @@ def test_train_cli_loss_down_reload_and_resume(tiny_dataset: Path, tmp_path: Pat
     assert [int(r["epoch"]) for r in _log(out)] == [1, 2, 3, 4, 5]
     state = torch.load(out / "last.pt", weights_only=True)
     assert state["epoch"] == 4
-    reloaded = load_checkpoint(out / "last.pt")
+    reloaded = create_model("agclip", pretrained=out / "last.pt")
     assert torch.equal(reloaded.embed(x), res["model"].eval().embed(x))

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from geoforensics.models.registry import create_model
 from geoforensics.train.config import load_config
-from geoforensics.train.loop import load_checkpoint, train
+from geoforensics.train.loop import train
 
 from .conftest import tiny_config
 
@@ -29,7 +30,7 @@ def test_tiny_training_run_with_location_encoder(name: str, tiny_dataset: Path, 
     assert all(math.isfinite(h["loss"]) and math.isfinite(h["val_median_km"]) for h in res["history"])
 
     model = res["model"].eval()
-    reloaded = load_checkpoint(out / "last.pt")
+    reloaded = create_model("agclip", pretrained=out / "last.pt")
     assert reloaded.config.location_encoder == name
     assert sorted(reloaded.state_dict()) == sorted(model.state_dict())
     pts = np.array([[48.85, 2.35], [-33.9, 151.2]])

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 import geoforensics
+from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.forensics.analysis import ForensicReport
 from geoforensics.ui.audio_tab import audio_species_range, locate_audio
 from geoforensics.ui.common import evidence_rows, limits_text, parse_date, user_errors
@@ -126,8 +127,40 @@ def test_bad_date():
         locate_audio(str(EAGLE), "17/05/2024")
     assert "YYYY-MM-DD" in error_text(e)
     assert parse_date(" 2024-05 ") == "2024-05" and parse_date("") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         parse_date("2024-02-30")
+
+
+@pytest.mark.parametrize("every,expected", [(0.01, "between 0.1 and 600 seconds"), ("often", "a number of seconds")])
+def test_bad_frame_interval(every, expected):
+    with pytest.raises(gr.Error) as e:
+        analyze(None, "", "", every, progress=no_progress)
+    assert expected in error_text(e)
+
+
+@pytest.mark.parametrize("error", [InputError("unreadable date 'x': use YYYY-MM-DD"), MissingWeightsError("run `fetch`")])
+def test_geoforensics_errors_are_shown_and_not_logged(error, caplog):
+    @user_errors("Testing")
+    def handler() -> None:
+        raise error
+
+    with pytest.raises(gr.Error) as e:
+        handler()
+    assert error_text(e) == str(error) and not caplog.records
+
+
+@pytest.mark.parametrize("error", [ValueError("shapes (3,) and (4,) not aligned"), KeyError("secret")])
+def test_other_errors_are_internal_even_value_errors(error, caplog):
+    @user_errors("Testing")
+    def handler() -> None:
+        raise error
+
+    with pytest.raises(gr.Error) as e:
+        handler()
+    msg = error_text(e)
+    assert msg.startswith("Testing failed because of an internal error (ref ") and str(error) not in msg
+    ref = msg.split("(ref ", 1)[1].split(")", 1)[0]
+    assert ref in caplog.text and str(error) in caplog.text and "Traceback" in caplog.text
 
 
 def test_unexpected_error_is_generic_and_logged(caplog):

@@ -3,7 +3,8 @@ the text and image wiring end to end (handlers, then the launched tab in chromiu
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import gradio as gr
 import numpy as np

@@ -1,0 +1,144 @@
+"""``geoforensics check FILE --claim PLACE`` / ``check --claims CLAIMS.csv``: does the sound fit the place claimed?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import GeoforensicsError, InputError
+from .options import STDOUT, open_output, shared, text_to_stdout, write_json
+from .text import safe
+
+ORDER = 6
+FILE_COLUMNS = ("file", "path", "audio", "filename")
+DATE_COLUMNS = ("date", "recorded", "recording_date")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="does a clip's soundtrack fit the place it claims? (species, mains hum, splices)",
+        description=(
+            "Test a claimed place against the animals heard in a clip (and its mains hum): consistent, mismatch "
+            "or inconclusive, a calibrated mismatch score, and the evidence species by species. Container tags "
+            "are never read. One file with --claim, or many with --claims CSV (columns file,latitude,longitude"
+            "[,date]; each file is analysed once however many claims name it)."
+        ),
+        parents=shared("date", "max_duration", "json"),
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="the audio or video file (with --claim)")
+    p.add_argument("--claim", metavar="PLACE", help='"lat, lon" (e.g. "22.05,-159.5") or a place name ("Lihue, Hawaii")')
+    p.add_argument("--claims", metavar="CLAIMS.csv", help="many claims: columns file,latitude,longitude[,date]")
+    p.set_defaults(func=run)
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    file: Path
+    lat: float
+    lon: float
+    date: str | None
+    line: int
+
+
+def read_claims_csv(path: str | Path) -> list[ClaimRow]:
+    """Rows of a claims CSV. A relative ``file`` is looked up beside the CSV first, then from here."""
+    from ..geo.galleries import LAT_COLUMNS, LON_COLUMNS, find_column, parse_latlon, read_csv_rows
+
+    csv_path = Path(path)
+    header, rows = read_csv_rows(csv_path, role="claims CSV")
+    where = f"claims CSV {csv_path.name}"
+    i_file = find_column(header, None, FILE_COLUMNS, "file", where)
+    i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
+    i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
+    lowered = [h.lower() for h in header]
+    i_date = next((lowered.index(c) for c in DATE_COLUMNS if c in lowered), None)
+    out = []
+    for line, row in rows:
+        need = max(i_file, i_lat, i_lon)
+        if len(row) <= need:
+            raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+        lat, lon = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
+        name = row[i_file].strip()
+        if not name:
+            raise InputError(f"{where}: line {line} names no file")
+        beside = csv_path.parent / name
+        file = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
+        date = row[i_date].strip() or None if i_date is not None and i_date < len(row) else None
+        out.append(ClaimRow(file, lat, lon, date, line))
+    return out
+
+
+def format_check(c: Any) -> str:
+    """The text report of one :class:`~geoforensics.forensics.claims.ClaimCheck` (untrusted text escaped)."""
+    lines = [f"{safe(c.file)}: {c.verdict.upper()} for {safe(c.claim.label)} ({c.claim.source}), "
+             f"mismatch score {c.mismatch_score:.3f}"]
+    lines.append(f"  {safe(c.text)}")
+    if c.claim.alternatives:
+        lines.append(f"  other places with that name: {safe('; '.join(c.claim.alternatives))}")
+    if c.evidence:
+        lines.append("  species (confidence, windows, occurrence near the claim, nearest place it lives):")
+        for e in c.evidence:
+            near = f"{e.nearest_km:,.0f} km" if e.nearest_km is not None else "nowhere"
+            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {e.windows} windows  "
+                         f"occurrence {e.occurrence:.2f}  nearest {near}")
+    if c.hum is not None:
+        lines.append(f"  mains hum: {safe(c.hum.text)}")
+    if c.splice is not None:
+        lines.append(f"  splice: {safe(c.splice.text)} (score {c.splice.score:.2f})")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..forensics.claims import Claim, claim_checker
+
+    if bool(args.claims) == bool(args.claim):
+        raise InputError("give one FILE with --claim PLACE, or --claims CLAIMS.csv")
+    if args.claims and args.file:
+        raise InputError("--claims names its files in the CSV: leave FILE out")
+    if args.claim and not args.file:
+        raise InputError("--claim needs the FILE to check")
+    show_text = text_to_stdout(args)
+    if args.claim:
+        checker = claim_checker(Path(args.file), date=args.date, max_duration_s=args.max_duration)
+        result = checker.check(args.claim)
+        with open_output(args.json) as out:
+            if out is not None:
+                write_json(out, result.to_dict())
+        if show_text:
+            print(format_check(result))
+        return 0
+
+    rows = read_claims_csv(args.claims)
+    by_file: dict[tuple[Path, str | None], list[ClaimRow]] = {}
+    for r in rows:
+        by_file.setdefault((r.file, r.date or args.date), []).append(r)
+    from tqdm import tqdm
+
+    failures = written = 0
+    with open_output(args.json) as out:
+        for (file, date), claims in tqdm(by_file.items(), desc="checking", unit="file", file=sys.stderr):
+            try:
+                checker = claim_checker(file, date=date, max_duration_s=args.max_duration)
+            except (GeoforensicsError, ValueError) as e:
+                failures += len(claims)
+                print(f"{safe(file.name)}: error: {safe(e)}", file=sys.stderr)
+                for r in claims:
+                    if out is not None:
+                        write_json(out, {"file": str(r.file), "claim": {"lat": r.lat, "lon": r.lon, "source": "csv"},
+                                         "verdict": None, "error": str(e), "line": r.line})
+                continue
+            for r in claims:
+                result = checker.check(Claim(r.lat, r.lon, "csv"))
+                result.file = str(r.file)
+                if out is not None:
+                    write_json(out, {**result.to_dict(), "line": r.line})
+                    written += 1
+                if show_text:
+                    tqdm.write(format_check(result), file=sys.stdout)
+    if args.json not in (None, STDOUT):
+        print(f"wrote {written} checks to {args.json}", file=sys.stderr)
+    return 1 if failures else 0
