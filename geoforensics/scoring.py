@@ -203,3 +203,18 @@ def cached_scores(
     save_npz(file, starts_s=ws.starts_s, ends_s=ws.ends_s, scores=ws.scores, duration_s=np.float64(ws.duration_s),
              source_duration_s=np.float64(total))
     return ws
+
+
+def store_scores(
+    path: str | os.PathLike[str], ws: WindowScores, *, max_duration_s: float | None = MAX_DURATION_S, window: WindowSpec = WINDOW
+) -> bool:
+    """Put scores of ``path`` computed elsewhere (e.g. on a Ray worker, by :func:`score_audio` with the
+    same settings) into this machine's cache, so :func:`cached_scores` finds them. Nothing is written
+    when the cache already holds a readable entry; True when written."""
+    path = Path(path)
+    file = _cache_file(path, max_duration_s, window)
+    if load_npz(file, "scores") is not None:
+        return False
+    save_npz(file, starts_s=np.asarray(ws.starts_s, np.float64), ends_s=np.asarray(ws.ends_s, np.float64),
+             scores=np.asarray(ws.scores, np.float32), duration_s=np.float64(ws.duration_s))
+    return True

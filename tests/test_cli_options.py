@@ -66,10 +66,10 @@ def test_shared_options_have_one_declaration_and_the_package_defaults() -> None:
     assert sorted(users["--json"]) == [
         "analyze", "check", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
     ]
-    assert sorted(users["--gallery"]) == ["evaluate-model", "locate", "table1", "train-pooler"]
+    assert sorted(users["--gallery"]) == ["batch", "evaluate-model", "locate", "table1", "train-pooler"]
     assert sorted(users["--csv"]) == ["evaluate-model", "locate"]
-    assert sorted(users["--date"]) == ["analyze", "check", "locate"]
-    assert sorted(users["--top-k"]) == ["locate", "locate-image", "locate-text"]
+    assert sorted(users["--date"]) == ["analyze", "batch", "check", "locate"]
+    assert sorted(users["--top-k"]) == ["batch", "locate", "locate-image", "locate-text"]
 
 
 def test_json_value_forms() -> None:

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "training checkpoint) on every recording of a dataset folder/file and print median/mean km "
             "and %% within 1/25/200/750/2500 km."
         ),
-        parents=shared("model", "gallery", "csv"),
+        parents=shared("model", "gallery", "csv", "address", "workers"),
     )
     p.add_argument("--data", required=True, metavar="DIR", help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
     p.add_argument("--limit", type=number(int, 0), default=0, metavar="N", help="only the first N recordings (0 = all)")
@@ -41,11 +41,14 @@ def run(args: argparse.Namespace) -> int:
     geo = get_geolocator(args.model, gallery=args.gallery)
     recs = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None]
     pred, true = [], []
-    for i, r in enumerate(recs):
-        p = geo.predict(r.audio_path)
-        pred.append(p.point)
-        true.append((r.lat, r.lon))
-        print(f"[{i + 1}/{len(recs)}] {safe(r.id)}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
+    if args.address or args.workers:
+        pred, true = points_on_ray(args, recs), [(r.lat, r.lon) for r in recs]
+    else:
+        for i, r in enumerate(recs):
+            p = geo.predict(r.audio_path)
+            pred.append(p.point)
+            true.append((r.lat, r.lon))
+            print(f"[{i + 1}/{len(recs)}] {safe(r.id)}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
     err = haversine_km(np.array(pred), np.array(true))
     if text_to_stdout(args):
         print(metrics_table_header(with_n=True))
@@ -54,3 +57,29 @@ def run(args: argparse.Namespace) -> int:
         if out is not None:
             PointsWriter(out, flush=False).write_all([r.id for r in recs], pred)
     return 0
+
+
+def points_on_ray(args: argparse.Namespace, recs: list) -> list[tuple[float, float]]:
+    """The predicted (lat, lon) of each recording, in order, from Ray workers (``--address``/``--workers``),
+    asked exactly as the local loop asks (no date, the geolocator's own duration cap)."""
+    import sys
+
+    from ..batch import BatchInput, LocateSpec, locate_rows
+    from ..errors import InputError
+    from ..geo.geodesy import haversine_km
+
+    spec = LocateSpec.of(args.model, max_duration_s=None, gallery=args.gallery)
+    items = [BatchInput(r.id, str(r.audio_path)) for r in recs]
+    true = {r.id: (r.lat, r.lon) for r in recs}
+    points: dict[str, tuple[float, float]] = {}
+    errors: list[str] = []
+    for row in locate_rows(items, spec, address=args.address, workers=args.workers):
+        if row["error"]:
+            errors.append(f"{row['audio_id']}: {row['error']}")
+            continue
+        points[row["audio_id"]] = (float(row["latitude"]), float(row["longitude"]))
+        km = haversine_km(points[row["audio_id"]], true[row["audio_id"]])
+        print(f"[{len(points)}/{len(recs)}] {row['audio_id']}: {km:,.0f} km", file=sys.stderr)
+    if errors:
+        raise InputError(f"{len(errors)} recording(s) failed: " + "; ".join(errors[:5]))
+    return [points[r.id] for r in recs]

@@ -9,13 +9,10 @@ from pathlib import Path
 from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
-from .options import STDOUT, number, open_output, shared, text_to_stdout, write_json
+from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 from .text import safe
 
 ORDER = 10
-
-MAX_PRIOR_WEIGHT = 10.0
-"""Largest ``--prior-weight`` (1 weighs the prior like the evidence of one species)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,20 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "locate",
         help="geolocate audio or video files from the animal sounds in them",
         description="Geolocate recordings from the species heard in them. Container tags (ID3, GPS) are never read.",
-        parents=shared("date", "top_k", "model", "gallery", "max_duration", "json", "csv"),
+        parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "json", "csv"),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
-    p.add_argument(
-        "--prior",
-        choices=["photo-density", "inat-test-density", "none"],
-        help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
-        "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) or none",
-    )
-    p.add_argument(
-        "--prior-weight", type=number(float, 0, MAX_PRIOR_WEIGHT), default=None, metavar="W",
-        help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default: the prior's own, 1 for photo-density, 0.5 for "
-        "inat-test-density)",
-    )
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
 
@@ -56,6 +42,14 @@ def expand_inputs(items: list[str]) -> list[Path]:
         else:
             raise InputError(f"no such file: {p}")
     return out
+
+
+def geolocator_options(args: argparse.Namespace) -> dict:
+    """The geolocator options of ``locate``'s command line (``--gallery``, ``--prior``)."""
+    options: dict = {"gallery": args.gallery}
+    if args.prior is not None or args.prior_weight is not None:
+        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
+    return options
 
 
 def format_prediction(path: Path, pred) -> str:
@@ -86,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.files)
     show_text = text_to_stdout(args)
-    options: dict = {"gallery": args.gallery}
-    if args.prior is not None or args.prior_weight is not None:
-        options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
+    options = geolocator_options(args)
     done = failures = 0
     many = len(files) > 1
     iterator = files

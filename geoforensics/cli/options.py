@@ -29,6 +29,9 @@ STDOUT = "-"
 MAX_TOP_K = 100
 """Most candidate places ``--top-k`` may ask for."""
 
+MAX_PRIOR_WEIGHT = 10.0
+"""Largest ``--prior-weight`` (1 weighs the prior like the evidence of one species)."""
+
 MAX_DURATION_LIMIT_S = 1800.0
 """Largest ``--max-duration``: 30 minutes, the app's own limit, which keeps a run under 3 GB of memory."""
 
@@ -128,6 +131,42 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
             default=MAX_DURATION_S,
             metavar="S",
             help=f"seconds of audio analysed per file, at most {MAX_DURATION_LIMIT_S:g} (default {MAX_DURATION_S:g})",
+        ),
+    ),
+    "prior": (
+        "--prior",
+        dict(
+            choices=["photo-density", "inat-test-density", "none"],
+            help="prior on where recordings are made (species-ranges only): photo-density (the default: only lowers "
+            "places almost nobody visits), inat-test-density (pulls toward busy regions, hurts rarely recorded ones) "
+            "or none",
+        ),
+    ),
+    "prior_weight": (
+        "--prior-weight",
+        dict(
+            type=number(float, 0, MAX_PRIOR_WEIGHT),
+            default=None,
+            metavar="W",
+            help=f"strength of --prior, 0 to {MAX_PRIOR_WEIGHT:g} (default: the prior's own, 1 for photo-density, "
+            "0.5 for inat-test-density)",
+        ),
+    ),
+    "address": (
+        "--address",
+        dict(
+            metavar="ADDR",
+            help="run on this Ray cluster (host:port of its head, ray://host:10001, or auto); without it a local "
+            "Ray is started for the run and stopped after it. Needs `pip install 'geoforensics[scale]'`",
+        ),
+    ),
+    "workers": (
+        "--workers",
+        dict(
+            type=number(int, 1, 4096),
+            metavar="N",
+            help="Ray workers (one CPU and one copy of the models each; default: every CPU of this machine, or of "
+            "the cluster with --address)",
         ),
     ),
     "json": (

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "BirdNET scores are cached per clip, so re-runs are fast. --gallery applies to the species-range and "
             "oracle rows."
         ),
-        parents=shared("gallery"),
+        parents=shared("gallery", "address", "workers"),
     )
     p.add_argument("--data", required=True, help="dataset folder or file (labels.csv manifest, iNatSounds JSON, XCDC, WABAD)")
     p.add_argument("--gold", help="true locations audio_id,latitude,longitude to score against (default: the dataset's)")
@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     unknown = [k for k in args.systems or () if k not in systems]
     if unknown:
         raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(systems)}")
+    if args.address or args.workers:
+        scores_on_ray(args)
     samples = load_samples(args.data, limit=args.limit, progress=log)
     if args.gold:
         from ..evaluation.evaluate import read_points_csv
@@ -106,3 +108,18 @@ def run(args: argparse.Namespace) -> int:
                          gold=None, extra_sections=extra)
     print(safe(paths["markdown"].read_text(), multiline=True))
     return 0
+
+
+def scores_on_ray(args: argparse.Namespace) -> None:
+    """Compute the BirdNET scores of every recording on Ray workers (``--address``/``--workers``) into
+    this machine's scores cache, which ``load_samples`` then reads."""
+    from ..batch import cache_scores
+    from ..data import open_dataset
+    from ..defaults import MAX_DURATION_S
+    from ..evaluation.table1 import log
+
+    recs = [r for r in list(open_dataset(args.data))[: args.limit or None] if r.audio_path is not None]
+    errors = cache_scores([str(r.audio_path) for r in recs], max_duration_s=MAX_DURATION_S, address=args.address,
+                          workers=args.workers)
+    for path, error in errors.items():
+        log(f"scores of {path} failed on the workers: {error}")

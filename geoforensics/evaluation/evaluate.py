@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -80,20 +80,30 @@ def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> 
 class PointsWriter:
     """Writes ``audio_id,latitude,longitude`` rows (6 decimals) to an open text stream, header first.
 
-    With ``flush`` each row reaches the file as it is written, so an interrupted run keeps its rows.
+    ``columns`` adds columns after those three (e.g. a batch's confidence and error); their values
+    are written as given, None as an empty cell. Without ``header`` the stream is continued (a
+    resumed file). With ``flush`` each row reaches the file whole as it is written, so an interrupted
+    run keeps its rows.
     """
 
-    def __init__(self, stream: TextIO, *, flush: bool = True) -> None:
+    def __init__(self, stream: TextIO, *, flush: bool = True, columns: Sequence[str] = (), header: bool = True) -> None:
         self._stream = stream
         self._csv = csv.writer(stream, lineterminator="\n")
         self._flush = flush
+        self.columns = (ID_COLUMN, LAT_COLUMN, LON_COLUMN, *columns)
         self.rows = 0
-        self._csv.writerow([ID_COLUMN, LAT_COLUMN, LON_COLUMN])
-        if flush:
-            stream.flush()
+        if header:
+            self._csv.writerow(self.columns)
+            if flush:
+                stream.flush()
 
-    def write(self, audio_id: str, lat: float, lon: float) -> None:
-        self._csv.writerow([audio_id, f"{float(lat):.6f}", f"{float(lon):.6f}"])
+    def write(self, audio_id: str, lat: float | None, lon: float | None, *values: Any) -> None:
+        """One row; ``lat``/``lon`` None (a recording that could not be located) leave the cells empty,
+        ``values`` fill the extra ``columns`` in order."""
+        if len(values) != len(self.columns) - 3:
+            raise ValueError(f"{len(values)} values for the {len(self.columns) - 3} extra columns")
+        coords = ["" if v is None else f"{float(v):.6f}" for v in (lat, lon)]
+        self._csv.writerow([audio_id, *coords, *("" if v is None else v for v in values)])
         self.rows += 1
         if self._flush:
             self._stream.flush()

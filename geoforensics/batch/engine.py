@@ -1,0 +1,411 @@
+"""Recordings through geolocators on Ray Data: a dataset of rows, a pool of actors, rows out as they finish.
+
+``locate_many`` turns :class:`~geoforensics.batch.inputs.BatchInput` rows (id, path, date) into a
+Ray Dataset and maps it with a fixed pool of actors (:class:`_Locator`), each holding the geolocator
+from :func:`geoforensics.geolocators.registry.get_geolocator` with the user's options, loaded once
+per actor. Only paths travel: decoding (ffmpeg) and BirdNET run in the actor, on the node that
+reads the file, so on a cluster the paths must name the same file on every node (a shared
+filesystem). Result rows come back in the order they finish.
+
+Each actor is given one CPU and loads BirdNET with one interpreter per CPU it was given (not per
+CPU of the node), so N actors on N cores do not oversubscribe them. A recording that fails is a
+row with its ``error``; the batch goes on. An actor that dies (killed, out of memory, its node
+lost) is restarted by Ray and its unfinished recordings are retried.
+
+``score_many`` is the same for BirdNET window scores (:func:`geoforensics.scoring.cached_scores`).
+:func:`ray_session` starts a local Ray on 127.0.0.1 and stops it afterwards, or joins a running
+cluster (``host:port`` or ``ray://host:10001``) and leaves it running. Ray is imported only here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..defaults import AUDIO_MODEL, MAX_DURATION_S, TOP_K
+from ..errors import GeoforensicsError, InputError
+from .inputs import BatchInput
+from .sinks import COLUMNS, FLOAT_COLUMNS
+
+LOCAL_OBJECT_STORE_BYTES = 1 << 30
+"""Object store of a local Ray: results are small, so 1 GiB of shared memory is plenty."""
+
+ROWS_PER_TASK = 4
+"""Recordings per Ray task (the unit an actor is given, and redoes if it dies), so that work spreads
+evenly and a lost actor costs little; rows still come back one by one."""
+
+MAX_TASKS = 20_000
+"""At most this many tasks (input blocks, made on the driver): beyond 80,000 recordings tasks grow."""
+
+
+@dataclass(frozen=True)
+class LocateSpec:
+    """What every recording of a batch is asked: the geolocator (registry name and options) and the
+    ``predict`` options, as ``geoforensics locate`` takes them."""
+
+    model: str = AUDIO_MODEL
+    options: tuple[tuple[str, Any], ...] = ()
+    top_k: int = TOP_K
+    max_duration_s: float | None = MAX_DURATION_S
+
+    @classmethod
+    def of(cls, model: str = AUDIO_MODEL, *, top_k: int = TOP_K, max_duration_s: float | None = MAX_DURATION_S,
+           **options: Any) -> LocateSpec:
+        """A spec from ``locate``-style keywords (``options`` go to the geolocator)."""
+        return cls(model, tuple(sorted(options.items())), top_k, max_duration_s)
+
+    def geolocator(self):
+        """The process-wide geolocator for this spec."""
+        from ..geolocators.registry import get_geolocator
+
+        return get_geolocator(self.model, **dict(self.options))
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or a GeoforensicsError saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise GeoforensicsError(
+            "this needs Ray Data, which is not installed: pip install 'geoforensics[scale]' (or 'ray[data]')"
+        ) from None
+    return ray
+
+
+def check_model(name: str) -> None:
+    """InputError for a geolocator name the registry does not know, before any actor starts."""
+    from ..geolocators.registry import list_geolocators
+
+    known = list_geolocators()
+    if name not in known:
+        raise InputError(f"unknown model {name!r}; available: {', '.join(known)}")
+
+
+# ---------------------------------------------------------------- in the actors
+
+
+@contextmanager
+def cpu_budget(n: int | None) -> Iterator[None]:
+    """While models load, ``os.cpu_count()`` answers ``n``: BirdNET sizes its interpreter pool (one
+    single-threaded interpreter per CPU) and the range model its threads from it, and an actor owns
+    ``n`` CPUs, not the node's. None: unchanged."""
+    if not n:
+        yield
+        return
+    real = os.cpu_count
+    os.cpu_count = lambda: n
+    try:
+        yield
+    finally:
+        os.cpu_count = real
+
+
+def result_row(item: dict[str, Any], pred: Any = None, error: str | None = None, elapsed_s: float = 0.0) -> dict[str, Any]:
+    """The result row of one recording: from its prediction, or its error."""
+    row: dict[str, Any] = {
+        "audio_id": item["audio_id"],
+        "path": item["path"],
+        "date": item.get("date"),
+        "elapsed_s": elapsed_s,
+        "error": error,
+    }
+    if pred is not None:
+        r50, r90 = pred.region(0.5), pred.region(0.9)
+        top = pred.evidence[0] if pred.evidence else None
+        row.update(
+            latitude=pred.lat,
+            longitude=pred.lon,
+            confidence=pred.confidence,
+            radius50_km=r50.radius_km if r50 else None,
+            radius90_km=r90.radius_km if r90 else None,
+            top_species=top.scientific_name if top else None,
+            top_species_common=top.common_name if top else None,
+            top_species_score=top.score if top else None,
+            place=pred.top_k[0].place if pred.top_k else None,
+        )
+    return row
+
+
+def error_text(e: BaseException) -> str:
+    """One line for a failed recording: the message of a user-facing error, else the type and message."""
+    text = str(e) if isinstance(e, GeoforensicsError) else f"{type(e).__name__}: {e}"
+    return " ".join(text.split()) or type(e).__name__
+
+
+def locate_item(geo: Any, item: dict[str, Any], spec: LocateSpec) -> dict[str, Any]:
+    """One recording through ``geo`` as ``locate`` does it; an error becomes the row's ``error``."""
+    t0 = time.perf_counter()
+    try:
+        pred = geo.predict(item["path"], k=spec.top_k, date=item.get("date") or None, max_duration_s=spec.max_duration_s)
+    except Exception as e:  # noqa: BLE001 - a batch records every failure and goes on
+        return result_row(item, error=error_text(e), elapsed_s=time.perf_counter() - t0)
+    return result_row(item, pred, elapsed_s=time.perf_counter() - t0)
+
+
+def _columns(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Rows as numpy columns for Ray: numbers float64 with NaN for missing, the rest objects with ''."""
+    out = {}
+    for c in names:
+        if c in FLOAT_COLUMNS:
+            out[c] = np.array([np.nan if r.get(c) is None else float(r[c]) for r in rows], dtype=np.float64)
+        else:
+            out[c] = np.array(["" if r.get(c) is None else str(r[c]) for r in rows], dtype=object)
+    return out
+
+
+def _items(batch: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    keys = list(batch)
+    return [{k: (None if batch[k][i] is None else str(batch[k][i])) for k in keys} for i in range(len(batch[keys[0]]))]
+
+
+def _warm_birdnet() -> None:
+    from ..models.birdnet import get_audio_model, get_meta_model
+
+    get_audio_model()
+    get_meta_model()
+
+
+class _Actor:
+    """Base of the actors: ``load`` runs once per actor with the actor's CPU budget. Should it fail
+    (a missing gallery or weights file, on one node or all), the actor stays up and answers every
+    batch with that error in the ``fatal`` column, which stops the run on the driver with the
+    message; a failed constructor would instead surface as Ray's actor-death traceback."""
+
+    columns: Sequence[str] = ()
+
+    def __init__(self, threads: int | None, **options: Any) -> None:
+        self.fatal = ""
+        try:
+            with cpu_budget(threads):
+                self.load(**options)
+        except Exception as e:  # noqa: BLE001 - reported to the driver, see the class docstring
+            import socket
+
+            self.fatal = f"{error_text(e)} (on {socket.gethostname()})"
+
+    load: Callable[..., None]
+    """Load the models: each actor declares its own options."""
+
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        items = _items(batch)
+        if self.fatal:
+            return {"fatal": np.array([self.fatal] * len(items), dtype=object)}
+        out = self.rows(items)
+        out["fatal"] = np.array([""] * len(items), dtype=object)
+        return out
+
+
+class _Locator(_Actor):
+    """The actor of :func:`locate_many`: the geolocator (and BirdNET) loaded once, then rows."""
+
+    def load(self, spec: LocateSpec) -> None:
+        self.spec = spec
+        self.geo = spec.geolocator()
+        if getattr(self.geo, "modality", "") == "audio":
+            _warm_birdnet()
+
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        return _columns([locate_item(self.geo, item, self.spec) for item in items], COLUMNS)
+
+
+SCORE_COLUMNS = ("path", "error", "duration_s")
+
+
+class _Scorer(_Actor):
+    """The actor of :func:`score_many`: BirdNET loaded once, then cached window scores per path."""
+
+    def load(self, max_duration_s: float | None) -> None:
+        self.max_duration_s = max_duration_s
+        _warm_birdnet()
+
+    def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        from ..scoring import cached_scores
+
+        rows, arrays = [], []
+        for item in items:
+            try:
+                ws = cached_scores(item["path"], max_duration_s=self.max_duration_s)
+            except Exception as e:  # noqa: BLE001 - recorded per file; the caller decides
+                rows.append({"path": item["path"], "error": error_text(e), "duration_s": None})
+                arrays.append((np.zeros(0), np.zeros(0), np.zeros((0, 0), np.float32)))
+                continue
+            rows.append({"path": item["path"], "error": None, "duration_s": ws.duration_s})
+            arrays.append((ws.starts_s, ws.ends_s, ws.scores))
+        out = _columns(rows, SCORE_COLUMNS)
+        out["duration_s"] = np.array([np.nan if r["duration_s"] is None else r["duration_s"] for r in rows])
+        for i, name in enumerate(("starts_s", "ends_s", "scores")):
+            col = np.empty(len(arrays), dtype=object)
+            col[:] = [a[i] for a in arrays]
+            out[name] = col
+        return out
+
+
+# ---------------------------------------------------------------- on the driver
+
+
+@contextmanager
+def ray_session(address: str | None = None, workers: int | None = None) -> Iterator[int]:
+    """A Ray to run on; yields the number of actors to use.
+
+    Without ``address``: a new local Ray on 127.0.0.1 with ``workers`` CPUs (default: all of this
+    machine's), shut down afterwards, leaving no process behind. With ``address`` (``host:port`` of
+    a head node, ``ray://host:10001`` for Ray Client, or ``auto``): join that cluster, and only
+    disconnect afterwards; ``workers`` defaults to its CPUs. A Ray already initialised in this
+    process is used as it is.
+    """
+    ray = require_ray()
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    _quiet_ray_data()
+    if ray.is_initialized():
+        yield workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return
+    common = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    with _quiet_init():
+        if address is None:
+            n = workers or os.cpu_count() or 1
+            with _loopback_only():
+                ray.init(address="local", num_cpus=n, _node_ip_address="127.0.0.1",
+                         object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+        else:
+            try:
+                ray.init(address=address, **common)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                hint = ""
+                if os.environ.get("RAY_AUTH_MODE") is None:
+                    hint = ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token and "
+                            "give its token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
+                raise InputError(f"cannot join the Ray cluster at {address}: {e}{hint}") from None
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            n = workers or max(1, cpus)
+            if n > cpus:
+                logging.getLogger(__name__).warning(
+                    "%d workers asked for, the cluster has %d CPUs now: the others start as nodes join", n, cpus)
+    try:
+        yield n
+    finally:
+        ray.shutdown()
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, *starts: str) -> None:
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.starts)
+
+
+@contextmanager
+def _quiet_init() -> Iterator[None]:
+    """Keep Ray's start-up notes off the command's output: the note that token authentication is on
+    (it is, with the token in ``~/.ray/auth_token``) and the driver's native log lines (warnings of
+    Ray Data's own actor set-up; ``RAY_BACKEND_LOG_LEVEL`` set by the user wins). Errors still raise."""
+    drop = _DropMessages("Token authentication is enabled for this Ray cluster")
+    logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    logger.addFilter(drop)
+    had = "RAY_BACKEND_LOG_LEVEL" in os.environ
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+        if not had:
+            os.environ.pop("RAY_BACKEND_LOG_LEVEL", None)
+
+
+@contextmanager
+def _loopback_only() -> Iterator[None]:
+    """While a local Ray starts, keep it on 127.0.0.1: Ray swaps a loopback address for the machine's
+    network address (so that other nodes could join) unless it runs in its single-machine mode
+    (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``), which a local batch is."""
+    from ray._private import ray_constants
+
+    name = ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR
+    env, flag = os.environ.get(name), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[name] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = flag
+        if env is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = env
+
+
+def _quiet_ray_data() -> None:
+    """Our own progress bar replaces Ray Data's bars, their start-up lines and the note that they are off."""
+    from ray.data import DataContext
+    from ray.util.debug import log_once
+
+    ctx = DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    log_once("ray_data_progress_manager_disabled")
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def _map(items: Sequence[dict[str, Any]], actor: Callable[..., Any], kwargs: dict[str, Any], workers: int) -> Iterator[dict[str, Any]]:
+    """``items`` through a pool of ``workers`` one-CPU actors, rows yielded as they finish."""
+    ray = require_ray()
+    from ray.data import ActorPoolStrategy
+
+    if not items:
+        return
+    n = len(items)
+    blocks = min(n, max(4 * workers, -(-n // ROWS_PER_TASK)), MAX_TASKS)
+    ctx = ray.data.DataContext.get_current()
+    shaped = ctx.target_max_block_size
+    ctx.target_max_block_size = 1  # every result row is a block of its own: it reaches the driver when done
+    try:
+        ds = ray.data.from_items(list(items), override_num_blocks=blocks)
+        ds = ds.map_batches(
+            actor,
+            batch_size=1,
+            batch_format="numpy",
+            compute=ActorPoolStrategy(size=workers),
+            num_cpus=1,
+            fn_constructor_kwargs={**kwargs, "threads": 1},
+        )
+    finally:
+        ctx.target_max_block_size = shaped
+    rows = iter(ds.iter_rows())
+    try:
+        for row in rows:
+            if row.get("fatal"):
+                raise GeoforensicsError(f"a Ray worker could not load the models: {row['fatal']}")
+            yield row
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:  # stop Ray Data's execution before Ray itself is stopped
+            close()
+
+
+def locate_many(
+    items: Sequence[BatchInput], spec: LocateSpec, *, workers: int
+) -> Iterator[dict[str, Any]]:
+    """Result rows (see :data:`geoforensics.batch.sinks.COLUMNS`) of ``items``, in the order they
+    finish, from ``workers`` actors of the current Ray (open one with :func:`ray_session`)."""
+    rows = [{k: ("" if v is None else v) for k, v in asdict(i).items()} for i in items]
+    for row in _map(rows, _Locator, {"spec": spec}, workers):
+        yield {c: row.get(c) for c in COLUMNS}
+
+
+def score_many(paths: Sequence[str], *, max_duration_s: float | None = MAX_DURATION_S, workers: int) -> Iterator[dict[str, Any]]:
+    """BirdNET window scores of ``paths`` (through each worker's scores cache), in the order they
+    finish: rows with ``path``, ``error`` ('' when none), ``starts_s``, ``ends_s``, ``scores`` and
+    ``duration_s``."""
+    yield from _map([{"path": os.path.abspath(p)} for p in paths], _Scorer, {"max_duration_s": max_duration_s}, workers)

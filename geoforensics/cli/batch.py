@@ -1,0 +1,68 @@
+"""``geoforensics batch INPUT... --out OUT.csv``: locate a whole archive on Ray, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .options import shared
+
+ORDER = 12
+
+
+def _out(text: str) -> str:
+    if Path(text).suffix.lower() not in (".csv", ".parquet"):
+        raise argparse.ArgumentTypeError(f"{text}: name a .csv or .parquet file")
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder")
+    return text
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="geolocate many recordings on Ray (local or a cluster), resumable",
+        description=(
+            "Geolocate every recording named by the inputs with the same models and options as `locate`, on a "
+            "pool of Ray workers (each loads the models once), writing one row per recording to OUT as it "
+            "finishes: audio_id,latitude,longitude (the benchmark's format), then confidence, 50 %/90 % region "
+            "radii, top species and score, place, date, seconds, error, path. Run it again with the same OUT to "
+            "resume: recordings already in OUT are skipped. A recording that fails gets a row with its error and "
+            "the batch goes on. Without --address a local Ray is started on 127.0.0.1 and stopped at the end; "
+            "with --address the run joins that cluster, whose nodes must all see the input paths (a shared "
+            "filesystem). Container tags are never read."
+        ),
+        parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "address", "workers"),
+    )
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio/video files, folders (searched recursively; a dataset folder such as one with labels.csv is "
+        "read as that dataset), or dataset files (manifest CSV, iNatSounds JSON, XCDC CSV); a dataset's own "
+        "recording dates are used where it has them, --date elsewhere",
+    )
+    p.add_argument("--out", required=True, type=_out, metavar="OUT", help="result file, .csv or .parquet (appended to)")
+    p.add_argument("--retry-failed", action="store_true", help="try again the recordings OUT holds as failed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..batch import LocateSpec, run_batch
+    from .locate import geolocator_options
+
+    spec = LocateSpec.of(args.model, top_k=args.top_k, max_duration_s=args.max_duration, **geolocator_options(args))
+    summary = run_batch(
+        args.inputs,
+        args.out,
+        spec,
+        date=args.date,
+        address=args.address,
+        workers=args.workers,
+        retry_failed=args.retry_failed,
+        progress=not args.quiet,
+    )
+    print(f"{summary.line()}; results in {args.out}", file=sys.stderr)
+    return 1 if summary.failed else 0

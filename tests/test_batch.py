@@ -1,0 +1,617 @@
+"""``geoforensics batch`` and the Ray paths of ``evaluate-model`` and ``table1``.
+
+Without Ray: inputs, the resumable CSV/Parquet result files, the command line, and that ``locate``
+and ``import geoforensics`` never import Ray. With Ray (real processes, on this machine): a local
+batch (a Ray started and stopped by the command), and a two-node cluster (a head and a second raylet
+started with ``ray start``) that a batch joins and survives a killed worker on. Every Ray process a
+test starts carries a marker in its environment; the fixtures stop exactly those processes, by id,
+and check that none is left (``ray stop --force`` would stop every Ray of this user on the machine).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geoforensics.batch import collect_inputs, read_results
+from geoforensics.batch.sinks import COLUMNS, CsvSink, ParquetSink, open_sink, parts_dir
+from geoforensics.cli import main
+from geoforensics.errors import InputError
+from geoforensics.evaluation.evaluate import read_points_csv
+from geoforensics.geo.geodesy import haversine_km
+from geoforensics.paths import PROJECT_ROOT, shared_dir
+from tests.media import make_audio
+
+XC = shared_dir() / "data" / "xc-dev" if shared_dir() else None
+SHORT_CLIPS = ("XC175830", "XC937886", "XC132324")  # the three shortest of xc-dev (5-6.5 s)
+MAX_S = 15.0
+MARKER_VAR = "GEOFORENSICS_TEST_RAY"
+
+try:
+    import ray  # noqa: F401
+    import ray.data  # noqa: F401
+
+    HAS_RAY = True
+except ImportError:
+    HAS_RAY = False
+
+needs_ray = pytest.mark.skipif(not HAS_RAY, reason="ray[data] not installed (pip install -e '.[scale]')")
+needs_xc = pytest.mark.skipif(XC is None or not (XC / "labels.csv").exists(), reason="../shared/data/xc-dev not available")
+
+
+def row(audio_id: str, lat: float | None = 1.5, lon: float | None = 2.5, error: str | None = None) -> dict:
+    return {"audio_id": audio_id, "latitude": lat, "longitude": lon, "confidence": 0.25, "place": "near X, Y",
+            "error": error, "elapsed_s": 0.5, "path": f"/a/{audio_id}.mp3"}
+
+
+# ---------------------------------------------------------------- command line, imports
+
+
+def test_batch_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["batch", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--out", "--address", "--workers", "--model", "--gallery", "--date", "--max-duration", "--top-k"):
+        assert flag in out
+
+
+def test_ray_options_on_evaluation_commands(capsys):
+    for command in ("evaluate-model", "table1"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert "--address" in out and "--workers" in out
+
+
+def test_out_must_be_csv_or_parquet(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["batch", str(tmp_path), "--out", str(tmp_path / "out.json")])
+    assert e.value.code == 2
+    assert ".csv or .parquet" in capsys.readouterr().err
+
+
+def test_locate_and_import_never_import_ray(tmp_path):
+    clip = make_audio(tmp_path / "tone.wav", 3.0)
+    code = (
+        "import sys\n"
+        "import geoforensics\n"
+        "from geoforensics.cli import build_parser\n"
+        "build_parser()\n"
+        "import geoforensics.batch\n"
+        f"pred = geoforensics.locate({str(clip)!r})\n"
+        "assert pred.point is not None\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cpu_budget_sizes_birdnet_to_the_worker():
+    from geoforensics.batch.engine import cpu_budget
+    from geoforensics.models.birdnet import BirdNETAudio
+
+    real = os.cpu_count()
+    with cpu_budget(1):
+        assert os.cpu_count() == 1
+        model = BirdNETAudio()
+    assert os.cpu_count() == real
+    assert model._workers == 1  # one single-thread interpreter: the worker owns one CPU
+    windows = np.zeros((3, 144_000), np.float32)
+    np.testing.assert_allclose(model.scores(windows), BirdNETAudio(workers=2).scores(windows), atol=1e-5)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def test_collect_inputs_files_folders_and_ids(tmp_path):
+    a = make_audio(tmp_path / "a.wav", 1.0)
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site2").mkdir()
+    make_audio(tmp_path / "site1" / "dawn.wav", 1.0)
+    make_audio(tmp_path / "site2" / "dawn.wav", 1.0)
+    items, no_audio = collect_inputs([str(tmp_path / "site1"), str(a)], date="2021-05")
+    assert [(i.audio_id, Path(i.path).name, i.date) for i in items] == [("dawn", "dawn.wav", "2021-05"), ("a", "a.wav", "2021-05")]
+    assert all(Path(i.path).is_absolute() for i in items) and no_audio == 0
+    nested, _ = collect_inputs([str(tmp_path)])
+    assert sorted(i.audio_id for i in nested) == ["a", "site1/dawn", "site2/dawn"]
+    with pytest.raises(InputError, match="more than once"):
+        collect_inputs([str(tmp_path / "site1"), str(tmp_path / "site2")])
+    with pytest.raises(InputError, match="no such file"):
+        collect_inputs([str(tmp_path / "missing.wav")])
+
+
+def test_collect_inputs_reads_a_manifest_with_its_dates(tmp_path):
+    make_audio(tmp_path / "one.wav", 1.0)
+    make_audio(tmp_path / "two.wav", 1.0)
+    (tmp_path / "labels.csv").write_text(
+        "file,id,lat,lon,date\none.wav,rec-1,48.8,2.3,2020-06-01\ntwo.wav,rec-2,40.7,-74.0,\n"
+    )
+    for source in (tmp_path / "labels.csv", tmp_path):
+        items, _ = collect_inputs([str(source)], date="2021-01-15")
+        assert [(i.audio_id, Path(i.path).name, i.date) for i in items] == [
+            ("rec-1", "one.wav", "2020-06-01"),
+            ("rec-2", "two.wav", "2021-01-15"),
+        ]
+
+
+@needs_xc
+def test_collect_inputs_reads_xc_dev():
+    items, no_audio = collect_inputs([str(XC / "labels.csv")])
+    assert len(items) == 86 and no_audio == 0
+    assert all(Path(i.path).is_file() for i in items)
+    assert all(i.date for i in items)
+
+
+# ---------------------------------------------------------------- result files
+
+
+def test_csv_sink_appends_whole_rows_and_resumes(tmp_path):
+    out = tmp_path / "out.csv"
+    with open_sink(out) as sink:
+        assert isinstance(sink, CsvSink) and sink.done() == {}
+        sink.write(row("a"))
+        sink.write(row("b", None, None, error="cannot decode b.mp3"))
+        # every row is on disk as soon as it is written
+        assert out.read_text().count("\n") == 3
+    lines = out.read_text().splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    assert lines[1].startswith("a,1.500000,2.500000,0.2500,")
+    assert lines[2].startswith("b,,,") and "cannot decode b.mp3" in lines[2]
+    with open_sink(out) as sink:
+        assert sink.done() == {"a": False, "b": True}
+        sink.write(row("c"))
+    assert [r["audio_id"] for r in read_results(out)] == ["a", "b", "c"]
+    assert read_results(out)[1]["latitude"] is None
+
+
+def test_csv_sink_cuts_a_partial_last_row(tmp_path):
+    out = tmp_path / "out.csv"
+    with open_sink(out) as sink:
+        sink.write(row("a"))
+        sink.write(row("b"))
+    with open(out, "a") as f:
+        f.write("c,12.3")  # a crash mid-row
+    with open_sink(out) as sink:
+        assert set(sink.done()) == {"a", "b"}
+        sink.write(row("c"))
+    assert [r["audio_id"] for r in read_results(out)] == ["a", "b", "c"]
+    assert read_results(out)[2]["latitude"] == 1.5
+
+
+def test_csv_sink_retry_failed_and_refuses_other_files(tmp_path):
+    out = tmp_path / "out.csv"
+    with open_sink(out) as sink:
+        sink.write(row("a"))
+        sink.write(row("b", None, None, error="boom"))
+    with open_sink(out, retry_failed=True) as sink:
+        assert sink.done() == {"a": False}
+    assert [r["audio_id"] for r in read_results(out)] == ["a"]
+    manifest = tmp_path / "labels.csv"
+    manifest.write_text("file,lat,lon\na.wav,1,2")
+    with pytest.raises(InputError, match="not a batch result file"):
+        open_sink(manifest)
+    assert manifest.read_text() == "file,lat,lon\na.wav,1,2"  # untouched, partial last line included
+
+
+def test_csv_result_reads_as_a_prediction_file(tmp_path):
+    out = tmp_path / "out.csv"
+    with open_sink(out) as sink:
+        sink.write(row("a", 10.0, 20.0))
+        sink.write(row("b", -5.0, 170.0))
+    points = read_points_csv(out)
+    assert points.ids == ["a", "b"]
+    np.testing.assert_allclose(points.latlon, [[10, 20], [-5, 170]])
+
+
+def test_failed_run_removes_only_a_new_empty_file(tmp_path):
+    out = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError):
+        with open_sink(out):
+            raise RuntimeError("Ray did not start")
+    assert not out.exists()
+    with open_sink(out) as sink:
+        sink.write(row("a"))
+    with pytest.raises(RuntimeError):
+        with open_sink(out):
+            raise RuntimeError("Ray did not start")
+    assert [r["audio_id"] for r in read_results(out)] == ["a"]
+
+
+def test_parquet_sink_parts_merge_and_resume(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from geoforensics.batch import sinks
+
+    monkeypatch.setattr(sinks, "PART_ROWS", 2)
+    out = tmp_path / "out.parquet"
+    sink = open_sink(out)
+    assert isinstance(sink, ParquetSink)
+    for name in "abc":
+        sink.write(row(name))
+    assert len(list(parts_dir(out).glob("part-*.parquet"))) == 1  # a, b written; c buffered
+    # a crash here keeps the part: a new run sees a and b as done
+    again = ParquetSink(out)
+    assert set(again.done()) == {"a", "b"}
+    again.write(row("c", error="boom", lat=None, lon=None))
+    again.close()
+    assert out.exists() and not parts_dir(out).exists()
+    table = pq.read_table(out)
+    assert table.column_names == list(COLUMNS)
+    assert sorted(table["audio_id"].to_pylist()) == ["a", "b", "c"]
+    with open_sink(out, retry_failed=True) as sink:
+        assert sink.done() == {"a": False, "b": False}
+    assert sorted(r["audio_id"] for r in read_results(out)) == ["a", "b"]
+
+
+# ---------------------------------------------------------------- processes of a test's Ray
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "X"
+
+
+def ours(marker: str) -> list[int]:
+    """Live processes of this user whose environment carries ``marker`` (every process a test's Ray
+    starts inherits it), this one excluded."""
+    needle = f"{MARKER_VAR}={marker}".encode()
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            if os.stat(f"/proc/{d}").st_uid != os.getuid():
+                continue
+            env = Path(f"/proc/{d}/environ").read_bytes()
+        except OSError:
+            continue
+        if needle in env.split(b"\0") and _state(int(d)) not in ("Z", "X"):
+            found.append(int(d))
+    return found
+
+
+def left_running(marker: str, within_s: float = 30.0) -> list[str]:
+    """The processes carrying ``marker`` still alive after ``within_s`` seconds (time to exit after
+    their raylet stopped), as command lines."""
+    deadline = time.monotonic() + within_s
+    while ours(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return [cmdline(p)[:100] for p in ours(marker)]
+
+
+def stop(marker: str, grace_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL, the processes carrying ``marker``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in ours(marker):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace_s
+        while ours(marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+@dataclass
+class RayEnv:
+    marker: str
+    env: dict[str, str]
+    tmp: Path
+    address: str | None = None
+
+    def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "geoforensics", *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def ray_env(cache: Path) -> RayEnv:
+    marker = secrets.token_hex(8)
+    tmp = Path(tempfile.mkdtemp(prefix="gfr", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    env = {
+        **os.environ,
+        MARKER_VAR: marker,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "RAY_TMPDIR": str(tmp),
+        "GEOFORENSICS_CACHE": str(cache),
+    }
+    return RayEnv(marker, env, tmp)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- inputs for the Ray runs
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> Path:
+    """A folder of real xc-dev clips (each also under two more names, symlinks), a generated tone, and
+    a file that is not audio."""
+    if XC is None or not (XC / "labels.csv").exists():
+        pytest.skip("../shared/data/xc-dev not available")
+    folder = tmp_path_factory.mktemp("clips")
+    for name in SHORT_CLIPS:
+        (folder / f"{name}.mp3").symlink_to(XC / "audio" / f"{name}.mp3")
+        for copy in ("again", "more"):
+            (folder / f"{copy}-{name}.mp3").symlink_to(XC / "audio" / f"{name}.mp3")
+    make_audio(folder / "tone.wav", 4.0)
+    (folder / "broken.mp3").write_text("not audio at all")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(clips) -> dict[str, tuple[float, float]]:
+    """What ``locate`` answers for each clip (the same options as the batches)."""
+    from geoforensics.api import locate
+
+    out = {}
+    for f in sorted(clips.iterdir()):
+        if f.name != "broken.mp3":
+            out[f.stem] = locate(f, max_duration_s=MAX_S).point
+    return out
+
+
+def check_rows(rows: list[dict], clips: Path, reference: dict[str, tuple[float, float]]) -> None:
+    """Every clip once; the broken file recorded with its error; the others located as ``locate`` does."""
+    ids = [r["audio_id"] for r in rows]
+    assert sorted(ids) == sorted(f.stem for f in clips.iterdir())
+    by_id = {r["audio_id"]: r for r in rows}
+    broken = by_id.pop("broken")
+    assert broken["latitude"] is None and "broken.mp3" in broken["error"]
+    for audio_id, r in by_id.items():
+        assert r["error"] is None, r
+        km = haversine_km((r["latitude"], r["longitude"]), reference[audio_id])
+        assert km < 1.0, (audio_id, km)
+        assert 0 <= r["confidence"] <= 1 and r["elapsed_s"] > 0
+    for name in SHORT_CLIPS:  # real birds: species and regions are reported
+        assert by_id[name]["top_species"] and by_id[name]["top_species_score"] > 0.1
+        assert 0 < by_id[name]["radius50_km"] <= by_id[name]["radius90_km"]
+        assert by_id[name]["place"]
+
+
+# ---------------------------------------------------------------- a local Ray, started by the command
+
+
+@needs_ray
+@pytest.mark.slow
+def test_local_batch_resumes_and_leaves_nothing_running(clips, reference, tmp_path):
+    env = ray_env(tmp_path / "cache")
+    out = tmp_path / "out.csv"
+    args = ("batch", str(clips), "--out", str(out), "--workers", "2", "--max-duration", str(MAX_S), "--quiet")
+    try:
+        # the workers cannot build the model: one clear error, no traceback, no OUT left behind
+        bad = env.cli(*args[:6], "--gallery", f"csv:{tmp_path / 'missing.csv'}")
+        assert bad.returncode == 2, bad.stderr[-3000:]
+        assert "could not load the models" in bad.stderr and "missing.csv" in bad.stderr
+        assert "Traceback" not in bad.stderr and not out.exists()
+
+        first = env.cli(*args)
+        assert first.returncode == 1, first.stderr[-3000:]  # the broken file failed
+        assert "Traceback" not in first.stderr
+        assert "1 failed" in first.stderr and "broken" in first.stderr
+        check_rows(read_results(out), clips, reference)
+        assert not left_running(env.marker), "the local Ray must be stopped when the batch ends"
+
+        # a second run has nothing to do and does not start Ray
+        before = out.read_bytes()
+        second = env.cli(*args)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert "0 located" in second.stderr and f"{len(list(clips.iterdir()))} already in OUT" in second.stderr
+        assert "1 of them failed" in second.stderr
+        assert out.read_bytes() == before
+
+        # rows lost (deleted): only those are located again
+        lines = out.read_text().splitlines()
+        gone = {"again-XC937886", "tone"}
+        out.write_text("\n".join(line for line in lines if line.split(",")[0] not in gone) + "\n")
+        third = env.cli(*args)
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert "2 located, 0 failed" in third.stderr
+        rows = read_results(out)
+        check_rows(rows, clips, reference)
+        assert {r["audio_id"] for r in rows[-2:]} == gone
+        assert not left_running(env.marker)
+    finally:
+        stop(env.marker)
+        shutil.rmtree(env.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- a two-node cluster on this machine
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[RayEnv]:
+    """A Ray head and a second raylet joining it, one CPU each, started with ``ray start`` on 127.0.0.1
+    (Ray announces the nodes under this machine's address), with their own token and temp folder."""
+    if not HAS_RAY:
+        pytest.skip("ray[data] not installed")
+    env = ray_env(tmp_path_factory.mktemp("cache"))
+    env.env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16))
+    port = free_port()
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    common = ["--num-cpus=1", "--node-ip-address=127.0.0.1", f"--temp-dir={env.tmp}", "--disable-usage-stats"]
+    try:
+        for cmd in (
+            [ray_cli, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+            [ray_cli, "start", f"--address=127.0.0.1:{port}", *common],
+        ):
+            r = subprocess.run(cmd, env=env.env, capture_output=True, text=True, timeout=180)
+            assert r.returncode == 0, (cmd, r.stdout[-2000:], r.stderr[-2000:])
+        env.address = f"127.0.0.1:{port}"
+        yield env
+    finally:
+        stop(env.marker)
+        left = ours(env.marker)
+        shutil.rmtree(env.tmp, ignore_errors=True)
+        assert not left, f"Ray processes left running: {[cmdline(p)[:80] for p in left]}"
+
+
+def raylets(marker: str) -> set[int]:
+    return {p for p in ours(marker) if cmdline(p).split(" ")[0].endswith("/raylet")}
+
+
+def map_workers(marker: str) -> list[int]:
+    return [p for p in ours(marker) if cmdline(p).startswith("ray::MapWorker")]
+
+
+@needs_ray
+@pytest.mark.slow
+def test_cluster_batch_survives_a_killed_worker(cluster, clips, reference, tmp_path):
+    out = tmp_path / "out.csv"
+    assert len(raylets(cluster.marker)) == 2
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geoforensics", "batch", str(clips), "--out", str(out), "--address", cluster.address,
+         "--workers", "2", "--max-duration", str(MAX_S), "--quiet"],
+        env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+    )
+    killed, nodes, rows_at_kill = None, set(), 0
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and time.monotonic() < deadline:
+        workers = map_workers(cluster.marker)
+        nodes |= {parent(p) for p in workers}
+        if killed is None and workers and out.exists():
+            rows_at_kill = len(read_results(out))
+            if rows_at_kill >= 1:  # workers up and results coming: kill one mid-batch
+                killed = workers[0]
+                os.kill(killed, signal.SIGKILL)
+        time.sleep(0.1)
+    _, stderr = proc.communicate(timeout=60)
+    assert killed is not None, ("no worker was killed", nodes, proc.returncode, stderr[-2000:])
+    assert rows_at_kill < len(list(clips.iterdir())), "the batch was over before the kill"
+    assert nodes == raylets(cluster.marker), ("the workers ran on both nodes of the cluster", nodes)
+    assert proc.returncode == 1, stderr[-3000:]
+    assert "Traceback" not in stderr
+    check_rows(read_results(out), clips, reference)
+    assert killed not in ours(cluster.marker)
+    assert len(raylets(cluster.marker)) == 2, "joining a cluster leaves it running"
+
+
+@needs_ray
+@pytest.mark.slow
+def test_cluster_batch_to_parquet(cluster, clips, reference, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out.parquet"
+    r = cluster.cli("batch", str(clips / f"{SHORT_CLIPS[0]}.mp3"), str(clips / "tone.wav"), "--out", str(out),
+                    "--address", cluster.address, "--max-duration", str(MAX_S), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 located" in r.stderr
+    table = pq.read_table(out)
+    assert table.column_names == list(COLUMNS) and not parts_dir(out).exists()
+    for rec in read_results(out):
+        assert haversine_km((rec["latitude"], rec["longitude"]), reference[rec["audio_id"]]) < 1.0
+
+
+@needs_ray
+@needs_xc
+@pytest.mark.slow
+def test_evaluate_model_on_the_cluster_matches_locate(cluster, tmp_path):
+    from geoforensics.api import locate
+    from geoforensics.data import open_dataset
+
+    out = tmp_path / "pred.csv"
+    r = cluster.cli("evaluate-model", "--data", str(XC), "--limit", "3", "--address", cluster.address, "--csv", str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "median" in r.stdout.lower() or "km" in r.stdout
+    pred = read_points_csv(out)
+    recs = list(open_dataset(XC))[:3]
+    assert pred.ids == [rec.id for rec in recs]
+    for rec, point in zip(recs, pred.latlon):
+        assert haversine_km(point, locate(rec.audio_path).point) < 1.0
+
+
+@needs_ray
+@needs_xc
+@pytest.mark.slow
+def test_table1_scores_on_the_cluster_fill_the_local_cache(cluster, tmp_path, monkeypatch):
+    from geoforensics.data import open_dataset
+    from geoforensics.scoring import cached_scores, score_audio
+
+    r = cluster.cli("table1", "--data", str(XC), "--limit", "2", "--systems", "species-all", "--out",
+                    str(tmp_path / "t1"), "--address", cluster.address)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "t1" / "table1.md").exists()
+    cache = Path(cluster.env["GEOFORENSICS_CACHE"]) / "birdnet-scores"
+    assert len(list(cache.glob("*.npz"))) == 2
+    monkeypatch.setenv("GEOFORENSICS_CACHE", cluster.env["GEOFORENSICS_CACHE"])
+    for rec in list(open_dataset(XC))[:2]:
+        cached = cached_scores(rec.audio_path)
+        assert "cache_s" in cached.timings  # read from the cache the workers filled
+        fresh = score_audio(rec.audio_path)
+        np.testing.assert_allclose(cached.scores, fresh.scores, atol=1e-4)
+        np.testing.assert_allclose(cached.starts_s, fresh.starts_s)
+
+
+@needs_ray
+def test_cluster_recipe_is_a_valid_ray_cluster_config():
+    import yaml
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    config = yaml.safe_load((PROJECT_ROOT / "docs" / "ray-cluster.yaml").read_text())
+    validate_config(prepare_config(config))
+    assert any("[scale]" in c for c in config["setup_commands"])
+
+
+class _Sleeper:
+    """A stand-in actor for the engine's plumbing: each row takes 0.4 s."""
+
+    def __init__(self, threads: int | None) -> None:
+        self.threads = threads
+
+    def __call__(self, batch: dict) -> dict:
+        time.sleep(0.4)
+        return {"id": batch["id"], "threads": np.array([self.threads] * len(batch["id"]))}
+
+
+@needs_ray
+@pytest.mark.slow
+def test_rows_come_back_one_by_one_as_they_finish():
+    from geoforensics.batch import engine
+
+    with engine.ray_session(None, 1) as n:
+        assert n == 1
+        t0, seen = time.monotonic(), []
+        for r in engine._map([{"id": str(i)} for i in range(12)], _Sleeper, {}, 1):
+            seen.append((time.monotonic() - t0, r["id"], int(r["threads"])))
+    import ray
+
+    assert not ray.is_initialized()
+    assert sorted(i for _, i, _ in seen) == sorted(str(i) for i in range(12))
+    assert {t for _, _, t in seen} == {1}  # one thread per one-CPU worker
+    gaps = np.diff([t for t, _, _ in seen])
+    # one worker, 0.4 s a row: rows arrive spread out, not all at the end of a task of several rows
+    assert seen[-1][0] - seen[0][0] > 3.0 and (gaps > 0.2).sum() >= 8, seen
