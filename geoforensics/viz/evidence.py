@@ -131,8 +131,9 @@ def _verdict_banner(fig: Figure, report: ForensicReport, box: tuple[int, int, in
     ax.text(0.012, 0.5, report.verdict.level.upper(), color="white", fontsize=20, fontweight="bold", va="center", ha="left",
             transform=ax.transAxes)
     text = report.verdict.text.split(": ", 1)[-1]
-    lines = textwrap.wrap(text, 105)[:2]
-    ax.text(0.2, 0.62 if len(lines) > 1 else 0.5, "\n".join(lines), color="white", fontsize=11.5, va="center", ha="left",
+    lines = textwrap.wrap(text, 100)
+    lines = lines[:2] if len(lines) <= 2 else [lines[0], lines[1][:97] + "…"]
+    ax.text(0.215, 0.62 if len(lines) > 1 else 0.5, "\n".join(lines), color="white", fontsize=11.5, va="center", ha="left",
             transform=ax.transAxes, linespacing=1.25)
     ax.text(0.995, 0.06, f"geoforensics evidence · {report.source} · first {span_s:.0f} s", color="white", fontsize=8,
             va="bottom", ha="right", transform=ax.transAxes, alpha=0.9)
@@ -173,8 +174,8 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
     fig.text(0.04, 0.93, f"What the sound of {report.source} says", fontsize=20, fontweight="bold", va="top", color="#212121")
     fig.text(0.04, 0.855, report.verdict.level.upper(), fontsize=16, fontweight="bold", color="white", va="top",
              bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="none"))
-    verdict = "\n".join(textwrap.wrap(report.verdict.text.split(": ", 1)[-1], 95)[:3])
-    fig.text(0.2, 0.858, verdict, fontsize=12.5, va="top", color=color, linespacing=1.3)
+    verdict = "\n".join(textwrap.wrap(report.verdict.text.split(": ", 1)[-1], 90)[:3])
+    fig.text(0.215, 0.858, verdict, fontsize=12.5, va="top", color=color, linespacing=1.3)
     y = 0.74
     for line in summary_lines(report):
         for i, part in enumerate(textwrap.wrap(line, 150)[:2]):
