@@ -14,7 +14,7 @@ import re
 import stat
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -291,7 +291,7 @@ class StreamInfo:
     height: int | None = None
     fps: float | None = None
     cover_art: bool = False  # a still picture attached to an audio file (an mp3's or m4a's cover)
-    kbps: float | None = None  # the stream's bit rate where the container states it
+    kbps: float | None = field(default=None, compare=False)  # the bit rate ffmpeg states (an estimate, so not compared)
 
 
 @dataclass(frozen=True)
