@@ -27,3 +27,9 @@ PRIOR: str | None = "photo-density"
 
 PRIOR_BANDWIDTH_KM = 500.0
 """Smoothing of a prior's points over the gallery."""
+
+EVIDENCE_SECONDS = 120.0
+"""Seconds of a clip the evidence video shows, from the start (``analyze --video``, the app's download)."""
+
+EVIDENCE_SECONDS_LIMIT = 600.0
+"""Most seconds of a clip an evidence video may show (it stays under 20 MB)."""

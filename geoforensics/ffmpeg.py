@@ -14,7 +14,7 @@ import re
 import stat
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -291,6 +291,7 @@ class StreamInfo:
     height: int | None = None
     fps: float | None = None
     cover_art: bool = False  # a still picture attached to an audio file (an mp3's or m4a's cover)
+    kbps: float | None = field(default=None, compare=False)  # the bit rate ffmpeg states (an estimate, so not compared)
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,7 @@ _RATE = re.compile(r"^(\d+(?:\.\d+)?)(k?) (fps|tbr)$")
 _SIZE = re.compile(r"^(\d+)x(\d+)(?:\s|$)")
 _HZ = re.compile(r"^(\d+) Hz$")
 _CHANNELS = re.compile(r"^(\d+) channels")
+_KBPS = re.compile(r"^(\d+(?:\.\d+)?) kb/s")
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6, "6.1": 7, "7.1": 8}
 
 
@@ -376,6 +378,8 @@ def _stream(index: int, kind: str, desc: str) -> StreamInfo:
             fps = _rate(f)
         elif f.endswith(" tbr"):
             tbr = _rate(f)
+        elif (kbps := _KBPS.match(f)) is not None:
+            info["kbps"] = float(kbps.group(1))
     if kind == "video":
         info["fps"] = fps if fps is not None else tbr
     return StreamInfo(index, kind, cover_art=kind == "video" and "(attached pic)" in desc, **info)

@@ -10,10 +10,45 @@ from geoforensics.paths import PROJECT_ROOT
 DEMO = PROJECT_ROOT / "examples" / "kauai_with_european_birds.mp4"
 
 
-def test_analyze_help():
+def test_analyze_help(capsys):
     with pytest.raises(SystemExit) as e:
         main(["analyze", "--help"])
     assert e.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--video OUT.mp4", "--video-seconds S", "--report OUT.png|OUT.pdf"):
+        assert option in out
+
+
+def test_evidence_video_and_report_page_from_the_command_line(tmp_path):
+    video, page = tmp_path / "evidence.mp4", tmp_path / "report.pdf"
+    r = subprocess.run(
+        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Kauai, Hawaii", "--frame-every", "10",
+         "--video", str(video), "--video-seconds", "5", "--report", str(page)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {video}" in r.stderr and f"wrote {page}" in r.stderr
+    from geoforensics.ffmpeg import probe
+
+    info = probe(video)
+    assert info.has_video and info.has_audio and info.duration_s == pytest.approx(5 + 6, abs=0.2)
+    data = page.read_bytes()
+    assert data.startswith(b"%PDF-") and b"(mismatch: the sound does not fit the claimed place, Lihue" in data
+    assert sorted(tmp_path.iterdir()) == sorted([video, page])  # nothing else left in the working folder
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--report", "out.jpg"], "must end in .png or .pdf"),
+        (["--video", "out.mp4", "--video-seconds", "0"], "must be more than 0 and at most 600"),
+        (["--video", "out.mp4", "--video-seconds", "601"], "must be more than 0 and at most 600"),
+    ],
+)
+def test_bad_video_and_report_options_are_usage_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["analyze", str(DEMO), *args])
+    assert e.value.code == 2 and message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.lastResort.setFormatter(SafeFormatter())
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for reports that say how they were made
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

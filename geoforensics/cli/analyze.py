@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..media.limits import MediaLimits
 from .options import STDOUT, number, open_output, output_file, shared, text_to_stdout, write_json
 from .text import safe
@@ -51,7 +53,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--html", metavar="OUT.html", type=output_file("--html", (".html", ".htm")),
         help="write a standalone, offline HTML map",
     )
+    p.add_argument(
+        "--video", metavar="OUT.mp4", type=output_file("--video", (".mp4",)),
+        help="write the evidence video: the clip with its verdict, a map following each window's guess, the timeline, "
+        "and a closing card with the distances, data sources and licences",
+    )
+    p.add_argument(
+        "--video-seconds", type=number(float, 0, EVIDENCE_SECONDS_LIMIT, above=True), default=EVIDENCE_SECONDS, metavar="S",
+        help=f"seconds of the clip the evidence video shows, from the start (default {EVIDENCE_SECONDS:g}, at most {EVIDENCE_SECONDS_LIMIT:g})",
+    )
+    p.add_argument(
+        "--report", metavar="OUT.png|OUT.pdf", type=report_file,
+        help="write a one-page report (map, verdict, species table, metadata panel, the command that made it)",
+    )
     p.set_defaults(func=run)
+
+
+def report_file(text: str) -> str:
+    """The type of ``--report``: a new or existing .png or .pdf file."""
+    if Path(text).suffix.lower() not in (".png", ".pdf"):
+        raise argparse.ArgumentTypeError(f"must end in .png or .pdf, got {safe(text)}")
+    return output_file("--report", (".png", ".pdf"))(text)
 
 
 def format_report(report: ForensicReport) -> str:
@@ -107,10 +129,12 @@ def run(args: argparse.Namespace) -> int:
                 max_duration_s=args.max_duration,
                 audio_model=args.model,
             )
-        if show_text:
-            print(format_report(report))
-        if json_out is not None:
-            write_json(json_out, report.to_dict(), indent=1)
+            if show_text:
+                print(format_report(report))
+            if json_out is not None:
+                write_json(json_out, report.to_dict(), indent=1)
+            if args.video:
+                write_video(report, path, args.video, args.video_seconds)
     if args.json not in (None, STDOUT):
         print(f"wrote {safe(args.json)}", file=sys.stderr)
     if args.html:
@@ -120,4 +144,29 @@ def run(args: argparse.Namespace) -> int:
         fig = report_map(report)
         write_standalone_html(fig, args.html, title=f"geoforensics: {report.source}", notes=report_notes(report))
         print(f"wrote {safe(args.html)}", file=sys.stderr)
+    if args.report:
+        from ..viz.page import write_report_page
+
+        argv = getattr(args, "argv", None)
+        write_report_page(report, args.report, command=shlex.join(["geoforensics", *argv]) if argv else None)
+        print(f"wrote {safe(args.report)}", file=sys.stderr)
+    if args.video:
+        print(f"wrote {safe(args.video)}", file=sys.stderr)
     return 0
+
+
+def write_video(report: ForensicReport, path: Path, out: str, seconds: float) -> None:
+    """Render the evidence video with a progress bar on a terminal's stderr."""
+    from tqdm import tqdm
+
+    from ..viz.evidence import render_evidence_video
+
+    with tqdm(total=100, desc="evidence video", unit="%", file=sys.stderr, disable=None, leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.n = round(100 * fraction)
+            bar.set_postfix_str(message, refresh=False)
+            bar.refresh()
+
+        render_evidence_video(report, path, out, max_seconds=seconds, progress=progress)

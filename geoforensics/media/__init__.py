@@ -14,6 +14,7 @@ _EXPORTS = {
     "check_url": "fetch",
     "fetch_url": "fetch",
     "Frame": "frames",
+    "VideoFrames": "frames",
     "extract_frames": "frames",
     "AUDIO_EXTS": "limits",
     "MEDIA_EXTS": "limits",

@@ -25,6 +25,7 @@ from ..media.limits import check_extension
 from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
 from .common import (
     EVIDENCE_HEADERS,
+    EXPORTS,
     LIMITS,
     MAX_AUDIO_S,
     MEDIA_FILE_TYPES,
@@ -346,6 +347,41 @@ def map_click(latlon: str | None, species: str | None, report: ForensicReport | 
     return _with_claim(report, claim, species, f"{lat:.4f}, {lon:.4f}", [])
 
 
+def _analysed_upload(report: ForensicReport | None, upload: str | None) -> Path:
+    """The uploaded file ``report`` was made from; InputError without an analysis or an upload of it."""
+    if report is None:
+        raise InputError("No analysis yet: analyse a clip first.")
+    if not upload or Path(upload).name != report.source:
+        raise InputError("The evidence video is made from the uploaded clip that was analysed (a URL's download is not "
+                         "kept): upload it and press Analyze again.")
+    return Path(upload)
+
+
+@user_errors("Making the evidence video")
+def evidence_video(report: ForensicReport | None, upload: str | None, progress: gr.Progress = gr.Progress()) -> list[str]:
+    """The evidence video (MP4) of the analysed upload, made on request."""
+    from ..defaults import EVIDENCE_SECONDS
+    from ..viz.evidence import render_evidence_video
+
+    source = _analysed_upload(report, upload)
+    assert report is not None
+    out = EXPORTS.new_dir() / f"{safe_stem(report.source, 'clip')}_evidence.mp4"
+    render_evidence_video(report, source, out, max_seconds=EVIDENCE_SECONDS, progress=lambda f, msg: progress(f, desc=msg))
+    return [str(out)]
+
+
+@user_errors("Making the report")
+def report_files(report: ForensicReport | None) -> list[str]:
+    """The one-page report of the analysis, as PNG and PDF, made on request."""
+    from ..viz.page import reproduce_command, write_report_page
+
+    if report is None:
+        raise InputError("No analysis yet: analyse a clip first.")
+    d, stem = EXPORTS.new_dir(), safe_stem(report.source, "clip")
+    command = f"geoforensics app, forensics tab; on the command line: {reproduce_command(report)}"
+    return [str(write_report_page(report, d / f"{stem}_report{ext}", command=command)) for ext in (".png", ".pdf")]
+
+
 @user_errors("Drawing the species range")
 def show_species_range(scientific_name: str | None, report: ForensicReport | None) -> Any:
     """The forensics map again, with ``scientific_name``'s year-round range (none when empty)."""
@@ -405,6 +441,10 @@ def build_forensics_tab() -> None:
         gr.Markdown(f"#### {METADATA_TITLE}", elem_classes=["gf-metadata-title"])
         metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
     downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)", file_count="multiple", interactive=False)
+    with gr.Row():
+        video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm", elem_id="gf-evidence-video")
+        report_btn = gr.Button("Report (PNG and PDF): one page to print or share", size="sm", elem_id="gf-report-page")
+    evidence_files = gr.File(label="Evidence video and report", file_count="multiple", interactive=False, elem_id="gf-evidence-files")
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 
@@ -426,6 +466,10 @@ def build_forensics_tab() -> None:
     clicked.change(map_click, inputs=[clicked, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
     upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private", show_progress="hidden")
     clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel])
+    video_btn.click(evidence_video, inputs=[report_state, upload], outputs=[evidence_files],
+                    api_visibility="private", show_progress_on=[evidence_files])
+    report_btn.click(report_files, inputs=[report_state], outputs=[evidence_files], api_visibility="private",
+                     show_progress_on=[evidence_files])
     species.input(
         show_species_range,
         inputs=[species, report_state],

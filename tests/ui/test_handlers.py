@@ -14,7 +14,14 @@ from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.forensics.analysis import ForensicReport
 from geoforensics.ui.audio_tab import audio_species_range, locate_audio
 from geoforensics.ui.common import evidence_rows, limits_text, parse_date, user_errors
-from geoforensics.ui.forensics_tab import METADATA_TITLE, analyze, metadata_rows, show_species_range
+from geoforensics.ui.forensics_tab import (
+    METADATA_TITLE,
+    analyze,
+    evidence_video,
+    metadata_rows,
+    report_files,
+    show_species_range,
+)
 from geoforensics.ui.multimodal_tab import CLIP_COMMAND, clip_status, query_audio, query_image, query_text
 
 from .conftest import EAGLE, no_progress
@@ -55,6 +62,22 @@ def test_analyze_demo_video(demo_result):
     assert [Path(f).suffix for f in files] == [".json", ".html"]
     assert ForensicReport is type(report) and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point)
     assert "window.PlotlyGeoAssets" in Path(files[1]).read_text()
+
+
+def test_evidence_video_and_report_are_made_on_request(demo_result, demo_video):
+    report = demo_result[9]
+    (video,) = evidence_video(report, str(demo_video), progress=no_progress)
+    assert Path(video).name == "kauai_with_european_birds_evidence.mp4" and Path(video).stat().st_size > 100_000
+    png, pdf = report_files(report)
+    assert Path(png).suffix == ".png" and Path(pdf).read_bytes().startswith(b"%PDF-")
+    with pytest.raises(gr.Error, match="No analysis yet"):
+        evidence_video(None, str(demo_video), progress=no_progress)
+    with pytest.raises(gr.Error, match="uploaded clip that was analysed"):
+        evidence_video(report, None, progress=no_progress)
+    with pytest.raises(gr.Error, match="uploaded clip that was analysed"):
+        evidence_video(report, str(EAGLE), progress=no_progress)
+    with pytest.raises(gr.Error, match="No analysis yet"):
+        report_files(None)
 
 
 def test_species_range_redraws_the_map(demo_result):
