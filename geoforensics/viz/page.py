@@ -107,7 +107,8 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
                                       fc="#f5f5f5", ec="#9e9e9e", lw=0.8, figure=fig, zorder=-1))
 
     cmd = command or reproduce_command(report)
-    fig.text(0.03, 0.085, "Reproduce: " + plain(cmd, 300), fontsize=8.5, family="monospace", va="top", parse_math=False)
+    line = textwrap.fill("Reproduce: " + plain(cmd, 300), width=150, subsequent_indent="    ", break_on_hyphens=False)
+    fig.text(0.03, 0.105, line, fontsize=8.5, family="monospace", va="top", parse_math=False)
     fig.text(0.03, 0.05, f"Made with {software_line()}.", fontsize=7.5, color="#616161", va="top")
     return fig
 
