@@ -191,7 +191,10 @@ def run(args: argparse.Namespace) -> dict:
     clips = inputs(args.clips)
     plan = [[(clips[(i * args.requests + j) % len(clips)], j) for j in range(args.requests)] for i in range(args.sessions)]
     pairs = sorted({(endpoint(p, j), p) for session in plan for p, j in session}, key=lambda t: (t[0], t[1].name))
-    env = {"GEOFORENSICS_WORKERS": str(args.workers)} if args.workers else {}
+    from geoforensics.ui.common import AppLimits
+
+    limits = AppLimits.from_env(args.workers or None)
+    env = {"GEOFORENSICS_WORKERS": str(limits.workers), "GEOFORENSICS_QUEUE_SIZE": str(limits.waiting)}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="app-load-") as tmp, AppServer(Path(tmp), env) as app:
         disk_before = app.disk_bytes()
@@ -249,7 +252,8 @@ def run(args: argparse.Namespace) -> dict:
         "machine": machine(),
         "sessions": args.sessions,
         "requests_per_session": args.requests,
-        "workers": args.workers or "default (half the CPUs, at least 1)",
+        "workers": limits.workers,
+        "queue_size": limits.waiting,
         "inputs": [p.name for p in clips],
         "requests": requests,
         "serial_requests": len(pairs),
@@ -290,7 +294,7 @@ def table(r: dict) -> str:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| heavy workers | {r['workers']} |",
+        f"| heavy workers (analyses at once), queue size | {r['workers']}, {r['queue_size']} |",
         f"| requests (serial reference + under load) | {r['serial_requests']} + {r['load_requests']} |",
         f"| errors | {len(r['errors'])} |",
         f"| hung sessions | {r['hung_sessions']} |",
