@@ -2,6 +2,9 @@
 
 Launch it with the options in ``launch_options`` (the map outlines go in the page head, so the maps
 render offline) and the queue in ``QUEUE_OPTIONS``; ``app.py`` and ``geoforensics app`` do both.
+Every heavy event shares one concurrency group sized by ``AppLimits`` (GEOFORENSICS_WORKERS,
+GEOFORENSICS_QUEUE_SIZE); redraws skip the queue. Downloads are written only when asked for, Gradio's
+cache is cleaned on a schedule (``DELETE_CACHE``), and SIGTERM shuts down like Ctrl-C, leaving nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from .common import EXAMPLES_DIR, LIMITS
+from .common import APP_LIMITS, DELETE_CACHE, EXAMPLES_DIR, LIMITS, AppLimits, empty_cache_at_exit, exit_on_sigterm
 
 TITLE = "geoforensics — where was this recorded?"
-QUEUE_OPTIONS: dict[str, Any] = {"default_concurrency_limit": 2, "max_size": 16}
+QUEUE_OPTIONS: dict[str, Any] = APP_LIMITS.queue_options()
 CSS = """
 .gf-panel { padding: 4px 2px; }
 .gf-badge { display: inline-block; padding: 1px 10px; margin-right: 6px; border-radius: 4px; font-weight: 700;
@@ -34,7 +37,7 @@ CSS = """
 .gf-metadata-title h4 { margin: 0; color: #5d4037; font-weight: 600; }
 .gf-note { color: var(--body-text-color-subdued); }
 """
-I18N = gr.I18n(en={"common": {"complete": "Complete"}})  # type: ignore[dict-item]  # nested, as the frontend reads it
+I18N = gr.I18n(en={"common": {"complete": "Complete"}})  # type: ignore[dict-item]  # nested keys work; the stub says str
 """Words Gradio's own components ask for and its English table lacks: without ``common.complete`` the
 status announcer under each result reads out the raw key "common.complete"."""
 INTRO = (
@@ -45,24 +48,29 @@ INTRO = (
 )
 
 
-def build_demo() -> gr.Blocks:
-    """The app: forensics, audio geolocation, multimodal queries and an about tab."""
+def build_demo(limits: AppLimits | None = None) -> gr.Blocks:
+    """The app: forensics, audio geolocation, multimodal queries and an about tab; heavy events run
+    under ``limits`` (default ``APP_LIMITS``, from the environment). Also makes SIGTERM close the app
+    cleanly (``exit_on_sigterm``) and its files leave Gradio's cache at exit (``empty_cache_at_exit``)."""
+    limits = limits or APP_LIMITS
+    exit_on_sigterm()
     from .about_tab import build_about_tab
     from .audio_tab import build_audio_tab
     from .forensics_tab import build_forensics_tab
     from .multimodal_tab import build_multimodal_tab
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Forensics: video or audio", id="forensics"):
-                build_forensics_tab()
+                build_forensics_tab(limits)
             with gr.Tab("Audio geolocation", id="audio"):
-                build_audio_tab()
+                build_audio_tab(limits)
             with gr.Tab("Multimodal query", id="multimodal"):
-                build_multimodal_tab()
+                build_multimodal_tab(limits)
             with gr.Tab("About", id="about"):
                 build_about_tab()
+    empty_cache_at_exit(demo)
     return demo
 
 
@@ -82,9 +90,10 @@ def launch_options() -> dict[str, Any]:
     }
 
 
-def serve(server_name: str | None = None, server_port: int | None = None, **kwargs: Any) -> Any:
+def serve(server_name: str | None = None, server_port: int | None = None, limits: AppLimits | None = None, **kwargs: Any) -> Any:
     """Build, queue and launch the app (blocking unless ``prevent_thread_lock=True``)."""
-    demo = build_demo().queue(**QUEUE_OPTIONS)
+    limits = limits or APP_LIMITS
+    demo = build_demo(limits).queue(**limits.queue_options())
     return demo.launch(
         server_name=server_name or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=server_port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
@@ -92,4 +101,4 @@ def serve(server_name: str | None = None, server_port: int | None = None, **kwar
     )
 
 
-__all__ = ["CSS", "I18N", "QUEUE_OPTIONS", "TITLE", "build_demo", "launch_options", "serve"]
+__all__ = ["APP_LIMITS", "CSS", "I18N", "QUEUE_OPTIONS", "AppLimits", "TITLE", "build_demo", "launch_options", "serve"]

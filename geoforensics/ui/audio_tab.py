@@ -13,9 +13,12 @@ from .. import GeoPrediction
 from ..ffmpeg import check_file
 from ..viz import prediction_map, window_timeline
 from .common import (
+    APP_LIMITS,
     EVIDENCE_HEADERS,
+    LIGHT,
     LIMITS,
     MAX_AUDIO_S,
+    AppLimits,
     evidence_table,
     example_files,
     export_prediction,
@@ -52,25 +55,35 @@ def audio_summary(pred: GeoPrediction, source: str) -> str:
 @user_errors("Locating the audio")
 def locate_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     """Geolocate an uploaded or recorded clip: summary, map, timeline, evidence, species choices,
-    downloads, the prediction as JSON and the prediction itself (session state)."""
+    downloads (cleared: ``prepare_audio_downloads`` writes them on request), the prediction as JSON,
+    the prediction itself and the file's name (session state)."""
     date = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
     path = check_file(audio, LIMITS.max_bytes)
     pred = geoforensics.locate(path, date=date, top_k=5)
-    fig = prediction_map(pred)
-    files = export_prediction(pred.to_json(indent=1), fig, safe_stem(Path(path).name, "audio"), f"geoforensics: {Path(path).name}")
     choices = species_choices(pred)
     return (
         audio_summary(pred, Path(path).name),
-        fig,
+        prediction_map(pred),
         window_timeline(pred),
         evidence_table(pred),
         gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
-        files,
+        None,
         pred.to_dict(surface="none"),
         pred,
+        Path(path).name,
     )
+
+
+@user_errors("Preparing the downloads")
+def prepare_audio_downloads(scientific_name: str | None, pred: GeoPrediction | None, name: str | None) -> list[str]:
+    """The prediction as JSON and the map as it is drawn (standalone HTML, ~5 MB), written only now."""
+    if pred is None:
+        raise gr.Error("No result yet: locate a clip first, then prepare its downloads.", print_exception=False)
+    species = species_range(scientific_name) if scientific_name else None
+    name = name or "audio"
+    return export_prediction(pred.to_json(indent=1), prediction_map(pred, species_range=species), safe_stem(name, "audio"), f"geoforensics: {name}")
 
 
 @user_errors("Drawing the species range")
@@ -80,9 +93,12 @@ def audio_species_range(scientific_name: str | None, pred: GeoPrediction | None)
     return prediction_map(pred, species_range=species)
 
 
-def build_audio_tab() -> None:
-    """The tab's components and events (call inside ``gr.Blocks``)."""
+def build_audio_tab(limits: AppLimits | None = None) -> None:
+    """The tab's components and events (call inside ``gr.Blocks``): locating runs in the heavy group
+    of ``limits`` (default ``APP_LIMITS``), redraws skip the queue."""
+    limits = limits or APP_LIMITS
     pred_state = gr.State(None)
+    name_state = gr.State("")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Bird sounds: upload or record")
@@ -105,6 +121,7 @@ def build_audio_tab() -> None:
     evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True)
     with gr.Accordion("Timeline", open=False):
         timeline = gr.Plot(show_label=False)
+    prepare = gr.Button("Prepare the downloads: the prediction (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-audio-prepare-downloads")
     downloads = gr.File(label="Download: the prediction (JSON) and the map (standalone HTML)", file_count="multiple", interactive=False)
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
@@ -112,9 +129,12 @@ def build_audio_tab() -> None:
     run.click(
         locate_audio,
         inputs=[audio, date],
-        outputs=[summary, amap, timeline, evidence, species, downloads, raw, pred_state],
+        outputs=[summary, amap, timeline, evidence, species, downloads, raw, pred_state, name_state],
         api_name="locate_audio",
         show_progress_on=[amap],
         api_description="Where was this recorded? Geolocation from the bird species heard.",
+        **limits.heavy(),
     )
-    species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range")
+    species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range", **LIGHT)
+    prepare.click(prepare_audio_downloads, inputs=[species, pred_state, name_state], outputs=[downloads], api_visibility="private",
+                  show_progress_on=[downloads], **LIGHT)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as _dt
 import functools
 import html
 import logging
+import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +36,8 @@ LIMITS = MediaLimits(max_frames=60)
 #: Seconds of sound analysed per file (the rest of a longer file is ignored).
 MAX_AUDIO_S = MAX_DURATION_S
 EXPORT_TTL_S = 3600.0
+#: The downloads kept at once (oldest dropped first): about 40 maps of 5 MB.
+EXPORT_MAX_BYTES = 200_000_000
 CLIP_COMMAND = "geoforensics weights fetch clip-vit-l-14-openai"
 
 MEDIA_FILE_TYPES = sorted(AUDIO_EXTS | VIDEO_EXTS)
@@ -50,6 +56,96 @@ def _examples_dir() -> Path | None:
 EXAMPLES_DIR = _examples_dir()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+HEAVY_ID = "geoforensics-heavy"
+"""The one concurrency group of every heavy event (BirdNET, CLIP, ffmpeg): Gradio limits each listener
+on its own otherwise, so eight listeners would run eight jobs at once."""
+LIGHT: dict[str, Any] = {"queue": False}
+"""Event options of the cheap redraws (a stored result drawn again, a claim re-checked): they skip the
+queue, so they never wait behind an analysis."""
+#: Cache clean-up, Gradio's ``delete_cache``: every 10 min, files older than 30 min go.
+DELETE_CACHE = (600, 1800)
+
+
+def _env_int(name: str, default: int, low: int = 1) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number, not {text!r}") from None
+    if value < low:
+        raise InputError(f"{name} must be at least {low}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class AppLimits:
+    """How many heavy jobs run at once (``workers``) and how many may wait (``waiting``); a request
+    past that is refused with the queue's length and the wait, not Gradio's bare "Queue is full"."""
+
+    workers: int
+    waiting: int
+
+    @classmethod
+    def from_env(cls, workers: int | None = None, waiting: int | None = None) -> AppLimits:
+        """The given values, else GEOFORENSICS_WORKERS (default: half the CPUs, at least 1) and
+        GEOFORENSICS_QUEUE_SIZE (default: 8 per worker, at least 16)."""
+        workers = workers or _env_int("GEOFORENSICS_WORKERS", max(1, (os.cpu_count() or 1) // 2))
+        waiting = waiting or _env_int("GEOFORENSICS_QUEUE_SIZE", max(16, 8 * workers))
+        return cls(workers, waiting)
+
+    def heavy(self) -> dict[str, Any]:
+        """Event options of a heavy listener: the shared group, its limit and the full-queue check."""
+        return {"concurrency_id": HEAVY_ID, "concurrency_limit": self.workers, "validator": self.refuse_when_full}
+
+    def queue_options(self) -> dict[str, Any]:
+        """``Blocks.queue`` keywords: Gradio's own bound stays above ours (for the light queued events)."""
+        return {"default_concurrency_limit": 1, "max_size": self.waiting + 32}
+
+    def refuse_when_full(self, *inputs: Any) -> Any:
+        """Gradio validator of the heavy events: refuse, saying how long the queue is and about how
+        long it takes to clear, when ``waiting`` heavy requests already wait. Requests that arrive
+        at the same instant are checked side by side, so a burst can pass the bound by a few;
+        Gradio's ``max_size`` (``queue_options``) stays the hard limit."""
+        waiting, eta_s = heavy_queue_state()
+        verdicts: list[Any] = [None] * len(inputs)  # one per input; None: fine
+        if waiting >= self.waiting and verdicts:
+            wait = f", about {format_wait(eta_s)} to clear" if eta_s else ""
+            verdicts[0] = gr.validate(
+                False,
+                f"The app is busy: {waiting} request{'s' if waiting != 1 else ''} already waiting for {self.workers} "
+                f"worker{'s' if self.workers != 1 else ''}{wait}. Please try again in a few minutes.",
+            )
+        return verdicts[0] if len(verdicts) == 1 else tuple(verdicts)
+
+
+APP_LIMITS = AppLimits.from_env()
+"""The limits the app runs under unless given others (``build_demo(limits)``, ``geoforensics app --workers``)."""
+
+
+def heavy_queue_state() -> tuple[int, float | None]:
+    """(heavy requests waiting, seconds until they are all done, or None before any finished) of the
+    app whose event is running now."""
+    from gradio.context import LocalContext
+
+    blocks = LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    group = getattr(queue, "event_queue_per_concurrency_id", {}).get(HEAVY_ID)
+    if group is None:
+        return 0, None
+    waiting = len(group.queue)
+    times = [t for fn, t in queue.process_time_per_fn.items() if fn.concurrency_id == HEAVY_ID and t.count]  # type: ignore[union-attr]
+    if not times:
+        return waiting, None
+    mean = sum(t.process_time for t in times) / sum(t.count for t in times)
+    return waiting, mean * (waiting + group.current_concurrency) / max(1, group.concurrency_limit or 1)
+
+
+def format_wait(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def limits_text() -> str:
@@ -182,27 +278,128 @@ def safe_stem(name: str, default: str = "result") -> str:
 
 
 class ExportStore:
-    """Per-request folders for downloadable results, which must outlive the request (Gradio copies
-    them into its cache after the handler returns); folders older than ``ttl_s`` are removed on the
-    next export, and the whole store at exit."""
+    """Per-request folders for downloadable results, inside Gradio's cache so they are served without
+    a second copy; they must outlive the request. Before each new folder the store drops folders older
+    than ``ttl_s``, then the oldest until the rest fit in ``max_bytes``; the whole store goes at exit."""
 
-    def __init__(self, ttl_s: float = EXPORT_TTL_S) -> None:
+    def __init__(self, ttl_s: float = EXPORT_TTL_S, max_bytes: int = EXPORT_MAX_BYTES, parent: str | Path | None = None) -> None:
         self.ttl_s = ttl_s
+        self.max_bytes = max_bytes
+        self.parent = parent
         self._root: Path | None = None
         self._lock = threading.Lock()
+
+    @property
+    def root(self) -> Path | None:
+        """The store's folder (None until the first export)."""
+        return self._root
+
+    def _make_root(self) -> Path:
+        from gradio.utils import get_upload_folder
+
+        parent = Path(self.parent or get_upload_folder())
+        parent.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="geoforensics-exports-", dir=parent))
+        remove_at_exit(root)
+        return root
+
+    def _evict(self, root: Path) -> None:
+        now = time.time()
+        dirs = sorted(((d.stat().st_mtime, d) for d in root.iterdir() if d.is_dir()), key=lambda t: t[0])
+        sizes = {d: tree_bytes(d) for _, d in dirs}
+        total = sum(sizes.values())
+        for mtime, d in dirs:  # oldest first
+            if now - mtime > self.ttl_s or total > self.max_bytes:
+                shutil.rmtree(d, ignore_errors=True)
+                total -= sizes[d]
 
     def new_dir(self) -> Path:
         with self._lock:
             if self._root is None or not self._root.exists():
-                self._root = Path(tempfile.mkdtemp(prefix="geoforensics-exports-"))
-                atexit.register(shutil.rmtree, self._root, True)
-            now = time.time()
-            for d in self._root.iterdir():
-                if now - d.stat().st_mtime > self.ttl_s:
-                    shutil.rmtree(d, ignore_errors=True)
-            out = self._root / uuid.uuid4().hex
+                self._root = self._make_root()
+            self._evict(self._root)
+            out = self._root / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
             out.mkdir()
             return out
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes in the files under ``path`` (0 when it is gone)."""
+    total = 0
+    for f in path.rglob("*"):
+        try:
+            total += f.lstat().st_size if f.is_file() else 0
+        except OSError:
+            pass
+    return total
+
+
+_AT_EXIT: set[Path] = set()
+_AT_EXIT_LOCK = threading.Lock()
+
+
+def _remove_all() -> None:
+    with _AT_EXIT_LOCK:
+        for d in list(_AT_EXIT):
+            shutil.rmtree(d, ignore_errors=True)
+        _AT_EXIT.clear()
+
+
+atexit.register(_remove_all)
+
+
+def remove_at_exit(path: Path) -> None:
+    """Remove the folder ``path`` at exit (also after SIGTERM, see ``exit_on_sigterm``)."""
+    with _AT_EXIT_LOCK:
+        _AT_EXIT.add(path)
+
+
+@contextlib.contextmanager
+def request_dir() -> Iterator[Path]:
+    """A scratch folder for one request, removed when the request ends, or at exit if it is cut short."""
+    with tempfile.TemporaryDirectory(prefix="geoforensics-req-") as tmp:
+        remove_at_exit(Path(tmp))
+        try:
+            yield Path(tmp)
+        finally:
+            with _AT_EXIT_LOCK:
+                _AT_EXIT.discard(Path(tmp))
+
+
+def empty_cache_at_exit(demo: gr.Blocks) -> None:
+    """At exit, delete the files ``demo`` put in Gradio's cache (uploads, outputs; not the examples,
+    which Gradio keeps and shares between runs). Gradio does this itself only when its server thread
+    shuts down within 5 s, which open browser connections prevent."""
+    from gradio.route_utils import delete_files_created_by_app
+
+    atexit.register(delete_files_created_by_app, demo, None)
+
+
+def upload_file(**kwargs: Any) -> gr.File:
+    """A ``gr.File`` (type "filepath") without the empty temporary file that Gradio's preprocessing
+    leaves, untracked, in its cache on every call (a subclass would make Gradio write a ``.pyi``
+    into the package, so the one instance is given the fixed method)."""
+    from gradio.utils import NamedString
+    from gradio_client import utils as client_utils
+
+    component = gr.File(**kwargs)
+
+    def process(f: Any) -> Any:
+        if component.file_types and not client_utils.is_valid_file(f.path, component.file_types):
+            raise gr.Error(f"Invalid file type. Please upload a file that is one of these formats: {component.file_types}")
+        return NamedString(f.path)
+
+    if component.type == "filepath":
+        component._process_single_file = process  # type: ignore[method-assign]
+    return component
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM stop the app the way Ctrl-C does (Gradio closes the server and empties its cache,
+    then the exit hooks remove our folders). Only from the main thread, and only where SIGTERM still
+    has its default action."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 EXPORTS = ExportStore()
@@ -210,7 +407,7 @@ EXPORTS = ExportStore()
 
 def export_prediction(pred_json: str, fig: Any, stem: str, title: str, notes: Sequence[str] = ()) -> list[str]:
     """Write ``{stem}.json`` and ``{stem}_map.html`` (standalone, offline, with ``notes`` above the map)
-    and return their paths."""
+    and return their paths. Called only when the user asks for the downloads (the map is ~5 MB)."""
     from ..viz import write_standalone_html
 
     d = EXPORTS.new_dir()
@@ -239,6 +436,11 @@ def clip_download_button(elem_id: str) -> gr.Button:
     from ..forensics.analysis import image_geolocator_status
 
     return gr.Button(clip_button_label(), variant="secondary", size="sm", elem_id=elem_id, visible=not image_geolocator_status()[0])
+
+
+CLIP_DOWNLOAD: dict[str, Any] = {"concurrency_id": "geoforensics-clip-download", "concurrency_limit": 1}
+"""Event options of the CLIP download buttons: one download at a time, outside the heavy group (a
+1 GB download must not hold up the analyses)."""
 
 
 @user_errors("The CLIP download")

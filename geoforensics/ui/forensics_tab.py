@@ -9,7 +9,6 @@ its sound is scored once, so every further claim is answered at once from the st
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,15 @@ from ..media.fetch import fetch_url
 from ..media.limits import check_extension
 from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
 from .common import (
+    APP_LIMITS,
+    CLIP_DOWNLOAD,
     EVIDENCE_HEADERS,
     EXPORTS,
+    LIGHT,
     LIMITS,
     MAX_AUDIO_S,
     MEDIA_FILE_TYPES,
+    AppLimits,
     clip_download_button,
     download_clip,
     evidence_table,
@@ -38,8 +41,10 @@ from .common import (
     md_escape,
     parse_date,
     prediction_summary,
+    request_dir,
     safe_stem,
     species_choices,
+    upload_file,
     user_errors,
 )
 from .species import species_range
@@ -227,9 +232,14 @@ def _species(name: str | None) -> tuple | None:
     return species_range(name) if name else None
 
 
-def _files(report: ForensicReport, fig: Any) -> list[str]:
+@user_errors("Preparing the downloads")
+def prepare_downloads(species: str | None, report: ForensicReport | None) -> list[str]:
+    """The report as JSON and the map as it is drawn (standalone HTML, ~5 MB), written only now."""
+    if report is None:
+        raise InputError("No analysis yet: analyse a clip first, then prepare its downloads.")
     return export_prediction(
-        report.to_json(indent=1), fig, safe_stem(report.source, "report"), f"geoforensics: {report.source}", report_notes(report)
+        report.to_json(indent=1), report_map(report, _species(species)), safe_stem(report.source, "report"),
+        f"geoforensics: {report.source}", report_notes(report),
     )
 
 
@@ -243,8 +253,9 @@ def analyze(
     progress: gr.Progress = gr.Progress(),
 ) -> tuple[Any, ...]:
     """Analyse a clip (upload or URL) and test ``claim`` with it: verdict, map, image panel, timeline,
-    evidence, species choices, metadata, downloads, the report as JSON, the report itself (session
-    state), the claim's species table, its alternatives, their candidates (state) and the tag button."""
+    evidence, species choices, metadata, downloads (cleared: ``prepare_downloads`` writes them on
+    request), the report as JSON, the report itself (session state), the claim's species table, its
+    alternatives, their candidates (state) and the tag button."""
     date = parse_date(date)
     try:
         frame_every_s = float(frame_every_s or 2.0)
@@ -253,8 +264,8 @@ def analyze(
     if not 0.1 <= frame_every_s <= 600:
         raise InputError("the frame interval must be between 0.1 and 600 seconds")
     candidates = parse_claim(claim)
-    with tempfile.TemporaryDirectory(prefix="geoforensics-req-") as tmp:
-        path = resolve_source(upload, url, Path(tmp), progress)
+    with request_dir() as tmp:
+        path = resolve_source(upload, url, tmp, progress)
         report = analyze_media(
             path,
             claim=candidates[0] if candidates else None,
@@ -275,7 +286,7 @@ def analyze(
         evidence_table(report.audio),
         gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
         metadata_rows(report.metadata),
-        _files(report, fig),
+        None,
         report.to_dict(surface="none"),
         report,
         claim_table(report),
@@ -289,7 +300,7 @@ def _with_claim(report: ForensicReport | None, claim: Claim | None, species: str
                 candidates: list[Claim] | None) -> tuple[Any, ...]:
     """Re-check ``report`` with ``claim`` (None: no claim of the user's) and redraw what depends on it:
     the claim box, verdict, map, species table, alternatives and candidates (None: left as they
-    are), downloads, JSON and report."""
+    are), downloads (cleared), JSON and report."""
     if report is None:
         raise InputError("No analysis yet: upload a clip (or paste a URL) and press Analyze; the claim is tested with it.")
     report = report.with_claim(claim)
@@ -301,7 +312,7 @@ def _with_claim(report: ForensicReport | None, claim: Claim | None, species: str
         claim_table(report),
         alternatives_radio(candidates) if candidates is not None else gr.skip(),
         candidates if candidates is not None else gr.skip(),
-        _files(report, fig),
+        None,
         report.to_dict(surface="none"),
         report,
     )
@@ -388,13 +399,15 @@ def show_species_range(scientific_name: str | None, report: ForensicReport | Non
     return report_map(report, _species(scientific_name))
 
 
-def build_forensics_tab() -> None:
-    """The tab's components and events (call inside ``gr.Blocks``)."""
+def build_forensics_tab(limits: AppLimits | None = None) -> None:
+    """The tab's components and events (call inside ``gr.Blocks``): the analysis runs in the heavy
+    group of ``limits``, claim checks and redraws skip the queue."""
+    limits = limits or APP_LIMITS
     report_state = gr.State(None, time_to_live=3600)
     candidates_state = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            upload = gr.File(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES, file_count="single", height=120)
+            upload = upload_file(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES, file_count="single", height=120)
             url = gr.Textbox(label="…or a URL (http/https, fetched with yt-dlp)", placeholder="https://…", max_lines=1)
             claim = gr.Textbox(
                 label="Claimed place (optional): where is this clip said to come from?",
@@ -440,7 +453,9 @@ def build_forensics_tab() -> None:
     with gr.Group(elem_classes=["gf-metadata"]):
         gr.Markdown(f"#### {METADATA_TITLE}", elem_classes=["gf-metadata-title"])
         metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
-    downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)", file_count="multiple", interactive=False)
+    prepare = gr.Button("Prepare the downloads: the result with its claims (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-prepare-downloads")
+    downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)",
+                        file_count="multiple", interactive=False, elem_id="gf-downloads")
     with gr.Row():
         video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm", elem_id="gf-evidence-video")
         report_btn = gr.Button("Report (PNG and PDF): one page to print or share", size="sm", elem_id="gf-report-page")
@@ -456,24 +471,28 @@ def build_forensics_tab() -> None:
         api_name="analyze",
         show_progress_on=[fmap],
         api_description="Forensic check of a clip: where the sound points vs where the picture points, and whether it fits a claimed place.",
+        **limits.heavy(),
     )
     claim_outputs = [claim, verdict, fmap, claim_evidence, alternatives, candidates_state, downloads, raw, report_state]
-    check_btn.click(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
-    claim.submit(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
-    alternatives.input(pick_alternative, inputs=[alternatives, candidates_state, species, report_state], outputs=claim_outputs,
-                       api_visibility="private", show_progress_on=[fmap])
-    tag_btn.click(use_file_tag, inputs=[species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
-    clicked.change(map_click, inputs=[clicked, species, report_state], outputs=claim_outputs, api_visibility="private", show_progress_on=[fmap])
-    upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private", show_progress="hidden")
-    clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel])
+    private: dict[str, Any] = {"api_visibility": "private", "show_progress_on": [fmap], **LIGHT}
+    check_btn.click(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)
+    claim.submit(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)
+    alternatives.input(pick_alternative, inputs=[alternatives, candidates_state, species, report_state], outputs=claim_outputs, **private)
+    tag_btn.click(use_file_tag, inputs=[species, report_state], outputs=claim_outputs, **private)
+    clicked.change(map_click, inputs=[clicked, species, report_state], outputs=claim_outputs, **private)
+    upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private", show_progress="hidden", **LIGHT)
+    prepare.click(prepare_downloads, inputs=[species, report_state], outputs=[downloads], api_visibility="private",
+                  show_progress_on=[downloads], **LIGHT)
+    clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel], **CLIP_DOWNLOAD)
     video_btn.click(evidence_video, inputs=[report_state, upload], outputs=[evidence_files],
-                    api_visibility="private", show_progress_on=[evidence_files])
+                    api_visibility="private", show_progress_on=[evidence_files], **limits.heavy())
     report_btn.click(report_files, inputs=[report_state], outputs=[evidence_files], api_visibility="private",
-                     show_progress_on=[evidence_files])
+                     show_progress_on=[evidence_files], **limits.heavy())
     species.input(
         show_species_range,
         inputs=[species, report_state],
         outputs=[fmap],
         api_name="species_range",
         api_description="Redraw the forensics map with a species' year-round range.",
+        **LIGHT,
     )

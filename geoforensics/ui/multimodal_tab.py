@@ -23,15 +23,19 @@ from .. import GeoPrediction
 from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .common import (
+    APP_LIMITS,
     CLIP_COMMAND,
+    CLIP_DOWNLOAD,
     LIMITS,
     TOP_K_HEADERS,
+    AppLimits,
     clip_download_button,
     download_clip,
     md_escape,
     parse_date,
     prediction_summary,
     top_k_rows,
+    upload_file,
     user_errors,
 )
 
@@ -226,9 +230,11 @@ def download_clip_here(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]
     return status_markdown(), button
 
 
-def build_multimodal_tab() -> None:
+def build_multimodal_tab(limits: AppLimits | None = None) -> None:
     """The tab's components and events (call inside ``gr.Blocks``). It opens on the audio query,
-    which works offline; text and image queries need CLIP (a button downloads it)."""
+    which works offline; text and image queries need CLIP (a button downloads it). Every query runs
+    in the heavy group of ``limits``."""
+    limits = limits or APP_LIMITS
     status = gr.Markdown(status_markdown, elem_id="gf-mm-status", elem_classes=["gf-panel"])
     clip_btn = clip_download_button("gf-mm-clip-download")
     with gr.Row(equal_height=False):
@@ -257,7 +263,7 @@ def build_multimodal_tab() -> None:
                 match_audio_in = gr.Audio(sources=["upload"], type="filepath", label="The recording")
                 match_date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
                 match_prompts = gr.Textbox(label=f"Prompts, one per line (at most {MAX_PROMPTS})", lines=3, placeholder="a beach in Hawaii\na pine forest in Spain")
-                match_images = gr.File(label=f"Images (at most {MAX_MATCH_IMAGES})", file_count="multiple", file_types=["image"], height=120)
+                match_images = upload_file(label=f"Images (at most {MAX_MATCH_IMAGES})", file_count="multiple", file_types=["image"], height=120)
                 match_btn = gr.Button("Which fits this recording?", variant="primary")
                 matches = gr.Dataframe(headers=MATCH_HEADERS, label="Best fit first", interactive=False, elem_id="gf-mm-matches")
         with gr.Column(scale=2, min_width=420):
@@ -267,16 +273,17 @@ def build_multimodal_tab() -> None:
             with gr.Accordion("Raw result (JSON)", open=False):
                 raw = gr.JSON(show_label=False)
     outputs = [summary, mmap, top, raw]
-    clip_btn.click(download_clip_here, outputs=[status, clip_btn], api_visibility="private", show_progress_on=[status])
-    text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text", show_progress_on=[mmap])
-    text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", show_progress_on=[mmap])
-    image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", show_progress_on=[mmap])
-    audio_btn.click(query_audio, inputs=[audio, date], outputs=outputs, api_name="query_audio", show_progress_on=[mmap])
-    species_btn.click(query_species_affinity, inputs=[species], outputs=outputs, api_name="species_affinity", show_progress_on=[mmap])
+    heavy = {"show_progress_on": [mmap], **limits.heavy()}
+    clip_btn.click(download_clip_here, outputs=[status, clip_btn], api_visibility="private", show_progress_on=[status], **CLIP_DOWNLOAD)
+    text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text", **heavy)
+    text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", **heavy)
+    image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", **heavy)
+    audio_btn.click(query_audio, inputs=[audio, date], outputs=outputs, api_name="query_audio", **heavy)
+    species_btn.click(query_species_affinity, inputs=[species], outputs=outputs, api_name="species_affinity", **heavy)
     match_btn.click(
         match_audio,
         inputs=[match_audio_in, match_date, match_prompts, match_images],
         outputs=outputs + [matches],
         api_name="match_audio",
-        show_progress_on=[mmap],
+        **heavy,
     )

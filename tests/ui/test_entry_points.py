@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from geoforensics.cli import build_parser
-from geoforensics.ui import QUEUE_OPTIONS, launch_options
+from geoforensics.ui import APP_LIMITS, QUEUE_OPTIONS, AppLimits, launch_options
 from geoforensics.ui.common import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +25,12 @@ def test_launch_options_carry_offline_maps_and_limits():
     opts = launch_options()
     assert "PlotlyGeoAssets" in opts["head"] and "world_110m" in opts["head"]
     assert opts["max_file_size"] == LIMITS.max_bytes and opts["show_error"] is True
-    assert QUEUE_OPTIONS == {"default_concurrency_limit": 2, "max_size": 16}
+    assert QUEUE_OPTIONS == APP_LIMITS.queue_options() and QUEUE_OPTIONS["max_size"] > APP_LIMITS.waiting
 
 
 def test_cli_app_subcommand(monkeypatch):
     calls = []
     monkeypatch.setattr("geoforensics.ui.serve", lambda **kw: calls.append(kw))
-    args = build_parser().parse_args(["app", "--host", "0.0.0.0", "--port", "7999"])
+    args = build_parser().parse_args(["app", "--host", "0.0.0.0", "--port", "7999", "--workers", "3"])
     assert args.func(args) == 0
-    assert calls == [{"server_name": "0.0.0.0", "server_port": 7999}]
+    assert calls == [{"server_name": "0.0.0.0", "server_port": 7999, "limits": AppLimits(3, 24)}]

@@ -12,13 +12,14 @@ import pytest
 import geoforensics
 from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.forensics.analysis import ForensicReport
-from geoforensics.ui.audio_tab import audio_species_range, locate_audio
+from geoforensics.ui.audio_tab import audio_species_range, locate_audio, prepare_audio_downloads
 from geoforensics.ui.common import evidence_rows, limits_text, parse_date, user_errors
 from geoforensics.ui.forensics_tab import (
     METADATA_TITLE,
     analyze,
     evidence_video,
     metadata_rows,
+    prepare_downloads,
     report_files,
     show_species_range,
 )
@@ -59,6 +60,8 @@ def test_analyze_demo_video(demo_result):
     assert isinstance(evidence, pd.DataFrame) and evidence.iloc[0]["species"] == "Cyanistes caeruleus"
     assert ("Eurasian Blue Tit (Cyanistes caeruleus)", "Cyanistes caeruleus") in species.choices
     assert metadata == [["encoder", metadata[0][1]]]  # the demo video's tags were stripped
+    assert files is None  # written only when asked for
+    files = prepare_downloads("", report)
     assert [Path(f).suffix for f in files] == [".json", ".html"]
     assert ForensicReport is type(report) and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point)
     assert "window.PlotlyGeoAssets" in Path(files[1]).read_text()
@@ -199,7 +202,7 @@ def test_unexpected_error_is_generic_and_logged(caplog):
 
 
 def test_locate_audio_matches_python_api():
-    summary, fig, timeline, evidence, species, files, raw, pred = locate_audio(str(EAGLE), "")
+    summary, fig, timeline, evidence, species, files, raw, pred, name = locate_audio(str(EAGLE), "")
     direct = geoforensics.locate(EAGLE)
     assert raw["point"] == pytest.approx(list(direct.point))
     assert pred.point == pytest.approx(direct.point)
@@ -207,6 +210,10 @@ def test_locate_audio_matches_python_api():
     assert "Spanish" in summary and "km" in summary
     assert [t for t in fig.data if t.name == "Audio guess"]
     assert any(t.name.startswith("Range:") for t in audio_species_range("Aquila adalberti", pred).data)
+    assert files is None and name == EAGLE.name
+    json_path, html_path = (Path(f) for f in prepare_audio_downloads("Aquila adalberti", pred, name))
+    assert json_path.name == "XC148645.json" and geoforensics.GeoPrediction.from_json(json_path.read_text()).point == pytest.approx(direct.point)
+    assert html_path.name == "XC148645_map.html" and "Range: " in html_path.read_text()
     with pytest.raises(gr.Error) as e:
         locate_audio(None, "")
     assert "No audio" in error_text(e)
