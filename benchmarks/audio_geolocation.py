@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("species-ranges + recording date", geolocation_metrics(haversine_km(np.array(preds_dated), true))))
     n = len(recs)
     lines = [f"# Audio geolocation on xc-dev ({n} clips, {audio_s / 60:.1f} min of audio)", ""]
-    lines += [f"Machine: {machine()}", f"Command: `.venv/bin/python benchmarks/audio_geolocation.py{' --dated' if args.dated else ''}`", ""]
+    lines += [f"Machine: {machine()}", "Command: `" + " ".join([".venv/bin/python benchmarks/audio_geolocation.py", *(argv if argv is not None else sys.argv[1:])]) + "`", ""]
     lines += [metrics_table_header(with_n=True)] + [format_metrics_row(name, m, n) for name, m in rows]
     err_prior = haversine_km(np.array(preds_prior), true)
     err_none = haversine_km(np.array(preds_none), true)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def machine() -> str:
-    """OS, CPU model and count, RAM, Python, torch and its threads, and the GPU if torch sees one."""
+    """OS, CPU model and count, RAM, Python, torch and its threads, the GPU if torch sees one, and the load
+    average now (above the CPU count: the machine was shared and timings are inflated)."""
     import torch
 
     cpu = platform.processor() or platform.machine()
@@ -24,5 +25,6 @@ def machine() -> str:
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
     return (
         f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}){ram}{gpu}, "
-        f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads"
+        f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
