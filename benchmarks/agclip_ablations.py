@@ -15,7 +15,6 @@ saves ``benchmarks/results/agclip_ablations.md``/``.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.evaluation.table1 import (  # noqa: E402
     TableSystem,
     load_samples,
@@ -165,14 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         secs = ", ".join(f"{t:.0f}" for t in i["train_seconds"])
         lines.append(f"| {r.system.row_name} | {i['description']} | {secs} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"n": n, "epochs": args.epochs, "steps": args.steps, "machine": machine(),
-         "rows": {r.system.key: {**info[r.system.key], **r.metrics,
-                                 **({"seeds": r.seed_metrics} if len(r.seed_metrics) > 1 else {})} for r in results}}, indent=1))
+    save_results(args.out, text, {
+        "n": n, "epochs": args.epochs, "steps": args.steps, "machine": machine(),
+        "rows": {r.system.key: {**info[r.system.key], **r.metrics,
+                                **({"seeds": r.seed_metrics} if len(r.seed_metrics) > 1 else {})} for r in results}})
     return 0
 
 

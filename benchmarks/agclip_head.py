@@ -10,7 +10,6 @@ tags; disk-cached) and the same WindowScores go to both systems. Prints and save
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
@@ -96,13 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- locate time after BirdNET: species-ranges {1000 * t_ranges / n:.0f} ms/clip, agclip {1000 * t_agclip / n:.0f} ms/clip",
     ]
     text = "\n".join(lines)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text + "\n")
-    out.with_suffix(".json").write_text(
-        json.dumps({"rows": dict(rows), "n": n, "per_clip_km": {"species-ranges": e_r.tolist(), "agclip": e_a.tolist(), "agclip-scores-max": e_s.tolist()}}, indent=1)
-    )
+    save_results(args.out, text, {"rows": dict(rows), "n": n, "per_clip_km": {
+        "species-ranges": e_r.tolist(), "agclip": e_a.tolist(), "agclip-scores-max": e_s.tolist()}})
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import signal
 import socket
@@ -41,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.paths import shared_dir  # noqa: E402
 
 XC_DEV = Path(os.environ.get("GEOFORENSICS_XC_DEV") or (shared_dir() or ROOT) / "data" / "xc-dev")
@@ -328,11 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--sessions, --requests and --clips must be at least 1")
     result = run(args)
     text = table(result)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    save_results(args.out, text, result)
     return 0 if result["all_equal_serial"] else 1
 
 

@@ -10,7 +10,6 @@ compute per minute of audio, cold start and peak memory, and saves it under benc
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
@@ -212,11 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- wall time of the loop incl. the oracle{' and dated' if args.dated else ''} runs: {wall:.0f} s",
     ]
     text = "\n".join(lines)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text + "\n")
-    out.with_suffix(".json").write_text(json.dumps({"rows": dict(rows), "n": n, "machine": machine()}, indent=1))
+    save_results(args.out, text, {"rows": dict(rows), "n": n, "machine": machine()})
     return 0
 
 

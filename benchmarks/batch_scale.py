@@ -23,7 +23,6 @@ Prints a Markdown table and saves it to ``benchmarks/results/batch_scale.md`` (w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 
 
 def link_files(data: Path, n: int, folder: Path) -> list[Path]:
@@ -250,11 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Command: `" + " ".join(["python benchmarks/batch_scale.py", *(sys.argv[1:] if argv is None else argv)]) + "`",
     ])
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text + "\n")
-    out.with_suffix(".json").write_text(json.dumps({"results": results, "machine": machine()}, indent=1))
+    save_results(args.out, text, {"results": results, "machine": machine()})
     return 0
 
 

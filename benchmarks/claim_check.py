@@ -17,7 +17,6 @@ a fresh process. Tags are never read. Saves benchmarks/results/claim_check.{md,j
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.forensics import claims as C  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
@@ -377,10 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["## Time", "", *tl, ""]
         summary["timing"] = ts
     text = "\n".join(lines)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(text + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    save_results(args.out, text, summary)
     return 0
 
 

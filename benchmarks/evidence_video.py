@@ -18,7 +18,6 @@ count slows the figures down.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 
 
 def sixty_second_clip(data: Path, folder: Path) -> tuple[Path, str]:
@@ -105,11 +104,7 @@ def main() -> int:
             f"{r['render_s_min']:.1f} / {r['render_s_max']:.1f} | {r['mb']:.2f} | {r['audio']} | {r['load_before']:.2f} / {r['load_after']:.2f} |"
         )
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"machine": machine(), "repeats": args.repeats, "clips": rows}, indent=1))
+    save_results(args.out, text, {"machine": machine(), "repeats": args.repeats, "clips": rows})
     return 0
 
 

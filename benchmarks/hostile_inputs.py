@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 
 OUTCOMES = ("refused", "succeeded", "crashed", "hung", "over memory")
 
@@ -249,11 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"machine": machine(), "runs": [asdict(r) for r in runs]}, indent=1))
+    save_results(args.out, text, {"machine": machine(), "runs": [asdict(r) for r in runs]})
     return 1 if bad else 0
 
 

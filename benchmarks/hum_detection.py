@@ -31,7 +31,6 @@ estimates. Also times ``detect_hum`` on the 48 kHz clean clips (seconds per audi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -43,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import machine  # noqa: E402
+from benchmarks.machine import machine, save_results  # noqa: E402
 
 RATE = 48000
 CONFOUNDER_DB = -10.0
@@ -337,12 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
     summary.update(seconds_per_audio_minute=per_min, machine=machine(), clips=per_clip)
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    save_results(args.out, text, summary)
     return 0
 
 

@@ -1,10 +1,12 @@
-"""One description of the machine a benchmark ran on, for every results table."""
+"""What every benchmark shares: one description of the machine it ran on, and where its results go."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
+from typing import Any
 
 
 def machine() -> str:
@@ -28,3 +30,12 @@ def machine() -> str:
         f"Python {platform.python_version()}, torch {torch.__version__} with {torch.get_num_threads()} threads, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
+
+
+def save_results(out: str | Path, text: str, data: dict[str, Any]) -> None:
+    """Print a benchmark's results table and save it beside its data: ``OUT.md`` and ``OUT.json``."""
+    print(text)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text if text.endswith("\n") else text + "\n")
+    out.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
