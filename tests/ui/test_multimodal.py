@@ -135,8 +135,8 @@ def test_text_query_in_the_browser_with_random_test_clip(chromium: Any, tiny_cli
         )
         status = page.locator("#gf-mm-status").inner_text()
         assert "text queries available" in status and "answers are meaningless" in status
-        assert page.get_by_role("tab", name="Audio").get_attribute("aria-selected") == "true"  # opens on a query that works offline
-        page.get_by_role("tab", name="Text").click()
+        assert page.get_by_role("tab", name="Audio", exact=True).get_attribute("aria-selected") == "true"  # opens on a query that works offline
+        page.get_by_role("tab", name="Text", exact=True).click()
         record_announcements(page)
         page.get_by_label("Describe a place").fill("a misty pine forest by a lake")
         page.get_by_role("button", name="Locate text").click()
