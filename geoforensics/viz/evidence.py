@@ -1,7 +1,8 @@
 """The evidence video: the clip itself with what its sound says, to share with people who will not open a
 JSON file.
 
-Each frame holds the verdict (a banner), the clip's picture (black for audio only), a map whose marker
+Each frame holds the verdict (a banner), the clip's picture (for audio only, its spectrogram with a
+playhead), a map whose marker
 follows the current window's guess against the claimed place, a caption naming the window's species and
 where it points, and the per-window timeline with a playhead; a closing card gives the verdict, the
 distances and the data sources with their licences.
@@ -58,6 +59,8 @@ MAX_SECONDS = EVIDENCE_SECONDS
 MAX_SECONDS_LIMIT = EVIDENCE_SECONDS_LIMIT
 CARD_SECONDS = 6.0
 MAX_BYTES = 20_000_000
+SPECTROGRAM_RATE = 22_050
+"""Sample rate (Hz) of the spectrogram an audio-only clip shows: up to 11 kHz, where birds sing."""
 COPY_CODECS = ("aac", "mp3")
 """Audio codecs copied into the MP4 as they are; others are re-encoded to AAC."""
 
@@ -146,25 +149,53 @@ class _Panels:
     map: Axes
     species: Axes
     km: Axes
+    spectrogram: Axes | None
 
 
-def _background(report: ForensicReport, size: tuple[int, int], span_s: float, has_picture: bool) -> tuple[np.ndarray, _Panels]:
-    """The static frame and the axes the moving parts are placed on."""
+def _spectrogram_db(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Power spectrogram in dB, ``[frequency, time]`` (1,024-sample Hann windows, half overlapping), the
+    top 80 dB kept."""
+    from scipy.signal import spectrogram
+
+    _, _, power = spectrogram(audio, fs=rate, window="hann", nperseg=1024, noverlap=512, mode="psd")
+    db = 10 * np.log10(power + 1e-12)
+    clipped: np.ndarray = np.clip(db, db.max() - 80, None).astype(np.float32)
+    return clipped
+
+
+def _draw_spectrogram(ax: Axes, audio: np.ndarray, span_s: float, source: str) -> None:
+    """The sound of an audio-only clip where its picture would be: time 0..``span_s`` across, 0 to
+    11 kHz up (where birds sing)."""
+    ax.imshow(_spectrogram_db(audio, SPECTROGRAM_RATE), origin="lower", aspect="auto", cmap="magma", interpolation="bilinear",
+              extent=(0.0, len(audio) / SPECTROGRAM_RATE, 0.0, SPECTROGRAM_RATE / 2000))
+    ax.set_xlim(0.0, span_s)
+    ax.set_ylim(0.0, SPECTROGRAM_RATE / 2000)
+    ax.set_yticks([0, 2, 4, 6, 8, 10])
+    ax.tick_params(axis="y", direction="in", pad=-16, labelsize=8, colors="#e0e0e0", length=3)
+    for label in ax.get_yticklabels():
+        label.set_horizontalalignment("left")
+    ax.text(0.01, 0.985, f"audio only: the sound of {source} (kHz up, time across)", transform=ax.transAxes,
+            color="white", fontsize=9, va="top", ha="left",
+            bbox=dict(boxstyle="round,pad=0.2", fc="black", ec="none", alpha=0.55))
+
+
+def _background(report: ForensicReport, size: tuple[int, int], span_s: float, sound: np.ndarray | None) -> tuple[np.ndarray, _Panels]:
+    """The static frame and the axes the moving parts are placed on; ``sound`` (mono at
+    :data:`SPECTROGRAM_RATE`) is drawn as a spectrogram in the picture's place for an audio-only clip."""
     scale = size[0] / SIZE[0]
     fig = _figure(size)
     _verdict_banner(fig, report, _box(_BANNER, scale), size, span_s)
     pic = fig.add_axes(_axes_rect(_box(_PICTURE, scale), size), facecolor="black")
     pic.set_xticks([])
     pic.set_yticks([])
-    if not has_picture:
-        pic.text(0.5, 0.5, f"audio only: no picture\n{report.source}", color="#bdbdbd", fontsize=13, ha="center", va="center",
-                 transform=pic.transAxes)
+    if sound is not None and len(sound) >= 1024:
+        _draw_spectrogram(pic, sound, span_s, report.source)
     ax_map = fig.add_axes(_axes_rect(_box(_MAP, scale), size))
     draw_report_map(ax_map, report, fontsize=8)
     ax_species = fig.add_axes(_axes_rect(_box(_SPECIES, scale), size))
     ax_km = fig.add_axes(_axes_rect(_box(_KM, scale), size))
     draw_timeline(ax_species, ax_km, report, span_s, fontsize=8)
-    return _rgb(fig), _Panels(ax_map, ax_species, ax_km)
+    return _rgb(fig), _Panels(ax_map, ax_species, ax_km, pic if sound is not None and len(sound) >= 1024 else None)
 
 
 def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.ndarray:
@@ -227,6 +258,10 @@ class _Frames:
         self.tl_top = to_px(ax_sp, 0, ax_sp.get_ylim()[1])[1]
         self.sp_bottom = to_px(ax_sp, 0, 0)[1]
         self.tl_bottom = to_px(ax_km, 0, 0)[1]
+        self.spec_x: tuple[float, float] | None = None
+        if panels.spectrogram is not None:
+            x0 = to_px(panels.spectrogram, 0, 0)[0]
+            self.spec_x = (x0, to_px(panels.spectrogram, 1, 0)[0] - x0)
         self.ref = reference_point(report)
         self.win_px = [to_px(ax_map, w.lon, w.lat) if w.lat is not None and w.lon is not None else None for w in self.windows]
         km = window_distances(self.windows, self.ref) if self.ref is not None else np.full(len(self.windows), np.nan)
@@ -260,6 +295,10 @@ class _Frames:
             frame.paste(Image.fromarray(self.picture.get(int(round(t * self.fps)))), (x0, y0))
         draw = ImageDraw.Draw(frame)
         s = self.scale
+        if self.spec_x is not None:
+            x0, y0, _, y1 = self.pic_box
+            xs = self.spec_x[0] + min(t, self.span_s) * self.spec_x[1]
+            draw.line((xs, y0, xs, y1), fill="white", width=max(1, round(2 * s)))
         i = self.current(t)
         if i is not None:
             w = self.windows[i]
@@ -312,6 +351,7 @@ def render_evidence_video(
     """
     from moviepy import ImageClip, VideoClip, concatenate_videoclips
 
+    from ..audio.decode import decode_audio
     from ..ffmpeg import check_file, probe
     from ..media.export import mux_with_audio
 
@@ -340,7 +380,8 @@ def render_evidence_video(
     video_kbps = int(min(4000, max(100, (0.85 * max_bytes * 8 - audio_bits) / total / 1000)))
 
     step(0.02, "drawing the map and the timeline")
-    background, panels = _background(report, size, span, info.has_video)
+    sound = None if info.has_video else decode_audio(src, SPECTROGRAM_RATE, max_duration_s=span)
+    background, panels = _background(report, size, span, sound)
     card = _card(report, size, span)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="geoforensics-video-") as tmp:

@@ -132,13 +132,26 @@ def test_flagship_video_shows_the_clip_the_verdict_a_moving_playhead_and_the_car
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and any("frame" in m for _, m in seen)
 
 
-def test_audio_only_video_has_a_black_picture_and_the_consistent_banner(eagle_video, tmp_path):
+def spectrogram_playhead_x(frame: np.ndarray) -> float:
+    """Mean column of the white playhead across the spectrogram (rows below its caption)."""
+    band = frame[150:420, 10:650]
+    white = (band.min(axis=2) > 200)
+    cols = np.nonzero(white.sum(axis=0) > 200)[0]
+    assert len(cols), "no playhead on the spectrogram"
+    return 10 + float(cols.mean())
+
+
+def test_audio_only_video_shows_the_spectrogram_with_a_playhead_and_the_consistent_banner(eagle_video, tmp_path):
     video, _ = eagle_video
     assert video.audio == "copied (mp3)" and probe(video.path).audio.codec == "mp3"
     frames = frames_every(video.path, 5.0, tmp_path)
     f = frames[5.0]
     assert near(f[10, 10], GREEN)
-    assert f[90:200, 20:640].mean() < 10, "no picture: a black panel"
+    low, high = f[380:420, 20:640].mean(), f[100:140, 20:640].mean()
+    assert low > high + 20, "the eagle's calls are loud below 2 kHz, quiet near 10 kHz"
+    xs = [spectrogram_playhead_x(frames[t]) for t in (5.0, 10.0, 20.0)]
+    speed = (xs[1] - xs[0]) / 5
+    assert speed > 15 and xs[2] - xs[1] == pytest.approx(10 * speed, abs=3), xs
     assert playhead_x(frames[10.0]) > playhead_x(f)
 
 
