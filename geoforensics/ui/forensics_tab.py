@@ -9,6 +9,7 @@ its sound is scored once, so every further claim is answered at once from the st
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,21 @@ def resolve_source(upload: str | None, url: str | None, work: Path, progress: An
     return fetch_url(url, work, limits=LIMITS)
 
 
+KEEP_FETCHED_BYTES = 50_000_000
+"""A URL's download up to this size is kept with the exports (an hour at most) so the evidence video can
+be made from it; a larger one is dropped after the analysis."""
+
+
+def keep_fetched(path: Path) -> str | None:
+    """Move a URL's download out of the request folder into the exports store, when it is small enough
+    (:data:`KEEP_FETCHED_BYTES`); its new path, or None."""
+    if path.stat().st_size > KEEP_FETCHED_BYTES:
+        return None
+    kept = EXPORTS.new_dir() / path.name
+    shutil.move(str(path), kept)
+    return str(kept)
+
+
 def _species(name: str | None) -> tuple | None:
     return species_range(name) if name else None
 
@@ -255,7 +271,8 @@ def analyze(
     """Analyse a clip (upload or URL) and test ``claim`` with it: verdict, map, image panel, timeline,
     evidence, species choices, metadata, downloads (cleared: ``prepare_downloads`` writes them on
     request), the report as JSON, the report itself (session state), the claim's species table, its
-    alternatives, their candidates (state) and the tag button."""
+    alternatives, their candidates (state), the tag button and the kept download of a URL (state; None
+    for an upload or a download over :data:`KEEP_FETCHED_BYTES`)."""
     date = parse_date(date)
     try:
         frame_every_s = float(frame_every_s or 2.0)
@@ -275,6 +292,7 @@ def analyze(
             max_duration_s=MAX_AUDIO_S,
             progress=lambda f, msg: progress(0.05 + 0.9 * float(f), desc=msg),
         )
+        kept = None if upload else keep_fetched(path)
     progress(0.97, desc="drawing")
     fig = report_map(report)
     choices = species_choices(report.audio)
@@ -293,6 +311,7 @@ def analyze(
         alternatives_radio(candidates),
         candidates,
         tag_button(report),
+        kept,
     )
 
 
@@ -358,23 +377,28 @@ def map_click(latlon: str | None, species: str | None, report: ForensicReport | 
     return _with_claim(report, claim, species, f"{lat:.4f}, {lon:.4f}", [])
 
 
-def _analysed_upload(report: ForensicReport | None, upload: str | None) -> Path:
-    """The uploaded file ``report`` was made from; InputError without an analysis or an upload of it."""
+def _analysed_source(report: ForensicReport | None, upload: str | None, kept: str | None) -> Path:
+    """The file ``report`` was made from: the upload, or the kept download of the URL; InputError without
+    an analysis or that file."""
     if report is None:
         raise InputError("No analysis yet: analyse a clip first.")
-    if not upload or Path(upload).name != report.source:
-        raise InputError("The evidence video is made from the uploaded clip that was analysed (a URL's download is not "
-                         "kept): upload it and press Analyze again.")
-    return Path(upload)
+    for path in (upload, kept):
+        if path and Path(path).name == report.source and Path(path).is_file():
+            return Path(path)
+    raise InputError("The evidence video is made from the clip that was analysed, which is no longer here (a URL's "
+                     f"download is kept for an hour when under {KEEP_FETCHED_BYTES // 1_000_000} MB): upload the clip "
+                     "or paste the URL again, and press Analyze.")
 
 
 @user_errors("Making the evidence video")
-def evidence_video(report: ForensicReport | None, upload: str | None, progress: gr.Progress = gr.Progress()) -> list[str]:
-    """The evidence video (MP4) of the analysed upload, made on request."""
+def evidence_video(report: ForensicReport | None, upload: str | None, kept: str | None = None,
+                   progress: gr.Progress = gr.Progress()) -> list[str]:
+    """The evidence video (MP4) of the analysed clip (the upload, or the URL's kept download), made on
+    request."""
     from ..defaults import EVIDENCE_SECONDS
     from ..viz.evidence import render_evidence_video
 
-    source = _analysed_upload(report, upload)
+    source = _analysed_source(report, upload, kept)
     assert report is not None
     out = EXPORTS.new_dir() / f"{safe_stem(report.source, 'clip')}_evidence.mp4"
     render_evidence_video(report, source, out, max_seconds=EVIDENCE_SECONDS, progress=lambda f, msg: progress(f, desc=msg))
@@ -405,6 +429,7 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     limits = limits or APP_LIMITS
     report_state = gr.State(None, time_to_live=3600)
     candidates_state = gr.State([])
+    fetched_state = gr.State(None, time_to_live=3600)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             upload = upload_file(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES, file_count="single", height=120)
@@ -467,7 +492,7 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
         analyze,
         inputs=[upload, url, date, every, claim],
         outputs=[verdict, fmap, image_panel, timeline, evidence, species, metadata, downloads, raw, report_state,
-                 claim_evidence, alternatives, candidates_state, tag_btn],
+                 claim_evidence, alternatives, candidates_state, tag_btn, fetched_state],
         api_name="analyze",
         show_progress_on=[fmap],
         api_description="Forensic check of a clip: where the sound points vs where the picture points, and whether it fits a claimed place.",
@@ -484,7 +509,7 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     prepare.click(prepare_downloads, inputs=[species, report_state], outputs=[downloads], api_visibility="private",
                   show_progress_on=[downloads], **LIGHT)
     clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel], **CLIP_DOWNLOAD)
-    video_btn.click(evidence_video, inputs=[report_state, upload], outputs=[evidence_files],
+    video_btn.click(evidence_video, inputs=[report_state, upload, fetched_state], outputs=[evidence_files],
                     api_visibility="private", show_progress_on=[evidence_files], **limits.heavy())
     report_btn.click(report_files, inputs=[report_state], outputs=[evidence_files], api_visibility="private",
                      show_progress_on=[evidence_files], **limits.heavy())

@@ -29,7 +29,7 @@ from .conftest import EAGLE, no_progress
 from .conftest import EXAMPLES as EXAMPLES_DIR
 
 OUT = ("verdict", "fmap", "image_panel", "timeline", "evidence", "species", "metadata", "files", "raw", "report",
-       "claim_table", "alternatives", "candidates", "tag_button")
+       "claim_table", "alternatives", "candidates", "tag_button", "kept")
 CLAIM_OUT = ("claim", "verdict", "fmap", "claim_table", "alternatives", "candidates", "files", "raw", "report")
 XC_SINGAPORE = EXAMPLES_DIR / "XC175831.mp3"
 

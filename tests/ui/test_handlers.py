@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -12,8 +17,10 @@ import pytest
 import geoforensics
 from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.forensics.analysis import ForensicReport
+from geoforensics.media.fetch import fetch_url
+from geoforensics.ui import forensics_tab
 from geoforensics.ui.audio_tab import audio_species_range, locate_audio, prepare_audio_downloads
-from geoforensics.ui.common import evidence_rows, limits_text, parse_date, user_errors
+from geoforensics.ui.common import EXPORTS, evidence_rows, limits_text, parse_date, user_errors
 from geoforensics.ui.forensics_tab import (
     METADATA_TITLE,
     analyze,
@@ -75,12 +82,42 @@ def test_evidence_video_and_report_are_made_on_request(demo_result, demo_video):
     assert Path(png).suffix == ".png" and Path(pdf).read_bytes().startswith(b"%PDF-")
     with pytest.raises(gr.Error, match="No analysis yet"):
         evidence_video(None, str(demo_video), progress=no_progress)
-    with pytest.raises(gr.Error, match="uploaded clip that was analysed"):
+    with pytest.raises(gr.Error, match="the clip that was analysed"):
         evidence_video(report, None, progress=no_progress)
-    with pytest.raises(gr.Error, match="uploaded clip that was analysed"):
+    with pytest.raises(gr.Error, match="the clip that was analysed"):
         evidence_video(report, str(EAGLE), progress=no_progress)
     with pytest.raises(gr.Error, match="No analysis yet"):
         report_files(None)
+
+
+@pytest.fixture()
+def eagle_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """EAGLE served over HTTP on 127.0.0.1, which the app's fetcher is told to allow (it refuses loopback)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    shutil.copy(EAGLE, root / "eagle.mp3")
+    quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda self, *a: None})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(root)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{srv.server_address[1]}"
+    monkeypatch.setattr(forensics_tab, "fetch_url", functools.partial(fetch_url, allow_hosts=frozenset({host})))
+    yield f"http://{host}/eagle.mp3"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_url_analysis_keeps_its_download_for_the_evidence_video(eagle_url, monkeypatch):
+    *_, report, _, _, _, _, kept = analyze(None, eagle_url, "", 2.0, "Plasencia, Spain", progress=no_progress)
+    assert report.source == "eagle.mp3" and report.verdict.level == "consistent"
+    assert kept is not None and EXPORTS.root is not None and Path(kept).parent.parent == EXPORTS.root
+    assert Path(kept).read_bytes() == EAGLE.read_bytes()
+    (video,) = evidence_video(report, None, kept, progress=no_progress)
+    assert Path(video).name == "eagle_evidence.mp4" and Path(video).stat().st_size > 100_000
+    monkeypatch.setattr(forensics_tab, "KEEP_FETCHED_BYTES", 1000)
+    *_, report, _, _, _, _, kept = analyze(None, eagle_url, "", 2.0, progress=no_progress)
+    assert kept is None  # too large to keep: the request folder took it away
+    with pytest.raises(gr.Error, match="kept for an hour when under"):
+        evidence_video(report, None, kept, progress=no_progress)
 
 
 def test_species_range_redraws_the_map(demo_result):
