@@ -13,7 +13,7 @@ import pkgutil
 import sys
 
 from ..errors import GeoforensicsError
-from .text import SafeFormatter, safe
+from ..text import SafeFormatter, safe
 
 
 def command_modules() -> list:
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Errors meant for the user (:class:`GeoforensicsError`, and an OS error such as a
     full disk) print as one line, exit status 2; every string from outside (file names, tags, URLs,
-    CSV fields, the error messages that quote them) is printed through :func:`.text.safe`."""
+    CSV fields, the error messages that quote them) is printed through :func:`geoforensics.text.safe`."""
     if logging.lastResort is not None:  # warnings of the package, when nothing else handles them
         logging.lastResort.setFormatter(SafeFormatter())
     parser = build_parser()

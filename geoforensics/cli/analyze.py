@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..media.limits import MediaLimits
+from ..text import safe
 from .options import STDOUT, number, open_output, output_file, shared, text_to_stdout, write_json
-from .text import safe
 
 if TYPE_CHECKING:
     from ..forensics.analysis import ForensicReport

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GeoforensicsError, InputError
+from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
-from .text import safe
 
 ORDER = 6
 FILE_COLUMNS = ("file", "path", "audio", "filename")

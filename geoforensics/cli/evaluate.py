@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..text import safe
 from .options import emit_json, shared, text_to_stdout
-from .text import safe
 
 ORDER = 40
 

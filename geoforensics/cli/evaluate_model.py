@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..text import safe
 from .options import csv_out, number, open_output, shared, text_to_stdout
-from .text import safe
 
 ORDER = 45
 

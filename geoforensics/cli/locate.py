@@ -9,8 +9,8 @@ from pathlib import Path
 from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import MEDIA_EXTS
+from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
-from .text import safe
 
 ORDER = 10
 
@@ -53,7 +53,7 @@ def geolocator_options(args: argparse.Namespace) -> dict:
 
 
 def format_prediction(path: Path, pred) -> str:
-    """A short human-readable report of one prediction (every name in it passed through :func:`.text.safe`)."""
+    """A short human-readable report of one prediction (every name in it passed through :func:`geoforensics.text.safe`)."""
     lines = [f"{safe(path.name)}: {pred.lat:.3f}, {pred.lon:.3f}"]
     if pred.top_k:
         lines[0] += f"  ({safe(pred.top_k[0].place)})"

@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from ..errors import InputError
+from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
-from .text import safe
 
 ORDER = 20
 

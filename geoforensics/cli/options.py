@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
 from ..prediction import finite_json
-from .text import safe
+from ..text import safe
 
 STDOUT = "-"
 

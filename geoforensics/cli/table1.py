@@ -6,8 +6,8 @@ import argparse
 import shlex
 import sys
 
+from ..text import safe
 from .options import number, shared
-from .text import safe
 
 ORDER = 45
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..text import safe
 from .options import number, shared
-from .text import safe
 
 ORDER = 61
 

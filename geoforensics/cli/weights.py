@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..text import safe
 from .options import emit_json, shared, text_to_stdout
-from .text import safe
 
 ORDER = 90
 

@@ -38,6 +38,7 @@ from ..errors import GeoforensicsError, InputError
 from ..forensics.analysis import ForensicReport
 from ..media.frames import VideoFrames
 from ..prediction import WindowPrediction
+from ..text import drawable
 from .report import report_sources, software_line, species_lines, summary_lines
 from .static import (
     AUDIO_COLOR,
@@ -133,13 +134,13 @@ def _verdict_banner(fig: Figure, report: ForensicReport, box: tuple[int, int, in
     ax.add_patch(Rectangle((0, 0), 1, 1, color=color, transform=ax.transAxes))
     ax.text(0.012, 0.5, report.verdict.level.upper(), color="white", fontsize=20, fontweight="bold", va="center", ha="left",
             transform=ax.transAxes)
-    text = report.verdict.text.split(": ", 1)[-1]
+    text = drawable(report.verdict.text.split(": ", 1)[-1], 400)
     lines = textwrap.wrap(text, 100)
     lines = lines[:2] if len(lines) <= 2 else [lines[0], lines[1][:97] + "…"]
     ax.text(0.215, 0.62 if len(lines) > 1 else 0.5, "\n".join(lines), color="white", fontsize=11.5, va="center", ha="left",
-            transform=ax.transAxes, linespacing=1.25)
-    ax.text(0.995, 0.06, f"geoforensics evidence · {report.source} · first {span_s:.0f} s", color="white", fontsize=8,
-            va="bottom", ha="right", transform=ax.transAxes, alpha=0.9)
+            transform=ax.transAxes, linespacing=1.25, parse_math=False)
+    ax.text(0.995, 0.06, f"geoforensics evidence · {drawable(report.source, 80)} · first {span_s:.0f} s", color="white", fontsize=8,
+            va="bottom", ha="right", transform=ax.transAxes, alpha=0.9, parse_math=False)
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,8 @@ def _draw_spectrogram(ax: Axes, audio: np.ndarray, span_s: float, source: str) -
     ax.tick_params(axis="y", direction="in", pad=-16, labelsize=8, colors="#e0e0e0", length=3)
     for label in ax.get_yticklabels():
         label.set_horizontalalignment("left")
-    ax.text(0.01, 0.985, f"audio only: the sound of {source} (kHz up, time across)", transform=ax.transAxes,
-            color="white", fontsize=9, va="top", ha="left",
+    ax.text(0.01, 0.985, f"audio only: the sound of {drawable(source, 60)} (kHz up, time across)", transform=ax.transAxes,
+            color="white", fontsize=9, va="top", ha="left", parse_math=False,
             bbox=dict(boxstyle="round,pad=0.2", fc="black", ec="none", alpha=0.55))
 
 
@@ -202,15 +203,17 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
     """The closing card: verdict, claims with distances, the guesses, splice and hum, sources and licences."""
     fig = _figure(size)
     color = VERDICT_COLORS.get(report.verdict.level, VERDICT_COLORS["inconclusive"])
-    fig.text(0.04, 0.93, f"What the sound of {report.source} says", fontsize=20, fontweight="bold", va="top", color="#212121")
+    fig.text(0.04, 0.93, f"What the sound of {drawable(report.source, 60)} says", fontsize=20, fontweight="bold", va="top",
+             color="#212121", parse_math=False)
     fig.text(0.04, 0.855, report.verdict.level.upper(), fontsize=16, fontweight="bold", color="white", va="top",
              bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="none"))
-    verdict = "\n".join(textwrap.wrap(report.verdict.text.split(": ", 1)[-1], 90)[:3])
-    fig.text(0.215, 0.858, verdict, fontsize=12.5, va="top", color=color, linespacing=1.3)
+    verdict = "\n".join(textwrap.wrap(drawable(report.verdict.text.split(": ", 1)[-1], 400), 90)[:3])
+    fig.text(0.215, 0.858, verdict, fontsize=12.5, va="top", color=color, linespacing=1.3, parse_math=False)
     y = 0.74
     for line in summary_lines(report):
-        for i, part in enumerate(textwrap.wrap(line, 150)[:2]):
-            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=10.5, va="top", color="#212121")
+        for i, part in enumerate(textwrap.wrap(drawable(line, 600), 150)[:2]):
+            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=10.5, va="top", color="#212121",
+                     parse_math=False)
             y -= 0.036
     species = species_lines(report)
     if species:
@@ -218,18 +221,19 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
         fig.text(0.04, y, "Species heard", fontsize=12, fontweight="bold", va="top", color="#212121")
         y -= 0.045
         for line in species[:5]:
-            fig.text(0.04, y, "• " + line, fontsize=10, va="top", color="#212121")
+            fig.text(0.04, y, "• " + drawable(line, 200), fontsize=10, va="top", color="#212121", parse_math=False)
             y -= 0.034
     y -= 0.02
     fig.text(0.04, y, "Data sources and licences", fontsize=12, fontweight="bold", va="top", color="#212121")
     y -= 0.045
     for line in report_sources(report):
-        for i, part in enumerate(textwrap.wrap(line, 160)[:2]):
-            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=9.5, va="top", color="#424242")
+        for i, part in enumerate(textwrap.wrap(drawable(line, 600), 160)[:2]):
+            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=9.5, va="top", color="#424242",
+                     parse_math=False)
             y -= 0.032
     footer = (f"The video shows the first {span_s:.0f} s of the clip. Container metadata (GPS tags, titles) is never used "
               f"by the predictions. Made with {software_line()}.")
-    fig.text(0.04, 0.02, "\n".join(textwrap.wrap(footer, 190)), fontsize=8, color="#616161", va="bottom")
+    fig.text(0.04, 0.02, "\n".join(textwrap.wrap(footer, 190)), fontsize=8, color="#616161", va="bottom", parse_math=False)
     return _rgb(fig)
 
 
@@ -314,7 +318,7 @@ class _Frames:
         cx0, cy0, _, cy1 = self.caption_box
         clock = f"{_clock(t)} / {_clock(self.span_s)}"
         draw.text((cx0 + 4 * s, (cy0 + cy1) / 2), clock, fill="#212121", font=_font(round(17 * s), bold=True), anchor="lm")
-        text = self.captions[i] if i is not None else "no window analysed here"
+        text = drawable(self.captions[i], 160) if i is not None else "no window analysed here"
         draw.text((cx0 + 130 * s, (cy0 + cy1) / 2), text, fill="#212121", font=_font(round(15 * s)), anchor="lm")
         self.drawn += 1
         if self.drawn % 10 == 0:

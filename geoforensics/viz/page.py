@@ -4,7 +4,6 @@ that produced it, so a finding can be reproduced."""
 
 from __future__ import annotations
 
-import re
 import shlex
 import textwrap
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from ..errors import InputError
 from ..forensics.analysis import ForensicReport
+from ..text import drawable
 from .report import SPECIES_HEADERS, report_sources, software_line, species_rows, summary_lines
 from .static import VERDICT_COLORS, draw_report_map
 
@@ -24,15 +24,6 @@ PAGE_INCHES = (11.69, 8.27)
 PNG_DPI = 150
 METADATA_TITLE = "Container metadata: display only, never used by the predictions"
 FORMATS = (".png", ".pdf")
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def plain(text: Any, limit: int = 200) -> str:
-    """Outside text (names, tags) made safe to draw: control characters dropped, cut to ``limit``."""
-    s = _CONTROL.sub(" ", str(text))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
 
 def reproduce_command(report: ForensicReport) -> str:
     """The ``geoforensics analyze`` command that tests the same claim on the same file."""
@@ -47,14 +38,14 @@ def _metadata_rows(meta: dict[str, Any]) -> list[str]:
     rows = []
     for key, value in meta.items():
         shown = "; ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value
-        rows.append(plain(f"{key}: {shown}", 110))
+        rows.append(drawable(f"{key}: {shown}", 110))
     return rows or ["(none)"]
 
 
 def _wrapped(fig: Figure, x: float, y: float, lines: list[str], width: int, size: float, step: float, **style: Any) -> float:
     """Draw ``lines`` as bullets wrapped at ``width`` characters from (x, y) down; returns the next y."""
     for line in lines:
-        for i, part in enumerate(textwrap.wrap(plain(line, 600), width) or [""]):
+        for i, part in enumerate(textwrap.wrap(drawable(line, 600), width) or [""]):
             fig.text(x + (0.012 if i else 0.0), y, ("• " if not i else "") + part, fontsize=size, va="top", parse_math=False, **style)
             y -= step
     return y
@@ -68,11 +59,11 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
     FigureCanvasAgg(fig)
     color = VERDICT_COLORS.get(report.verdict.level, VERDICT_COLORS["inconclusive"])
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    fig.text(0.03, 0.965, plain(f"geoforensics report: {report.source}", 90), fontsize=16, fontweight="bold", va="top", parse_math=False)
+    fig.text(0.03, 0.965, drawable(f"geoforensics report: {report.source}", 90), fontsize=16, fontweight="bold", va="top", parse_math=False)
     fig.text(0.97, 0.965, now, fontsize=9, va="top", ha="right", color="#616161")
     fig.text(0.03, 0.915, report.verdict.level.upper(), fontsize=13, fontweight="bold", color="white", va="top",
              bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="none"))
-    verdict = textwrap.wrap(plain(report.verdict.text.split(": ", 1)[-1], 400), 120)[:2]
+    verdict = textwrap.wrap(drawable(report.verdict.text.split(": ", 1)[-1], 400), 120)[:2]
     fig.text(0.17, 0.917, "\n".join(verdict), fontsize=11, color=color, va="top", parse_math=False)
 
     ax = fig.add_axes((0.03, 0.37, 0.52, 0.47))
@@ -93,7 +84,7 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
     for row in rows or [("no species recognised", "", "", "", "")]:
         for x, cell in zip(columns, row):
             red = claim and cell == "no"
-            fig.text(x, y, plain(cell, 44), fontsize=7.5, va="top", parse_math=False,
+            fig.text(x, y, drawable(cell, 44), fontsize=7.5, va="top", parse_math=False,
                      color=VERDICT_COLORS["mismatch"] if red else "#212121")
         y -= 0.02
     y -= 0.015
@@ -107,7 +98,7 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
                                       fc="#f5f5f5", ec="#9e9e9e", lw=0.8, figure=fig, zorder=-1))
 
     cmd = command or reproduce_command(report)
-    line = textwrap.fill("Reproduce: " + plain(cmd, 300), width=150, subsequent_indent="    ", break_on_hyphens=False)
+    line = textwrap.fill("Reproduce: " + drawable(cmd, 300), width=150, subsequent_indent="    ", break_on_hyphens=False)
     fig.text(0.03, 0.105, line, fontsize=8.5, family="monospace", va="top", parse_math=False)
     fig.text(0.03, 0.05, f"Made with {software_line()}.", fontsize=7.5, color="#616161", va="top")
     return fig
@@ -122,9 +113,9 @@ def write_report_page(report: ForensicReport, out: str | Path, *, command: str |
     if kind not in FORMATS:
         raise InputError(f"the report is a .png or .pdf file, not {out.name}")
     fig = report_page(report, command)
-    title = plain(f"geoforensics report: {report.source}")
-    meta = {"Title": title, "Description": plain(report.verdict.text, 1000)} if kind == ".png" else {
-        "Title": title, "Subject": plain(report.verdict.text, 1000), "Creator": f"geoforensics ({software_line()})"}
+    title = drawable(f"geoforensics report: {report.source}")
+    meta = {"Title": title, "Description": drawable(report.verdict.text, 1000)} if kind == ".png" else {
+        "Title": title, "Subject": drawable(report.verdict.text, 1000), "Creator": f"geoforensics ({software_line()})"}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.part")
     try:

@@ -22,6 +22,7 @@ from ..forensics.analysis import ForensicReport
 from ..forensics.claims import TOLERANCE_KM
 from ..geo.geodesy import great_circle_path, haversine_km, split_at_antimeridian
 from ..prediction import GeoPrediction, WindowPrediction, smallest_mass_set
+from ..text import drawable
 from .assets import topojson_text
 from .maps import CLAIM_COLORS
 from .timeline import _PALETTE as SPECIES_PALETTE
@@ -87,7 +88,7 @@ def reference_point(report: ForensicReport) -> Reference | None:
 def short_label(label: str, limit: int = 34) -> str:
     """A claim's label cut to fit a map ("Lihue, Hawaii, United States")."""
     label = label.split(" (near ")[0] if label[:1].isdigit() or label[:1] == "-" else label
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    return drawable(label, limit)
 
 
 def _points(report: ForensicReport) -> list[tuple[float, float]]:
@@ -171,7 +172,7 @@ def draw_report_map(ax: Axes, report: ForensicReport, *, windows: bool = True, l
             left = c.lon > 0.5 * (lon0 + lon1)  # the label towards the middle of the map
             ax.annotate(short_label(c.label), (c.lon, c.lat), xytext=(-9 if left else 9, -14 if big else 8), textcoords="offset points",
                         ha="right" if left else "left", fontsize=fontsize, color=color, fontweight="bold" if big else "normal",
-                        zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+                        zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75), parse_math=False)
     if report.image is not None:
         ax.scatter([report.image.lon], [report.image.lat], s=70, marker="D", c=IMAGE_COLOR, edgecolors="white",
                    linewidths=0.8, zorder=5, label="the picture's guess")
@@ -246,7 +247,8 @@ def draw_timeline(ax_species: Axes, ax_km: Axes, report: ForensicReport, span_s:
         ax_km.set_ylim(0, max(top * 1.15, 2 * TOLERANCE_KM if ref.is_claim else 100.0))
         if ref.is_claim:
             ax_km.axhline(TOLERANCE_KM, color="#757575", lw=0.8, ls=":")
-        ax_km.set_title(f"How far each window's guess lies from {ref.label} (km)", fontsize=fontsize + 1, loc="left", pad=2)
+        ax_km.set_title(f"How far each window's guess lies from {drawable(ref.label, 60)} (km)", fontsize=fontsize + 1, loc="left",
+                        pad=2, parse_math=False)
     ax_km.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     for ax in (ax_species, ax_km):
         ax.set_xlim(0, span_s)

@@ -26,8 +26,8 @@ import pytest
 
 import geoforensics
 from geoforensics.cli import main
-from geoforensics.cli.text import safe
 from geoforensics.errors import InputError
+from geoforensics.text import safe
 from tests.hostile.corpus import ARRAYS, Case, build_corpus
 
 ROOT = Path(tempfile.mkdtemp(prefix="geoforensics-hostile-"))

@@ -192,6 +192,18 @@ def test_generated_clip_audio_is_reencoded_in_step_with_the_picture(generated, t
     assert list(temp_root.iterdir()) == []
 
 
+def test_a_hostile_file_name_is_drawn_as_text(temp_root, tmp_path):
+    """``$...$`` in a name is not mathtext (an unparsable one used to stop the render) and control
+    characters are drawn as visible escapes."""
+    src = tmp_path / "x$\\frac$ $^$ \x1b[2J.mp3"
+    src.write_bytes(EAGLE.read_bytes())
+    report = analyze_media(src, claim="Plasencia, Spain")
+    video, _ = render(report, src, tmp_path / "hostile.mp4", max_seconds=3.0)
+    assert video.size_bytes > 10_000 and list(temp_root.iterdir()) == []
+    page = write_report_page(report, tmp_path / "hostile.png")
+    assert page.stat().st_size > 50_000
+
+
 def test_failures_leave_nothing_behind(flagship, temp_root, tmp_path):
     out = tmp_path / "too big.mp4"
     with pytest.raises(GeoforensicsError, match="over the 0.05 MB limit"):

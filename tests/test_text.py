@@ -1,4 +1,4 @@
-"""Untrusted strings reach the terminal only through cli.text.safe: tags, file names, errors."""
+"""Untrusted strings reach the terminal only through geoforensics.text.safe: tags, file names, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from geoforensics.cli import main
-from geoforensics.cli.text import SafeFormatter, safe
+from geoforensics.text import SafeFormatter, drawable, safe
 from tests.media import ffmpeg
 
 
@@ -35,6 +35,11 @@ def test_safe(raw: str, shown: str) -> None:
     assert safe(raw) == shown
     assert safe(shown) == shown  # escapes are plain text
     assert all(ch.isprintable() for ch in safe(raw))
+
+
+def test_drawable_escapes_and_cuts() -> None:
+    assert drawable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
+    assert drawable("x" * 300, 10) == "x" * 9 + "…" and drawable("short", 10) == "short"
 
 
 def test_safe_multiline_keeps_lines_only() -> None:

@@ -1,5 +1,6 @@
-"""Untrusted text made safe for a terminal: the one helper every ``geoforensics`` command prints tags,
-file names, URLs, place names, dataset ids and error messages through.
+"""Untrusted text made safe to show: the one place every ``geoforensics`` command prints tags, file
+names, URLs, place names, dataset ids and error messages through (:func:`safe`), and every picture we
+draw (report page, evidence video) writes them through (:func:`drawable`).
 
 A container tag, a file name or a CSV field may hold escape sequences (clear the screen, set the
 window title, hide text), bidirectional overrides that reorder what is shown, or a newline that
@@ -40,6 +41,13 @@ def safe(text: object, *, multiline: bool = False) -> str:
     return "".join(
         _escape(ch) if ch not in keep and unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in s
     )
+
+
+def drawable(text: object, limit: int = 200) -> str:
+    """:func:`safe` text cut to ``limit`` characters, for matplotlib and PIL; draw it with
+    ``parse_math=False`` so a ``$...$`` in a file name is not read as mathtext."""
+    s = safe(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 class SafeFormatter(logging.Formatter):
