@@ -68,17 +68,20 @@ def cut_note(analysed_s: float, total_s: float | None) -> str | None:
 
 def recording_duration(
     source: str | os.PathLike[str] | np.ndarray, analysed_s: float, max_duration_s: float | None,
-    sample_rate: int | None = None,
+    sample_rate: int | None = None, container_s: float | None = None,
 ) -> float | None:
     """Length in seconds of the whole recording of which ``analysed_s`` seconds were analysed: an array's
     from its samples and ``sample_rate``; a file's is ``analysed_s`` unless decoding stopped at
-    ``max_duration_s``, then the container's figure (None when it does not say)."""
+    ``max_duration_s``, then the container's figure (``container_s`` when the caller probed the file
+    already, else probed here; None when it does not say)."""
     if isinstance(source, np.ndarray):
         from .audio.decode import array_samples
 
         return array_samples(source) / float(sample_rate or 1)
     if max_duration_s is None or analysed_s < max_duration_s - 0.01:
         return analysed_s
+    if container_s is not None:
+        return container_s
     from .ffmpeg import probe
 
     try:

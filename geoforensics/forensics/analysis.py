@@ -312,7 +312,7 @@ def analyze_media(
     if info.has_audio:
         step(0.15, "listening: species in each 3 s window")
         ta = time.perf_counter()
-        checker = claim_checker(path, date=date, max_duration_s=max_duration_s)
+        checker = claim_checker(path, date=date, max_duration_s=max_duration_s, container_s=info.duration_s)
         audio = checker.prediction if audio_model == AUDIO_MODEL else locate(path, date=date, model=audio_model, max_duration_s=max_duration_s)
         timings["audio_s"] = time.perf_counter() - ta
     image, image_status = None, "no video stream: audio only"

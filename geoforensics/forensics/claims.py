@@ -510,9 +510,11 @@ def claim_checker(
     sample_rate: int | None = None,
     max_duration_s: float | None = MAX_DURATION_S,
     hum: bool = True,
+    container_s: float | None = None,
 ) -> ClaimChecker:
     """Decode (never reading tags) and score a file or an array once, detect mains hum, and return
-    the :class:`ClaimChecker` that answers any number of claims about it."""
+    the :class:`ClaimChecker` that answers any number of claims about it. ``container_s``: the file's
+    length when the caller has probed it (saves a probe when the decode stops at ``max_duration_s``)."""
     from ..audio.decode import decode_audio, load_array
     from ..audio.hum import detect_hum
     from ..models.birdnet import SAMPLE_RATE
@@ -529,7 +531,7 @@ def claim_checker(
         mono = decode_audio(source, SAMPLE_RATE, max_duration_s=max_duration_s)
         rate, name = SAMPLE_RATE, Path(source).name
     scores = score_audio(mono, sample_rate=rate, max_duration_s=None)
-    scores.source_duration_s = recording_duration(source, len(mono) / rate, max_duration_s, sample_rate)
+    scores.source_duration_s = recording_duration(source, len(mono) / rate, max_duration_s, sample_rate, container_s)
     found = detect_hum(mono, rate) if hum else None
     return ClaimChecker(scores, source=name, hum=found, date=date)
 

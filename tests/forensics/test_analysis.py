@@ -73,6 +73,22 @@ def test_the_sound_is_scored_once_and_its_prediction_is_the_audio_guess(monkeypa
     assert report.audio.evidence[0].scientific_name == "Aquila adalberti"
 
 
+def test_a_cut_analysis_says_so_and_probes_the_file_once(monkeypatch):
+    import geoforensics.ffmpeg
+
+    probed: list[Path] = []
+    real = geoforensics.ffmpeg.probe
+
+    def counting(path, *args, **kwargs):
+        probed.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(geoforensics.ffmpeg, "probe", counting)
+    report = analyze_media(EAGLE, max_duration_s=10)
+    assert any(n.startswith("analysed the first 10 s of 25 s") for n in report.audio.notes), report.audio.notes
+    assert probed == [EAGLE]
+
+
 def test_more_claims_are_answered_from_the_stored_report(flagship):
     stockholm = flagship.with_claim("Stockholm")
     assert stockholm.verdict.level == "consistent" and stockholm.claims[0].claim.label == "Stockholm, Sweden"
