@@ -2,10 +2,9 @@
 JSON file.
 
 Each frame holds the verdict (a banner), the clip's picture (for audio only, its spectrogram with a
-playhead), a map whose marker
-follows the current window's guess against the claimed place, a caption naming the window's species and
-where it points, and the per-window timeline with a playhead; a closing card gives the verdict, the
-distances and the data sources with their licences.
+playhead), a map whose marker follows the current window's guess against the claimed place, a caption
+naming the window's species and where it points, and the per-window timeline with a playhead; a closing
+card gives the verdict, the distances and the data sources with their licences.
 
 The static parts are drawn once with matplotlib; each frame only pastes the picture and draws the playhead,
 the marker and the caption (PIL), so a minute of clip renders in seconds. The user's file is decoded only
