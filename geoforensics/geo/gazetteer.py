@@ -345,6 +345,11 @@ def _gazetteer() -> _Gazetteer:
     return _Gazetteer(_cities_csv())
 
 
+def place_coordinates() -> np.ndarray:
+    """(lat, lon) in degrees of every place the gazetteer knows (GeoNames places over 1,000 people)."""
+    return _gazetteer().latlon
+
+
 def load() -> None:
     """Read the GeoNames table now rather than on the first lookup."""
     _gazetteer()

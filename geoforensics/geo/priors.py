@@ -62,6 +62,13 @@ ONE_SIDED_FLOOR = 0.1
 """A one-sided prior's value where nobody goes, relative to average places (log 0.1 = -2.3)."""
 
 
+def one_sided(density: np.ndarray) -> np.ndarray:
+    """The one-sided log-prior of a density relative to the gallery average (1 = average):
+    ``min(0, log((1 - f) d + f))``, f = :data:`ONE_SIDED_FLOOR`; only places well below average lose."""
+    out: np.ndarray = np.minimum(0.0, np.log((1.0 - ONE_SIDED_FLOOR) * density + ONE_SIDED_FLOOR))
+    return out
+
+
 def build_density_file(points_csv: str | Path, out: str | Path) -> Path:
     """Aggregate the (lat, lon) rows of a CSV into H3 cell centroids and counts (an .npz)."""
     from .galleries import read_latlon_csv
@@ -123,7 +130,7 @@ def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple[int, ...]
     pts, w = load_density(name)
     p = kde_on_gallery(gallery, pts, w, bandwidth_km)
     if get_prior(name).one_sided:
-        lp = np.minimum(0.0, np.log((1.0 - ONE_SIDED_FLOOR) * p * len(p) + ONE_SIDED_FLOOR))
+        lp = one_sided(p * len(p))
     else:
         lp = np.log(p + floor / len(p))
     tmp = path.with_suffix(".tmp.npy")
