@@ -36,6 +36,8 @@ CSS = """
 .gf-metadata-title { padding: 8px 12px 2px 12px; background: #fff8e1; }
 .gf-metadata-title h4 { margin: 0; color: #5d4037; font-weight: 600; }
 .gf-note { color: var(--body-text-color-subdued); }
+.gf-results .empty.large { min-height: 0 !important; height: 3.5em !important; }
+.gf-results .empty .icon { height: 1.5em !important; width: 1.5em !important; }
 """
 I18N = gr.I18n(en={"common": {"complete": "Complete"}})  # type: ignore[dict-item]  # nested keys work; the stub says str
 """Words Gradio's own components ask for and its English table lacks: without ``common.complete`` the

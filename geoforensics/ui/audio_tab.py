@@ -122,7 +122,8 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
     with gr.Accordion("Timeline", open=False):
         timeline = gr.Plot(show_label=False)
     prepare = gr.Button("Prepare the downloads: the prediction (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-audio-prepare-downloads")
-    downloads = gr.File(label="Download: the prediction (JSON) and the map (standalone HTML)", file_count="multiple", interactive=False)
+    downloads = gr.File(label="Download: the prediction (JSON) and the map (standalone HTML)", file_count="multiple", interactive=False,
+                        elem_classes=["gf-results"])
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 

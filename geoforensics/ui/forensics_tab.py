@@ -480,11 +480,12 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
         metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
     prepare = gr.Button("Prepare the downloads: the result with its claims (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-prepare-downloads")
     downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)",
-                        file_count="multiple", interactive=False, elem_id="gf-downloads")
+                        file_count="multiple", interactive=False, elem_id="gf-downloads", elem_classes=["gf-results"])
     with gr.Row():
         video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm", elem_id="gf-evidence-video")
         report_btn = gr.Button("Report (PNG and PDF): one page to print or share", size="sm", elem_id="gf-report-page")
-    evidence_files = gr.File(label="Evidence video and report", file_count="multiple", interactive=False, elem_id="gf-evidence-files")
+    evidence_files = gr.File(label="Evidence video and report", file_count="multiple", interactive=False, elem_id="gf-evidence-files",
+                             elem_classes=["gf-results"])
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 

@@ -95,6 +95,8 @@ def test_forensics_tab_end_to_end(app_page, demo_video):
     page.locator("#gf-forensics-map").screenshot(path=str(ARTIFACTS / "ui_forensics_range.png"))
 
     assert "_map" not in page.locator("#gf-downloads").inner_text()  # written only when asked for
+    for empty in ("#gf-downloads", "#gf-evidence-files"):
+        assert page.locator(empty).bounding_box()["height"] < 120, "an empty download box stays small"
     page.locator("#gf-prepare-downloads").click()
     page.wait_for_selector("#gf-downloads >> text=kauai_with_european_birds_map", timeout=60_000)
     listed = page.locator("#gf-downloads").inner_text().split()  # Gradio shows each name and its suffix apart
