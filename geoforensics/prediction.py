@@ -283,15 +283,18 @@ def smallest_mass_set(probs: np.ndarray, mass: float) -> np.ndarray:
 def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[float, float], mass: float, res: int = 2) -> Region:
     """Smallest set of H3 cells (at ``res``) holding ``mass`` of the probability, and the radius
     around ``point`` that holds the same mass."""
-    from .geo.h3cells import latlon_to_cells
+    from .geo.h3cells import gallery_cells
 
     idx = smallest_mass_set(probs, 0.9999)
-    cells = latlon_to_cells(gallery[idx], res)
-    cell_mass: dict[str, float] = {}
-    for c, pr in zip(cells, probs[idx]):
-        cell_mass[c] = cell_mass.get(c, 0.0) + float(pr)
-    names = sorted(cell_mass, key=cell_mass.__getitem__, reverse=True)
-    cum = np.cumsum([cell_mass[c] for c in names])
+    all_names, index = gallery_cells(gallery, res)
+    cell_of = index[idx]
+    cell_mass = np.bincount(cell_of, weights=np.asarray(probs, dtype=np.float64)[idx], minlength=len(all_names))
+    first = np.full(len(all_names), len(idx))
+    np.minimum.at(first, cell_of, np.arange(len(idx)))
+    present = np.flatnonzero(first < len(idx))
+    ranked = present[np.lexsort((first[present], -cell_mass[present]))]  # most mass first; ties: first seen
+    names = [str(c) for c in all_names[ranked]]
+    cum = np.cumsum(cell_mass[ranked])
     n = int(np.searchsorted(cum, mass) + 1)
     d = haversine_km(gallery, point)
     order = np.argsort(d)

@@ -27,7 +27,7 @@ from ..geo.geodesy import (
     split_at_antimeridian,
     wrap_lon,
 )
-from ..geo.h3cells import cell_boundary, cell_centroids, cell_parent, latlon_to_cells
+from ..geo.h3cells import cell_boundary, cell_centroids, cell_parent, gallery_cells, latlon_to_cells
 from ..prediction import GeoPrediction, smallest_mass_set
 
 SURFACE_RES = 2
@@ -104,7 +104,8 @@ def surface_cells(
     ``res`` or, when that takes more than ``max_cells`` cells, the finest coarser resolution that fits."""
     probs = np.asarray(pred.probs, dtype=np.float64)
     idx = smallest_mass_set(probs, min(1.0, mass + 0.5 * (1.0 - mass)))
-    cells = latlon_to_cells(pred.gallery[idx], res)
+    gallery_names, index = gallery_cells(pred.gallery, res)
+    cells = [str(c) for c in gallery_names[index[idx]]]
     values = probs[idx]
     total = float(probs.sum()) or 1.0
     for r in range(res, -1, -1):
