@@ -24,7 +24,12 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
-from geoforensics.geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header  # noqa: E402
+from geoforensics.geo.metrics import (  # noqa: E402
+    format_metrics_row,
+    geolocation_metrics,
+    metrics_table_header,
+    paired_bootstrap,
+)
 from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.models.birdnet import load_labels  # noqa: E402
 from geoforensics.scoring import WindowScores, score_audio  # noqa: E402
@@ -41,22 +46,19 @@ def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str,
     return {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
 
 
-def paired_change(err: np.ndarray, base: np.ndarray, draws: int = 2000, seed: int = 0) -> list[str]:
+def paired_change(err: np.ndarray, base: np.ndarray) -> list[str]:
     """Median error and % within 200 km of ``err`` against ``base`` (same clips), with 95 % intervals of the change."""
-    rng = np.random.default_rng(seed)
-    d_med, d_200 = [], []
-    for _ in range(draws):
-        i = rng.integers(0, len(err), len(err))
-        d_med.append(np.median(err[i]) - np.median(base[i]))
-        d_200.append(100 * (np.mean(err[i] <= 200) - np.mean(base[i] <= 200)))
-    lo_m, hi_m = np.percentile(d_med, [2.5, 97.5])
-    lo_2, hi_2 = np.percentile(d_200, [2.5, 97.5])
+    d_med, lo_m, hi_m = paired_bootstrap(err, base)
+    d_200, lo_2, hi_2 = paired_bootstrap(err, base, within_200_pct)
     return [
-        f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {np.median(err) - np.median(base):+,.0f} km "
-        f"[{lo_m:+,.0f}, {hi_m:+,.0f}]",
-        f"- within 200 km {100 * np.mean(base <= 200):.1f} -> {100 * np.mean(err <= 200):.1f} %: change "
-        f"{100 * (np.mean(err <= 200) - np.mean(base <= 200)):+.1f} points [{lo_2:+.1f}, {hi_2:+.1f}]",
+        f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {d_med:+,.0f} km [{lo_m:+,.0f}, {hi_m:+,.0f}]",
+        f"- within 200 km {within_200_pct(base):.1f} -> {within_200_pct(err):.1f} %: change {d_200:+.1f} points "
+        f"[{lo_2:+.1f}, {hi_2:+.1f}]",
     ]
+
+
+def within_200_pct(err: np.ndarray) -> float:
+    return float(100 * np.mean(err <= 200))
 
 
 def oracle_scores(species: str, labels) -> WindowScores:

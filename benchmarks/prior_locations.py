@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.defaults import PRIOR, PRIOR_BANDWIDTH_KM  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km, latlon_to_xyz  # noqa: E402
+from geoforensics.geo.metrics import paired_bootstrap  # noqa: E402
 from geoforensics.geo.priors import get_prior, log_prior  # noqa: E402
 from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.prediction import point_estimate  # noqa: E402
@@ -131,14 +132,13 @@ def xc_dev_errors(geo: SpeciesRangeGeolocator, data: Path, priors: dict[str, np.
     return [r.extra.get("continent", "?").split(" (")[0] for r in recs], {k: np.array(v) for k, v in errs.items()}
 
 
-def paired(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> str:
+def paired(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> str:
     """Median of ``a`` minus median of ``b`` with a paired bootstrap 95 % interval (rows, the
     locations, are resampled with all their simulated recordings)."""
     if len(a) < 2:
         return "n/a"
-    d = [np.median(a[i]) - np.median(b[i]) for i in (rng.integers(0, len(a), len(a)) for _ in range(draws))]
-    lo, hi = np.percentile(d, [2.5, 97.5])
-    return f"{np.median(a) - np.median(b):+,.0f} [{lo:+,.0f}, {hi:+,.0f}]"
+    d, lo, hi = paired_bootstrap(a, b, rng=rng)
+    return f"{d:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]"
 
 
 def main(argv: list[str] | None = None) -> int:

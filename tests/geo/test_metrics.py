@@ -10,6 +10,7 @@ from geoforensics.geo.metrics import (
     geolocation_metrics,
     metrics_from_points,
     metrics_table_header,
+    paired_bootstrap,
 )
 
 ERRORS = [0.0, 0.5, 1.0, 24.9, 25.0, 199.0, 200.0001, 750.0, 2499.0, 3000.0]
@@ -56,3 +57,25 @@ def test_table_row_and_header_line_up():
     header = metrics_table_header(with_n=True).splitlines()[0]
     assert row.count("|") == header.count("|")
     assert row == "| sys | 10 | 112 | 670 | 30.0 | 50.0 | 60.0 | 80.0 | 90.0 |"
+
+
+def test_paired_bootstrap_of_a_constant_shift_is_that_shift():
+    base = np.linspace(100.0, 5000.0, 40)
+    d, lo, hi = paired_bootstrap(base - 250.0, base)
+    assert (d, lo, hi) == pytest.approx((-250.0, -250.0, -250.0))  # every resample moves by the same 250 km
+
+
+def test_paired_bootstrap_interval_holds_the_change_and_follows_the_statistic():
+    rng = np.random.default_rng(3)
+    base = rng.uniform(0, 3000, 200)
+    err = base * rng.uniform(0.5, 1.1, 200)  # better on most items
+    d, lo, hi = paired_bootstrap(err, base)
+    assert lo < d < hi < 0
+    within = paired_bootstrap(err, base, lambda e: 100 * float(np.mean(e <= 200)))
+    assert within[0] == 100 * (np.mean(err <= 200) - np.mean(base <= 200))
+    assert paired_bootstrap(err, base, rng=7) == paired_bootstrap(err, base, rng=7)  # seeded: repeatable
+
+
+def test_paired_bootstrap_refuses_unpaired_errors():
+    with pytest.raises(ValueError, match="same shape"):
+        paired_bootstrap(np.ones(3), np.ones(4))
