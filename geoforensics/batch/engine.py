@@ -295,7 +295,27 @@ def ray_session(address: str | None = None, workers: int | None = None) -> Itera
     try:
         yield n
     finally:
+        _wait_for_ray_data()
         ray.shutdown()
+
+
+#: Ray Data's driver threads that call into Ray and stop by themselves once a run ends or is closed: the
+#: streaming executor's scheduling loop, its metadata prefetcher, and the workers that fetch result blocks.
+RAY_DATA_THREADS = ("StreamingExecutor-", "ray-data-metadata-prefetch", "iter_threaded")
+
+
+def _wait_for_ray_data(timeout_s: float = 60.0) -> None:
+    """Let Ray Data's driver threads finish before Ray is shut down. When a run is cut short (a worker
+    that cannot load the models, Ctrl-C, an error writing OUT), closing the row iterator only asks the
+    block-fetching threads to stop; one still inside a Ray call after ``ray.shutdown()`` ends the whole
+    process with status 1 before our message is printed (Ray's "core worker has already been shutdown";
+    seen in about 1 of 10 such runs on a busy 2-core machine)."""
+    import threading
+
+    deadline = time.monotonic() + timeout_s
+    for t in threading.enumerate():
+        if t.name.startswith(RAY_DATA_THREADS) and t is not threading.current_thread():
+            t.join(max(0.0, deadline - time.monotonic()))
 
 
 class _DropMessages(logging.Filter):
