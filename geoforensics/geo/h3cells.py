@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -24,11 +23,11 @@ def gallery_cells(gallery: Any, res: int) -> tuple[np.ndarray, np.ndarray]:
     each point the index of its cell: ``names[index[i]]`` is point i's cell. Computed once per gallery
     and resolution (a 21,546-point gallery takes 0.05 s to convert, and every prediction needs it)."""
     pts = np.ascontiguousarray(as_latlon(gallery).reshape(-1, 2), dtype=np.float64)
-    return _gallery_cells(hashlib.blake2b(pts.tobytes(), digest_size=16).digest(), int(res), pts.tobytes())
+    return _gallery_cells(pts.tobytes(), int(res))
 
 
 @lru_cache(maxsize=16)
-def _gallery_cells(key: bytes, res: int, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _gallery_cells(data: bytes, res: int) -> tuple[np.ndarray, np.ndarray]:
     pts = np.frombuffer(data, dtype=np.float64).reshape(-1, 2)
     names, first, index = np.unique(np.array(latlon_to_cells(pts, res)), return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
