@@ -22,6 +22,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,17 +31,34 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
-from geoforensics.geo.geodesy import haversine_km, latlon_to_xyz  # noqa: E402
+from geoforensics.geo.geodesy import EARTH_RADIUS_KM, haversine_km, latlon_to_xyz  # noqa: E402
 from geoforensics.geo.metrics import paired_bootstrap  # noqa: E402
 from geoforensics.geolocators.species_ranges import (  # noqa: E402
     SpeciesLikelihood,
     SpeciesRangeGeolocator,
     select_species,
+    species_terms,
 )
 from geoforensics.prediction import GeoPrediction, spherical_mean  # noqa: E402
 from geoforensics.scoring import WindowScores, cached_scores, pool_scores  # noqa: E402
 
 CONTINENTS = ("Europe", "Asia", "North America")
+
+
+class GenusRows:
+    """A range table whose rows are widened toward each species' genus; richness as the table's."""
+
+    def __init__(self, table: Any, congeners: list[np.ndarray], share: float, how: str) -> None:
+        self.table, self.congeners, self.share, self.how = table, congeners, share, how
+        self.richness, self.n_points = table.richness, table.n_points
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        r = self.table.rows(idx).astype(np.float64)
+        for j, s in enumerate(idx):
+            if len(self.congeners[s]) > 1:
+                genus = self.table.rows(self.congeners[s]).astype(np.float64)
+                r[j] = (1 - self.share) * r[j] + self.share * (genus.max(0) if self.how == "max" else genus.mean(0))
+        return r
 
 
 class GenusGeolocator(SpeciesRangeGeolocator):
@@ -57,18 +75,10 @@ class GenusGeolocator(SpeciesRangeGeolocator):
         self.congeners = [np.array(genus.get(n.split()[0], [i])) for i, n in enumerate(labels.scientific)]
 
     def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood:
-        table = self.table(week)
         q = pool_scores(scores, self.rule.pooling)
         idx = select_species(q, self.species_names().is_species, self.rule)
-        r = table.rows(idx).astype(np.float64)
-        for j, s in enumerate(idx):
-            if len(self.congeners[s]) > 1:
-                rows = table.rows(self.congeners[s]).astype(np.float64)
-                r[j] = (1 - self.share) * r[j] + self.share * (rows.max(0) if self.how == "max" else rows.mean(0))
-        rich = table.richness / max(float(np.median(table.richness)), 1e-9)
-        rho = r / np.maximum(rich, 1e-6)[None] ** self.rule.richness_power
-        qq = q[idx].astype(np.float64)[:, None]
-        return SpeciesLikelihood(idx, q, np.log(qq * rho + (1.0 - qq) * self.rule.background + 1e-12))
+        rows = GenusRows(self.table(week), self.congeners, self.share, self.how)
+        return SpeciesLikelihood(idx, q, species_terms(rows, idx, q[idx], self.rule))  # type: ignore[arg-type]
 
 
 def smoothed_mode(gallery: np.ndarray, radius_km: float, recentre: bool) -> Callable[[GeoPrediction], tuple[float, float]]:
@@ -78,7 +88,7 @@ def smoothed_mode(gallery: np.ndarray, radius_km: float, recentre: bool) -> Call
 
     xyz = latlon_to_xyz(gallery)
     tree = cKDTree(xyz)
-    pairs = tree.sparse_distance_matrix(tree, 2 * np.sin(radius_km / 6371.0088 / 2), output_type="coo_matrix")
+    pairs = tree.sparse_distance_matrix(tree, 2 * np.sin(radius_km / EARTH_RADIUS_KM / 2), output_type="coo_matrix")
     near = sparse.csr_matrix((np.ones(len(pairs.data)), (pairs.row, pairs.col)), shape=(len(gallery),) * 2)
     near.setdiag(1)
     near = near.tocsr()
