@@ -11,6 +11,11 @@ is noise).
   r km" metrics), instead of the mean of the 10 most probable cells; optionally re-centred on the
   probability-weighted mean of the points within r of it.
 * **3 s stride**: every other window (BirdNET twice as fast), to see what the 1.5 s stride buys.
+* **clustered point**: the mean of the 10 most probable cells, but only those within d km of the most
+  probable one (a bimodal surface's plain mean can fall between its modes); and the plain mean of 5 or
+  20 cells instead of 10.
+* **capped two-sided prior**: the photo-density prior also lifts busy places, up to a cap:
+  ``min(log cap, log(0.9 d + 0.1))`` instead of ``min(0, ...)``.
 
 Scores come from the package's scores cache; containers' tags are never read. Prints and saves
 ``benchmarks/results/audio_levers.md``/``.json``.
@@ -33,13 +38,14 @@ from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import EARTH_RADIUS_KM, haversine_km, latlon_to_xyz  # noqa: E402
 from geoforensics.geo.metrics import paired_bootstrap  # noqa: E402
+from geoforensics.geo.priors import ONE_SIDED_FLOOR, kde_on_gallery, load_density  # noqa: E402
 from geoforensics.geolocators.species_ranges import (  # noqa: E402
     SpeciesLikelihood,
     SpeciesRangeGeolocator,
     select_species,
     species_terms,
 )
-from geoforensics.prediction import GeoPrediction, spherical_mean  # noqa: E402
+from geoforensics.prediction import GeoPrediction, point_estimate, spherical_mean  # noqa: E402
 from geoforensics.scoring import WindowScores, cached_scores, pool_scores  # noqa: E402
 
 CONTINENTS = ("Europe", "Asia", "North America")
@@ -103,6 +109,26 @@ def smoothed_mode(gallery: np.ndarray, radius_km: float, recentre: bool) -> Call
     return point
 
 
+def clustered_mean(gallery: np.ndarray, radius_km: float, k: int = 10) -> Callable[[GeoPrediction], tuple[float, float]]:
+    """Point rule: the probability-weighted mean of the ``k`` most probable points within ``radius_km``
+    of the most probable one."""
+
+    def point(p: GeoPrediction) -> tuple[float, float]:
+        near = np.where(haversine_km(gallery, tuple(gallery[int(np.argmax(p.probs))])) <= radius_km, p.probs, 0.0)
+        idx = np.argsort(-near)[:k]
+        return spherical_mean(gallery[idx], near[idx])
+
+    return point
+
+
+def capped_prior(geo: SpeciesRangeGeolocator, cap: float) -> np.ndarray:
+    """The photo-density log-prior over the gallery, lifting busy places up to ``log cap``."""
+    pts, w = load_density("photo-density")
+    d = kde_on_gallery(geo.gallery, pts, w, geo.prior_bandwidth_km) * len(geo.gallery)
+    out: np.ndarray = np.minimum(np.log(cap), np.log((1.0 - ONE_SIDED_FLOOR) * d + ONE_SIDED_FLOOR))
+    return out
+
+
 def every_other(ws: WindowScores) -> WindowScores:
     return WindowScores(ws.starts_s[::2], ws.ends_s[::2], ws.scores[::2], ws.duration_s)
 
@@ -144,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
             point = smoothed_mode(geo.gallery, radius, recentre)
             label = f"smoothed mode, {radius} km" + (", re-centred" if recentre else "")
             results[label] = errors([point(p) for p in preds])
+    for radius in (600, 1000, 2000):
+        point = clustered_mean(geo.gallery, radius)
+        results[f"mean of the 10 best cells within {radius} km of the best"] = errors([point(p) for p in preds])
+    for kk in (5, 20):
+        results[f"mean of the {kk} best cells"] = errors([point_estimate(geo.gallery, p.probs, f"topk_mean:{kk}") for p in preds])
+    plain = SpeciesRangeGeolocator(prior=None)
+    for cap in (1.5, 2.0, 4.0):
+        lp = capped_prior(geo, cap)
+        results[f"prior lifting busy places up to x{cap:g}"] = errors([
+            GeoPrediction.from_log_scores(geo.gallery, plain.likelihood(ws.scores).log_surface + lp,
+                                          point_method=geo.point_method, names=False).point
+            for ws in scores])
     results["3 s stride (every other window)"] = errors([geo.predict_from_scores(every_other(ws), light=True).point for ws in scores])
 
     lines = [
