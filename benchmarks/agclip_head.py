@@ -35,7 +35,9 @@ from geoforensics.scoring import WindowScores, cached_scores  # noqa: E402
 SIM_CONFIG = ROOT / "configs" / "agclip_birdnet_sim.yaml"
 
 
-def simulated_comparison(agclip: AGCLIPGeolocator, head: str, clips: int, seed: int = 1) -> tuple[list[str], dict]:
+def simulated_comparison(
+    agclip: AGCLIPGeolocator, ranges: SpeciesRangeGeolocator, head: str, clips: int, seed: int = 1
+) -> tuple[list[str], dict]:
     """Both systems on clips drawn from the simulator the head was trained on (its config, a seed the
     training never used): where AG-CLIP should be at its best."""
     from geoforensics.train.config import load_config
@@ -48,7 +50,7 @@ def simulated_comparison(agclip: AGCLIPGeolocator, head: str, clips: int, seed: 
     scores, true = batch.scores.numpy(), batch.latlon[::w]
     starts = np.arange(w) * 1.5
     systems = {
-        "species-ranges (default)": SpeciesRangeGeolocator(),
+        "species-ranges (default)": ranges,
         "species-ranges --prior none": SpeciesRangeGeolocator(prior=None),
         f"agclip:{head}": agclip,
     }
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     sim_errs: dict = {}
     if args.sim_clips:
-        sim_lines, sim_errs = simulated_comparison(agclip, args.head, args.sim_clips)
+        sim_lines, sim_errs = simulated_comparison(agclip, ranges, args.head, args.sim_clips)
         lines += sim_lines
     text = "\n".join(lines)
     save_results(args.out, text, {"rows": dict(rows), "n": n, "per_clip_km": {

@@ -29,6 +29,7 @@ from geoforensics.geo.metrics import (  # noqa: E402
     geolocation_metrics,
     metrics_table_header,
     paired_bootstrap,
+    percent_within,
 )
 from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.models.birdnet import load_labels  # noqa: E402
@@ -49,16 +50,12 @@ def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str,
 def paired_change(err: np.ndarray, base: np.ndarray) -> list[str]:
     """Median error and % within 200 km of ``err`` against ``base`` (same clips), with 95 % intervals of the change."""
     d_med, lo_m, hi_m = paired_bootstrap(err, base)
-    d_200, lo_2, hi_2 = paired_bootstrap(err, base, within_200_pct)
+    d_200, lo_2, hi_2 = paired_bootstrap(err, base, lambda e: percent_within(e, 200))
     return [
         f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {d_med:+,.0f} km [{lo_m:+,.0f}, {hi_m:+,.0f}]",
-        f"- within 200 km {within_200_pct(base):.1f} -> {within_200_pct(err):.1f} %: change {d_200:+.1f} points "
+        f"- within 200 km {percent_within(base, 200):.1f} -> {percent_within(err, 200):.1f} %: change {d_200:+.1f} points "
         f"[{lo_2:+.1f}, {hi_2:+.1f}]",
     ]
-
-
-def within_200_pct(err: np.ndarray) -> float:
-    return float(100 * np.mean(err <= 200))
 
 
 def oracle_scores(species: str, labels) -> WindowScores:

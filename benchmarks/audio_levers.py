@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import EARTH_RADIUS_KM, haversine_km, latlon_to_xyz  # noqa: E402
-from geoforensics.geo.metrics import paired_bootstrap  # noqa: E402
+from geoforensics.geo.metrics import paired_bootstrap, percent_within  # noqa: E402
 from geoforensics.geo.priors import ONE_SIDED_FLOOR, kde_on_gallery, load_density  # noqa: E402
 from geoforensics.geolocators.species_ranges import (  # noqa: E402
     SpeciesLikelihood,
@@ -135,10 +135,10 @@ def every_other(ws: WindowScores) -> WindowScores:
 
 def row(name: str, err: np.ndarray, base: np.ndarray, continents: np.ndarray) -> str:
     d, lo, hi = paired_bootstrap(err, base)
-    d2, lo2, hi2 = paired_bootstrap(err, base, lambda e: 100 * float(np.mean(e <= 200)))
+    d2, lo2, hi2 = paired_bootstrap(err, base, lambda e: percent_within(e, 200))
     per = " | ".join(f"{np.median(err[continents == c]):,.0f}" for c in CONTINENTS)
     rest = np.median(err[~np.isin(continents, CONTINENTS)])
-    return (f"| {name} | {np.median(err):,.0f} | {d:+,.0f} [{lo:+,.0f}, {hi:+,.0f}] | {100 * np.mean(err <= 200):.1f} | "
+    return (f"| {name} | {np.median(err):,.0f} | {d:+,.0f} [{lo:+,.0f}, {hi:+,.0f}] | {percent_within(err, 200):.1f} | "
             f"{d2:+.1f} [{lo2:+.1f}, {hi2:+.1f}] | {err.mean():,.0f} | {per} | {rest:,.0f} |")
 
 

@@ -33,6 +33,14 @@ def geolocation_metrics(errors_km: Any) -> dict[str, float]:
     return out
 
 
+def percent_within(errors_km: Any, km: float) -> float:
+    """Percentage of the errors (km) at most ``km``: ``percent_within(e, 200)`` is the paper's "region" x 100."""
+    e = np.asarray(errors_km, dtype=np.float64).reshape(-1)
+    if len(e) == 0:
+        raise ValueError("no errors to summarise")
+    return float(100.0 * np.mean(e <= km))
+
+
 def metrics_from_points(pred: Any, true: Any) -> dict[str, float]:
     """``geolocation_metrics`` of the Haversine distances between (N, 2) predicted and true points."""
     return geolocation_metrics(haversine_km(as_latlon(pred, name="predictions"), as_latlon(true, name="gold")))

@@ -11,6 +11,7 @@ from geoforensics.geo.metrics import (
     metrics_from_points,
     metrics_table_header,
     paired_bootstrap,
+    percent_within,
 )
 
 ERRORS = [0.0, 0.5, 1.0, 24.9, 25.0, 199.0, 200.0001, 750.0, 2499.0, 3000.0]
@@ -79,3 +80,11 @@ def test_paired_bootstrap_interval_holds_the_change_and_follows_the_statistic():
 def test_paired_bootstrap_refuses_unpaired_errors():
     with pytest.raises(ValueError, match="same shape"):
         paired_bootstrap(np.ones(3), np.ones(4))
+
+
+def test_percent_within_counts_the_boundary_and_matches_the_region_metric():
+    e = np.array([0.0, 199.0, 200.0, 201.0, 5000.0])
+    assert percent_within(e, 200) == 60.0
+    assert percent_within(e, 200) == 100 * geolocation_metrics(e)["region"]
+    with pytest.raises(ValueError):
+        percent_within([], 200)
