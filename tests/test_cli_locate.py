@@ -107,6 +107,16 @@ def test_several_files_json_lines_and_csv_to_files(tmp_path, capsys):
     assert out_csv.read_text().splitlines()[1] == "XC148645,{:.6f},{:.6f}".format(*lines[0]["point"])
 
 
+def test_bare_csv_after_the_inputs_prints_predictions_only(capsys):
+    """`geoforensics locate FILES --csv`: the prediction CSV on standard output, no text report in it."""
+    assert main(["locate", *map(str, CLIPS), "--csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "audio_id,latitude,longitude"
+    assert [line.split(",")[0] for line in out[1:]] == ["XC148645", "XC132220"]
+    lat, lon = map(float, out[1].split(",")[1:])
+    assert 36 < lat < 44 and -10 < lon < 0  # the Spanish Imperial Eagle clip: Iberia
+
+
 def test_csv_rows_reach_the_disk_as_they_are_computed(tmp_path, monkeypatch, capsys):
     import geoforensics.api
 

@@ -61,8 +61,8 @@ def test_shared_options_have_one_declaration_and_the_package_defaults() -> None:
             shared = OPTIONS[flag.lstrip("-").replace("-", "_")][1]
             assert action.default == expected[flag], (command, flag)
             assert action.help == shared["help"], (command, flag)
-            if flag == "--json":
-                assert (action.nargs, action.const) == ("?", "-"), command
+            if flag in ("--json", "--csv"):
+                assert (action.nargs, action.const) == ("?", "-"), (command, flag)
     assert sorted(users["--json"]) == [
         "analyze", "check", "evaluate", "locate", "locate-image", "locate-text", "models", "weights list",
     ]
@@ -79,6 +79,9 @@ def test_json_value_forms() -> None:
     assert parser.parse_args(["evaluate", "p.csv", "g.csv", "--json", "m.json"]).json == "m.json"
     assert parser.parse_args(["evaluate", "p.csv", "g.csv"]).json is None
     assert parser.parse_args(["locate", "a.wav", "--top-k", "3", "--max-duration", "30"]).top_k == 3
+    assert parser.parse_args(["locate", "a.wav", "b.wav", "--csv"]).csv == "-"
+    assert parser.parse_args(["locate", "a.wav", "--csv", "p.csv"]).csv == "p.csv"
+    assert parser.parse_args(["locate", "a.wav"]).csv is None
 
 
 @pytest.mark.parametrize("argv", [["--top-k", "0"], ["--max-duration", "-1"], ["--top-k", "two"]])
@@ -101,12 +104,17 @@ def test_json_before_the_inputs_never_overwrites_one(tmp_path: Path, capsys: pyt
     assert a.read_bytes() == before
     with pytest.raises(SystemExit):
         main(["locate", str(b), "--csv", str(a)])
+    with pytest.raises(SystemExit):
+        main(["locate", "--csv", str(a), str(b)])
+    assert "put --csv after the inputs" in capsys.readouterr().err
     assert a.read_bytes() == before
 
 
 def test_json_and_csv_cannot_share_stdout(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     a = make_audio(tmp_path / "a.wav", 0.5)
     assert main(["locate", str(a), "--json", "--csv", "-"]) == 2
+    assert "--json and --csv cannot both write to standard output" in capsys.readouterr().err
+    assert main(["locate", str(a), "--json", "--csv"]) == 2
     assert "--json and --csv cannot both write to standard output" in capsys.readouterr().err
 
 

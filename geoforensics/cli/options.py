@@ -183,9 +183,12 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "csv": (
         "--csv",
         dict(
+            nargs="?",
+            const=STDOUT,
             metavar="OUT.csv",
             type=csv_out,
-            help="write audio_id,latitude,longitude (the benchmark's prediction format) to OUT.csv ('-': standard output)",
+            help="write audio_id,latitude,longitude (the benchmark's prediction format) to OUT.csv ('-', or no OUT "
+            "after the inputs: standard output instead of the text report)",
         ),
     ),
 }
