@@ -38,7 +38,7 @@ from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.geo.geodesy import EARTH_RADIUS_KM, haversine_km, latlon_to_xyz  # noqa: E402
 from geoforensics.geo.metrics import paired_bootstrap, percent_within  # noqa: E402
-from geoforensics.geo.priors import ONE_SIDED_FLOOR, kde_on_gallery, load_density  # noqa: E402
+from geoforensics.geo.priors import kde_on_gallery, load_density, one_sided  # noqa: E402
 from geoforensics.geolocators.species_ranges import (  # noqa: E402
     SpeciesLikelihood,
     SpeciesRangeGeolocator,
@@ -125,8 +125,7 @@ def capped_prior(geo: SpeciesRangeGeolocator, cap: float) -> np.ndarray:
     """The photo-density log-prior over the gallery, lifting busy places up to ``log cap``."""
     pts, w = load_density("photo-density")
     d = kde_on_gallery(geo.gallery, pts, w, geo.prior_bandwidth_km) * len(geo.gallery)
-    out: np.ndarray = np.minimum(np.log(cap), np.log((1.0 - ONE_SIDED_FLOOR) * d + ONE_SIDED_FLOOR))
-    return out
+    return one_sided(d, cap)
 
 
 def every_other(ws: WindowScores) -> WindowScores:

@@ -51,3 +51,9 @@ def test_photo_density_prior_is_one_sided():
     pole = int(np.argmin(haversine_km(g, (-85.0, 0.0))))
     assert lp[paris] == 0.0 and lp[pole] == pytest.approx(np.log(priors.ONE_SIDED_FLOOR), abs=0.01)
     assert 0.6 < np.mean(lp < -1.0) < 0.8  # most of the land grid (Antarctica, Siberia, deserts) is nearly unvisited
+
+
+def test_one_sided_cap_lifts_busy_places_up_to_the_cap_only():
+    d = np.array([0.0, 1.0, 3.0, 10.0])
+    np.testing.assert_allclose(priors.one_sided(d), [np.log(0.1), 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(priors.one_sided(d, cap=2.0), [np.log(0.1), 0.0, np.log(2.0), np.log(2.0)])
