@@ -121,11 +121,11 @@ def clustered_mean(gallery: np.ndarray, radius_km: float, k: int = 10) -> Callab
     return point
 
 
-def capped_prior(geo: SpeciesRangeGeolocator, cap: float) -> np.ndarray:
-    """The photo-density log-prior over the gallery, lifting busy places up to ``log cap``."""
+def photo_density(geo: SpeciesRangeGeolocator) -> np.ndarray:
+    """The photo density over the gallery relative to its average (1 = average), as the shipped prior reads it."""
     pts, w = load_density("photo-density")
-    d = kde_on_gallery(geo.gallery, pts, w, geo.prior_bandwidth_km) * len(geo.gallery)
-    return one_sided(d, cap)
+    density: np.ndarray = kde_on_gallery(geo.gallery, pts, w, geo.prior_bandwidth_km) * len(geo.gallery)
+    return density
 
 
 def every_other(ws: WindowScores) -> WindowScores:
@@ -175,12 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     for kk in (5, 20):
         results[f"mean of the {kk} best cells"] = errors([point_estimate(geo.gallery, p.probs, f"topk_mean:{kk}") for p in preds])
     plain = SpeciesRangeGeolocator(prior=None)
+    surfaces = [plain.likelihood(ws.scores).log_surface for ws in scores]
+    density = photo_density(geo)
     for cap in (1.5, 2.0, 4.0):
-        lp = capped_prior(geo, cap)
+        lp = one_sided(density, cap)
         results[f"prior lifting busy places up to x{cap:g}"] = errors([
-            GeoPrediction.from_log_scores(geo.gallery, plain.likelihood(ws.scores).log_surface + lp,
-                                          point_method=geo.point_method, names=False).point
-            for ws in scores])
+            GeoPrediction.from_log_scores(geo.gallery, s + lp, point_method=geo.point_method, names=False).point
+            for s in surfaces])
     results["3 s stride (every other window)"] = errors([geo.predict_from_scores(every_other(ws), light=True).point for ws in scores])
 
     lines = [
