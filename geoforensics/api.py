@@ -26,7 +26,9 @@ def locate(
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
     up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
     ``prior``); each distinct configuration is built once per process."""
+    from .dates import parse_date
     from .geolocators.registry import get_geolocator
 
+    date = parse_date(date)
     geo = get_geolocator(model, **options)
     return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k, max_duration_s=max_duration_s)

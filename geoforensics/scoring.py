@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_open
 from .audio.windows import WindowSpec
 from .defaults import MAX_DURATION_S, WINDOW
 from .errors import InputError
@@ -152,14 +152,8 @@ def file_key(path: Path, *settings: Any) -> str:
 
 def save_npz(path: Path, **arrays: Any) -> None:
     """Write ``arrays`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def load_npz(path: Path, *names: str, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray] | None:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError
 from .engine import LocateSpec
 from .inputs import BatchInput, collect_inputs
 from .sinks import COLUMNS, RESULT_COLUMNS, open_sink, read_results
@@ -98,13 +97,10 @@ def run_batch(
 ) -> BatchSummary:
     """Locate every recording named by ``inputs`` not yet in ``out``, appending a row per recording
     as it finishes (see the package docstring)."""
-    if date:
-        from ..ranges.base import week_of
+    from ..dates import parse_date
 
-        try:
-            week_of(date)
-        except ValueError as e:
-            raise InputError(f"--date: {e}") from None
+    parsed = parse_date(date)
+    date = None if parsed is None else str(parsed)
     from .engine import check_model
 
     check_model(spec.model)

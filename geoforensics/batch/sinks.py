@@ -22,11 +22,11 @@ import csv
 import io
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_path
 from ..errors import InputError
 from ..evaluation.evaluate import ID_COLUMN, LAT_COLUMN, LON_COLUMN, PointsWriter
 
@@ -74,17 +74,6 @@ def normalise(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _atomic_write(path: Path, write: Any, suffix: str = ".tmp") -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Sink:
     """Base of the result files: ``done()`` ids already written, ``write(row)``, ``close()``."""
 
@@ -121,7 +110,8 @@ class CsvSink(Sink):
             rows = self._read_existing()
             if retry_failed and any(r["error"] for r in rows):
                 rows = [r for r in rows if not r["error"]]
-                _atomic_write(self.path, lambda tmp: self._rewrite(tmp, rows))
+                with atomic_path(self.path) as tmp:
+                    self._rewrite(tmp, rows)
             self._done = {r[ID_COLUMN]: bool(r["error"]) for r in rows}
             header = False
         try:
@@ -148,7 +138,7 @@ class CsvSink(Sink):
         next(reader)
         return [dict(zip(COLUMNS, cells)) for cells in reader if cells]
 
-    def _rewrite(self, tmp: str, rows: list[dict[str, str]]) -> None:
+    def _rewrite(self, tmp: Path, rows: list[dict[str, str]]) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(COLUMNS)
@@ -248,14 +238,16 @@ class ParquetSink(Sink):
             return
         table = pa.Table.from_pylist(self._buffer, schema=_schema())
         name = f"part-{time.time_ns():020d}-{os.getpid()}.parquet"
-        _atomic_write(self.parts / name, lambda tmp: pq.write_table(table, tmp), suffix=".parquet.tmp")
+        with atomic_path(self.parts / name) as tmp:
+            pq.write_table(table, tmp)
         self._buffer = []
 
     def _merge(self, table: Any) -> None:
         import pyarrow.parquet as pq
 
         parts = self._part_files()
-        _atomic_write(self.path, lambda tmp: pq.write_table(table, tmp), suffix=".parquet.tmp")
+        with atomic_path(self.path) as tmp:
+            pq.write_table(table, tmp)
         for f in parts:
             f.unlink(missing_ok=True)
 

@@ -14,6 +14,7 @@ import sys
 
 from ..errors import GeoforensicsError
 from ..text import SafeFormatter, safe
+from .options import check_outputs
 
 
 def command_modules() -> list:
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_outputs(args)
         return int(args.func(args) or 0)
     except GeoforensicsError as e:
         print(f"geoforensics {args.command}: error: {safe(e)}", file=sys.stderr)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..dates import RecordingDate, parse_date
 from ..errors import GeoforensicsError, InputError
 from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
@@ -40,7 +41,7 @@ class ClaimRow:
     file: Path
     lat: float
     lon: float
-    date: str | None
+    date: RecordingDate | None
     line: int
 
 
@@ -67,7 +68,11 @@ def read_claims_csv(path: str | Path) -> list[ClaimRow]:
             raise InputError(f"{where}: line {line} names no file")
         beside = csv_path.parent / name
         file = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
-        date = row[i_date].strip() or None if i_date is not None and i_date < len(row) else None
+        text = row[i_date] if i_date is not None and i_date < len(row) else ""
+        try:
+            date = parse_date(text)
+        except InputError as e:
+            raise InputError(f"{where}: line {line}: {e}") from None
         out.append(ClaimRow(file, lat, lon, date, line))
     return out
 
@@ -113,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     rows = read_claims_csv(args.claims)
-    by_file: dict[tuple[Path, str | None], list[ClaimRow]] = {}
+    by_file: dict[tuple[Path, RecordingDate | None], list[ClaimRow]] = {}
     for r in rows:
         by_file.setdefault((r.file, r.date or args.date), []).append(r)
     from tqdm import tqdm

@@ -15,10 +15,12 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..atomic import atomic_path, refuse_overwrite
+from ..dates import FORMS, RecordingDate, parse_date
 from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
 from ..prediction import finite_json
@@ -63,6 +65,17 @@ def number(
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def date_arg(text: str) -> RecordingDate:
+    """The type of ``--date``: :func:`geoforensics.dates.parse_date`, strict, checked before any work."""
+    try:
+        date = parse_date(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(safe(str(e))) from None
+    if date is None:
+        raise argparse.ArgumentTypeError(f"is empty: give a date ({FORMS}) or leave the option out")
+    return date
 
 
 def _unwritable(path: Path) -> str | None:
@@ -111,7 +124,10 @@ csv_out = output_file("--csv", (".csv",))
 """The type of a CSV OUT value."""
 
 OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
-    "date": ("--date", dict(help="recording date YYYY-MM-DD or YYYY-MM (optional; sharpens species ranges)")),
+    "date": (
+        "--date",
+        dict(type=date_arg, metavar="DATE", help="recording date YYYY-MM-DD or YYYY-MM (optional; sharpens species ranges)"),
+    ),
     "gallery": (
         "--gallery",
         dict(default=GALLERY, help=f"candidate locations: {GALLERY} (default), land-0.5, uniform-1, csv:PATH, ..."),
@@ -220,8 +236,12 @@ def text_to_stdout(args: argparse.Namespace) -> bool:
 @contextmanager
 def open_output(dest: str | None) -> Iterator[TextIO | None]:
     """The stream an OUT option writes to: None without the option, stdout for ``-``, else the file
-    ``dest`` (its folder created), opened at once so that a bad path fails before any work. Should the
-    command fail before writing anything, the empty file is removed; what was written stays."""
+    ``dest`` (its folder created), opened at once so that a bad path fails before any work.
+
+    A new file fills as results come (each line or row is flushed whole), so an interrupted run keeps the
+    results it finished; a run that fails before writing anything leaves no file. An existing file is never
+    touched until the command succeeds: the new results go to a temporary file beside it, which replaces
+    it at the end (:func:`geoforensics.atomic.atomic_path`), so a failed run leaves it as it was."""
     if dest is None:
         yield None
         return
@@ -229,18 +249,67 @@ def open_output(dest: str | None) -> Iterator[TextIO | None]:
         yield sys.stdout
         return
     path = Path(dest)
+    opened = ExitStack()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stream = open(path, "w", newline="", encoding="utf-8")
+        if path.exists():
+            stream = opened.enter_context(open(opened.enter_context(atomic_path(path)), "w", newline="", encoding="utf-8"))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stream = opened.enter_context(open(path, "x", newline="", encoding="utf-8"))
+            opened.callback(lambda: path.unlink() if stream.tell() == 0 and failed else None)
     except OSError as e:
-        raise InputError(f"cannot write {dest}: {e.strerror or type(e).__name__}") from None
-    with stream:
-        try:
-            yield stream
-        except BaseException:
-            if stream.tell() == 0:
-                path.unlink(missing_ok=True)
-            raise
+        opened.close()
+        raise InputError(f"cannot write {safe(dest)}: {e.strerror or type(e).__name__}") from None
+    failed = True
+    with opened:
+        yield stream
+        failed = False
+
+
+OUTPUT_OPTIONS = ("json", "csv", "html", "video", "report", "out")
+"""The ``args`` attributes that name a file a command writes."""
+
+
+def _named_paths(value: Any) -> Iterator[tuple[Path, str]]:
+    """(path, "file" or "dir") for each existing file or folder a command-line value names: the value, and
+    what follows a ``kind:`` prefix (``csv:PATH``)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            text = os.fspath(item)
+            for candidate in (text, text.split(":", 1)[1]) if ":" in text else (text,):
+                try:
+                    p = Path(candidate)
+                    kind = "file" if p.is_file() else "dir" if p.is_dir() else None
+                except (OSError, ValueError):
+                    kind = None
+                if kind is not None:
+                    yield p, kind
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: :class:`InputError` when an output option names a file the command reads (the
+    same file by any path or link; or a media file inside a folder it reads), or two outputs name one file."""
+    from ..media.limits import MEDIA_EXTS
+
+    outputs = {
+        f"--{name}": Path(value) for name in OUTPUT_OPTIONS
+        if isinstance(value := getattr(args, name, None), str) and value != STDOUT and not Path(value).is_dir()
+    }
+    inputs = [pk for k, v in vars(args).items() if k not in (*OUTPUT_OPTIONS, "argv") for pk in _named_paths(v)]
+    for option, out in outputs.items():
+        refuse_overwrite(out, [p for p, kind in inputs if kind == "file"], option)
+        if out.suffix.lower() in MEDIA_EXTS and out.exists():
+            for folder in (p for p, kind in inputs if kind == "dir"):
+                if out.resolve().is_relative_to(folder.resolve()):
+                    raise InputError(f"refusing to write {option} to {safe(out.name)}: it is a media file in the input folder "
+                                     f"{safe(folder.name)}; name a file outside it")
+    seen: dict[Path, str] = {}
+    for option, out in outputs.items():
+        key = out.resolve()
+        if key in seen:
+            raise InputError(f"{seen[key]} and {option} name the same file, {safe(out.name)}: give each its own")
+        seen[key] = option
 
 
 def write_json(stream: TextIO, obj: Any, indent: int | None = None) -> None:

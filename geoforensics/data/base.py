@@ -37,18 +37,13 @@ from typing import overload
 
 import numpy as np
 
+from ..dates import _EMPTY_TOKENS, metadata_date
 from ..errors import InputError
 from ..geo.geodesy import CoordinateError, as_latlon
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
-_EMPTY_TOKENS = {"", "?", "unknown", "nan", "none", "null", "n/a", "na", "-"}
-_ISO_PREFIX = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
-_SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_YEAR = re.compile(r"^(\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -206,39 +201,8 @@ def where(path: Path | str, row: int | None = None, line: int | None = None) -> 
 
 
 def parse_date(text: object, *, context: str = "date") -> dt.date | None:
-    """Parse a recording date; see the module docstring for the accepted forms."""
-    return _parse_date(text, context)[0]
-
-
-def _parse_date(text: object, context: str) -> tuple[dt.date | None, bool]:
-    """(date, is_partial) for ``text``; raises InputError naming ``context`` when unparseable."""
-    if text is None:
-        return None, False
-    s = str(text).strip()
-    if s.lower() in _EMPTY_TOKENS:
-        return None, False
-    m = _ISO_PREFIX.match(s) or _SLASHED.match(s) or _COMPACT.match(s)
-    if m:
-        year, month, day = (int(g) for g in m.groups())
-        if month == 0:
-            return None, True
-        if day == 0:
-            return _make_date(year, month, 1, s, context), True
-        return _make_date(year, month, day, s, context), False
-    m = _YEAR_MONTH.match(s)
-    if m:
-        year, month = int(m.group(1)), int(m.group(2))
-        return (None if month == 0 else _make_date(year, month, 1, s, context)), True
-    if _YEAR.match(s):
-        return None, True
-    raise InputError(f"{context}: cannot read date {s!r} (expected YYYY-MM-DD, YYYY-MM or YYYY)")
-
-
-def _make_date(year: int, month: int, day: int, raw: str, context: str) -> dt.date:
-    try:
-        return dt.date(year, month, day)
-    except ValueError as e:
-        raise InputError(f"{context}: invalid date {raw!r} ({e})") from None
+    """A dataset's recording date (:func:`geoforensics.dates.metadata_date`, see the module docstring)."""
+    return metadata_date(text, context)[0]
 
 
 def parse_float(text: object, *, context: str, what: str) -> float:

@@ -30,11 +30,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from ..dates import metadata_date
 from ..errors import InputError
 from .base import (
     Recording,
     RecordingDataset,
-    _parse_date,
     check_unique_ids,
     parse_duration,
     parse_latlon,
@@ -127,7 +127,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
         if not file_name:
             raise InputError(f"{ctx}: file_name is empty")
         audio_path = resolve_audio(base, file_name)
-        date, partial = _parse_date(audio.get("date"), ctx)
+        date, partial = metadata_date(audio.get("date"), ctx)
         cats = [categories[c] for c in labels.get(audio.get("id"), [])]
         species = tuple(dict.fromkeys(str(c.get("name", "")).strip() for c in cats if c.get("name")))
         common_of = {str(c.get("name", "")).strip(): str(c.get("common_name") or "") for c in cats}

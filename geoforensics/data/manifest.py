@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..dates import metadata_date
 from ..errors import InputError
 from .base import (
     TABLE_SUFFIXES,
     Recording,
     RecordingDataset,
-    _parse_date,
     check_unique_ids,
     parse_duration,
     parse_latlon,
@@ -133,7 +133,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
             raise InputError(f"{ctx}: the audio path ({required['path']}) is empty")
         lat, lon = parse_latlon(row[required["lat"]], row[required["lon"]], context=ctx)
         audio = resolve_audio(base, rel)
-        date, partial = _parse_date(_cell(row, optional["date"]), ctx)
+        date, partial = metadata_date(_cell(row, optional["date"]), ctx)
         species = [_cell(row, optional["species"])]
         also = _cell(row, optional["also"])
         species += [s for s in split_names(also) if _BINOMIAL.match(s)]

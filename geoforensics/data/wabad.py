@@ -40,13 +40,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..dates import metadata_date
 from ..errors import InputError
 from .base import (
     AUDIO_EXTENSIONS,
     TABLE_SUFFIXES,
     Recording,
     RecordingDataset,
-    _parse_date,
     check_unique_ids,
     parse_float,
     parse_latlon,
@@ -277,7 +277,7 @@ def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> d
                     raise InputError(f"{ctx}: site {row[site_c].strip()!r} is not in the sites table")
                 lat, lon = site.lat, site.lon
             date_raw = row[date_c].strip() if date_c else ""
-            date, partial = _parse_date(date_raw, ctx) if date_raw else (_date_from_name(Path(rel).stem), False)
+            date, partial = metadata_date(date_raw, ctx) if date_raw else (_date_from_name(Path(rel).stem), False)
             date_raw = date_raw if partial else ""
             p = pending.get(key)
             if p is None:

@@ -24,12 +24,12 @@ import ast
 import json
 from pathlib import Path
 
+from ..dates import metadata_date
 from ..errors import InputError
 from .base import (
     AUDIO_EXTENSIONS,
     Recording,
     RecordingDataset,
-    _parse_date,
     check_unique_ids,
     parse_duration,
     parse_latlon,
@@ -109,7 +109,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str = "xcdc"
         if not audio_id:
             raise InputError(f"{ctx}: audio_id is empty")
         lat, lon = parse_latlon(row["latitude"], row["longitude"], context=ctx)
-        date, partial = _parse_date(row.get("date"), ctx)
+        date, partial = metadata_date(row.get("date"), ctx)
         main = row["main_scientific"]
         all_sci = parse_name_list(row["all_scientific"], context=f"{ctx}, all_scientific")
         all_com = parse_name_list(row.get("all_common", ""), context=f"{ctx}, all_common")

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
+from ..atomic import atomic_open
 from ..errors import InputError
 from ..geo.galleries import parse_latlon, read_csv_rows
 from ..geo.geodesy import CoordinateError, as_latlon
@@ -121,7 +122,7 @@ class PointsWriter:
 def write_points_csv(path: str | os.PathLike[str], ids: Iterable[str], latlon: Any) -> Path:
     """Write ``ids`` and their (N, 2) (lat, lon) degrees as an ``audio_id,latitude,longitude`` file."""
     out = Path(path)
-    with open(out, "w", newline="", encoding="utf-8") as f:
+    with atomic_open(out, "w", newline="") as f:
         PointsWriter(f, flush=False).write_all(ids, latlon)
     return out
 

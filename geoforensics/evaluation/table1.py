@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_text
 from ..defaults import GALLERY, MAX_DURATION_S
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
@@ -440,8 +441,8 @@ def write_report(
     lines += list(extra_sections)
     lines += ["", "![CDF of errors](cdf.png)", "", "![Error map](error_map.png)", ""]
     paths = {"markdown": out / "table1.md", "json": out / "table1.json", "cdf": out / "cdf.png", "map": out / "error_map.png"}
-    paths["markdown"].write_text("\n".join(lines))
-    paths["json"].write_text(json.dumps(
+    write_text(paths["markdown"], "\n".join(lines))
+    write_text(paths["json"], json.dumps(
         {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note,
                                          **({"seeds": r.seed_metrics} if len(r.seed_metrics) > 1 else {})}
                           for r in results},

@@ -293,10 +293,12 @@ def analyze_media(
     source "map"), the file's own GPS tag when it has one, and the picture's guess when CLIP is here.
     Raises :class:`InputError` for files that cannot be analysed and claims that name no place."""
     from ..api import locate
+    from ..dates import parse_date
     from ..ffmpeg import check_file, probe
     from ..media.limits import MediaLimits
     from .claims import claim_checker
 
+    date = parse_date(date)
     step = progress or (lambda f, msg: None)
     user_claim = resolve_claim(claim, "typed") if claim is not None and claim != "" else None
     if user_claim is not None and user_claim.source not in USER_SOURCES:

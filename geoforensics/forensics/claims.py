@@ -304,9 +304,9 @@ class ClaimChecker:
         date: Any = None,
         geolocator: SpeciesRangeGeolocator | None = None,
     ) -> None:
+        from ..dates import parse_date
         from ..geolocators.registry import get_geolocator
         from ..geolocators.species_ranges import SpeciesRangeGeolocator
-        from ..ranges.base import week_of
 
         geo = geolocator if geolocator is not None else get_geolocator("species-ranges")
         if not isinstance(geo, SpeciesRangeGeolocator):
@@ -318,8 +318,9 @@ class ClaimChecker:
         scores = replace(scores, scores=discount(scores.scores))
         self.geo = geo
         self.source = source
-        self.date = None if date is None else str(date)
-        self.week = week_of(date)
+        parsed = parse_date(date)
+        self.date = None if parsed is None else str(parsed)
+        self.week = -1 if parsed is None else parsed.week
         self.scores = scores
         self.labels = geo.species_names()
         self.likelihood: SpeciesLikelihood = geo.likelihood(scores.scores, self.week)
@@ -517,9 +518,11 @@ def claim_checker(
     length when the caller has probed it (saves a probe when the decode stops at ``max_duration_s``)."""
     from ..audio.decode import decode_audio, load_array
     from ..audio.hum import detect_hum
+    from ..dates import parse_date
     from ..models.birdnet import SAMPLE_RATE
     from ..scoring import recording_duration, score_audio
 
+    date = parse_date(date)
     if isinstance(source, np.ndarray):
         if sample_rate is None:
             raise ValueError("pass sample_rate with an audio array")

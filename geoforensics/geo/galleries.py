@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_open
 from ..errors import InputError
 from ..paths import cache_dir
 from .geodesy import CoordinateError, as_latlon, wrap_lon
@@ -341,15 +341,8 @@ def gallery_cache_path(kind: str, params: dict[str, Any]) -> Path:
 
 
 def _save_atomic(path: Path, arr: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, arr)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.save(f, arr)
 
 
 def _load_or_build(kind: str, params: dict[str, Any]) -> np.ndarray:

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..dates import week_of
 from ..defaults import GALLERY, TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
-from ..ranges.base import week_of
 from ..scoring import WindowScores, pool_scores, score_audio
 from .base import prediction_options
 from .registry import register_geolocator
@@ -168,8 +168,9 @@ class SpeciesVariantGeolocator:
     ) -> GeoPrediction:
         """Species names (annotated) or audio / :class:`WindowScores` (top 1) -> prediction;
         ``date`` selects the range model's week as for ``species-ranges``."""
+        week = week_of(date)
         ws = self.window_scores(inputs, sample_rate, max_duration_s)
-        pred = self.engine.predict_from_scores(ws, week=week_of(date), k=k, light=light)
+        pred = self.engine.predict_from_scores(ws, week=week, k=k, light=light)
         pred.model = self.name
         return pred
 

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio.windows import WindowSpec
+from ..dates import week_of
 from ..defaults import GALLERY, MAX_DURATION_S, PRIOR, PRIOR_BANDWIDTH_KM, TOP_K, WINDOW
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
-from ..ranges.base import RangeModel, week_of
+from ..ranges.base import RangeModel
 from ..ranges.cache import LazyRangeTable, RangeTable, range_table
 from ..scoring import WindowScores, pool_scores, score_audio
 from .base import prediction_options
@@ -170,12 +171,13 @@ class SpeciesRangeGeolocator:
         """Geolocate a file path, an audio array (with ``sample_rate``) or precomputed
         :class:`WindowScores`. ``date`` (optional) selects the range model's week; files and arrays
         are scored up to ``max_duration_s`` (default: the instance's)."""
+        week = week_of(date)
         if isinstance(inputs, WindowScores):
             ws = inputs
         else:
             ws = score_audio(inputs, sample_rate=sample_rate, window=self.window,
                              max_duration_s=max_duration_s or self.max_duration_s)
-        return self.predict_from_scores(ws, week=week_of(date), k=k, light=light)
+        return self.predict_from_scores(ws, week=week, k=k, light=light)
 
     def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood:
         """The combination rule's terms for window scores [n_windows, n_species] (pooled over the

@@ -13,7 +13,6 @@ same code path, for tests: its features are meaningless. Both are registry model
 from __future__ import annotations
 
 import json
-import os
 import warnings
 import zipfile
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from typing import Any, Protocol
 import torch
 from PIL import Image
 
+from ..atomic import atomic_path, write_text
 from ..errors import GeoforensicsError
 from ..paths import cache_dir
 from .weights import get_spec, weight_path
@@ -105,9 +105,8 @@ def plain_checkpoint(path: Path, sha256: str) -> Path:
         warnings.filterwarnings("ignore", message=".*torch.jit.load.* is deprecated", category=FutureWarning)
         module = torch.jit.load(str(path), map_location="cpu")
     state = {k: v for k, v in module.state_dict().items() if k not in _TORCHSCRIPT_EXTRAS}
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        torch.save(state, tmp)
     return out
 
 
@@ -118,7 +117,7 @@ def _register_config(name: str) -> str:
     model_name = f"geoforensics-{name}"
     if model_name not in open_clip.list_models():
         path = cache_dir("open_clip_configs") / f"{model_name}.json"
-        path.write_text(json.dumps(TEST_CONFIGS[name]))
+        write_text(path, json.dumps(TEST_CONFIGS[name]))
         open_clip.add_model_config(path)
     return model_name
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..atomic import atomic_open
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
 from .weights import get_spec, weight_path
@@ -236,7 +236,5 @@ def _load_npy(path: Path, shape: tuple[int, int]) -> torch.Tensor | None:
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(path, "wb") as f:
         np.save(f, arr.astype(np.float32, copy=False))
-    os.replace(tmp, path)

@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from ..atomic import atomic_open
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..paths import cache_dir, package_dir, shipped_file
 
@@ -380,21 +380,18 @@ def _print_progress(spec: WeightSpec) -> ProgressFn:
 def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn, total: int | None) -> Path:
     """Stream ``src`` into a temp file in ``weights_dir()``, check size and hash, rename into place.
     ``progress``: print to stderr (True), call a function (bytes so far, total), or stay quiet."""
-    dest_dir = weights_dir()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=dest_dir)
-    tmp = Path(tmp_name)
+    final = weights_dir() / spec.filename
     report = progress if callable(progress) else _print_progress(spec) if progress else None
     h = hashlib.sha256()
     done, last = 0, 0.0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in iter(lambda: src.read(_CHUNK), b""):
-                out.write(chunk)
-                h.update(chunk)
-                done += len(chunk)
-                if report is not None and time.monotonic() - last > 0.5:
-                    last = time.monotonic()
-                    report(done, total)
+    with atomic_open(final, "wb") as out:
+        for chunk in iter(lambda: src.read(_CHUNK), b""):
+            out.write(chunk)
+            h.update(chunk)
+            done += len(chunk)
+            if report is not None and time.monotonic() - last > 0.5:
+                last = time.monotonic()
+                report(done, total)
         if report is not None:
             report(done, total)
             if not callable(progress):
@@ -406,11 +403,7 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn,
                 f"refusing {spec.name!r} ({what}): got {done:,} bytes with sha256 {digest}, "
                 f"expected {spec.size_bytes:,} bytes with sha256 {spec.sha256}; nothing was kept"
             )
-        final = dest_dir / spec.filename
-        os.replace(tmp, final)
-        return final
-    finally:
-        tmp.unlink(missing_ok=True)
+    return final
 
 
 def fetch(name: str, progress: bool | ProgressFn = True, from_file: str | Path | None = None) -> Path:

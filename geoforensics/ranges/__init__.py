@@ -1,6 +1,7 @@
 """Species range models (where each species occurs) and their caches over galleries."""
 
-from .base import RangeModel, week_of
+from ..dates import week_of
+from .base import RangeModel
 from .birdnet_meta import BirdNETRangeModel
 from .cache import RangeTable, range_table
 

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ..atomic import atomic_path
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
 from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip
@@ -175,9 +176,8 @@ def save_training_state(path: Path, model: AGCLIPModel, opt: Any, scaler: Any, e
         "train_config": cfg.to_dict(),
         "queue": queue.items,
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
 
 
 # -- the loop --------------------------------------------------------------------------------

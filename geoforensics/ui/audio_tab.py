@@ -10,6 +10,7 @@ import gradio as gr
 import geoforensics
 
 from .. import GeoPrediction
+from ..dates import parse_date
 from ..ffmpeg import check_file
 from ..viz import prediction_map, window_timeline
 from .common import (
@@ -23,7 +24,6 @@ from .common import (
     example_files,
     export_prediction,
     md_escape,
-    parse_date,
     prediction_summary,
     safe_stem,
     species_choices,
@@ -57,11 +57,11 @@ def locate_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     """Geolocate an uploaded or recorded clip: summary, map, timeline, evidence, species choices,
     downloads (cleared: ``prepare_audio_downloads`` writes them on request), the prediction as JSON,
     the prediction itself and the file's name (session state)."""
-    date = parse_date(date)
+    when = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
     path = check_file(audio, LIMITS.max_bytes)
-    pred = geoforensics.locate(path, date=date, top_k=5)
+    pred = geoforensics.locate(path, date=when, top_k=5)
     choices = species_choices(pred)
     return (
         audio_summary(pred, Path(path).name),

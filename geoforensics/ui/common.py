@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import datetime as _dt
 import functools
 import html
 import logging
@@ -185,21 +184,6 @@ def user_errors(action: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
-
-
-def parse_date(text: str | None) -> str | None:
-    """``"YYYY-MM-DD"`` or ``"YYYY-MM"`` (or empty: None); :class:`InputError` otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}", text):
-            _dt.date.fromisoformat(text + "-01")
-        else:
-            _dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"unreadable date {text!r}: use YYYY-MM-DD (or YYYY-MM), e.g. 2024-05-17") from None
-    return text
 
 
 def md_escape(text: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..dates import parse_date
 from ..errors import InputError
 from ..ffmpeg import check_file
 from ..forensics.analysis import CLAIM_PROMPT, ForensicReport, analyze_media
@@ -40,7 +41,6 @@ from .common import (
     export_prediction,
     limits_text,
     md_escape,
-    parse_date,
     prediction_summary,
     request_dir,
     safe_stem,
@@ -273,7 +273,7 @@ def analyze(
     request), the report as JSON, the report itself (session state), the claim's species table, its
     alternatives, their candidates (state), the tag button and the kept download of a URL (state; None
     for an upload or a download over :data:`KEEP_FETCHED_BYTES`)."""
-    date = parse_date(date)
+    when = parse_date(date)
     try:
         frame_every_s = float(frame_every_s or 2.0)
     except (TypeError, ValueError):
@@ -286,7 +286,7 @@ def analyze(
         report = analyze_media(
             path,
             claim=candidates[0] if candidates else None,
-            date=date,
+            date=when,
             frame_every_s=frame_every_s,
             max_frames=LIMITS.max_frames,
             max_duration_s=MAX_AUDIO_S,

@@ -20,6 +20,7 @@ import gradio as gr
 import geoforensics
 
 from .. import GeoPrediction
+from ..dates import parse_date
 from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .common import (
@@ -32,7 +33,6 @@ from .common import (
     clip_download_button,
     download_clip,
     md_escape,
-    parse_date,
     prediction_summary,
     top_k_rows,
     upload_file,
@@ -134,11 +134,11 @@ def query_image(image: str | None) -> tuple[Any, ...]:
 @user_errors("The audio query")
 def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     """Where was this recorded? (The same as the audio tab, as one more query type.)"""
-    date = parse_date(date)
+    when = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file or record with the microphone.", print_exception=False)
     path = check_file(audio, LIMITS.max_bytes)
-    pred = geoforensics.locate(path, date=date, top_k=5)
+    pred = geoforensics.locate(path, date=when, top_k=5)
     return _outputs(pred, "Audio points to", Path(path).name)
 
 
@@ -177,7 +177,7 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
 
     from ..geolocators.cross_modal import rank_by_location
 
-    date = parse_date(date)
+    when = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload the recording to match.", print_exception=False)
     texts, image_paths = _prompts(prompts), _paths(images)
@@ -187,7 +187,7 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
         raise gr.Error(f"At most {MAX_MATCH_IMAGES} images.", print_exception=False)
     text_geo = _clip_geolocator("text") if texts else None
     image_geo = _clip_geolocator("image") if image_paths else None
-    pred = geoforensics.locate(check_file(audio, LIMITS.max_bytes), date=date, top_k=5)
+    pred = geoforensics.locate(check_file(audio, LIMITS.max_bytes), date=when, top_k=5)
     candidates: dict[str, GeoPrediction] = {}
     kinds: dict[str, str] = {}
     for t in texts:

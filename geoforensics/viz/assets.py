@@ -15,6 +15,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_text
+
 TOPOJSON_NAME = "world_110m"
 
 PLOT_CONFIG: dict[str, Any] = {
@@ -88,6 +90,4 @@ def write_standalone_html(
         f"{body}\n"
         "</body>\n</html>\n"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text(path, page)

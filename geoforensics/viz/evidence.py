@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image, ImageDraw, ImageFont
 
+from ..atomic import atomic_path, refuse_overwrite
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..errors import GeoforensicsError, InputError
 from ..forensics.analysis import ForensicReport
@@ -370,6 +371,7 @@ def render_evidence_video(
     if out.suffix.lower() != ".mp4":
         raise InputError(f"the evidence video is an .mp4 file, not {out.name}")
     src = check_file(source)
+    refuse_overwrite(out, [src], "the evidence video")
     step(0.01, "reading the clip")
     info = probe(src)
     known = info.duration_s or (max(w.end_s for w in report.audio.windows) if report.audio and report.audio.windows else None)
@@ -410,7 +412,8 @@ def render_evidence_video(
         if n > max_bytes:
             raise GeoforensicsError(f"the evidence video came out at {n / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit: "
                                     "show fewer seconds of the clip")
-        shutil.move(str(muxed), out)
+        with atomic_path(out) as final:
+            shutil.move(str(muxed), final)
     step(1.0, "done")
     return EvidenceVideo(out, span, total, fps, size, n, audio, time.perf_counter() - t0)
 

@@ -13,6 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from ..atomic import atomic_path
 from ..errors import InputError
 from ..forensics.analysis import ForensicReport
 from ..text import drawable
@@ -116,13 +117,8 @@ def write_report_page(report: ForensicReport, out: str | Path, *, command: str |
     title = drawable(f"geoforensics report: {report.source}")
     meta = {"Title": title, "Description": drawable(report.verdict.text, 1000)} if kind == ".png" else {
         "Title": title, "Subject": drawable(report.verdict.text, 1000), "Creator": f"geoforensics ({software_line()})"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
+    with atomic_path(out) as tmp:
         fig.savefig(tmp, format=kind[1:], dpi=PNG_DPI, metadata=meta)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

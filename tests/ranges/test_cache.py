@@ -1,8 +1,8 @@
 import numpy as np
 
+from geoforensics.dates import week_of
 from geoforensics.geo.galleries import uniform_grid
 from geoforensics.ranges import range_table
-from geoforensics.ranges.base import week_of
 from geoforensics.ranges.cache import LazyRangeTable
 
 from .fake import BumpRangeModel

@@ -15,12 +15,13 @@ import plotly.graph_objects as go
 import pytest
 
 import geoforensics
+from geoforensics.dates import parse_date
 from geoforensics.errors import InputError, MissingWeightsError
 from geoforensics.forensics.analysis import ForensicReport
 from geoforensics.media.fetch import fetch_url
 from geoforensics.ui import forensics_tab
 from geoforensics.ui.audio_tab import audio_species_range, locate_audio, prepare_audio_downloads
-from geoforensics.ui.common import EXPORTS, evidence_rows, limits_text, parse_date, user_errors
+from geoforensics.ui.common import EXPORTS, evidence_rows, limits_text, user_errors
 from geoforensics.ui.forensics_tab import (
     METADATA_TITLE,
     analyze,
@@ -189,7 +190,7 @@ def test_bad_date():
     with pytest.raises(gr.Error) as e:
         locate_audio(str(EAGLE), "17/05/2024")
     assert "YYYY-MM-DD" in error_text(e)
-    assert parse_date(" 2024-05 ") == "2024-05" and parse_date("") is None
+    assert str(parse_date(" 2024-05 ")) == "2024-05" and parse_date("") is None
     with pytest.raises(InputError):
         parse_date("2024-02-30")
 
