@@ -3,7 +3,7 @@ species-ranges geolocator, on the same BirdNET window scores of every xc-dev cli
 
     .venv/bin/python benchmarks/agclip_head.py [--data ../shared/data/xc-dev] [--head birdnet-sim-v1]
 
-Each clip is scored once by :func:`geoforensics.scoring.cached_scores` (decoding audio only, never
+Each clip is scored once by :func:`geoforensics.evidence.cached_scores` (decoding audio only, never
 tags; disk-cached) and the same WindowScores go to both systems. Prints and saves ``benchmarks/results/agclip_head.md``/``.json``.
 """
 
@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
+from geoforensics.evidence import cached_scores  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import (  # noqa: E402
     format_metrics_row,
@@ -30,7 +31,7 @@ from geoforensics.geo.metrics import (  # noqa: E402
 )
 from geoforensics.geolocators.agclip import AGCLIPGeolocator  # noqa: E402
 from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator  # noqa: E402
-from geoforensics.scoring import WindowScores, cached_scores  # noqa: E402
+from geoforensics.scoring import WindowScores  # noqa: E402
 
 SIM_CONFIG = ROOT / "configs" / "agclip_birdnet_sim.yaml"
 

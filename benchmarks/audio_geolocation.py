@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
+from geoforensics.evidence import score_audio  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 from geoforensics.geo.metrics import (  # noqa: E402
     format_metrics_row,
@@ -33,7 +34,7 @@ from geoforensics.geo.metrics import (  # noqa: E402
 )
 from geoforensics.geolocators.species_ranges import CombinationRule, SpeciesRangeGeolocator  # noqa: E402
 from geoforensics.models.birdnet import load_labels  # noqa: E402
-from geoforensics.scoring import WindowScores, score_audio  # noqa: E402
+from geoforensics.scoring import WindowScores  # noqa: E402
 
 
 def naive_errors(true: np.ndarray, draws: int = 200, seed: int = 0) -> dict[str, float]:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
+from geoforensics.evidence import cached_scores  # noqa: E402
 from geoforensics.geo.geodesy import EARTH_RADIUS_KM, haversine_km, latlon_to_xyz  # noqa: E402
 from geoforensics.geo.metrics import paired_bootstrap, percent_within  # noqa: E402
 from geoforensics.geo.priors import kde_on_gallery, load_density, one_sided  # noqa: E402
@@ -46,7 +47,7 @@ from geoforensics.geolocators.species_ranges import (  # noqa: E402
     species_terms,
 )
 from geoforensics.prediction import GeoPrediction, point_estimate, spherical_mean  # noqa: E402
-from geoforensics.scoring import WindowScores, cached_scores, pool_scores  # noqa: E402
+from geoforensics.scoring import WindowScores, pool_scores  # noqa: E402
 
 CONTINENTS = ("Europe", "Asia", "North America")
 

@@ -32,7 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
-from geoforensics.forensics import claims as C  # noqa: E402
+from geoforensics.forensics import checker as C  # noqa: E402
+from geoforensics.forensics import claims as claims_mod  # noqa: E402
+from geoforensics.forensics import results as R  # noqa: E402
+from geoforensics.forensics import splices as S  # noqa: E402
 from geoforensics.geo.geodesy import haversine_km  # noqa: E402
 
 DISTANCES_KM = (500, 1000, 2000)
@@ -98,7 +101,7 @@ def collect(data: Path, far: int, seed: int, limit: int, hum_db: float | None = 
         claims = [("true", true)] + [("far", random_claim(g, true, C.FAR_KM, 20038.0, rng)) for _ in range(far)]
         claims += [(f"{d} km", random_claim(g, true, 0.8 * d, 1.2 * d, rng)) for d in DISTANCES_KM]
         for kind, c in claims:
-            res = checker.check(C.Claim(c[0], c[1], "csv"))
+            res = checker.check(claims_mod.Claim(c[0], c[1], "csv"))
             rows.append(Row(r.id, "", kind, res.log_bayes_factor, res.mismatch_score, res.verdict, checker.has_evidence))
         print(f"[{i + 1}/{len(recs)}] {r.id}", file=sys.stderr)
     return rows, time.perf_counter() - t0
@@ -189,7 +192,7 @@ def verdict(score: float, has_evidence: bool) -> str:
 def rates(rows: list[Row], kind: str) -> dict[str, float]:
     sub = [r for r in rows if r.kind == kind]
     n = max(len(sub), 1)
-    return {v: 100.0 * sum(r.verdict == v for r in sub) / n for v in C.VERDICTS} | {"n": len(sub)}
+    return {v: 100.0 * sum(r.verdict == v for r in sub) / n for v in R.VERDICTS} | {"n": len(sub)}
 
 
 def claims_table(rows: list[Row]) -> list[str]:
@@ -240,9 +243,9 @@ def reliability(rows: list[Row]) -> list[str]:
 
 def splices(data: Path, n: int, seed: int) -> tuple[list[str], dict]:
     from geoforensics.audio.decode import decode_audio
+    from geoforensics.evidence import score_audio
     from geoforensics.geolocators.registry import get_geolocator
     from geoforensics.models.birdnet import SAMPLE_RATE
-    from geoforensics.scoring import score_audio
 
     cont = continents(data)
     recs = [r for r in open_dataset(data) if r.audio_path is not None]
@@ -263,15 +266,15 @@ def splices(data: Path, n: int, seed: int) -> tuple[list[str], dict]:
         while cont[long_enough[a].id] == cont[long_enough[b].id]:
             a, b = rng.choice(len(long_enough), 2, replace=False)
         xa, xb = load(long_enough[a]), load(long_enough[b])
-        res = C.find_splice(score_audio(np.concatenate([xa, xb]), sample_rate=SAMPLE_RATE), geo)
+        res = S.find_splice(score_audio(np.concatenate([xa, xb]), sample_rate=SAMPLE_RATE), geo)
         found["splice"].append(res.detected)
         if res.detected and res.change_s is not None:
             errors.append(abs(res.change_s - len(xa) / SAMPLE_RATE))
     for j in rng.choice(len(long_enough), min(n, len(long_enough)), replace=False):
         x = load(long_enough[j])
         h = len(x) // 2
-        found["swapped"].append(C.find_splice(score_audio(np.concatenate([x[h:], x[:h]]), sample_rate=SAMPLE_RATE), geo).detected)
-        found["plain"].append(C.find_splice(score_audio(x, sample_rate=SAMPLE_RATE), geo).detected)
+        found["swapped"].append(S.find_splice(score_audio(np.concatenate([x[h:], x[:h]]), sample_rate=SAMPLE_RATE), geo).detected)
+        found["plain"].append(S.find_splice(score_audio(x, sample_rate=SAMPLE_RATE), geo).detected)
     e = np.array(errors) if errors else np.array([np.nan])
     lines = [
         "| soundtrack | n | reported as a splice % |", "|---|---|---|",

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from geoforensics.data import open_dataset
+    from geoforensics.evidence import cached_scores
     from geoforensics.geolocators.species_ranges import SpeciesRangeGeolocator
-    from geoforensics.scoring import cached_scores
 
     scores = [cached_scores(r.audio_path) for r in open_dataset(args.data)]
     geo = SpeciesRangeGeolocator()

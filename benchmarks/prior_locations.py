@@ -120,7 +120,7 @@ def towns_prior(gallery: np.ndarray, photo_density: np.ndarray, bandwidth_km: fl
 def xc_dev_errors(geo: SpeciesRangeGeolocator, data: Path, priors: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
     """Errors (km) of xc-dev's real clips under each prior (BirdNET scores from the package's cache)."""
     from geoforensics.data import open_dataset
-    from geoforensics.scoring import cached_scores
+    from geoforensics.evidence import cached_scores
 
     recs = list(open_dataset(data))
     errs: dict[str, list[float]] = {k: [] for k in priors}

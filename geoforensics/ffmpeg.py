@@ -41,20 +41,23 @@ def _url(path: Path) -> str:
     return f"file:{path.resolve()}"
 
 
-def input_args(path: str | os.PathLike[str]) -> list[str]:
-    """ffmpeg arguments opening ``path`` as a local media file only: the ``file:`` prefix stops a name
+def input_args(source: str | os.PathLike[str] | MediaFile) -> list[str]:
+    """ffmpeg arguments opening ``source`` as a local media file only: the ``file:`` prefix stops a name
     such as ``http:...`` being read as a protocol, and the whitelists stop playlists or reference files
     from pulling in URLs or other files.
 
-    The file's first bytes are checked first (:func:`content_problem`): InputError "could not read
+    A path's first bytes are checked first (:func:`content_problem`): InputError "could not read
     NAME: not a readable audio or video file (it is ...)" for executables, archives, images,
     documents and text (playlists included), which ffmpeg's mp3 and aac demuxers would otherwise
-    "decode" as noise.
+    "decode" as noise. A :class:`MediaFile` was checked when it was opened.
     """
-    p = Path(path)
-    problem = content_problem(p)
-    if problem is not None:
-        raise InputError(f"could not read {p.name}: {problem}")
+    if isinstance(source, MediaFile):
+        p = source.path
+    else:
+        p = Path(source)
+        problem = content_problem(p)
+        if problem is not None:
+            raise InputError(f"could not read {p.name}: {problem}")
     return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", _url(p)]
 
 
@@ -260,14 +263,15 @@ class FfmpegStream:
 
 
 def input_report(
-    path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = ()
+    path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S, output_args: tuple[str, ...] = (),
+    *, checked: bool = False,
 ) -> tuple[str, bytes]:
     """``ffmpeg -i path [output_args]``: the report on the input (stderr up to any output) and stdout.
 
     The input's URL is replaced by the file's name in the report. InputError if the file is missing,
-    empty or unreadable, or ffmpeg runs past ``timeout_s``.
+    empty or unreadable, or ffmpeg runs past ``timeout_s``. ``checked``: the caller ran :func:`check_file`.
     """
-    p = check_file(path)
+    p = Path(path) if checked else check_file(path)
     proc = run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", *input_args(p), *output_args], p, "reading", timeout_s)
     text = proc.stderr.decode("utf-8", "replace")
     report = text.split("\nOutput #0", 1)[0].replace(_url(p), p.name.replace("\n", " "))
@@ -393,6 +397,47 @@ def parse_report(report: str) -> MediaInfo:
         duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     streams = tuple(_stream(int(i), kind.lower(), desc.strip()) for i, kind, desc in _STREAM.findall(report))
     return MediaInfo(streams, duration)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A user's media file, opened once by :func:`open_media`: checked (exists, regular, not empty, within
+    the size limit, its first bytes not those of a non-media file) and probed (streams and duration).
+
+    Functions that read a file (``audio.decode.decode_audio``, ``media.frames.extract_frames``,
+    ``media.metadata.display_metadata``) take a MediaFile in place of a path and then neither check nor
+    probe it again. The tag text the probe saw is kept for ``media.metadata`` alone, which shows it and
+    never passes it to a prediction; ``info`` carries no tags.
+    """
+
+    path: Path
+    info: MediaInfo
+    size_bytes: int
+    tag_report: str = field(default="", repr=False, compare=False)
+    tag_ffmetadata: str = field(default="", repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+TAG_OUTPUT = ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-")
+"""Output arguments with which ``ffmpeg -i`` also writes the container's tags (ffmetadata) to stdout."""
+
+
+def open_media(
+    source: str | os.PathLike[str] | MediaFile, max_bytes: int | None = None, timeout_s: float = PROBE_TIMEOUT_S
+) -> MediaFile:
+    """Check and probe a media file once (see :class:`MediaFile`); a MediaFile is returned as it is.
+
+    One ``ffmpeg -i`` gives the streams, the duration and the tag text. InputError for a missing, empty,
+    too large or unreadable file, a file that is not audio or video, or ffmpeg running past ``timeout_s``.
+    """
+    if isinstance(source, MediaFile):
+        return source
+    p = check_file(source, max_bytes)
+    report, ffmetadata = input_report(p, timeout_s, TAG_OUTPUT, checked=True)
+    return MediaFile(p, parse_report(report), p.stat().st_size, report, ffmetadata.decode("utf-8", "replace"))
 
 
 def probe(path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:

@@ -589,7 +589,7 @@ def test_evaluate_model_on_the_cluster_matches_locate(cluster, tmp_path):
 @pytest.mark.slow
 def test_table1_scores_on_the_cluster_fill_the_local_cache(cluster, tmp_path, monkeypatch):
     from geoforensics.data import open_dataset
-    from geoforensics.scoring import cached_scores, score_audio
+    from geoforensics.evidence import cached_scores, score_audio
 
     r = cluster.cli("table1", "--data", str(XC), "--limit", "2", "--systems", "species-all", "--out",
                     str(tmp_path / "t1"), "--address", cluster.address)

@@ -65,7 +65,7 @@ class Counting:
 
 
 def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
-    import geoforensics.forensics.claims as claims
+    import geoforensics.forensics.checker as claims
 
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "noise.wav", (0.05 * rng.standard_normal(48000 * 8)).astype(np.float32), 48000)

@@ -11,9 +11,10 @@ import pytest
 
 from geoforensics.audio.windows import WindowSpec
 from geoforensics.errors import InputError
+from geoforensics.evidence import cached_scores, score_audio
 from geoforensics.models.birdnet import load_labels
 from geoforensics.paths import cache_dir
-from geoforensics.scoring import SCORES_CACHE, WindowScores, cached_scores, pool_scores, score_audio
+from geoforensics.scoring import SCORES_CACHE, WindowScores, pool_scores
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -160,13 +161,17 @@ def test_cut_recordings_say_so_for_arrays_and_files(tmp_path):
     assert "cache_s" in again.timings and again.source_duration_s == pytest.approx(20.0, abs=0.01)
 
 
-def test_a_cache_file_without_the_recording_length_still_says_it_was_cut(tmp_path):
+def test_a_cache_file_without_the_recording_length_of_a_cut_recording_is_rebuilt(tmp_path):
+    """An entry an older version wrote without the recording's length cannot say whether the recording
+    was cut: it is scored again (no probe to guess it) and rewritten with the length."""
     path = _write_wav(tmp_path / "long.wav", _chirps(12.0))
     fresh = cached_scores(path, max_duration_s=4.5)
     (file,) = _cache_files()
     np.savez(file, starts_s=fresh.starts_s, ends_s=fresh.ends_s, scores=fresh.scores, duration_s=np.float64(fresh.duration_s))
-    old = cached_scores(path, max_duration_s=4.5)
-    assert "cache_s" in old.timings and old.source_duration_s == pytest.approx(12.0, abs=0.01)
+    again = cached_scores(path, max_duration_s=4.5)
+    assert "cache_s" not in again.timings and again.source_duration_s == pytest.approx(12.0, abs=0.01)
+    third = cached_scores(path, max_duration_s=4.5)
+    assert "cache_s" in third.timings and third.source_duration_s == pytest.approx(12.0, abs=0.01)
 
 
 def test_cut_note_wording():

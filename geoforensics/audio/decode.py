@@ -32,6 +32,7 @@ from geoforensics.errors import InputError
 from geoforensics.ffmpeg import (
     GUESSED_REASON,
     FfmpegStream,
+    MediaFile,
     check_file,
     ffmpeg_exe,
     ffmpeg_reason,
@@ -68,7 +69,7 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 def decode_audio(
-    source: str | os.PathLike,
+    source: str | os.PathLike[str] | MediaFile,
     sample_rate: int,
     *,
     offset_s: float = 0.0,
@@ -92,12 +93,14 @@ def decode_audio(
         raise ValueError(f"max_duration_s must be > 0 or None, got {max_duration_s!r}")
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
-    path = check_file(source)
+    path = source.path if isinstance(source, MediaFile) else check_file(source)
+    if isinstance(source, MediaFile) and not source.info.has_audio:
+        raise InputError(f"cannot decode {path.name}: it has no audio stream")
 
     head = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "warning"]
     if offset_s > 0:
         head += ["-ss", f"{offset_s:.6f}"]
-    head += input_args(path)
+    head += input_args(source if isinstance(source, MediaFile) else path)
     head += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1"]
     tail = ["-t", f"{max_duration_s:.6f}"] if max_duration_s is not None else []
 

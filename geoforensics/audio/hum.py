@@ -149,6 +149,13 @@ class HumResult:
         """The verdict as text: "50 Hz", "60 Hz" or "none"."""
         return f"{self.grid_hz} Hz" if self.grid_hz else "none"
 
+    @property
+    def summary(self) -> str:
+        """One line for a report: "50 Hz (confidence 0.80)", or "none" and why."""
+        if self.grid_hz:
+            return f"{self.grid_hz} Hz (confidence {self.confidence:.2f})"
+        return f"none ({self.reason})" if self.reason else "none"
+
     def family(self, nominal_hz: int) -> HumFamily | None:
         """The measurements of one family, or None when the clip was too short to measure."""
         return next((f for f in self.families if f.nominal_hz == nominal_hz), None)

@@ -151,7 +151,7 @@ def cache_scores(
     progress: bool = True,
 ) -> dict[str, str]:
     """BirdNET window scores of ``paths`` computed on Ray workers and put into this machine's scores
-    cache (:func:`geoforensics.scoring.store_scores`), so that :func:`~geoforensics.scoring.cached_scores`
+    cache (:func:`geoforensics.scoring.store_scores`), so that :func:`~geoforensics.evidence.cached_scores`
     then reads them here. Returns the errors by path of the files that failed (they are left to the
     caller, who will meet them again)."""
     import numpy as np

@@ -12,7 +12,7 @@ CPU of the node), so N actors on N cores do not oversubscribe them. A recording 
 row with its ``error``; the batch goes on. An actor that dies (killed, out of memory, its node
 lost) is restarted by Ray and its unfinished recordings are retried.
 
-``score_many`` is the same for BirdNET window scores (:func:`geoforensics.scoring.cached_scores`).
+``score_many`` is the same for BirdNET window scores (:func:`geoforensics.evidence.cached_scores`).
 :func:`ray_session` starts a local Ray on 127.0.0.1 and stops it afterwards, or joins a running
 cluster (``host:port`` or ``ray://host:10001``) and leaves it running. Ray is imported only here.
 """
@@ -230,7 +230,7 @@ class _Scorer(_Actor):
         _warm_birdnet()
 
     def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-        from ..scoring import cached_scores
+        from ..evidence import cached_scores
 
         rows, arrays = [], []
         for item in items:

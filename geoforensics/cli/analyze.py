@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
+from ..ffmpeg import open_media
 from ..media.limits import MediaLimits
 from ..text import safe
 from .options import STDOUT, number, open_output, output_file, shared, text_to_stdout, write_json
@@ -86,8 +87,7 @@ def format_report(report: ForensicReport) -> str:
     if user is not None and user.claim.alternatives:
         lines.append(safe(f"other places with that name: {'; '.join(user.claim.alternatives)}"))
     if report.hum is not None:
-        hum = f"{report.hum['grid_hz']} Hz (confidence {report.hum['confidence']:.2f})" if report.hum.get("grid_hz") else "none"
-        lines.append(f"mains hum: {hum}")
+        lines.append(f"mains hum: {report.hum.summary if report.hum.grid_hz else 'none'}")
     if report.audio:
         lines.append("audio: " + format_prediction(Path(report.source), report.audio).split(": ", 1)[1])
     status = safe(report.image_status)
@@ -115,13 +115,15 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
             source = args.source
             if "://" in source or (not Path(source).exists() and _URL_SCHEME.match(source)):
-                from ..media.fetch import fetch_url
+                from ..media.fetch import fetch_url  # yt-dlp, loaded for URLs only
 
-                path = fetch_url(source, Path(tmp))
+                media = fetch_url(source, Path(tmp))
+                path = media.path
             else:
-                path = Path(source)
+                media = open_media(Path(source), MediaLimits().max_bytes)
+                path = media.path
             report = analyze_media(
-                path,
+                media,
                 claim=claim,
                 date=args.date,
                 frame_every_s=args.frame_every,

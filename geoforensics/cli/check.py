@@ -98,7 +98,8 @@ def format_check(c: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..forensics.claims import Claim, claim_checker
+    from ..forensics.checker import claim_checker
+    from ..forensics.claims import Claim
 
     if bool(args.claims) == bool(args.claim):
         raise InputError("give one FILE with --claim PLACE, or --claims CLAIMS.csv")

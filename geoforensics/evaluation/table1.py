@@ -8,7 +8,7 @@ and its ablations, say) is one call::
 
     register_table1_system(TableSystem("agclip", "Retrieve", "AG-CLIP", geolocator="agclip", feed="audio"))
 
-BirdNET scores come from the one scorer's disk cache (:func:`geoforensics.scoring.cached_scores`), so
+BirdNET scores come from the one scorer's disk cache (:func:`geoforensics.evidence.cached_scores`), so
 re-runs only redo the location step. The report (:func:`write_report`) is a Markdown table (median, mean, %
 within 1/25/200/750/2500 km), per-system prediction CSVs in the benchmark's format, a CDF plot and an
 error map, all in one folder.
@@ -29,12 +29,13 @@ import numpy as np
 from ..atomic import write_text
 from ..defaults import GALLERY, MAX_DURATION_S
 from ..errors import InputError
+from ..evidence import cached_scores
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
 from ..geolocators import Geolocator, create_geolocator
 from ..geolocators.base import Trainable
 from ..prediction import GeoPrediction
-from ..scoring import WindowScores, cached_scores, pool_scores
+from ..scoring import WindowScores, pool_scores
 
 INPUT_KINDS = ("audio", "scores", "features", "species", "truth", "none")
 

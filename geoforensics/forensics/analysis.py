@@ -2,11 +2,12 @@
 agree, and whether the sound fits the places the clip is claimed to come from.
 
 ``analyze_media`` is what the app's forensics tab, ``geoforensics analyze`` and the Python API all
-call, so the three give the same result. The soundtrack is scored once (``claims.claim_checker``); its
-prediction is the report's audio guess and its checker answers every claim: the user's (typed, or a
-click on the map), the file's own GPS tag and the picture's guess. Container metadata is read here
-only to be *shown* (``ForensicReport.metadata``) or tested as a claim ("the file says ..."); it never
-reaches a geolocator.
+call, so the three give the same result. The clip is opened, decoded and scored once
+(:func:`geoforensics.evidence.gather_evidence`, frames included); the checker built on it
+(:class:`~geoforensics.forensics.checker.ClaimChecker`) gives the report's audio guess and answers every
+claim: the user's (typed, or a click on the map), the file's own GPS tag and the picture's guess.
+Container metadata, from the same probe, is read here only to be *shown* (``ForensicReport.metadata``) or
+tested as a claim ("the file says ..."); it never reaches a geolocator.
 """
 
 from __future__ import annotations
@@ -18,22 +19,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..audio.hum import HumResult
+from ..dates import parse_date
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
 from ..errors import GeoforensicsError, InputError
+from ..evidence import FrameRequest, gather_evidence
+from ..ffmpeg import MediaFile
 from ..geo.geodesy import haversine_km
+from ..media.limits import MediaLimits
 from ..prediction import GeoPrediction, finite_json
-from .claims import Claim, ClaimCheck, SpliceFinding, SpliceSegment, point_label, resolve_claim
+from ..progress import Progress, no_progress
+from .checker import ClaimChecker
+from .claims import Claim, point_label, resolve_claim
+from .results import ClaimCheck, SpliceFinding
 
 if TYPE_CHECKING:
-    from .claims import ClaimChecker
+    from ..media.frames import Frame
 
 #: Audio probability mass within this distance of the image's guess decides the verdict.
 AGREEMENT_RADIUS_KM = 1000.0
 #: Claim sources that are the user's own (typed, clicked on the map, passed to the API or a CSV).
 USER_SOURCES = ("typed", "map", "api", "csv")
 CLAIM_PROMPT = "type the place this clip is said to come from (a name or 'lat, lon'), or click the map, to test it"
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass
@@ -97,7 +104,7 @@ class ForensicReport:
     claims: list[ClaimCheck] = field(default_factory=list)
     comparison: Verdict | None = None
     splice: SpliceFinding | None = None
-    hum: dict[str, Any] | None = None
+    hum: HumResult | None = None
     checker: ClaimChecker | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -143,8 +150,8 @@ class ForensicReport:
             "verdict": self.verdict.__dict__,
             "claims": [c.to_dict() for c in self.claims],
             "image_comparison": self.comparison.__dict__ if self.comparison else None,
-            "splice": _splice_dict(self.splice),
-            "mains_hum": self.hum,
+            "splice": self.splice.to_dict() if self.splice else None,
+            "mains_hum": self.hum.to_dict() if self.hum else None,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
         })
@@ -155,7 +162,7 @@ class ForensicReport:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ForensicReport:
         """Rebuild from :meth:`to_dict` (a sparse surface becomes the gallery; no ``checker``)."""
-        splice = d.get("splice")
+        splice, hum = d.get("splice"), d.get("mains_hum")
         comparison = d.get("image_comparison")
         return cls(
             source=d["source"],
@@ -169,21 +176,13 @@ class ForensicReport:
             timings=dict(d.get("timings") or {}),
             claims=[ClaimCheck.from_dict(c) for c in d.get("claims", [])],
             comparison=Verdict(**comparison) if comparison else None,
-            splice=SpliceFinding(**{**splice, "segments": [SpliceSegment(**s) for s in splice["segments"]]}) if splice else None,
-            hum=d.get("mains_hum"),
+            splice=SpliceFinding.from_dict(splice) if splice else None,
+            hum=HumResult.from_dict(hum) if hum else None,
         )
 
     @classmethod
     def from_json(cls, text: str) -> ForensicReport:
         return cls.from_dict(json.loads(text))
-
-
-def _splice_dict(splice: SpliceFinding | None) -> dict[str, Any] | None:
-    if splice is None:
-        return None
-    from dataclasses import asdict
-
-    return asdict(splice)
 
 
 def headline_verdict(report: ForensicReport) -> Verdict:
@@ -259,18 +258,13 @@ def fetch_image_weights(progress: Callable[[int, int | None], None] | bool = Tru
     return fetch(CLIP_WEIGHTS, progress=progress)
 
 
-def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPrediction | None, str]:
+def locate_frames(frames: list[Frame], every_s: float) -> tuple[GeoPrediction | None, str]:
     """Geolocate video frames with CLIP/GeoCLIP, or say why not."""
-    ok, status = image_geolocator_status()
-    if not ok:
-        return None, status
-    from ..geolocators.image import ImageGeolocator
-    from ..geolocators.registry import get_geolocator
-    from ..media.frames import extract_frames
-
-    frames = extract_frames(path, every_s=every_s, max_frames=max_frames)
     if not frames:
         return None, "no frames could be read from the video"
+    from ..geolocators.image import ImageGeolocator  # torch and open_clip, loaded when CLIP's weights are here
+    from ..geolocators.registry import get_geolocator
+
     geo = get_geolocator("image-geoclip")
     assert isinstance(geo, ImageGeolocator)  # for frame_times
     pred = geo.predict([f.image for f in frames], frame_times=[f.t_s for f in frames])
@@ -278,7 +272,7 @@ def locate_frames(path: Path, every_s: float, max_frames: int) -> tuple[GeoPredi
 
 
 def analyze_media(
-    path: str | Path,
+    path: str | Path | MediaFile,
     *,
     claim: Claim | str | Sequence[float] | None = None,
     date: Any = None,
@@ -286,48 +280,51 @@ def analyze_media(
     max_frames: int = 60,
     max_duration_s: float = MAX_DURATION_S,
     audio_model: str = AUDIO_MODEL,
+    max_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> ForensicReport:
     """Geolocate a clip's soundtrack and (for video) its frames, compare them, and test the claims:
     ``claim`` (text: "lat, lon" or a place name; a (lat, lon) pair; or a :class:`Claim`, e.g. with
     source "map"), the file's own GPS tag when it has one, and the picture's guess when CLIP is here.
-    Raises :class:`InputError` for files that cannot be analysed and claims that name no place."""
-    from ..api import locate
-    from ..dates import parse_date
-    from ..ffmpeg import check_file, probe
-    from ..media.limits import MediaLimits
-    from .claims import claim_checker
+    The clip is opened, decoded and scored once. Raises :class:`InputError` for files that cannot be
+    analysed, a bad date, and claims that name no place, before any audio is read."""
+    from ..geolocators.registry import get_geolocator
 
-    date = parse_date(date)
-    step = progress or (lambda f, msg: None)
+    when = parse_date(date)
+    step = progress or no_progress
+    if max_bytes is None:
+        max_bytes = MediaLimits().max_bytes
     user_claim = resolve_claim(claim, "typed") if claim is not None and claim != "" else None
     if user_claim is not None and user_claim.source not in USER_SOURCES:
         raise InputError(f"the claim to test comes from one of {USER_SOURCES}, not {user_claim.source!r}")
-    path = check_file(path, MediaLimits().max_bytes)
+    geo = get_geolocator(audio_model)
+    can_see, image_status = image_geolocator_status()
     t0 = time.perf_counter()
-    step(0.05, "reading the file")
-    info = probe(path)
-    if not info.has_audio and not info.has_video:
-        raise InputError(f"{path.name}: no audio or video stream found")
-    timings: dict[str, float] = {}
+    step(0.05, "reading the file; listening: species in each 3 s window")
+    evidence = gather_evidence(
+        path, max_duration_s=max_duration_s, hum=True, need_audio=False, max_bytes=max_bytes,
+        frames=FrameRequest(frame_every_s, max_frames) if can_see else None, keep_audio=audio_model != AUDIO_MODEL,
+    )
+    media = evidence.media
+    assert media is not None
+    timings = {"audio_s": time.perf_counter() - t0}
     audio, checker = None, None
-    if info.has_audio:
-        step(0.15, "listening: species in each 3 s window")
-        ta = time.perf_counter()
-        checker = claim_checker(path, date=date, max_duration_s=max_duration_s, container_s=info.duration_s)
-        audio = checker.prediction if audio_model == AUDIO_MODEL else locate(path, date=date, model=audio_model, max_duration_s=max_duration_s)
-        timings["audio_s"] = time.perf_counter() - ta
-    image, image_status = None, "no video stream: audio only"
-    if info.has_video:
+    if evidence.has_audio:
+        checker = ClaimChecker.from_evidence(evidence, date=when)
+        audio = checker.prediction if audio_model == AUDIO_MODEL else geo.predict(evidence, date=when)
+    image = None
+    if not evidence.has_video:
+        image_status = "no video stream: audio only"
+    elif can_see:
         step(0.6, "looking: geolocating video frames")
         ti = time.perf_counter()
         try:
-            image, image_status = locate_frames(path, frame_every_s, max_frames)
+            image, image_status = locate_frames(evidence.frames or [], frame_every_s)
         except GeoforensicsError as e:
             image, image_status = None, f"image geolocation failed: {e}"
         timings["image_s"] = time.perf_counter() - ti
     step(0.9, "testing the claims")
-    metadata = _display_metadata(path)
+    metadata = _display_metadata(media)
     claims: list[ClaimCheck] = []
     if checker is not None:
         tag = metadata.get("gps")
@@ -339,13 +336,13 @@ def analyze_media(
             wanted.append(Claim(image.lat, image.lon, "image guess", point_label(image.lat, image.lon)))
         claims = [checker.check(c) for c in wanted if c is not None]
         for c in claims:
-            c.file = path.name
+            c.file = media.name
     comparison = compare(audio, image) if audio is not None and image is not None else None
     timings["total_s"] = time.perf_counter() - t0
     report = ForensicReport(
-        source=path.name,
-        duration_s=info.duration_s,
-        has_video=info.has_video,
+        source=media.name,
+        duration_s=evidence.duration_s,
+        has_video=evidence.has_video,
         audio=audio,
         image=image,
         image_status=image_status,
@@ -355,7 +352,7 @@ def analyze_media(
         claims=claims,
         comparison=comparison,
         splice=checker.splice if checker is not None else None,
-        hum=checker.hum.to_dict() if checker is not None and checker.hum is not None else None,
+        hum=evidence.hum,
         checker=checker,
     )
     report.verdict = headline_verdict(report)
@@ -363,12 +360,11 @@ def analyze_media(
     return report
 
 
-def _display_metadata(path: Path) -> dict[str, Any]:
-    """Container tags for the labelled metadata panel (never a prediction input)."""
-    try:
-        from ..media.metadata import display_metadata
+def _display_metadata(media: MediaFile) -> dict[str, Any]:
+    """Container tags for the labelled metadata panel (never a prediction input), from the clip's probe."""
+    from ..media.metadata import display_metadata  # the one module that reads tags, for display only
 
-        return display_metadata(path)
+    try:
+        return display_metadata(media)
     except Exception as e:  # metadata is a courtesy: never fail the analysis over it
         return {"error": f"could not read metadata: {e}"}
-

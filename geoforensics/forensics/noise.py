@@ -102,8 +102,8 @@ def held_out_signals(seed: int = 1) -> Iterator[tuple[str, np.ndarray]]:
 
 def build_table(path: Path = TABLE) -> dict:
     """Score the corpus with BirdNET and write each species' highest score (plus ``FLOOR_MARGIN``)."""
+    from ..evidence import score_audio
     from ..models.birdnet import MODEL_VERSION, load_labels
-    from ..scoring import score_audio
 
     labels = load_labels()
     top = np.zeros(len(labels), np.float32)

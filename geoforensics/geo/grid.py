@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .countries import country, country_name
+from .galleries import get_gallery
 from .geodesy import as_latlon
 from .places import nearest_places
 
@@ -155,12 +156,15 @@ def grid_mask(latlon: Any, hz: int, *, include_unknown: bool = False, max_km: fl
     return mask
 
 
-@lru_cache(maxsize=8)
-def gallery_frequencies(name: str) -> np.ndarray:
-    """``grid_frequencies`` over a named gallery (``galleries.get_gallery``), computed once per process (read-only)."""
-    from .galleries import get_gallery
+def gallery_frequencies(gallery: Any) -> np.ndarray:
+    """``grid_frequencies`` over a gallery's (lat, lon) points, computed once per process and gallery (read-only)."""
+    pts = np.ascontiguousarray(as_latlon(gallery).reshape(-1, 2), dtype=np.float64)
+    return _gallery_frequencies(pts.tobytes())
 
-    f = grid_frequencies(get_gallery(name).latlon)
+
+@lru_cache(maxsize=8)
+def _gallery_frequencies(data: bytes) -> np.ndarray:
+    f = grid_frequencies(np.frombuffer(data, dtype=np.float64).reshape(-1, 2))
     f.setflags(write=False)
     return f
 
@@ -172,6 +176,6 @@ def gallery_grid_mask(gallery: str, hz: int, *, include_unknown: bool = False) -
     """
     if hz not in (50, 60):
         raise ValueError(f"hz must be 50 or 60, got {hz!r}")
-    f = gallery_frequencies(gallery)
+    f = gallery_frequencies(get_gallery(gallery).latlon)
     mask: np.ndarray = (f == hz) | (include_unknown & (f == 0))
     return mask

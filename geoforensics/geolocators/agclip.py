@@ -19,10 +19,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..audio.decode import array_samples, decode_audio, load_array
+from ..audio.windows import split_windows
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
 from ..errors import InputError
+from ..evidence import ClipEvidence, score_audio, source_duration
+from ..ffmpeg import open_media
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
-from ..scoring import WindowScores, cut_note, recording_duration, score_audio
+from ..scoring import WindowScores, cut_note
 from .base import prediction_options
 
 
@@ -88,21 +92,17 @@ class AGCLIPGeolocator:
 
     def window_inputs(
         self, inputs: Any, sample_rate: int | None = None, max_duration_s: float | None = None
-    ) -> tuple[torch.Tensor, WindowScores | None, np.ndarray, np.ndarray]:
-        """Model inputs per window, the BirdNET scores (birdnet encoder) and window start/end seconds.
-        Files and arrays are analysed up to ``max_duration_s`` (default: the instance's)."""
+    ) -> tuple[torch.Tensor, WindowScores | None, np.ndarray, np.ndarray, float | None]:
+        """Model inputs per window, the BirdNET scores (birdnet encoder), window start/end seconds and the
+        whole recording's length. Files and arrays are analysed up to ``max_duration_s`` (default: the
+        instance's)."""
         max_s = max_duration_s or self.max_duration_s
         if self.model.input_kind == "birdnet":
-            if isinstance(inputs, WindowScores):
-                ws = inputs
-            else:
-                ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_s)
-            return torch.from_numpy(np.asarray(ws.scores, np.float32)), ws, ws.starts_s, ws.ends_s
-        if isinstance(inputs, WindowScores):
-            raise ValueError("this AG-CLIP model reads mel images: pass audio, not BirdNET scores")
-        from ..audio.decode import decode_audio, load_array
-        from ..audio.mel import get_mel_pipeline
-        from ..audio.windows import split_windows
+            ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_s)
+            return torch.from_numpy(np.asarray(ws.scores, np.float32)), ws, ws.starts_s, ws.ends_s, ws.source_duration_s
+        if isinstance(inputs, (WindowScores, ClipEvidence)):
+            raise InputError("this AG-CLIP model reads mel images: pass a file or an audio array, not BirdNET scores")
+        from ..audio.mel import get_mel_pipeline  # torchaudio, loaded for the mel models only
 
         mel = get_mel_pipeline()
         sr = mel.config.sample_rate
@@ -110,10 +110,13 @@ class AGCLIPGeolocator:
             if sample_rate is None:
                 raise InputError("pass sample_rate with an audio array")
             audio = load_array(inputs, sample_rate, sr, max_duration_s=max_s)
+            total: float | None = array_samples(inputs) / float(sample_rate)
         else:
-            audio = decode_audio(inputs, sr, max_duration_s=max_s)
+            media = open_media(inputs)
+            audio = decode_audio(media, sr, max_duration_s=max_s)
+            total = source_duration(len(audio) / sr, max_s, media.info.duration_s)
         wins = split_windows(audio, sr, WINDOW)
-        return mel(wins.data), None, wins.starts_s, wins.ends_s
+        return mel(wins.data), None, wins.starts_s, wins.ends_s, total
 
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:
         """Gallery log-scores of one or more embeddings [.., 512]: logit scale x cosine similarity."""
@@ -137,7 +140,7 @@ class AGCLIPGeolocator:
         from ..models.agclip import embed_clip
 
         t0 = time.perf_counter()
-        x, ws, starts, ends = self.window_inputs(inputs, sample_rate, max_duration_s)
+        x, ws, starts, ends, total = self.window_inputs(inputs, sample_rate, max_duration_s)
         t1 = time.perf_counter()
         clip, emb = embed_clip(self.model, x, self.pooling, self.pooler)
         log_s = self.log_scores(clip)
@@ -150,12 +153,7 @@ class AGCLIPGeolocator:
         pred.timings = {**(ws.timings if ws is not None else {}), "features_s": t1 - t0}
         if not light:
             self._add_windows(pred, emb, ws, starts, ends)
-        if ws is not None:
-            note = ws.cut_note()
-        else:
-            analysed = float(ends[-1]) if len(ends) else 0.0
-            max_s = max_duration_s or self.max_duration_s
-            note = cut_note(analysed, recording_duration(inputs, analysed, max_s, sample_rate))
+        note = cut_note(ws.duration_s if ws is not None else float(ends[-1]) if len(ends) else 0.0, total)
         if note is not None:
             pred.notes.append(note)
         pred.timings["locate_s"] = time.perf_counter() - t1

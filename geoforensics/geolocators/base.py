@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Self, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
 from ..defaults import TOP_K
 from ..prediction import GeoPrediction
+
+if TYPE_CHECKING:
+    from ..models.birdnet import Labels
+    from ..scoring import WindowScores
 
 
 @runtime_checkable
@@ -49,6 +54,57 @@ class Geolocator(Protocol):
           without place name, no regions, and no per-window or per-species detail where that costs time.
         """
         ...
+
+
+@dataclass
+class SpeciesLikelihood:
+    """What the species heard say about every gallery point: the evidence species ``idx`` (columns of
+    the scores, strongest first), the pooled confidence ``q`` of every class, and each evidence
+    species' log-likelihood term over the gallery (``terms`` [len(idx), n_points])."""
+
+    idx: np.ndarray
+    q: np.ndarray
+    terms: np.ndarray
+
+    @property
+    def log_surface(self) -> np.ndarray:
+        """The summed log-likelihood over the gallery (zeros without evidence)."""
+        surface: np.ndarray = self.terms.sum(0)
+        return surface
+
+
+@runtime_checkable
+class SpeciesLikelihoodModel(Protocol):
+    """A geolocator whose surface is built from the species heard, answering for each gallery point and
+    week how well they fit it: what the claim check (``forensics.checker``) asks, and all it asks, of a
+    geolocator. ``species-ranges`` implements it; any geolocator that does can back a verdict.
+
+    * ``likelihood(scores, week)``: the log-likelihood of these window scores [windows, classes] over the
+      gallery, species by species (:class:`SpeciesLikelihood`), pooled over the windows given;
+    * ``occurrence(species, week)``: each class's range [len(species), n_points] over the gallery;
+    * ``predict_from_scores(ws, week, ...)``: the prediction from these window scores;
+    * ``point_of(probs)``: the point estimate of a surface over the gallery;
+    * ``species_names()``: the classes (the columns of the scores) and which are species;
+    * ``detection_threshold``: the confidence from which a class counts as heard in a window.
+    """
+
+    name: str
+
+    @property
+    def gallery(self) -> np.ndarray: ...
+
+    @property
+    def detection_threshold(self) -> float: ...
+
+    def species_names(self) -> Labels: ...
+
+    def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood: ...
+
+    def occurrence(self, species: np.ndarray, week: int = -1) -> np.ndarray: ...
+
+    def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction: ...
+
+    def point_of(self, probs: np.ndarray) -> tuple[float, float]: ...
 
 
 @runtime_checkable

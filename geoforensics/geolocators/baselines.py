@@ -21,9 +21,10 @@ import numpy as np
 from ..dates import week_of
 from ..defaults import GALLERY, TOP_K
 from ..errors import InputError
+from ..evidence import score_audio
 from ..geo.geodesy import as_latlon
 from ..prediction import GeoPrediction
-from ..scoring import WindowScores, pool_scores, score_audio
+from ..scoring import WindowScores, pool_scores
 from .base import prediction_options
 from .registry import register_geolocator
 from .species_ranges import SpeciesRangeGeolocator
@@ -143,10 +144,8 @@ class SpeciesVariantGeolocator:
                 if name in self._index:
                     s[0, self._index[name]] = 1.0
             return WindowScores(starts_s=np.zeros(1), ends_s=np.full(1, 3.0), scores=s)
-        ws = inputs if isinstance(inputs, WindowScores) else getattr(inputs, "scores", None)
-        if not isinstance(ws, WindowScores):
-            ws = score_audio(inputs, sample_rate=sample_rate, window=self.engine.window,
-                             max_duration_s=max_duration_s or self.engine.max_duration_s)
+        ws = score_audio(inputs, sample_rate=sample_rate, window=self.engine.window,
+                         max_duration_s=max_duration_s or self.engine.max_duration_s)
         q = pool_scores(ws.scores, self.engine.rule.pooling)
         usable = self.engine.species_names().is_species
         q = np.where(usable, q, -1.0)

@@ -24,7 +24,9 @@ says so rather than pinning a confident wrong place.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +35,13 @@ import numpy as np
 from ..audio.windows import WindowSpec
 from ..dates import week_of
 from ..defaults import GALLERY, MAX_DURATION_S, PRIOR, PRIOR_BANDWIDTH_KM, TOP_K, WINDOW
+from ..evidence import score_audio
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel
-from ..ranges.cache import LazyRangeTable, RangeTable, range_table
-from ..scoring import WindowScores, pool_scores, score_audio
-from .base import prediction_options
+from ..ranges.cache import RangeTable, WeekRanges, range_table
+from ..scoring import WindowScores, pool_scores
+from .base import SpeciesLikelihood, prediction_options
 
 if TYPE_CHECKING:
     from ..models.birdnet import Labels
@@ -58,7 +61,7 @@ class CombinationRule:
     pooling: str = "max"
 
 
-def species_terms(table: RangeTable | LazyRangeTable, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
+def species_terms(table: RangeTable | WeekRanges, idx: np.ndarray, q: np.ndarray, rule: CombinationRule) -> np.ndarray:
     """log L_s(x) for the species ``idx`` with confidences ``q`` (one row per species)."""
     if len(idx) == 0:
         return np.zeros((0, table.n_points))
@@ -72,22 +75,6 @@ def select_species(q: np.ndarray, usable: np.ndarray, rule: CombinationRule) -> 
     """Indices of the species used as evidence: usable, above threshold, the ``top_species`` best."""
     idx = np.where(usable & (q >= rule.threshold))[0]
     return idx[np.argsort(-q[idx], kind="stable")][: rule.top_species]
-
-
-@dataclass
-class SpeciesLikelihood:
-    """What the species heard say about every gallery point: the evidence species ``idx`` (columns of
-    the scores, strongest first), the pooled confidence ``q`` of every class, and each evidence
-    species' log-likelihood term over the gallery (``terms`` [len(idx), n_points])."""
-
-    idx: np.ndarray
-    q: np.ndarray
-    terms: np.ndarray
-
-    @property
-    def log_surface(self) -> np.ndarray:
-        """The summed log-likelihood over the gallery (zeros without evidence)."""
-        return self.terms.sum(0)
 
 
 class SpeciesRangeGeolocator:
@@ -132,20 +119,45 @@ class SpeciesRangeGeolocator:
 
             prior_weight = get_prior(prior).weight if prior_weight is None else prior_weight
         self.prior, self.prior_weight, self.prior_bandwidth_km = prior, float(prior_weight or 0.0), prior_bandwidth_km
-        self._tables: dict[int, RangeTable] = {}
+        self._year: RangeTable | None = None
+        self._weeks: OrderedDict[int, WeekRanges] = OrderedDict()
+        self._lock = threading.Lock()
+
+    WEEKS_KEPT = 4
+    """Week tables kept in memory (each holds the rows of the species asked for lately)."""
 
     @property
     def gallery(self) -> np.ndarray:
         return self._gallery
 
-    def table(self, week: int = -1) -> RangeTable | LazyRangeTable:
-        """Year-round ranges: cached on disk and memory-mapped (built on first use). A given week:
-        computed for the query's species only (see :class:`LazyRangeTable`)."""
-        if week != -1:
-            return LazyRangeTable(self.range_model, self._gallery, week)
-        if week not in self._tables:
-            self._tables[week] = range_table(self.range_model, self._gallery, week)
-        return self._tables[week]
+    @property
+    def detection_threshold(self) -> float:
+        """Confidence from which a species counts as heard in a window."""
+        return self.rule.threshold
+
+    def table(self, week: int = -1) -> RangeTable | WeekRanges:
+        """Year-round ranges: cached on disk and memory-mapped (built on first use). A given week: one
+        :class:`WeekRanges` per week, kept while it is among the last :data:`WEEKS_KEPT` used, whose rows
+        are computed for the species asked for only."""
+        with self._lock:
+            if week == -1:
+                if self._year is None:
+                    self._year = range_table(self.range_model, self._gallery, week)
+                return self._year
+            if week not in self._weeks:
+                self._weeks[week] = WeekRanges(self.range_model, self._gallery, week)
+            self._weeks.move_to_end(week)
+            while len(self._weeks) > self.WEEKS_KEPT:
+                self._weeks.popitem(last=False)
+            return self._weeks[week]
+
+    def occurrence(self, species: np.ndarray, week: int = -1) -> np.ndarray:
+        """The range model's occurrence [len(species), n_points] of species (class indices) over the gallery."""
+        return self.table(week).rows(species)
+
+    def point_of(self, probs: np.ndarray) -> tuple[float, float]:
+        """The point estimate of a surface over the gallery, as :meth:`predict` chooses it."""
+        return point_estimate(self._gallery, probs, self.point_method)
 
     def species_names(self) -> Labels:
         """Names of the range model's species (the columns of the scores), and which are real species."""
@@ -168,15 +180,12 @@ class SpeciesRangeGeolocator:
         max_duration_s: float | None = None,
         light: bool = False,
     ) -> GeoPrediction:
-        """Geolocate a file path, an audio array (with ``sample_rate``) or precomputed
-        :class:`WindowScores`. ``date`` (optional) selects the range model's week; files and arrays
+        """Geolocate a file path, an audio array (with ``sample_rate``), a clip's
+        :class:`~geoforensics.evidence.ClipEvidence` or precomputed :class:`WindowScores`. ``date`` (optional) selects the range model's week; files and arrays
         are scored up to ``max_duration_s`` (default: the instance's)."""
         week = week_of(date)
-        if isinstance(inputs, WindowScores):
-            ws = inputs
-        else:
-            ws = score_audio(inputs, sample_rate=sample_rate, window=self.window,
-                             max_duration_s=max_duration_s or self.max_duration_s)
+        ws = score_audio(inputs, sample_rate=sample_rate, window=self.window,
+                         max_duration_s=max_duration_s or self.max_duration_s)
         return self.predict_from_scores(ws, week=week, k=k, light=light)
 
     def likelihood(self, scores: np.ndarray, week: int = -1) -> SpeciesLikelihood:
@@ -188,6 +197,8 @@ class SpeciesRangeGeolocator:
         table = self.table(week)
         q = pool_scores(scores, self.rule.pooling)
         idx = select_species(q, labels.is_species, self.rule)
+        if isinstance(table, WeekRanges):  # every species heard at all, so parts of the clip find their rows ready
+            table.rows(np.where(labels.is_species & (q >= self.rule.threshold))[0])
         return SpeciesLikelihood(idx, q, species_terms(table, idx, q[idx], self.rule))
 
     def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction:

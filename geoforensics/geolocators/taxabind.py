@@ -5,7 +5,7 @@ trained on audio-image pairs and its location encoder on geotagged images, and b
 into one shared space, audio->location retrieval works "through" the images. TaxaBind's weights are
 not available offline, so this module rebuilds the *idea* from the parts the project already has:
 
-    audio -> frozen BirdNET species scores (:func:`geoforensics.scoring.score_audio`)
+    audio -> frozen BirdNET species scores (:func:`geoforensics.evidence.score_audio`)
           -> one text prompt per heard species ("a photo of a {common}, {scientific}")
           -> CLIP ViT-L/14 text features
           -> GeoCLIP's image head (CLIP image space -> GeoCLIP location space; ``TextGeolocator.embed``)
@@ -51,9 +51,10 @@ import torch
 
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
+from ..evidence import score_audio
 from ..models.clip import ClipEncoder
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
-from ..scoring import WindowScores, pool_scores, score_audio
+from ..scoring import WindowScores, pool_scores
 from .base import prediction_options
 from .image import CLIPSpaceGeolocator
 from .text import TextGeolocator
@@ -199,10 +200,7 @@ class TaxaBindStyleGeolocator:
         ``max_duration_s`` of audio (default: the instance's). ``date`` is not used. ``light``: no
         per-window guesses or species evidence."""
         t0 = time.perf_counter()
-        if isinstance(inputs, WindowScores):
-            ws = inputs
-        else:
-            ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_duration_s or self.max_duration_s)
+        ws = score_audio(inputs, sample_rate=sample_rate, max_duration_s=max_duration_s or self.max_duration_s)
         scores = np.asarray(ws.scores, dtype=np.float64)
         if scores.ndim != 2:
             raise InputError(f"window scores must be (windows, species), not shape {scores.shape}")

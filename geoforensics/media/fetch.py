@@ -14,12 +14,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from geoforensics.errors import InputError
-from geoforensics.ffmpeg import check_file, ffmpeg_exe, format_mb, probe
+from geoforensics.ffmpeg import MediaFile, ffmpeg_exe, format_mb, open_media
 from geoforensics.media.limits import MEDIA_EXTS, MediaLimits, check_duration, check_extension
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -289,8 +290,9 @@ def fetch_url(
     limits: MediaLimits = MediaLimits(),
     allow_hosts: frozenset[str] = frozenset(),
     timeout_s: float = 120.0,
-) -> Path:
-    """Download the video or sound at ``url`` into ``dest_dir`` and return its path.
+) -> MediaFile:
+    """Download the video or sound at ``url`` into ``dest_dir`` and return it, checked and probed
+    (:class:`~geoforensics.ffmpeg.MediaFile`: analysing it opens it no more).
 
     Policy: ``check_url`` on the URL, then yt-dlp reads the page without downloading; the page URL,
     the final (post-redirect) media URLs and every format's URLs are checked again, unsafe formats are
@@ -404,11 +406,11 @@ def fetch_url(
             check_extension(got)
         except InputError as e:
             raise InputError(f"could not fetch: {e}") from None
-        got = check_file(got, limits.max_bytes)
         try:
-            info = probe(got)
+            media = open_media(got, limits.max_bytes)
         except InputError as e:
             raise InputError(f"could not fetch: the download is not a readable media file ({e})") from None
+        info = media.info
         if not (info.has_audio or info.has_video):
             raise InputError("could not fetch: the download is not an audio or video file")
         check_duration(info.duration_s, limits)
@@ -418,6 +420,6 @@ def fetch_url(
             final = dest_dir / f"{stem}-{n}{got.suffix}"
             n += 1
         shutil.move(str(got), final)
-        return final
+        return replace(media, path=final)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -14,7 +14,16 @@ import numpy as np
 from PIL import Image
 
 from geoforensics.errors import InputError
-from geoforensics.ffmpeg import PROBE_TIMEOUT_S, FfmpegStream, ffmpeg_exe, ffmpeg_reason, input_args, probe
+from geoforensics.ffmpeg import (
+    PROBE_TIMEOUT_S,
+    FfmpegStream,
+    MediaFile,
+    ffmpeg_exe,
+    ffmpeg_reason,
+    input_args,
+    open_media,
+    probe,
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ def _read_ppm(stream: IO[bytes]) -> Image.Image | None:
 
 
 def extract_frames(
-    path: str | Path,
+    source: str | Path | MediaFile,
     every_s: float = 2.0,
     max_frames: int = 60,
     size: int | None = 448,
@@ -67,12 +76,13 @@ def extract_frames(
         raise InputError(f"max_frames must be at least 1, got {max_frames}")
     if size is not None and size < 2:
         raise InputError(f"size must be at least 2 pixels, got {size}")
-    video = probe(path, timeout_s=min(timeout_s, PROBE_TIMEOUT_S)).video
+    media = open_media(source, timeout_s=min(timeout_s, PROBE_TIMEOUT_S))
+    path, video = media.path, media.info.video
     if video is None:
-        raise InputError(f"no video stream in {Path(path).name}")
+        raise InputError(f"no video stream in {path.name}")
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        *input_args(path),
+        *input_args(media),
         "-map", f"0:{video.index}",
         "-vf", f"fps=fps=1/{every_s!r}:round=up,{_scale_filter(size)}",
         "-frames:v", str(max_frames),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from geoforensics.ffmpeg import PROBE_TIMEOUT_S, input_report
+from geoforensics.ffmpeg import PROBE_TIMEOUT_S, MediaFile, open_media
 
 _STREAM_HEAD_RE = re.compile(r"^\s*Stream #\d+:(\d+)")
 _TAG_RE = re.compile(r"^(\s+)([^:]*?)\s*: ?(.*)$")
@@ -127,14 +127,15 @@ def _parse_report_tags(report: str) -> dict[str, str]:
     return out
 
 
-def read_metadata(path: str | Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, str]:
-    """All tags of ``path``: container tags by their own names, stream tags as ``streamN:key``.
+def read_metadata(source: str | Path | MediaFile, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, str]:
+    """All tags of ``source``: container tags by their own names, stream tags as ``streamN:key``; from the
+    probe a :class:`~geoforensics.ffmpeg.MediaFile` already ran, else from a new one.
 
     For display only (see the module docstring). InputError if the file cannot be read.
     """
-    report, ffmetadata = input_report(path, timeout_s, ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-"))
-    tags = _parse_report_tags(report)
-    tags.update(_parse_ffmetadata(ffmetadata.decode("utf-8", "replace")))
+    media = open_media(source, timeout_s=timeout_s)
+    tags = _parse_report_tags(media.tag_report)
+    tags.update(_parse_ffmetadata(media.tag_ffmetadata))
     return tags
 
 
@@ -203,7 +204,7 @@ def gps_from_metadata(meta: Mapping[str, str]) -> tuple[float, float] | None:
     return None
 
 
-def display_metadata(path: str | Path) -> dict[str, Any]:
+def display_metadata(path: str | Path | MediaFile) -> dict[str, Any]:
     """A labelled summary of the tags for the UI: title, artist, creation_time, gps, comment, encoder...
 
     Only labels that are present appear; ``gps`` is a (lat, lon) tuple and ``gps_raw`` the tag it came

@@ -20,6 +20,7 @@ class RangeModel(Protocol):
     version: str
     species: tuple[str, ...]
 
-    def occurrence(self, latlon: np.ndarray, week: int = -1) -> np.ndarray:
-        """Values in [0, 1], shape [n_points, n_species], for (lat, lon) degrees; week 1-48 or -1."""
+    def occurrence(self, latlon: np.ndarray, week: int = -1, species: np.ndarray | None = None) -> np.ndarray:
+        """Values in [0, 1], shape [n_points, n_species], for (lat, lon) degrees; week 1-48 or -1.
+        ``species``: only these columns (indices into ``species``), [n_points, len(species)]."""
         ...

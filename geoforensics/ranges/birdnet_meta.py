@@ -21,7 +21,12 @@ class BirdNETRangeModel:
         self._non_species = ~labels.is_species
         self.counts_in_richness = labels.is_species
 
-    def occurrence(self, latlon: np.ndarray, week: int = -1) -> np.ndarray:
-        occ = get_meta_model().occurrence(latlon, week)
-        occ[:, self._non_species] = 1.0
+    def occurrence(self, latlon: np.ndarray, week: int = -1, species: np.ndarray | None = None) -> np.ndarray:
+        if species is None:
+            occ = get_meta_model().occurrence(latlon, week)
+            occ[:, self._non_species] = 1.0
+            return occ
+        idx = np.asarray(species, dtype=np.int64)
+        occ = get_meta_model().occurrence(latlon, week, species=idx)
+        occ[:, self._non_species[idx]] = 1.0
         return occ

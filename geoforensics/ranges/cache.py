@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..atomic import atomic_open
 from ..paths import cache_dir
 from .base import RangeModel
 
@@ -52,14 +54,15 @@ def _key(model: RangeModel, gallery: np.ndarray, week: int) -> str:
     return h.hexdigest()[:20]
 
 
-def build_values(model: RangeModel, gallery: np.ndarray, week: int, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` [n_species, n_points] with the model's occurrences, chunk by chunk; return the
-    richness of each point (sum of occurrences over real species, i.e. expected species count)."""
+def build_values(model: RangeModel, gallery: np.ndarray, week: int, out: np.ndarray | None) -> np.ndarray:
+    """Fill ``out`` [n_species, n_points] (None: keep nothing) with the model's occurrences, chunk by chunk;
+    return the richness of each point (sum of occurrences over real species, i.e. expected species count)."""
     counted = np.asarray(getattr(model, "counts_in_richness", np.ones(len(model.species), bool)))
     richness = np.zeros(len(gallery), np.float64)
     for i in range(0, len(gallery), CHUNK):
         occ = model.occurrence(gallery[i : i + CHUNK], week)
-        out[:, i : i + CHUNK] = occ.T.astype(out.dtype)
+        if out is not None:
+            out[:, i : i + CHUNK] = occ.T.astype(out.dtype)
         richness[i : i + CHUNK] = occ @ counted.astype(np.float32)
     return richness
 
@@ -86,6 +89,7 @@ def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...]
     path = Path(directory) / f"{model.name}-w{week}-{key}.npy"
     rich_path = path.with_suffix(".richness.npy")
     if not (path.exists() and rich_path.exists()):
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
         try:
             arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(len(model.species), len(gallery)))
@@ -111,22 +115,29 @@ def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...]
     )
 
 
-class LazyRangeTable:
-    """Ranges for one week computed on demand, keeping only the species asked for.
+class WeekRanges:
+    """Ranges for one week over a gallery, computed as they are asked for.
 
-    A table per week would cost 220 MB of disk each (x 48); a dated query instead runs the range
-    model once over the gallery (about 3 s over the 1 deg land grid on 2 cores) and keeps the rows of
-    its evidence species and the richness. Same ``rows``/``richness``/``n_points`` as :class:`RangeTable`.
+    A full table per week would take 220 MB of disk each (x 48). Instead the richness of the week (one
+    pass of the range model over the gallery, all species) is computed once per machine and kept on
+    disk (86 KB over the 1 deg land grid), and species rows are computed when first asked for, many at
+    once, from a model that answers for a few species quickly (``occurrence(..., species=...)``: the
+    BirdNET meta-model's last layer for those species only), and kept in memory (the most recent
+    :data:`MAX_ROWS`). Same ``rows``/``richness``/``n_points`` as :class:`RangeTable`.
     """
 
-    def __init__(self, model: RangeModel, gallery: np.ndarray, week: int):
+    MAX_ROWS = 512
+
+    def __init__(self, model: RangeModel, gallery: np.ndarray, week: int, directory: Path | None = None):
         self.model_obj = model
         self.model = model.name
         self.week = week
         self.gallery = np.ascontiguousarray(gallery, dtype=np.float64)
         self.species = tuple(model.species)
-        self._rows: dict[int, np.ndarray] = {}
+        self._dir = directory
+        self._rows: OrderedDict[int, np.ndarray] = OrderedDict()
         self._richness: np.ndarray | None = None
+        self._lock = threading.Lock()
 
     @property
     def n_points(self) -> int:
@@ -134,28 +145,42 @@ class LazyRangeTable:
 
     @property
     def richness(self) -> np.ndarray:
-        return self._richness if self._richness is not None else self._fill([])
+        if self._richness is None:
+            path = Path(self._dir or cache_dir("ranges")) / (
+                f"{self.model}-w{self.week}-{_key(self.model_obj, self.gallery, self.week)}.richness.npy")
+            cached = _load_richness(path, self.n_points)
+            if cached is None:
+                cached = build_values(self.model_obj, self.gallery, self.week, None)
+                with atomic_open(path, "wb") as f:
+                    np.save(f, cached)
+            self._richness = cached
+        return self._richness
 
     def rows(self, species_idx: npt.ArrayLike) -> np.ndarray:
-        idx = [int(i) for i in np.asarray(species_idx, dtype=np.int64)]
-        missing = sorted(set(idx) - set(self._rows))
-        if missing or self._richness is None:
-            self._fill(missing)
-        if not idx:
-            return np.zeros((0, self.n_points), np.float32)
-        return np.stack([self._rows[i] for i in idx])
-
-    def _fill(self, missing: list[int]) -> np.ndarray:
-        """Run the range model over the gallery: keep the rows ``missing`` and the richness (returned)."""
-        counted = np.asarray(getattr(self.model_obj, "counts_in_richness", np.ones(len(self.species), bool)))
-        rich = np.zeros(self.n_points)
-        cols = np.zeros((len(missing), self.n_points), np.float32)
-        for i in range(0, self.n_points, CHUNK):
-            occ = self.model_obj.occurrence(self.gallery[i : i + CHUNK], self.week)
-            rich[i : i + CHUNK] = occ @ counted.astype(np.float32)
+        """float32 ranges [k, n_points] of the given species indices."""
+        idx = [int(i) for i in np.asarray(species_idx, dtype=np.int64).reshape(-1)]
+        with self._lock:
+            missing = sorted(set(idx) - set(self._rows))
             if missing:
-                cols[:, i : i + CHUNK] = occ[:, missing].T
-        self._richness = rich
-        for j, s in enumerate(missing):
-            self._rows[s] = cols[j]
-        return rich
+                cols = np.empty((len(missing), self.n_points), np.float32)
+                for i in range(0, self.n_points, CHUNK):
+                    part = self.model_obj.occurrence(self.gallery[i : i + CHUNK], self.week, species=np.array(missing))
+                    cols[:, i : i + CHUNK] = part.T
+                for j, s in enumerate(missing):
+                    self._rows[s] = cols[j]
+            for s in idx:
+                self._rows.move_to_end(s)
+            out = np.stack([self._rows[s] for s in idx]) if idx else np.zeros((0, self.n_points), np.float32)
+            while len(self._rows) > max(self.MAX_ROWS, len(idx)):
+                self._rows.popitem(last=False)
+        return out
+
+
+def _load_richness(path: Path, n_points: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        arr: np.ndarray = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    return arr if arr.shape == (n_points,) and arr.dtype == np.float64 and np.isfinite(arr).all() else None

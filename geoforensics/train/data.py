@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..audio.windows import WindowSpec
-from ..scoring import cached_scores
+from ..evidence import cached_scores
 from .config import DataConfig
 from .features import mel_window_images
 from .resample import resampling_weights

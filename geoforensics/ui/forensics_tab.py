@@ -17,9 +17,11 @@ import gradio as gr
 
 from ..dates import parse_date
 from ..errors import InputError
-from ..ffmpeg import check_file
+from ..ffmpeg import MediaFile, open_media
 from ..forensics.analysis import CLAIM_PROMPT, ForensicReport, analyze_media
-from ..forensics.claims import Claim, ClaimCheck, claim_candidates, point_label, reasons
+from ..forensics.claims import Claim, claim_candidates, point_label
+from ..forensics.explain import reasons
+from ..forensics.results import ClaimCheck
 from ..geo.gazetteer import parse_coordinates
 from ..media.fetch import fetch_url
 from ..media.limits import check_extension
@@ -101,9 +103,9 @@ def _hum_line(report: ForensicReport, check: ClaimCheck | None) -> str | None:
     hum = report.hum
     if hum is None:
         return None
-    if hum.get("grid_hz"):
-        return f"**Mains hum:** {hum['grid_hz']} Hz (confidence {float(hum['confidence']):.2f}); a claim is tested against its grid"
-    return f"**Mains hum:** {md_escape(hum.get('reason') or 'none stable')}"
+    if hum.grid_hz:
+        return f"**Mains hum:** {hum.summary}; a claim is tested against its grid"
+    return f"**Mains hum:** {md_escape(hum.reason or 'none stable')}"
 
 
 def verdict_markdown(report: ForensicReport) -> str:
@@ -214,17 +216,16 @@ def parse_claim(text: str | None) -> list[Claim]:
     return claim_candidates(text) if text else []
 
 
-def resolve_source(upload: str | None, url: str | None, work: Path, progress: Any) -> Path:
-    """The file to analyse: the upload, or the URL fetched into ``work`` (checked by ``fetch_url``)."""
+def resolve_source(upload: str | None, url: str | None, work: Path, progress: Any) -> MediaFile:
+    """The file to analyse, checked and probed once: the upload, or the URL fetched into ``work``."""
     url = (url or "").strip()
     if upload and url:
         raise gr.Error("Give either a file or a URL, not both: clear one of them.", print_exception=False)
     if not upload and not url:
         raise gr.Error("No input: upload a video or audio file, or paste an http(s) URL.", print_exception=False)
     if upload:
-        path = check_file(upload, LIMITS.max_bytes)
-        check_extension(path)
-        return path
+        check_extension(Path(upload))
+        return open_media(upload, LIMITS.max_bytes)
     progress(0.02, desc="fetching the URL")
     return fetch_url(url, work, limits=LIMITS)
 
@@ -282,9 +283,9 @@ def analyze(
         raise InputError("the frame interval must be between 0.1 and 600 seconds")
     candidates = parse_claim(claim)
     with request_dir() as tmp:
-        path = resolve_source(upload, url, tmp, progress)
+        media = resolve_source(upload, url, tmp, progress)
         report = analyze_media(
-            path,
+            media,
             claim=candidates[0] if candidates else None,
             date=when,
             frame_every_s=frame_every_s,
@@ -292,7 +293,7 @@ def analyze(
             max_duration_s=MAX_AUDIO_S,
             progress=lambda f, msg: progress(0.05 + 0.9 * float(f), desc=msg),
         )
-        kept = None if upload else keep_fetched(path)
+        kept = None if upload else keep_fetched(media.path)
     progress(0.97, desc="drawing")
     fig = report_map(report)
     choices = species_choices(report.audio)

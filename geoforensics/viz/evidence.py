@@ -20,7 +20,6 @@ import shutil
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +37,7 @@ from ..errors import GeoforensicsError, InputError
 from ..forensics.analysis import ForensicReport
 from ..media.frames import VideoFrames
 from ..prediction import WindowPrediction
+from ..progress import Progress
 from ..text import drawable
 from .report import report_sources, software_line, species_lines, summary_lines
 from .static import (
@@ -50,8 +50,6 @@ from .static import (
     window_distances,
     window_stride,
 )
-
-Progress = Callable[[float, str], None]
 
 SIZE = (1280, 720)
 """Width and height of the video in pixels."""

@@ -9,7 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..forensics.analysis import ForensicReport
-from ..forensics.claims import TOLERANCE_KM, ClaimCheck
+from ..forensics.checker import TOLERANCE_KM
+from ..forensics.results import ClaimCheck
 from .maps import ClaimMarker, prediction_map
 from .timeline import TimeSpan, window_timeline
 
@@ -108,8 +109,7 @@ def summary_lines(report: ForensicReport) -> list[str]:
     if report.splice is not None:
         lines.append(f"Splice: {report.splice.text}")
     if report.hum is not None:
-        hz = report.hum.get("grid_hz")
-        lines.append(f"Mains hum: {hz} Hz (confidence {report.hum.get('confidence', 0):.2f})" if hz else "Mains hum: none found")
+        lines.append(f"Mains hum: {report.hum.summary if report.hum.grid_hz else 'none found'}")
     return lines
 
 

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 
 from ..forensics.analysis import ForensicReport
-from ..forensics.claims import TOLERANCE_KM
+from ..forensics.checker import TOLERANCE_KM
 from ..geo.geodesy import great_circle_path, haversine_km, split_at_antimeridian
 from ..prediction import GeoPrediction, WindowPrediction, smallest_mass_set
 from ..text import drawable

@@ -49,44 +49,67 @@ def test_the_flagship_is_a_mismatch_offline_with_its_reasons(flagship):
     assert check.evidence[0].nearest_km > 4000
     assert "Eurasian Blue Tit (heard at 0.99" in check.text and "does not live there" in check.text
     assert flagship.splice is not None and not flagship.splice.detected
-    assert flagship.hum is not None and flagship.hum["verdict"] == "none"
+    assert flagship.hum is not None and flagship.hum.verdict == "none"
 
 
-def test_the_sound_is_scored_once_and_its_prediction_is_the_audio_guess(monkeypatch, flagship):
+class FfmpegRuns:
+    """Every ffmpeg process started and every first-bytes check, by kind: "probe" (``ffmpeg -i`` without an
+    output), "audio" (a decode to PCM), "frames" (a decode to pictures)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import subprocess as sp
+
+        import geoforensics.ffmpeg as F
+
+        self.runs: list[str] = []
+        self.sniffs: list[str] = []
+        real_popen, real_sniff = sp.Popen, F.content_problem
+        record = self.runs.append
+
+        def kind(cmd: list[str]) -> str:
+            text = " ".join(map(str, cmd))
+            return "audio" if "pcm_f32le" in text else "frames" if "image2pipe" in text else "probe"
+
+        class Popen(real_popen):  # type: ignore[misc, valid-type]
+            def __init__(self, cmd, *a, **k):
+                if "ffmpeg" in str(cmd[0]):
+                    record(kind(cmd))
+                super().__init__(cmd, *a, **k)
+
+        def sniff(path):
+            self.sniffs.append(str(path))
+            return real_sniff(path)
+
+        monkeypatch.setattr(sp, "Popen", Popen)  # subprocess.run starts its process through it too
+        monkeypatch.setattr(F, "content_problem", sniff)
+
+
+def test_the_sound_is_scored_once_and_its_prediction_is_the_audio_guess(monkeypatch):
     import geoforensics.api
 
-    made: list[C.ClaimChecker] = []
-    real = C.claim_checker
+    gathered: list[object] = []
+    real = A.gather_evidence
 
     def counting(*args, **kwargs):
-        made.append(real(*args, **kwargs))
-        return made[-1]
+        gathered.append(real(*args, **kwargs))
+        return gathered[-1]
 
     def no_second_locate(*args, **kwargs):
         raise AssertionError("the audio was located twice")
 
-    monkeypatch.setattr(C, "claim_checker", counting)
+    monkeypatch.setattr(A, "gather_evidence", counting)
     monkeypatch.setattr(geoforensics.api, "locate", no_second_locate)
     report = analyze_media(EAGLE, claim="Plasencia, Spain", max_duration_s=30)
-    assert len(made) == 1 and report.audio is made[0].prediction and report.checker is made[0]
+    assert len(gathered) == 1 and report.checker is not None and report.audio is report.checker.prediction
     assert report.verdict.level == "consistent" and report.claims[0].claim.label == "Plasencia, Extremadura, Spain"
     assert report.audio.evidence[0].scientific_name == "Aquila adalberti"
 
 
 def test_a_cut_analysis_says_so_and_probes_the_file_once(monkeypatch):
-    import geoforensics.ffmpeg
-
-    probed: list[Path] = []
-    real = geoforensics.ffmpeg.probe
-
-    def counting(path, *args, **kwargs):
-        probed.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(geoforensics.ffmpeg, "probe", counting)
+    runs = FfmpegRuns(monkeypatch)
     report = analyze_media(EAGLE, max_duration_s=10)
     assert any(n.startswith("analysed the first 10 s of 25 s") for n in report.audio.notes), report.audio.notes
-    assert probed == [EAGLE]
+    assert sorted(runs.runs) == ["audio", "probe"] and runs.sniffs == [str(EAGLE)]
 
 
 def test_more_claims_are_answered_from_the_stored_report(flagship):
@@ -152,3 +175,15 @@ def test_with_clip_the_picture_is_tested_as_a_claim_too(tiny_clip_env):
     claimed = report.with_claim("Lihue, Hawaii")
     assert [c.claim.source for c in claimed.claims] == ["typed", "image guess"]
     assert claimed.verdict.level == "mismatch" and claimed.comparison is report.comparison
+
+
+def test_one_analysis_of_a_video_with_a_claim_probes_decodes_and_reads_frames_once(monkeypatch, tiny_clip_env):
+    """One clip, one pass: one safety check and probe (streams, duration and the display-only tags), one
+    audio decode, one frame pass; the claim, the file's tag, the picture's guess and the metadata panel
+    all come from them."""
+    runs = FfmpegRuns(monkeypatch)
+    report = analyze_media(KAUAI, claim="Lihue, Hawaii", frame_every_s=10)
+    assert sorted(runs.runs) == ["audio", "frames", "probe"], runs.runs
+    assert runs.sniffs == [str(KAUAI)]
+    assert report.image is not None and report.verdict.level == "mismatch"
+    assert [c.claim.source for c in report.claims] == ["typed", "image guess"]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from geoforensics.forensics import noise
-from geoforensics.forensics.claims import claim_checker
+from geoforensics.forensics.checker import claim_checker
 
 
 def test_the_shipped_table_names_the_known_false_species():

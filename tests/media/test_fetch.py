@@ -103,7 +103,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 def test_fetch_local_file(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     dest = tmp_path / "dl"
-    got = fetch_url(f"{base}/v.mp4", dest, allow_hosts=LOCAL, timeout_s=30)
+    media = fetch_url(f"{base}/v.mp4", dest, allow_hosts=LOCAL, timeout_s=30)
+    got = media.path
+    assert media.info.has_video and media.size_bytes == got.stat().st_size
     assert got.parent == dest and got.suffix == ".mp4"
     assert got.read_bytes() == (root / "v.mp4").read_bytes()
     assert list(dest.iterdir()) == [got]
@@ -170,7 +172,7 @@ def test_connect_time_guard_alone_stops_redirects(
 
 def test_fetch_redirect_within_allowed_host(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
-    got = fetch_url(f"{base}/redirect/{base}/v.mp4", tmp_path, allow_hosts=LOCAL)
+    got = fetch_url(f"{base}/redirect/{base}/v.mp4", tmp_path, allow_hosts=LOCAL).path
     assert got.stat().st_size == (root / "v.mp4").stat().st_size
 
 

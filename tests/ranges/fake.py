@@ -24,10 +24,11 @@ class BumpRangeModel:
         self.counts_in_richness = np.ones(len(self.species), bool)
         self.calls = 0
 
-    def occurrence(self, latlon: np.ndarray, week: int = -1) -> np.ndarray:
+    def occurrence(self, latlon: np.ndarray, week: int = -1, species: np.ndarray | None = None) -> np.ndarray:
         self.calls += 1
         d = haversine_matrix_km(np.asarray(latlon, float).reshape(-1, 2), self.centres)
         scale = self.radius_km * (0.5 if week != -1 else 1.0)
         occ = np.clip(np.exp(-0.5 * (d / scale) ** 2), self.floor, 1.0)
         rest = np.full((len(occ), self.widespread), 0.5)
-        return np.concatenate([occ, rest], axis=1).astype(np.float32)
+        out = np.concatenate([occ, rest], axis=1).astype(np.float32)
+        return out if species is None else out[:, np.asarray(species, dtype=np.int64)]

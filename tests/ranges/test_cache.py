@@ -1,9 +1,8 @@
 import numpy as np
 
-from geoforensics.dates import week_of
 from geoforensics.geo.galleries import uniform_grid
 from geoforensics.ranges import range_table
-from geoforensics.ranges.cache import LazyRangeTable
+from geoforensics.ranges.cache import WeekRanges
 
 from .fake import BumpRangeModel
 
@@ -38,19 +37,19 @@ def test_range_table_keyed_by_week_and_gallery(tmp_path):
     assert t3.values.shape[1] != t1.values.shape[1]
 
 
-def test_lazy_table_equals_full_table(tmp_path):
+def test_week_ranges_equal_the_full_table_and_compute_each_week_once(tmp_path):
     model = _model()
     gallery = uniform_grid(10.0).latlon
-    full = range_table(model, gallery, 12, directory=tmp_path)
-    lazy = LazyRangeTable(model, gallery, 12)
-    np.testing.assert_allclose(lazy.rows([2, 0]), full.rows([2, 0]), atol=1e-3)
-    np.testing.assert_allclose(lazy.richness, full.richness, rtol=1e-5)
-
-
-def test_week_of():
-    assert week_of(None) == -1
-    assert week_of("2020-01-01") == 1
-    assert week_of("2020-06-15") == 23
-    assert week_of("2020-12-31") == 48
-    assert week_of("2020-06") == 22
-    assert week_of(3) == 10
+    full = range_table(model, gallery, 12, directory=tmp_path / "full")
+    week = WeekRanges(model, gallery, 12, directory=tmp_path)
+    np.testing.assert_allclose(week.rows([2, 0]), full.rows([2, 0]), atol=1e-3)
+    np.testing.assert_allclose(week.richness, full.richness, rtol=1e-5)
+    calls = model.calls
+    np.testing.assert_allclose(week.rows([0, 2]), full.rows([0, 2]), atol=1e-3)  # kept: no new model call
+    assert model.calls == calls
+    again = WeekRanges(model, gallery, 12, directory=tmp_path)  # a new process: the richness comes from disk
+    np.testing.assert_allclose(again.richness, full.richness, rtol=1e-5)
+    assert model.calls == calls
+    (tmp_path / next(p.name for p in tmp_path.glob("*.richness.npy"))).write_bytes(b"")  # a damaged file is rebuilt
+    np.testing.assert_allclose(WeekRanges(model, gallery, 12, directory=tmp_path).richness, full.richness, rtol=1e-5)
+    assert model.calls > calls
