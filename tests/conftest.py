@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +41,13 @@ def tiny_clip_env() -> Iterator[None]:
     gallery cut to every 20th point so a fresh cache computes its location embeddings in seconds."""
     import numpy as np
 
-    from geoforensics.geolocators.image import GALLERIES
+    from geoforensics.geo.galleries import GALLERIES
     from geoforensics.models.geoclip import load_gps_gallery_100k
 
     small = np.ascontiguousarray(load_gps_gallery_100k()[::20])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GEOFORENSICS_CLIP_CONFIG", "tiny-test")
-        mp.setitem(GALLERIES, "geoclip-100k", lambda: small)
+        mp.setitem(GALLERIES, "geoclip-100k", replace(GALLERIES["geoclip-100k"], build=lambda params: small))
         _drop_test_clip_geolocators()
         yield
         _drop_test_clip_geolocators()

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from geoforensics.errors import InputError
+from geoforensics.registry import Registry
 
 MEL_SCALES = ("htk", "slaney")
 
@@ -260,10 +261,12 @@ class MelPipeline(torch.nn.Module):
 
 DEFAULT_MEL_PIPELINE = "agclip-mel-v1"
 
-MEL_PIPELINES: dict[str, MelConfig] = {
-    DEFAULT_MEL_PIPELINE: MelConfig(),
-}
+MEL_PIPELINES: Registry[MelConfig] = Registry("mel pipeline")
 """Named, frozen configurations. Add a new name for new settings; never change an existing one."""
+MEL_PIPELINES.register(
+    DEFAULT_MEL_PIPELINE, MelConfig(),
+    description="the AG-CLIP authors' spectrogram images: 128 HTK mel bands to 11,025 Hz, 224 x 224 (default)",
+)
 
 
 @functools.cache
@@ -273,6 +276,4 @@ def _build(name: str, config: MelConfig, device: str) -> MelPipeline:
 
 def get_mel_pipeline(name: str = DEFAULT_MEL_PIPELINE, device: str | torch.device = "cpu") -> MelPipeline:
     """The named pipeline on ``device``, built once per process and shared (do not mutate it)."""
-    if name not in MEL_PIPELINES:
-        raise KeyError(f"unknown mel pipeline {name!r}; known: {', '.join(sorted(MEL_PIPELINES))}")
     return _build(name, MEL_PIPELINES[name], str(torch.device(device)))

@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..evaluation.table1 import (
+        SYSTEMS,
         load_samples,
         log,
         register_agclip_checkpoint,
@@ -73,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--seeds must be at least 1")
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
-    unknown = [k for k in args.systems or () if k not in systems]
-    if unknown:
-        raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(systems)}")
+    for key in args.systems or ():
+        if key not in SYSTEMS:
+            raise SYSTEMS.unknown(key)
     if args.address or args.workers:
         scores_on_ray(args)
     samples = load_samples(args.data, limit=args.limit, progress=log)

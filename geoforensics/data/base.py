@@ -40,6 +40,7 @@ import numpy as np
 from ..dates import _EMPTY_TOKENS, metadata_date
 from ..errors import InputError
 from ..geo.geodesy import CoordinateError, as_latlon
+from ..registry import Registry
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -337,18 +338,18 @@ def check_unique_ids(recordings: Sequence[Recording], contexts: Sequence[str]) -
 
 # --- format registry ---------------------------------------------------------------------------
 
-# format name -> module defining ``sniff(path) -> bool`` and ``read(path) -> RecordingDataset``
-_FORMATS: dict[str, str] = {
-    "xcdc": "geoforensics.data.xcdc",
-    "inatsounds": "geoforensics.data.inatsounds",
-    "wabad": "geoforensics.data.wabad",
-    "manifest": "geoforensics.data.manifest",
-}
+FORMATS: Registry[str] = Registry("dataset format")
+"""Format name -> the module defining ``sniff(path) -> bool`` and ``read(path) -> RecordingDataset``; detection
+tries them in this order."""
+FORMATS.register("xcdc", "geoforensics.data.xcdc", description="XCDC, Xeno-canto Dawn Chorus (xcdc_recordings.csv)")
+FORMATS.register("inatsounds", "geoforensics.data.inatsounds", description="iNatSounds JSON annotations (COCO-like)")
+FORMATS.register("wabad", "geoforensics.data.wabad", description="WABAD, World Annotated Bird Acoustic Dataset")
+FORMATS.register("manifest", "geoforensics.data.manifest", description="CSV/TSV manifest: a path and lat/lon per row")
 
 
 def list_formats() -> list[str]:
     """Names accepted by :func:`open_dataset`'s ``format`` argument (besides ``"auto"``)."""
-    return list(_FORMATS)
+    return FORMATS.names()
 
 
 def detect_format(path: str | Path) -> str:
@@ -356,7 +357,7 @@ def detect_format(path: str | Path) -> str:
     p = Path(path).expanduser()
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
-    for name, module in _FORMATS.items():
+    for name, module in FORMATS.items():
         if importlib.import_module(module).sniff(p):
             return name
     what = f"columns {read_header(p)}" if p.is_file() else "contents"
@@ -370,9 +371,8 @@ def open_dataset(path: str | Path, format: str = "auto") -> RecordingDataset:
     """Read a dataset file or folder with the reader for ``format`` (detected when ``"auto"``)."""
     p = Path(path).expanduser()
     fmt = detect_format(p) if format == "auto" else format
-    if fmt not in _FORMATS:
-        raise InputError(f"unknown dataset format {format!r}; expected 'auto' or one of {list_formats()}")
+    module = FORMATS[fmt]
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
-    dataset: RecordingDataset = importlib.import_module(_FORMATS[fmt]).read(p)
+    dataset: RecordingDataset = importlib.import_module(module).read(p)
     return dataset

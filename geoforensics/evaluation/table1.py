@@ -35,6 +35,7 @@ from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics
 from ..geolocators import Geolocator, create_geolocator
 from ..geolocators.base import Trainable
 from ..prediction import GeoPrediction
+from ..registry import Registry
 from ..scoring import WindowScores, pool_scores
 
 INPUT_KINDS = ("audio", "scores", "features", "species", "truth", "none")
@@ -105,15 +106,15 @@ class TableSystem:
         return self.trains or self.seeded
 
 
-_SYSTEMS: dict[str, TableSystem] = {}
+SYSTEMS: Registry[TableSystem] = Registry("Table-1 system")
+"""The Table-1 rows by key, in table order."""
 
 
 def register_table1_system(system: TableSystem) -> TableSystem:
     """Add (or replace) a Table-1 row; the order of registration is the order of the table."""
     if system.feed not in INPUT_KINDS:
         raise ValueError(f"unknown input kind {system.feed!r}; one of {INPUT_KINDS}")
-    _SYSTEMS[system.key] = system
-    return system
+    return SYSTEMS.register(system.key, system, description=system.row_name)
 
 
 def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY) -> TableSystem:
@@ -133,7 +134,7 @@ def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mea
 
 def table1_systems() -> dict[str, TableSystem]:
     """Registered Table-1 rows by key, in table order."""
-    return dict(_SYSTEMS)
+    return dict(SYSTEMS.items())
 
 
 def _opts(**kw: Any) -> tuple[tuple[str, Any], ...]:
@@ -345,11 +346,8 @@ def run_table1(
     are repeated for seeds ``seed .. seed + seeds - 1`` (the paper's mean ± std)."""
     if not samples:
         raise InputError("no recordings to evaluate")
-    registered = table1_systems()
-    keys = list(systems) if systems else list(registered)
-    unknown = [k for k in keys if k not in registered]
-    if unknown:
-        raise InputError(f"unknown Table-1 system(s) {', '.join(unknown)}; available: {', '.join(registered)}")
+    keys = list(systems) if systems else SYSTEMS.names()
+    registered = {k: SYSTEMS[k] for k in keys}
     from ..errors import MissingWeightsError
 
     out = []

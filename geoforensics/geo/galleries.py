@@ -22,7 +22,8 @@ must not leak its first line).
 Greenland's ice are land for that mask, so they are kept: 21,546 centres at 1 degree (15,483 north
 of 60 S), close to the paper's "Land, 20K".
 
-``get_gallery(name)`` builds galleries by name and caches them twice: in-process (LRU) and on disk
+``get_gallery(name)`` builds galleries by name (every kind in :data:`GALLERIES`, GeoCLIP's 100K gallery
+included; :func:`list_galleries` lists them) and caches the computed ones twice: in-process (LRU) and on disk
 under ``cache_dir("galleries")`` as ``.npy`` files whose names hash the builder's parameters (and a
 CSV file's sha256), written atomically. Arrays it returns are read-only, since they are shared.
 """
@@ -45,6 +46,7 @@ import numpy as np
 from ..atomic import atomic_open
 from ..errors import InputError
 from ..paths import cache_dir
+from ..registry import Registry
 from .geodesy import CoordinateError, as_latlon, wrap_lon
 from .h3cells import cell_centroids, grid_disk, latlon_to_cells
 
@@ -244,19 +246,32 @@ def h3_neighbours(latlon: Any, res: int = 2, k: int = 1) -> Gallery:
 
 # ---------------------------------------------------------------- named, cached galleries
 
-_NAMED = {
-    "uniform-1": "uniform 1 degree grid, 64,800 cell centres",
-    "uniform-0.5": "uniform 0.5 degree grid, 259,200 cell centres",
-    "land-1": "1 degree grid centres on land (Antarctica included), 21,546",
-    "land-0.5": "0.5 degree grid centres on land (Antarctica included), 85,968",
-    "csv:PATH": "the locations in a CSV file (lat/latitude, lon/lng/longitude columns), de-duplicated",
-    "h3:PATH:RES:K": "centroids of the H3 res-RES cells of a CSV file's locations and their K-ring",
-}
+
+@dataclass(frozen=True)
+class GalleryKind:
+    """One kind of named gallery: ``params(arg, name)`` gives its builder's parameters and a source line
+    from the name's argument (the STEP of "uniform-STEP", the PATH of "csv:PATH"; None where it takes
+    none), ``build(params)`` the (N, 2) points. ``cached``: kept in memory and on disk (content-keyed);
+    ``examples``: the names :func:`list_galleries` shows for it, with what each is (default: its usage)."""
+
+    params: Callable[[str | None, str], tuple[dict[str, Any], str]]
+    build: Callable[[dict[str, Any]], np.ndarray]
+    cached: bool = True
+    examples: tuple[tuple[str, str], ...] = ()
+
+
+GALLERIES: Registry[GalleryKind] = Registry("gallery")
+"""Every gallery a user can name, by kind. Names are "KIND" or "KIND:ARG" (the registry's grammar); the
+grid kinds keep their own spelling "uniform-STEP" (``uniform-1`` is ``uniform:1``)."""
+GRID_KINDS = ("uniform", "land")
 
 
 def list_galleries() -> dict[str, str]:
     """Gallery names ``get_gallery`` takes (``PATH``, ``RES``, ``K`` are placeholders) and what each is."""
-    return dict(_NAMED)
+    out: dict[str, str] = {}
+    for (_, kind), (usage, what) in zip(GALLERIES.items(), GALLERIES.usage().items()):
+        out.update(kind.examples or {usage: what})
+    return out
 
 
 def _build_uniform(p: dict[str, Any]) -> np.ndarray:
@@ -277,17 +292,15 @@ def _build_h3(p: dict[str, Any]) -> np.ndarray:
     return h3_neighbours(read_latlon_csv(p["path"]), p["res"], p["k"]).latlon
 
 
+def _build_geoclip_100k(p: dict[str, Any]) -> np.ndarray:
+    from ..models.geoclip import load_gps_gallery_100k
+
+    return load_gps_gallery_100k()
+
+
 def _check_unchanged(p: dict[str, Any]) -> None:
     if file_sha256(p["path"]) != p["sha256"]:
         raise InputError(f"{p['path']} changed while its gallery was being built; try again")
-
-
-BUILDERS: dict[str, Callable[[dict[str, Any]], np.ndarray]] = {
-    "uniform": _build_uniform,
-    "land": _build_land,
-    "csv": _build_csv,
-    "h3": _build_h3,
-}
 
 
 def _parse_step(text: str, name: str) -> float:
@@ -310,27 +323,76 @@ def _csv_file(path: str, name: str) -> tuple[str, str]:
     return str(p.resolve()), file_sha256(p)
 
 
+def _grid_params(what: str) -> Callable[[str | None, str], tuple[dict[str, Any], str]]:
+    def params(arg: str | None, name: str) -> tuple[dict[str, Any], str]:
+        step = _parse_step(arg or "", name)
+        return {"step": step}, f"{what} {step:g} degree grid"
+
+    return params
+
+
+def _csv_params(arg: str | None, name: str) -> tuple[dict[str, Any], str]:
+    path, digest = _csv_file(arg or "", name)
+    return {"path": path, "sha256": digest}, f"locations in {path} (sha256 {digest[:12]})"
+
+
+def _h3_params(arg: str | None, name: str) -> tuple[dict[str, Any], str]:
+    parts = (arg or "").rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise InputError(f"gallery {name!r}: expected h3:PATH:RES:K, e.g. h3:train.csv:2:1")
+    path, digest = _csv_file(parts[0], name)
+    res, k = int(parts[1]), int(parts[2])
+    if not 0 <= res <= 15:
+        raise InputError(f"gallery {name!r}: H3 resolution must be 0-15, got {res}")
+    params = {"path": path, "sha256": digest, "res": res, "k": k}
+    return params, f"H3 res {res} cells (and {k}-ring) of the locations in {path} (sha256 {digest[:12]})"
+
+
+GALLERIES.register(
+    "uniform",
+    GalleryKind(_grid_params("uniform"), _build_uniform, examples=(
+        ("uniform-1", "uniform 1 degree grid, 64,800 cell centres"),
+        ("uniform-0.5", "uniform 0.5 degree grid, 259,200 cell centres"),
+    )),
+    description=f"cell centres of a STEP-degree grid (uniform-STEP; STEP >= {MIN_GRID_STEP_DEG:g} divides 180)",
+    arg="STEP",
+)
+GALLERIES.register(
+    "land",
+    GalleryKind(_grid_params("land centres of the"), _build_land, examples=(
+        ("land-1", "1 degree grid centres on land (Antarctica included), 21,546"),
+        ("land-0.5", "0.5 degree grid centres on land (Antarctica included), 85,968"),
+    )),
+    description="the uniform grid's centres on land, Antarctica included (land-STEP)",
+    arg="STEP",
+)
+GALLERIES.register(
+    "csv", GalleryKind(_csv_params, _build_csv),
+    description="the locations in a CSV file (lat/latitude, lon/lng/longitude columns), de-duplicated", arg="PATH",
+)
+GALLERIES.register(
+    "h3", GalleryKind(_h3_params, _build_h3),
+    description="centroids of the H3 res-RES cells of a CSV file's locations and their K-ring", arg="PATH:RES:K",
+)
+GALLERIES.register(
+    "geoclip-100k",
+    GalleryKind(lambda arg, name: ({}, "GeoCLIP's 100K GPS gallery"), _build_geoclip_100k, cached=False),
+    description="GeoCLIP's 100K GPS gallery (ships with the geoclip package; the image and text geolocators' default)",
+)
+
+
 def parse_gallery_name(name: str) -> tuple[str, dict[str, Any], str]:
     """``(kind, params, source)`` for a gallery name; ``InputError`` listing the valid names if unknown."""
-    if name.startswith("csv:"):
-        path, digest = _csv_file(name[4:], name)
-        return "csv", {"path": path, "sha256": digest}, f"locations in {path} (sha256 {digest[:12]})"
-    if name.startswith("h3:"):
-        parts = name[3:].rsplit(":", 2)
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-            raise InputError(f"gallery {name!r}: expected h3:PATH:RES:K, e.g. h3:train.csv:2:1")
-        path, digest = _csv_file(parts[0], name)
-        res, k = int(parts[1]), int(parts[2])
-        if not 0 <= res <= 15:
-            raise InputError(f"gallery {name!r}: H3 resolution must be 0-15, got {res}")
-        params = {"path": path, "sha256": digest, "res": res, "k": k}
-        return "h3", params, f"H3 res {res} cells (and {k}-ring) of the locations in {path} (sha256 {digest[:12]})"
-    for kind in ("uniform", "land"):
-        if name.startswith(kind + "-"):
-            step = _parse_step(name[len(kind) + 1 :], name)
-            what = "land centres of the" if kind == "land" else "uniform"
-            return kind, {"step": step}, f"{what} {step:g} degree grid"
-    raise InputError(f"unknown gallery {name!r}; choose one of: {', '.join(_NAMED)}")
+    kind, dash, step = name.partition("-")
+    if kind in GRID_KINDS and dash and step and name not in GALLERIES:
+        name_in_grammar = f"{kind}:{step}"
+    else:
+        name_in_grammar = name
+    kind, arg = GALLERIES.parse(name_in_grammar)
+    if arg is None and GALLERIES.arg(kind) is not None:
+        raise GALLERIES.unknown(name)
+    params, source = GALLERIES[kind].params(arg, name)
+    return kind, params, source
 
 
 def gallery_cache_path(kind: str, params: dict[str, Any]) -> Path:
@@ -354,7 +416,7 @@ def _load_or_build(kind: str, params: dict[str, Any]) -> np.ndarray:
                 return cached
         except (OSError, ValueError):
             pass
-    arr = np.ascontiguousarray(BUILDERS[kind](params), dtype=np.float64)
+    arr = np.ascontiguousarray(GALLERIES[kind].build(params), dtype=np.float64)
     try:
         _save_atomic(path, arr)
     except OSError:
@@ -375,7 +437,11 @@ def get_gallery(name: str) -> Gallery:
     CSV-based galleries are keyed by the file's sha256, so an edited file is rebuilt.
     """
     kind, params, source = parse_gallery_name(name)
-    return Gallery(name, _cached(kind, json.dumps(params, sort_keys=True)), source)
+    if GALLERIES[kind].cached:
+        return Gallery(name, _cached(kind, json.dumps(params, sort_keys=True)), source)
+    arr = np.ascontiguousarray(GALLERIES[kind].build(params), dtype=np.float64)
+    arr.flags.writeable = False
+    return Gallery(name, arr, source)
 
 
 def clear_memory_cache() -> None:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
 from ..paths import cache_dir
+from ..registry import Registry
 from .geodesy import EARTH_RADIUS_KM, latlon_to_xyz
 
 
@@ -46,7 +46,9 @@ class Prior:
     description: str
 
 
-PRIORS: dict[str, Prior] = {
+PRIORS: Registry[Prior] = Registry("prior")
+"""Named priors (``models.weights.WEIGHTS`` holds their files)."""
+for _name, _prior in {
     "photo-density": Prior(
         "prior-geoclip-photo-density-h3r3", True, 1.0,
         "where people take photos (GeoCLIP's 100K gallery); only lowers places almost nobody visits",
@@ -55,8 +57,8 @@ PRIORS: dict[str, Prior] = {
         "prior-inat-test-density-h3r3", False, 0.5,
         "where iNatSounds test recordings were made; pulls toward busy regions",
     ),
-}
-"""Named priors (``models.weights.WEIGHTS`` holds their files)."""
+}.items():
+    PRIORS.register(_name, _prior, description=_prior.description)
 PRIOR_RES = 3
 ONE_SIDED_FLOOR = 0.1
 """A one-sided prior's value where nobody goes, relative to average places (log 0.1 = -2.3)."""
@@ -85,10 +87,7 @@ def build_density_file(points_csv: str | Path, out: str | Path) -> Path:
 
 def get_prior(name: str) -> Prior:
     """The table entry of a named prior; InputError listing the names otherwise."""
-    try:
-        return PRIORS[name]
-    except KeyError:
-        raise InputError(f"unknown prior {name!r}; available: {', '.join(PRIORS)}") from None
+    return PRIORS[name]
 
 
 def load_density(name: str) -> tuple[np.ndarray, np.ndarray]:

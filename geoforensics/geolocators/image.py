@@ -28,13 +28,12 @@ from ..defaults import TOP_K
 from ..errors import InputError
 from ..geo.geodesy import as_latlon
 from ..models import registry
-from ..models.clip import ClipEncoder
-from ..models.geoclip import GeoCLIPImageHead, GeoCLIPLocationEncoder, load_gps_gallery_100k
+from ..models.clip import TEST_CONFIGS, ClipEncoder
+from ..models.geoclip import GeoCLIPImageHead, GeoCLIPLocationEncoder
 from ..prediction import GeoPrediction, WindowPrediction
 from .base import prediction_options
 
 AGGREGATES = ("mean_probs", "mean_embedding")
-GALLERIES = {"geoclip-100k": load_gps_gallery_100k}
 CLIP_WEIGHTS = "clip-vit-l-14-openai"
 CLIP_CONFIG_ENV = "GEOFORENSICS_CLIP_CONFIG"
 RANDOM_WEIGHTS_NOTE = "random test weights: answers are meaningless"
@@ -53,26 +52,19 @@ def default_clip(config: str | None = None) -> ClipEncoder:
     if config is None:
         clip = registry.get_model(CLIP_WEIGHTS)
         return clip
-    from ..models.clip import TEST_CONFIGS
-
     if config not in TEST_CONFIGS:
-        raise InputError(f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config; known: {', '.join(TEST_CONFIGS)}")
+        raise InputError(f"{CLIP_CONFIG_ENV}: {TEST_CONFIGS.unknown(config)}")
     clip = registry.get_model(f"clip-{config}")
     return clip
 
 
 def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
-    """(array, cache name) for ``"geoclip-100k"``, any ``geo.galleries`` name ("land-1", "csv:PATH",
-    ...) or an (N, 2) (lat, lon) array."""
+    """(array, cache name) for a ``geo.galleries`` name ("geoclip-100k", "land-1", "csv:PATH", ...) or an
+    (N, 2) (lat, lon) array."""
     if isinstance(gallery, str):
-        if gallery in GALLERIES:
-            return GALLERIES[gallery](), gallery
         from ..geo.galleries import get_gallery
 
-        try:
-            return get_gallery(gallery).latlon, gallery
-        except InputError as e:
-            raise InputError(f"{e} (or {', '.join(GALLERIES)})") from None
+        return get_gallery(gallery).latlon, gallery
     arr = as_latlon(gallery, name="gallery").reshape(-1, 2)
     if len(arr) == 0:
         raise InputError("the gallery is empty")
@@ -150,10 +142,8 @@ class CLIPSpaceGeolocator:
         loc_ok, loc_msg = registry.available("geoclip-location-encoder")
         config = clip_test_config()
         if config is not None:
-            from ..models.clip import TEST_CONFIGS
-
             if config not in TEST_CONFIGS:
-                return False, f"{CLIP_CONFIG_ENV}={config!r} is not a test CLIP config (known: {', '.join(TEST_CONFIGS)})"
+                return False, f"{CLIP_CONFIG_ENV}: {TEST_CONFIGS.unknown(config)}"
             note = f"{RANDOM_WEIGHTS_NOTE} ({CLIP_CONFIG_ENV}={config}: a tiny random CLIP stands in for ViT-L/14)"
             return head_ok and loc_ok, "; ".join(m for m in (note, head_msg, loc_msg) if m)
         clip_ok, clip_msg = registry.available(CLIP_WEIGHTS)

@@ -1,6 +1,6 @@
 """Registry of geolocators: ``create_geolocator(name)``, ``list_geolocators()``, cached ``get_geolocator``.
 
-A builder is a small function returning an object that answers
+Builders live in :data:`GEOLOCATORS` (a :class:`geoforensics.registry.Registry`). A builder is a small function returning an object that answers
 :class:`~geoforensics.geolocators.base.Geolocator`. Builders import their heavy parts lazily, so
 listing is cheap. A builder registered with ``arg`` also answers names "NAME:VALUE", with VALUE
 passed as its option ``arg``: "agclip:birdnet-sim-v1" (a shipped head) and "agclip:PATH.pt" (a
@@ -16,13 +16,13 @@ from typing import Any
 
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
+from ..registry import Registry
 from .base import Geolocator
 
-_BUILDERS: dict[str, tuple[Callable[..., Geolocator], str]] = {}
-_NAME_ARGS: dict[str, str] = {}
-#: Modules that register more systems (Table 1 baselines); imported on first need, since they import torch.
-_PLUGINS = ("baselines", "oracles", "regression", "classification")
-_plugins_loaded = False
+#: Builders by name. Plugins register more systems (Table 1 baselines); imported on first need, since they import torch.
+GEOLOCATORS: Registry[Callable[..., Geolocator]] = Registry(
+    "model", plugins=[f"{__package__}.{m}" for m in ("baselines", "oracles", "regression", "classification")]
+)
 _CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Geolocator] = {}
 _LOCK = threading.Lock()
 
@@ -32,49 +32,21 @@ def register_geolocator(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator adding a builder function under ``name``: it returns a new :class:`Geolocator`. With
     ``arg``, "NAME:VALUE" names it too, with VALUE given as the option ``arg``."""
-
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        _BUILDERS[name] = (fn, description)
-        if arg:
-            _NAME_ARGS[name] = arg
-        return fn
-
-    return deco
-
-
-def _resolve(name: str) -> tuple[str, dict[str, Any]]:
-    """(registered name, options the name itself gives) of ``name``."""
-    base, sep, value = name.partition(":")
-    if name not in _BUILDERS and sep and value and base in _NAME_ARGS:
-        return base, {_NAME_ARGS[base]: value}
-    return name, {}
-
-
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if not _plugins_loaded:
-        import importlib
-
-        for mod in _PLUGINS:
-            importlib.import_module(f"{__package__}.{mod}")
-        _plugins_loaded = True
+    return GEOLOCATORS.register(name, description=description, arg=arg)
 
 
 def list_geolocators() -> dict[str, str]:
     """Registered names and one-line descriptions."""
-    _load_plugins()
-    return {k: v[1] for k, v in sorted(_BUILDERS.items())}
+    return dict(sorted(GEOLOCATORS.list().items()))
 
 
 def create_geolocator(name: str, **options: Any) -> Geolocator:
     """A new geolocator instance by name (``options`` go to its builder)."""
-    if _resolve(name)[0] not in _BUILDERS:
-        _load_plugins()
-    key, given = _resolve(name)
-    if key not in _BUILDERS:
-        raise InputError(f"unknown model {name!r}; available: {', '.join(sorted(_BUILDERS))}")
+    key, value = GEOLOCATORS.parse(name)
+    option = GEOLOCATORS.arg(key)
+    given = {option: value} if option is not None and value is not None else {}
     try:
-        return _BUILDERS[key][0](**given, **options)
+        return GEOLOCATORS[key](**given, **options)
     except TypeError as e:
         if "unexpected keyword argument" not in str(e):
             raise
@@ -137,7 +109,8 @@ def _register_shipped_agclip_heads() -> None:
     from ..models.weights import pretrained_specs
 
     for tag, spec in pretrained_specs("agclip").items():
-        _BUILDERS[f"agclip:{tag}"] = (partial(_agclip, tag), f"AG-CLIP head {tag!r}: {spec.description}")
+        description = f"AG-CLIP head {tag!r}: {spec.description}"
+        GEOLOCATORS.register(f"agclip:{tag}", partial(_agclip, tag), description=description)
 
 
 _register_shipped_agclip_heads()

@@ -26,8 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import GeoforensicsError, MissingWeightsError
+from ..errors import MissingWeightsError
 from ..paths import cache_dir
+from ..registry import Registry
 
 BIRDNET_DIM = 6522
 
@@ -149,23 +150,18 @@ def _birdnet(pretrained: Any) -> AudioEncoder:
     return BirdNETScoresEncoder()
 
 
-AUDIO_ENCODERS: dict[str, Callable[[Any], AudioEncoder]] = {
-    "mobilenetv3_large": _mobilenetv3_large,
-    "resnet50": _resnet50,
-    "vit_b_16": _vit_b_16,
-    "birdnet": _birdnet,
-}
+AUDIO_ENCODERS: Registry[Callable[[Any], AudioEncoder]] = Registry("audio encoder")
+AUDIO_ENCODERS.register("mobilenetv3_large", _mobilenetv3_large, description="torchvision MobileNet-V3-Large (1280-d)")
+AUDIO_ENCODERS.register("resnet50", _resnet50, description="torchvision ResNet50 (2048-d)")
+AUDIO_ENCODERS.register("vit_b_16", _vit_b_16, description="torchvision ViT-B/16 (768-d)")
+AUDIO_ENCODERS.register("birdnet", _birdnet, description="frozen BirdNET V2.4 scores per 3 s window (6,522-d)")
 
 
 def list_audio_encoders() -> list[str]:
     """Names accepted by :func:`create_audio_encoder`."""
-    return sorted(AUDIO_ENCODERS)
+    return sorted(AUDIO_ENCODERS.names())
 
 
 def create_audio_encoder(name: str, pretrained: str | os.PathLike[str] | None = None) -> AudioEncoder:
     """A new audio encoder ``name`` (see the module docstring); ``pretrained``: None, "imagenet" or a path."""
-    try:
-        factory = AUDIO_ENCODERS[name]
-    except KeyError:
-        raise GeoforensicsError(f"unknown audio encoder {name!r}; known: {', '.join(list_audio_encoders())}") from None
-    return factory(pretrained)
+    return AUDIO_ENCODERS[name](pretrained)

@@ -26,18 +26,22 @@ from PIL import Image
 from ..atomic import atomic_path, write_text
 from ..errors import GeoforensicsError
 from ..paths import cache_dir
+from ..registry import Registry
 from .weights import get_spec, weight_path
 
 PRETRAINED: dict[tuple[str, str], str] = {("ViT-L-14", "openai"): "clip-vit-l-14-openai"}
 
-TEST_CONFIGS: dict[str, dict[str, Any]] = {
-    "tiny-test": {
+TEST_CONFIGS: Registry[dict[str, Any]] = Registry("CLIP config")
+TEST_CONFIGS.register(
+    "tiny-test",
+    {
         "embed_dim": 768,
         "quick_gelu": True,
         "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-    }
-}
+    },
+    description="tiny random CLIP with ViT-L/14's 768-d output (tests only: meaningless features)",
+)
 
 _TORCHSCRIPT_EXTRAS = ("input_resolution", "context_length", "vocab_size", "attn_mask")
 
@@ -114,10 +118,11 @@ def _register_config(name: str) -> str:
     """Make ``TEST_CONFIGS[name]`` known to open_clip as ``geoforensics-<name>``; returns that model name."""
     import open_clip
 
+    config = TEST_CONFIGS[name]
     model_name = f"geoforensics-{name}"
     if model_name not in open_clip.list_models():
         path = cache_dir("open_clip_configs") / f"{model_name}.json"
-        write_text(path, json.dumps(TEST_CONFIGS[name]))
+        write_text(path, json.dumps(config))
         open_clip.add_model_config(path)
     return model_name
 
@@ -169,8 +174,6 @@ def create_clip(model_name: str = "ViT-L-14", pretrained: str = "openai", *, con
     with the fetch command when they are absent, never a download.
     """
     if config is not None:
-        if config not in TEST_CONFIGS:
-            raise GeoforensicsError(f"unknown CLIP config {config!r}; known: {', '.join(TEST_CONFIGS)}")
         return build_clip(_register_config(config), None, name=f"clip-{config}-random")
     weights_name = PRETRAINED.get((model_name, pretrained))
     if weights_name is None:

@@ -44,6 +44,7 @@ from torch import nn
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
+from ..registry import Registry
 from .geoclip import EMBED_DIM, GeoCLIPLocationEncoder, _load_npy, _save_npy, cached_gallery_embeddings, gallery_key
 from .registry import create_model, get_model
 
@@ -212,9 +213,8 @@ _SATCLIP_MISSING = (
 )
 
 
-LOCATION_ENCODERS: dict[str, LocationEncoderEntry] = {
-    e.name: e
-    for e in (
+LOCATION_ENCODERS: Registry[LocationEncoderEntry] = Registry("location encoder")
+for _e in (
         LocationEncoderEntry(
             "geoclip", EMBED_DIM, False, "geoclip-location-encoder", "GeoCLIP's released location encoder (frozen, 512-d; default)"
         ),
@@ -227,21 +227,18 @@ LOCATION_ENCODERS: dict[str, LocationEncoderEntry] = {
             "GeoCLAP-style: GeoCLIP's RFF + MLP architecture, randomly initialised, trained jointly (512-d)",
         ),
         LocationEncoderEntry("satclip", SATCLIP_DIM, False, "", "SatCLIP (weights not available offline)", _SATCLIP_MISSING),
-    )
-}
+):
+    LOCATION_ENCODERS.register(_e.name, _e, description=_e.description)
 
 
 def location_encoder_info(name: str) -> LocationEncoderEntry:
-    """The registry entry ``name``; unknown names raise :class:`GeoforensicsError`."""
-    try:
-        return LOCATION_ENCODERS[name]
-    except KeyError:
-        raise GeoforensicsError(f"unknown location encoder {name!r}; known: {', '.join(list_location_encoders())}") from None
+    """The registry entry ``name``; unknown names raise :class:`~geoforensics.errors.InputError`."""
+    return LOCATION_ENCODERS[name]
 
 
 def list_location_encoders() -> list[str]:
     """Names of the registered location encoders, sorted."""
-    return sorted(LOCATION_ENCODERS)
+    return sorted(LOCATION_ENCODERS.names())
 
 
 def _buildable(name: str) -> LocationEncoderEntry:

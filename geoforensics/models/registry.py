@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import GeoforensicsError, InputError
+from ..errors import InputError
+from ..registry import Registry
 from . import weights as _weights
 
 
@@ -38,7 +39,7 @@ class ModelEntry:
     description: str
 
 
-MODELS: dict[str, ModelEntry] = {}
+MODELS: Registry[ModelEntry] = Registry("model")
 _instances: dict[tuple[Any, ...], Any] = {}
 _lock = threading.RLock()
 
@@ -46,16 +47,9 @@ _lock = threading.RLock()
 def register_model(name: str, factory: Callable[..., Any], weights: tuple[str, ...] = (), description: str = "") -> None:
     """Add (or replace) a model; replacing drops its cached instances."""
     with _lock:
-        MODELS[name] = ModelEntry(name, factory, tuple(weights), description)
+        MODELS.register(name, ModelEntry(name, factory, tuple(weights), description), description=description)
         for key in [k for k in _instances if k[0] == name]:
             del _instances[key]
-
-
-def _entry(name: str) -> ModelEntry:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise GeoforensicsError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
 
 
 def list_pretrained(name: str) -> list[str]:
@@ -82,7 +76,7 @@ def resolve_pretrained(name: str, pretrained: str | Path) -> Path:
 
 def create_model(name: str, pretrained: str | Path | None = None, **kwargs: Any) -> Any:
     """A new instance of model ``name``; ``pretrained``: a tag of ``list_pretrained(name)`` or a checkpoint path."""
-    entry = _entry(name)
+    entry = MODELS[name]
     if pretrained is None:
         return entry.factory(**kwargs)
     return entry.factory(pretrained=resolve_pretrained(name, pretrained), **kwargs)
@@ -99,7 +93,7 @@ def _instance_key(name: str, pretrained: str | Path | None, kwargs: dict[str, An
 
 def get_model(name: str, pretrained: str | Path | None = None, **kwargs: Any) -> Any:
     """The shared instance of ``create_model(name, pretrained, **kwargs)`` (``kwargs`` values hashable)."""
-    _entry(name)
+    MODELS.get(name)
     key = _instance_key(name, pretrained, kwargs)
     with _lock:
         if key not in _instances:
@@ -110,7 +104,7 @@ def get_model(name: str, pretrained: str | Path | None = None, **kwargs: Any) ->
 def available(name: str) -> tuple[bool, str]:
     """(True, "") when every weights file of ``name`` is present with the right size; else (False, what to do)."""
     problems = []
-    for w in _entry(name).weights:
+    for w in MODELS[name].weights:
         state = _weights.status(w)
         if state == "absent":
             spec = _weights.get_spec(w)

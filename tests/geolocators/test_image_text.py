@@ -180,7 +180,7 @@ def test_clip_config_env_switches_to_the_tiny_random_clip(monkeypatch, gallery, 
     assert "random test weights: answers are meaningless" in text.predict("Paris").notes[0]
     monkeypatch.setenv("GEOFORENSICS_CLIP_CONFIG", "huge-test")
     ok, message = ImageGeolocator.available()
-    assert not ok and "'huge-test' is not a test CLIP config" in message
+    assert not ok and "GEOFORENSICS_CLIP_CONFIG: unknown CLIP config 'huge-test'" in message
     with pytest.raises(InputError, match="known: tiny-test"):
         ImageGeolocator(gallery=gallery, location_encoder=image_locator.location_encoder)
 

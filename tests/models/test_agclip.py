@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from geoforensics.errors import GeoforensicsError, MissingWeightsError
+from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
 from geoforensics.models.agclip import (
     AGCLIPConfig,
     AGCLIPModel,
@@ -21,7 +21,7 @@ from geoforensics.models.audio_encoders import create_audio_encoder, imagenet_ca
 
 def test_encoder_names():
     assert list_audio_encoders() == ["birdnet", "mobilenetv3_large", "resnet50", "vit_b_16"]
-    with pytest.raises(GeoforensicsError, match="unknown audio encoder"):
+    with pytest.raises(InputError, match="unknown audio encoder 'nope'; known: birdnet, mobilenetv3_large"):
         create_audio_encoder("nope")
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from geoforensics.errors import GeoforensicsError, MissingWeightsError
+from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
 from geoforensics.models import clip as C
 from geoforensics.models import weights as W
 from geoforensics.paths import package_dir
@@ -53,7 +53,7 @@ def test_real_clip_absent_raises_with_fetch_command():
 
 
 def test_unknown_config_and_weights():
-    with pytest.raises(GeoforensicsError, match="unknown CLIP config"):
+    with pytest.raises(InputError, match="unknown CLIP config 'huge'; known: tiny-test"):
         C.create_clip(config="huge")
     with pytest.raises(GeoforensicsError, match="no weights entry"):
         C.create_clip("ViT-B-32", "laion2b")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from geoforensics.errors import GeoforensicsError, MissingWeightsError
+from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
 from geoforensics.models.agclip import (
     AGCLIPConfig,
     AGCLIPModel,
@@ -41,9 +41,9 @@ def test_registry_lists_the_encoders():
         "learned-rff": 512,
     }
     assert [n for n in list_location_encoders() if location_encoder_info(n).trainable] == ["learned-rff"]
-    with pytest.raises(GeoforensicsError, match="unknown location encoder"):
+    with pytest.raises(InputError, match="unknown location encoder 'nope'; known: geoclip, learned-rff, range, satclip"):
         create_location_encoder("nope")
-    with pytest.raises(GeoforensicsError, match="unknown location encoder"):
+    with pytest.raises(InputError, match="unknown location encoder"):
         AGCLIPConfig(location_encoder="nope")
 
 

@@ -37,9 +37,9 @@ def test_create_is_new_and_get_is_shared(counting_model):
 
 
 def test_unknown_model_lists_the_known_ones():
-    with pytest.raises(GeoforensicsError, match="unknown model 'nope'; known: .*agclip"):
+    with pytest.raises(InputError, match="unknown model 'nope'; known: .*agclip"):
         R.create_model("nope")
-    with pytest.raises(GeoforensicsError, match="unknown model"):
+    with pytest.raises(InputError, match="unknown model"):
         R.get_model("nope")
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from geoforensics.errors import GeoforensicsError, MissingWeightsError
+from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
 from geoforensics.models import weights as W
 from geoforensics.paths import package_dir
 
@@ -105,7 +105,7 @@ def test_absent_clip_names_the_fetch_command():
 
 
 def test_unknown_name():
-    with pytest.raises(GeoforensicsError, match="unknown weights 'nope'"):
+    with pytest.raises(InputError, match="unknown weights 'nope'; known: .*clip-vit-l-14-openai"):
         W.weight_path("nope")
 
 
