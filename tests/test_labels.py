@@ -28,7 +28,6 @@ from geoforensics.scoring import WindowScores
 
 LABELS = Labels(("Turdus merula", "Erithacus rubecula", "Human vocal", "Fringilla coelebs"),
                 ("Eurasian Blackbird", "European Robin", "Human vocal", "Common Chaffinch"))
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def read_raven(text: str) -> list[dict[str, str]]:
@@ -165,9 +164,10 @@ def test_a_real_clip_gives_its_eagle_where_it_lives(tmp_path: Path):
     # XC148645: Spanish Imperial Eagle, recorded in Spain at (39.84, -6.00) per the examples' attribution.
     from geoforensics.geolocators.registry import get_geolocator
     from geoforensics.models.birdnet import load_labels
+    from geoforensics.paths import shipped_file
     from geoforensics.scoring import score_audio
 
-    clip = EXAMPLES / "XC148645.mp3"
+    clip = shipped_file("examples", "XC148645.mp3")
     ws = score_audio(clip)
     pred = get_geolocator("species-ranges").predict_from_scores(ws)
     found = detections(ws, load_labels(), threshold=0.5, prediction=pred)

@@ -217,3 +217,27 @@ def test_an_audio_guess_alone_and_a_near_uniform_one():
     assert shape(r90["geometry"]).is_valid
     assert r90["properties"]["area_km2"] > 0.5 * 4 * math.pi * 6371.0**2 * 0.5
     assert kml_schema().validate(etree.fromstring(to_kml(col).encode()))
+
+
+@pytest.mark.slow
+def test_a_real_clip_and_its_claims_open_in_gis_tools(tmp_path: Path):
+    # XC148645: Spanish Imperial Eagle, recorded in Spain at (39.84, -6.00); the real default engine and claim check.
+    from geoforensics.forensics.claims import ClaimChecker
+    from geoforensics.paths import shipped_file
+    from geoforensics.scoring import score_audio
+
+    checker = ClaimChecker(score_audio(shipped_file("examples", "XC148645.mp3")), source="XC148645.mp3")
+    true, far = checker.check((39.84, -6.0)), checker.check("Sydney")
+    assert (true.verdict, far.verdict) == ("consistent", "mismatch")
+    col = result_collection(checker.prediction, claims=[true, far], source="XC148645.mp3")
+    r90 = shape(by_kind(col, "region", mass=0.9)[0]["geometry"])
+    assert r90.is_valid and r90.contains(shapely.Point(-6.0, 39.84))
+    guess = by_kind(col, "guess")[0]["properties"]
+    assert guess["species"].startswith("Spanish Eagle (Aquila adalberti)")
+    meta, _, geometry, fields = pyogrio.raw.read(write_geojson(tmp_path / "eagle.geojson", col))
+    names = list(meta["fields"])
+    km = {v: d for k, v, d in zip(fields[names.index("kind")], fields[names.index("verdict")],
+                                  fields[names.index("distance_km")]) if k == "distance"}
+    assert km["mismatch"] == pytest.approx(float(haversine_km(checker.prediction.point, far.claim.latlon)), abs=0.1)
+    assert all(shapely.is_valid(shapely.from_wkb(geometry)))
+    assert kml_schema().validate(etree.parse(str(write_kml(tmp_path / "eagle.kml", col))))
