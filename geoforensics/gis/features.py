@@ -111,7 +111,8 @@ def prediction_features(pred: GeoPrediction, *, source: str = "", masses: Sequen
     r50, r90 = pred.region(0.5), pred.region(0.9)
     out.append(feature(
         point_geometry(pred.lat, pred.lon), kind="guess", name=f"{modality} guess", place=pred.top_k[0].place if pred.top_k else "",
-        point_method=pred.point_method, confidence=pred.confidence, confidence_label=pred.confidence_label,
+        point_method=pred.point_method, confidence=None if pred.confidence is None else round(pred.confidence, 4),
+        confidence_label=pred.confidence_label,
         radius50_km=round(r50.radius_km, 1) if r50 else None, radius90_km=round(r90.radius_km, 1) if r90 else None,
         species=species_summary(pred), n_species=len(pred.evidence), notes=" | ".join(pred.notes),
         geoforensics_version=_version(), **common,
