@@ -19,7 +19,6 @@ species' occurrence there and whether it lives there.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from .atomic import write_text
 from .errors import InputError
 from .geo.geodesy import haversine_km
 from .prediction import GeoPrediction, WindowPrediction
+from .text import safe
 
 if TYPE_CHECKING:
     from .models.birdnet import Labels
@@ -50,7 +50,6 @@ LOW_FREQ_HZ = 0.0
 HIGH_FREQ_HZ = 15000.0
 """The band BirdNET V2.4's spectrogram covers, the box every selection spans."""
 FORMATS = ("raven", "audacity")
-_CONTROL = re.compile(r"[\t\r\n\x00-\x1f]+")
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return _CONTROL.sub(" ", str(value)).strip()
+    return safe(value)
 
 
 def _seconds(x: float) -> str:

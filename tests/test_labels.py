@@ -151,12 +151,14 @@ def test_audacity_labels_read_back_as_audacity_does(scores, prediction, tmp_path
         write_labels(tmp_path / "x.txt", "praat", [])
 
 
-def test_text_that_would_break_a_row_is_flattened(scores):
+def test_text_that_would_break_a_row_or_fool_a_reader_is_shown_escaped(scores, tmp_path: Path):
     odd = Labels(("Turdus\tmerula", "B b", "C c", "D d"), ("Black\nbird", "b", "c", "d"))
     found = detections(scores, odd, threshold=0.5)
-    rows = read_raven(raven_table([RecordingDetections("dir/with\ttab.wav", found, 7.5), RecordingDetections("y.wav")]))
-    assert rows[0]["Species"] == "Turdus merula" and rows[0]["Begin Path"] == "dir/with tab.wav"
-    assert read_audacity(audacity_labels(found))[0][2].startswith("Black bird (Turdus merula)")
+    recordings = [RecordingDetections("dir/with\ttab\u202e\udcff.wav", found, 7.5), RecordingDetections("y.wav")]
+    [out] = write_labels(tmp_path / "odd.txt", "raven", recordings)
+    rows = read_raven(out.read_text(encoding="utf-8"))
+    assert rows[0]["Species"] == "Turdus\\tmerula" and rows[0]["Begin Path"] == "dir/with\\ttab\\u202e\\xff.wav"
+    assert read_audacity(audacity_labels(found))[0][2].startswith("Black\\nbird (Turdus\\tmerula)")
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, finite_json
+from ..text import safe
 from .geometry import cells_geometry, great_circle_geometry, point_geometry
 
 KINDS = ("region", "distance", "candidate", "guess", "claim", "recording")
@@ -59,8 +60,10 @@ def _version() -> str:
 
 
 def feature(geometry: dict[str, Any] | None, **properties: Any) -> dict[str, Any]:
-    """A GeoJSON Feature; properties are made JSON-safe (NaN becomes null, numpy numbers plain)."""
-    return {"type": "Feature", "geometry": geometry, "properties": finite_json(properties)}
+    """A GeoJSON Feature; properties are made JSON-safe (NaN becomes null, numpy numbers plain) and text is
+    shown safely (:func:`geoforensics.text.safe`: control and bidi characters, undecodable file-name bytes)."""
+    clean = {k: safe(v) if isinstance(v, str) else v for k, v in properties.items()}
+    return {"type": "Feature", "geometry": geometry, "properties": finite_json(clean)}
 
 
 def species_summary(pred: GeoPrediction, n: int = SPECIES_SHOWN) -> str:
@@ -168,7 +171,7 @@ def collection(features: list[dict[str, Any]], *, name: str) -> dict[str, Any]:
     """A FeatureCollection of ``features`` in :data:`KINDS` order, named ``name`` (the layer name GDAL shows)."""
     order = {k: i for i, k in enumerate(KINDS)}
     ranked = sorted(features, key=lambda f: order.get(f["properties"].get("kind", ""), len(order)))
-    return {"type": "FeatureCollection", "name": name, "features": ranked}
+    return {"type": "FeatureCollection", "name": safe(name), "features": ranked}
 
 
 def batch_collection(rows: Iterable[Mapping[str, Any]], *, name: str = "geoforensics batch") -> dict[str, Any]:

@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from ..text import safe
+
 KML_NS = "http://www.opengis.net/kml/2.2"
 FOLDERS = {
     "region": "Regions",
@@ -42,7 +44,7 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.10g}"
-    return _NOT_XML.sub("\ufffd", str(value))
+    return _NOT_XML.sub("\ufffd", safe(value, multiline=True))
 
 
 def _sub(parent: ET.Element, tag: str, text: Any = None) -> ET.Element:

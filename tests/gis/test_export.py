@@ -172,12 +172,16 @@ def test_kml_reads_back_with_gdal_libkml(collection, tmp_path: Path):
     assert {g.geom_type for g in lines} <= {"LineString", "MultiLineString"} and len(lines) == 3
 
 
-def test_kml_survives_hostile_text(fiji, tmp_path: Path):
-    name = "clip\x00\x07 <b>&amp; \u202e\ufffe.wav"
-    out = write_kml(tmp_path / "x.kml", result_collection(fiji, source=name))
-    doc = etree.parse(str(out))
-    assert kml_schema().validate(doc)
-    assert "clip" in out.read_text(encoding="utf-8") and "<b>" not in out.read_text(encoding="utf-8")
+def test_hostile_text_is_shown_escaped_and_the_files_stay_readable(fiji, tmp_path: Path):
+    name = "clip\x00\x07 <b>&amp; \u202egnp.exe\ufffe\udcff.wav"
+    col = result_collection(fiji, source=name)
+    kml = write_kml(tmp_path / "x.kml", col)
+    assert kml_schema().validate(etree.parse(str(kml)))
+    text = kml.read_text(encoding="utf-8")
+    assert "\\u202egnp.exe" in text and "\\xff.wav" in text and "<b>" not in text and "\u202e" not in text
+    geojson = write_geojson(tmp_path / "x.geojson", col)
+    assert json.loads(geojson.read_text(encoding="utf-8"))["name"] == "clip\\x00\\x07 <b>&amp; \\u202egnp.exe\ufffe\\xff.wav"
+    assert len(pyogrio.raw.read(geojson)[2]) == len(col["features"])
 
 
 def test_batch_rows_become_points_and_failed_rows_stay(tmp_path: Path):
