@@ -82,14 +82,14 @@ def _cell_ring(cell: str) -> list[tuple[float, float]]:
 def _cell_polygon(cell: str) -> Any:
     """One H3 cell as a shapely (Multi)Polygon in (lon, lat), cut at the antimeridian or closed over a pole."""
     import antimeridian
-    from shapely.geometry import Polygon, shape
+    from shapely.geometry import Polygon
 
     ring = _cell_ring(cell)
     lons = np.array([p[0] for p in ring] + [ring[0][0]])
     polygon = Polygon(ring)
     if np.abs(np.diff(lons)).max() <= 180.0:
         return polygon
-    return shape(antimeridian.fix_polygon(polygon, fix_winding=False))
+    return antimeridian.fix_polygon(polygon, fix_winding=False)
 
 
 def cells_shape(cells: Sequence[str]) -> Any:
