@@ -9,9 +9,11 @@ the ``antimeridian`` package (a cell is small, so its one crossing or its pole i
 and shapely unions them on a grid of :data:`GRID_DEG`. Merging first and cutting the merged outline
 instead (``h3.cells_to_geo``, then ``antimeridian.fix_shape``) gives invalid shapes for a ring of
 cells around a pole and for the whole globe; cell by cell it is right for any set. Neighbouring
-cells do not always share their vertices exactly (H3 adds a vertex where an edge crosses an
-icosahedron face), so the union leaves slivers: holes smaller than :data:`SLIVER_SHARE` of the
-smallest cell are dropped; a real hole is at least one cell.
+cells do not always draw their shared edge with the same points (H3's extra "distortion" vertices on
+icosahedron edges, floating-point noise), so the union leaves slivers: holes smaller than
+:data:`SLIVER_SHARE` of the smallest cell are dropped; a real hole is at least one cell. Cell edges
+that a straight segment in degrees would misplace by more than :data:`EDGE_TOLERANCE_DEG` (long edges
+near the poles) get points along their great circle, so a region keeps its cells' area (tested to 1 %).
 
 Coordinates are GeoJSON's (longitude, latitude) order, rounded to :data:`DECIMALS` places (0.1 m).
 """
