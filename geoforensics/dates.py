@@ -9,11 +9,16 @@ and the range model's week of a date.
 * :func:`metadata_date` reads the dates datasets carry, which come in many shapes (``2021-05-04
   06:10:00+00:00``, ``2021/05/04``, Xeno-canto's ``2021-05-00``); see its docstring.
 * :func:`week_of` is the range model's week (1-48, four per month) of either, or -1 without a date.
+* :func:`date_from_filename` reads the time stamp recorders write into their file names
+  (AudioMoth ``20210514_053000.WAV``, Song Meter ``SMM01234_20210514_053000.wav``, ...): a date to offer,
+  marked as taken from the file name, when a user gave none; :func:`filename_stamp` says what was
+  read, or why a name that looks like a date gives none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 
@@ -42,6 +47,11 @@ class RecordingDate:
         if self.year is None:
             return f"month {self.month}"
         return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day is not None else "")
+
+    @property
+    def calendar_date(self) -> dt.date | None:
+        """The day as a ``datetime.date``; None for a month alone or a month of a year."""
+        return None if self.year is None or self.day is None else dt.date(self.year, self.month, self.day)
 
     @property
     def week(self) -> int:
@@ -142,4 +152,106 @@ def _calendar(year: int, month: int, day: int, raw: str, context: str) -> dt.dat
         raise InputError(f"{context}: invalid date {raw!r} ({e})") from None
 
 
-__all__ = ["FORMS", "MAX_YEAR", "MIN_YEAR", "RecordingDate", "metadata_date", "parse_date", "week_of"]
+# ---------------------------------------------------------------- dates in recorder file names
+
+_SEP = r"[_\-. ]"
+_TIME_COMPACT = r"(?:[_\-T](?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})Z?)?"
+_TIME_EXTENDED = r"(?:[_T ](?P<H>\d{2})[\-.:](?P<M>\d{2})[\-.:](?P<S>\d{2})Z?)?"
+_STAMPS = (
+    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})(?P<m>\d{{2}})(?P<d>\d{{2}}){_TIME_COMPACT}(?={_SEP}|$)", re.ASCII),
+    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}){_TIME_EXTENDED}(?={_SEP}|$)", re.ASCII),
+)
+_DAY_FIRST = re.compile(rf"(?:^|(?<={_SEP}))(?P<a>\d{{2}})[\-.]?(?P<b>\d{{2}})[\-.]?(?P<y>(?:19|20)\d{{2}})(?={_SEP}|$)", re.ASCII)
+FILENAME_FORMS = (
+    "YYYYMMDD_HHMMSS (AudioMoth), PREFIX_YYYYMMDD_HHMMSS (Song Meter, Swift and most other recorders), "
+    "YYYYMMDDTHHMMSS, YYYY-MM-DD_HH-MM-SS, or the date alone (YYYYMMDD, YYYY-MM-DD) as its own part of the name"
+)
+
+
+@dataclass(frozen=True)
+class FilenameStamp:
+    """What a file name says about when it was recorded. ``date`` is None when the name looks like a time
+    stamp but is not one (``problem`` says why); ``time`` is as the recorder wrote it (AudioMoth: UTC unless
+    set otherwise; Song Meter and Swift: the recorder's clock), None for a date alone."""
+
+    text: str
+    date: RecordingDate | None
+    time: dt.time | None = None
+    problem: str = ""
+
+    @property
+    def note(self) -> str:
+        """One line for the user: the date taken from the file name, or why none was."""
+        if self.date is None:
+            return f"no date taken from the file name ({self.text}): {self.problem}"
+        when = str(self.date) + (f" {self.time.isoformat()}" if self.time is not None else "")
+        return f"recording date {when} from the file name ({self.text})"
+
+
+def _stamp(text: str, groups: dict[str, str | None]) -> FilenameStamp:
+    year, month, day = int(groups["y"] or 0), int(groups["m"] or 0), int(groups["d"] or 0)
+    try:
+        date = _checked(year, month, day, text)
+    except InputError as e:
+        return FilenameStamp(text, None, problem=str(e).split(": ", 1)[-1])
+    if groups.get("H") is None:
+        return FilenameStamp(text, date)
+    try:
+        time = dt.time(int(groups["H"] or 0), int(groups["M"] or 0), int(groups["S"] or 0))
+    except ValueError:
+        return FilenameStamp(text, None, problem=f"{groups['H']}:{groups['M']}:{groups['S']} is not a time of day")
+    return FilenameStamp(text, date, time)
+
+
+def filename_stamp(name: str | os.PathLike[str]) -> FilenameStamp | None:
+    """The time stamp in a recording's file name (folders and the extension are ignored), or None when
+    the name holds nothing date-like. The forms read are :data:`FILENAME_FORMS`; a stamp is a part of the
+    name of its own (at the start or after ``_``, ``-``, ``.`` or a space, and ending the name or followed
+    by one of them), so longer runs of digits are never read as a date.
+
+    A stamp with ``date`` None and a ``problem`` is returned for a name that looks like a date but gives
+    none: an impossible day or time (``20210230_053000``), two different stamps in one name, or a day and
+    month whose order cannot be told (``14052021``, ``05-14-2021``)."""
+    stem = os.path.basename(os.fspath(name))
+    stem, dot, ext = stem.rpartition(".")
+    if not dot or not ext.isalnum() or len(ext) > 5:
+        stem = stem + dot + ext
+    found: dict[str, FilenameStamp] = {}
+    for pattern in _STAMPS:
+        for m in pattern.finditer(stem):
+            found.setdefault(m.group(0), _stamp(repr(m.group(0)), m.groupdict()))
+    if not found:
+        day_first = _DAY_FIRST.search(stem)
+        if day_first is None:
+            return None
+        return FilenameStamp(repr(day_first.group(0)), None, problem="the year comes last, so day and month cannot be told apart")
+    stamps = list(found.values())
+    if len(stamps) == 1:
+        return stamps[0]
+    dates = {s.date for s in stamps}
+    if len(dates) == 1 and None not in dates:
+        return max(stamps, key=lambda s: s.time is not None)
+    return FilenameStamp(" and ".join(s.text for s in stamps), None, problem="it holds more than one date")
+
+
+def date_from_filename(name: str | os.PathLike[str]) -> RecordingDate | None:
+    """The recording date a file name gives (:func:`filename_stamp`); None when it gives none, or an
+    impossible or ambiguous one. Offer it only where the user gave no date and the tags hold none, and
+    say it comes from the file name."""
+    stamp = filename_stamp(name)
+    return None if stamp is None else stamp.date
+
+
+__all__ = [
+    "FILENAME_FORMS",
+    "FORMS",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "FilenameStamp",
+    "RecordingDate",
+    "date_from_filename",
+    "filename_stamp",
+    "metadata_date",
+    "parse_date",
+    "week_of",
+]

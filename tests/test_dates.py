@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,3 +54,70 @@ def test_metadata_dates_stay_lenient() -> None:
     assert metadata_date("unknown") == (None, False)
     with pytest.raises(InputError, match="row 3"):
         metadata_date("2021-13-01", "row 3")
+
+
+# ---------------------------------------------------------------- recorder file names
+
+FILE_NAMES = [
+    ("20210514_053000.WAV", RecordingDate(2021, 5, 14), dt.time(5, 30)),  # AudioMoth
+    ("SMM01234_20210514_053000.wav", RecordingDate(2021, 5, 14), dt.time(5, 30)),  # Song Meter Mini
+    ("S4A01234_20190101_000000.wav", RecordingDate(2019, 1, 1), dt.time(0, 0)),  # Song Meter SM4
+    ("NORTH-POND_0+1_20200229_235959.wav", RecordingDate(2020, 2, 29), dt.time(23, 59, 59)),  # SM3, two channels
+    ("SWIFT07_20210514_053000.flac", RecordingDate(2021, 5, 14), dt.time(5, 30)),
+    ("2021-05-14_05-30-00.mp3", RecordingDate(2021, 5, 14), dt.time(5, 30)),
+    ("site3 2021-05-14T05.30.00.wav", RecordingDate(2021, 5, 14), dt.time(5, 30)),
+    ("20210514T053000Z.wav", RecordingDate(2021, 5, 14), dt.time(5, 30)),
+    ("/data/card 2/ESP01_20200101.wav", RecordingDate(2020, 1, 1), None),
+    ("2021-05-14.ogg", RecordingDate(2021, 5, 14), None),
+    ("SITE_20210514_0530.wav", RecordingDate(2021, 5, 14), None),  # minutes only: the date alone is read
+    ("20210514_053000_20210514.wav", RecordingDate(2021, 5, 14), dt.time(5, 30)),  # one date twice
+]
+
+
+@pytest.mark.parametrize("name, date, time", FILE_NAMES)
+def test_recorder_file_names_give_their_date_and_time(name: str, date: RecordingDate, time: dt.time | None) -> None:
+    from geoforensics.dates import date_from_filename, filename_stamp
+
+    stamp = filename_stamp(name)
+    assert stamp is not None and stamp.date == date and stamp.time == time and not stamp.problem
+    assert date_from_filename(name) == date
+    assert date_from_filename(Path(name)) == date
+    assert "from the file name" in stamp.note and str(date) in stamp.note
+
+
+NOT_A_DATE = [
+    ("20210230_053000.wav", "no day 30"),
+    ("SMM01234_20211305_053000.wav", "month must be 01 to 12"),
+    ("20210514_253000.wav", "25:30:00 is not a time of day"),
+    ("20210514_056100.wav", "05:61:00 is not a time of day"),
+    ("20210514_053000_20210515_060000.wav", "more than one date"),
+    ("14052021_0530.wav", "year comes last"),
+    ("05-14-2021.wav", "year comes last"),
+]
+
+
+@pytest.mark.parametrize("name, why", NOT_A_DATE)
+def test_impossible_or_ambiguous_names_give_no_date_and_say_why(name: str, why: str) -> None:
+    from geoforensics.dates import date_from_filename, filename_stamp
+
+    assert date_from_filename(name) is None
+    stamp = filename_stamp(name)
+    assert stamp is not None and stamp.date is None and why in stamp.problem
+    assert stamp.note.startswith("no date taken from the file name (") and "\n" not in stamp.note
+
+
+@pytest.mark.parametrize(
+    "name", ["XC132220.mp3", "rec-123456789.wav", "x_120210514_053000.wav", "track20210514.wav", "20210514053000.wav", ""]
+)
+def test_names_without_a_stamp_of_their_own_give_nothing(name: str) -> None:
+    from geoforensics.dates import filename_stamp
+
+    assert filename_stamp(name) is None
+
+
+def test_the_real_clips_carry_no_date_in_their_names() -> None:
+    from geoforensics.dates import date_from_filename
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    names = sorted(p.name for p in examples.glob("*.mp3"))
+    assert names and all(date_from_filename(n) is None for n in names)

@@ -26,9 +26,9 @@ A flat layout is read too: one annotations table (CSV/TSV whose name contains ``
 ``scientific_name``), start/end columns (``start``/``begin_time``/``begin_time_s``/``start_s``,
 ``end``/``end_time``/``end_time_s``/``end_s``), and either a site column or its own lat/lon columns.
 
-Dates come from a ``date`` column when there is one, else from a ``YYYYMMDD`` group in the file
-name (``SITE_20210415_060000.wav``), else None. Species labels are stripped and underscores become
-spaces (``Turdus_merula`` -> ``Turdus merula``); no label is dropped.
+Dates come from a ``date`` column when there is one, else from the recorder's time stamp in the file
+name (``SITE_20210415_060000.wav``; :func:`geoforensics.dates.date_from_filename`), else None.
+Species labels are stripped and underscores become spaces (``Turdus_merula`` -> ``Turdus merula``); no label is dropped.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..dates import metadata_date
+from ..dates import date_from_filename, metadata_date
 from ..errors import InputError
 from .base import (
     AUDIO_EXTENSIONS,
@@ -69,7 +69,6 @@ LOW_COLUMNS = ("low_freq_hz", "low_freq", "low_hz", "fmin")
 HIGH_COLUMNS = ("high_freq_hz", "high_freq", "high_hz", "fmax")
 DATE_COLUMNS = ("date", "recording_date")
 _RAVEN_SUFFIX = re.compile(r"\.Table\.\d+\.selections$", re.IGNORECASE)
-_DATE_IN_NAME = re.compile(r"(?:^|[_\-. ])((?:19|20)\d{2})(\d{2})(\d{2})(?=$|[_\-. T])")
 
 
 @dataclass(frozen=True)
@@ -199,16 +198,6 @@ def _species_label(text: str) -> str:
     return " ".join(text.replace("_", " ").split())
 
 
-def _date_from_name(stem: str) -> dt.date | None:
-    m = _DATE_IN_NAME.search(stem)
-    if not m:
-        return None
-    try:
-        return dt.date(*(int(g) for g in m.groups()))
-    except ValueError:
-        return None
-
-
 def _optional_float(row: dict[str, str], column: str | None, ctx: str, what: str) -> float | None:
     if column is None or not row[column].strip():
         return None
@@ -277,7 +266,11 @@ def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> d
                     raise InputError(f"{ctx}: site {row[site_c].strip()!r} is not in the sites table")
                 lat, lon = site.lat, site.lon
             date_raw = row[date_c].strip() if date_c else ""
-            date, partial = metadata_date(date_raw, ctx) if date_raw else (_date_from_name(Path(rel).stem), False)
+            if date_raw:
+                date, partial = metadata_date(date_raw, ctx)
+            else:
+                named, partial = date_from_filename(Path(rel).name), False
+                date = named.calendar_date if named is not None else None
             date_raw = date_raw if partial else ""
             p = pending.get(key)
             if p is None:
@@ -304,7 +297,9 @@ def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> d
         else:
             key = table.relative_to(root).parent.joinpath(stem).as_posix()
         events = [v for _, _, v in _parse_events(table, header, rows)]
-        pending[key] = _Pending(audio, site, site.lat, site.lon, _date_from_name(stem), "", str(table), events)
+        named = date_from_filename(stem)
+        date = named.calendar_date if named is not None else None
+        pending[key] = _Pending(audio, site, site.lat, site.lon, date, "", str(table), events)
     if not pending:
         raise InputError(f"{root}: no Raven selection tables (*.txt with Species and Begin/End Time columns) found")
     return pending

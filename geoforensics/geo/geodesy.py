@@ -184,6 +184,24 @@ def split_at_antimeridian(path: Any) -> list[np.ndarray]:
     return [seg for seg in np.split(path, jumps + 1) if len(seg)]
 
 
+def split_line(path: Any) -> list[np.ndarray]:
+    """``split_at_antimeridian``, with each piece extended to the ±180° meridian where it is cut,
+    so the pieces meet at the map edge."""
+    segs = split_at_antimeridian(path)
+    if len(segs) < 2:
+        return segs
+    out = [seg.copy() for seg in segs]
+    for i in range(len(segs) - 1):
+        (lat1, lon1), (lat2, lon2) = segs[i][-1], segs[i + 1][0]
+        edge = 180.0 if lon1 > 0 else -180.0
+        lon2u = lon2 + 360.0 if lon1 > 0 else lon2 - 360.0
+        t = (edge - lon1) / (lon2u - lon1) if lon2u != lon1 else 0.0
+        lat = lat1 + t * (lat2 - lat1)
+        out[i] = np.vstack([out[i], [lat, edge]])
+        out[i + 1] = np.vstack([[lat, -edge], out[i + 1]])
+    return out
+
+
 def destination_point(origin: Any, bearing_deg: float, distance_km: float) -> np.ndarray:
     """The point reached from ``origin`` after ``distance_km`` along the initial ``bearing_deg``."""
     lat1, lon1 = np.radians(as_latlon(origin))

@@ -24,7 +24,7 @@ from ..geo.geodesy import (
     great_circle_path,
     haversine_km,
     latlon_to_xyz,
-    split_at_antimeridian,
+    split_line,
     wrap_lon,
 )
 from ..geo.h3cells import cell_boundary, cell_centroids, cell_parent, gallery_cells, latlon_to_cells
@@ -149,24 +149,6 @@ def _rings_lat_lon(rings: Iterable[np.ndarray], decimals: int = 4) -> tuple[list
         lat.extend(r[:, 0].tolist())
         lon.extend(r[:, 1].tolist())
     return lat, lon
-
-
-def split_line(path: Any) -> list[np.ndarray]:
-    """``split_at_antimeridian``, with each piece extended to the ±180° meridian where it is cut,
-    so the pieces meet at the map edge."""
-    segs = split_at_antimeridian(path)
-    if len(segs) < 2:
-        return segs
-    out = [seg.copy() for seg in segs]
-    for i in range(len(segs) - 1):
-        (lat1, lon1), (lat2, lon2) = segs[i][-1], segs[i + 1][0]
-        edge = 180.0 if lon1 > 0 else -180.0
-        lon2u = lon2 + 360.0 if lon1 > 0 else lon2 - 360.0
-        t = (edge - lon1) / (lon2u - lon1) if lon2u != lon1 else 0.0
-        lat = lat1 + t * (lat2 - lat1)
-        out[i] = np.vstack([out[i], [lat, edge]])
-        out[i + 1] = np.vstack([[lat, -edge], out[i + 1]])
-    return out
 
 
 def _fmt_latlon(lat: float, lon: float) -> str:
