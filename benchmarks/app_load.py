@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> dict:
     clips = inputs(args.clips)
     plan = [[(clips[(i * args.requests + j) % len(clips)], j) for j in range(args.requests)] for i in range(args.sessions)]
     pairs = sorted({(endpoint(p, j), p) for session in plan for p, j in session}, key=lambda t: (t[0], t[1].name))
-    from geoforensics.ui.common import AppLimits
+    from geoforensics.ui.limits import AppLimits
 
     limits = AppLimits.from_env(args.workers or None)
     env = {"GEOFORENSICS_WORKERS": str(limits.workers), "GEOFORENSICS_QUEUE_SIZE": str(limits.waiting)}

@@ -14,7 +14,9 @@ from typing import Any
 
 import gradio as gr
 
-from .common import APP_LIMITS, DELETE_CACHE, EXAMPLES_DIR, LIMITS, AppLimits, empty_cache_at_exit, exit_on_sigterm
+from .inputs import EXAMPLES_DIR
+from .lifecycle import empty_cache_at_exit, exit_on_sigterm
+from .limits import APP_LIMITS, DELETE_CACHE, LIMITS, AppLimits
 
 TITLE = "geoforensics — where was this recorded?"
 QUEUE_OPTIONS: dict[str, Any] = APP_LIMITS.queue_options()

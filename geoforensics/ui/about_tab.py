@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .common import CLIP_COMMAND, limits_text
+from .clip_weights import CLIP_COMMAND
+from .limits import limits_text
 
 ABOUT = f"""
 ### What this does

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
 import geoforensics
 
-from .. import GeoPrediction
 from ..dates import parse_date
-from ..ffmpeg import check_file
+from ..ffmpeg import open_media
+from ..prediction import GeoPrediction
 from ..viz import prediction_map, window_timeline
-from .common import (
-    APP_LIMITS,
-    EVIDENCE_HEADERS,
-    LIGHT,
-    LIMITS,
-    MAX_AUDIO_S,
-    AppLimits,
-    evidence_table,
-    example_files,
-    export_prediction,
-    md_escape,
-    prediction_summary,
-    safe_stem,
-    species_choices,
-    user_errors,
-)
+from .errors import user_errors
+from .exports import export_prediction, safe_stem
+from .inputs import example_files
+from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits
+from .markdown import md_escape, prediction_summary
 from .species import species_range
+from .tables import EVIDENCE_HEADERS, evidence_table, species_choices
 
 EXAMPLES = {
     "XC148645.mp3": "Spanish Imperial Eagle · Spain",
@@ -52,27 +42,42 @@ def audio_summary(pred: GeoPrediction, source: str) -> str:
     return "\n\n".join(lines)
 
 
+class AudioOutputs(NamedTuple):
+    """What locating a clip updates, in the order of the ``/locate_audio`` API's outputs: the summary, the
+    map, the timeline, the species evidence table, the species dropdown, the downloads (cleared:
+    ``prepare_audio_downloads`` writes them on request), the prediction as JSON, and, in session state, the
+    prediction and the file's name."""
+
+    summary: Any
+    map: Any
+    timeline: Any
+    evidence: Any
+    species: Any
+    downloads: Any
+    raw: Any
+    prediction: Any
+    name: Any
+
+
 @user_errors("Locating the audio")
-def locate_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
-    """Geolocate an uploaded or recorded clip: summary, map, timeline, evidence, species choices,
-    downloads (cleared: ``prepare_audio_downloads`` writes them on request), the prediction as JSON,
-    the prediction itself and the file's name (session state)."""
+def locate_audio(audio: str | None, date: str | None) -> AudioOutputs:
+    """Geolocate an uploaded or recorded clip (:class:`AudioOutputs`)."""
     when = parse_date(date)
     if not audio:
         raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
-    path = check_file(audio, LIMITS.max_bytes)
-    pred = geoforensics.locate(path, date=when, top_k=5)
+    media = open_media(audio, LIMITS.max_bytes)
+    pred = geoforensics.locate(media, date=when, top_k=5)
     choices = species_choices(pred)
-    return (
-        audio_summary(pred, Path(path).name),
-        prediction_map(pred),
-        window_timeline(pred),
-        evidence_table(pred),
-        gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
-        None,
-        pred.to_dict(surface="none"),
-        pred,
-        Path(path).name,
+    return AudioOutputs(
+        summary=audio_summary(pred, media.name),
+        map=prediction_map(pred),
+        timeline=window_timeline(pred),
+        evidence=evidence_table(pred),
+        species=gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
+        downloads=None,
+        raw=pred.to_dict(surface="none"),
+        prediction=pred,
+        name=media.name,
     )
 
 
@@ -130,7 +135,8 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
     run.click(
         locate_audio,
         inputs=[audio, date],
-        outputs=[summary, amap, timeline, evidence, species, downloads, raw, pred_state, name_state],
+        outputs=list(AudioOutputs(summary=summary, map=amap, timeline=timeline, evidence=evidence, species=species,
+                                  downloads=downloads, raw=raw, prediction=pred_state, name=name_state)),
         api_name="locate_audio",
         show_progress_on=[amap],
         api_description="Where was this recorded? Geolocation from the bird species heard.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
@@ -26,31 +26,15 @@ from ..geo.gazetteer import parse_coordinates
 from ..media.fetch import fetch_url
 from ..media.limits import check_extension
 from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
-from .common import (
-    APP_LIMITS,
-    CLIP_DOWNLOAD,
-    EVIDENCE_HEADERS,
-    EXPORTS,
-    LIGHT,
-    LIMITS,
-    MAX_AUDIO_S,
-    MEDIA_FILE_TYPES,
-    AppLimits,
-    clip_download_button,
-    download_clip,
-    evidence_table,
-    example_files,
-    export_prediction,
-    limits_text,
-    md_escape,
-    prediction_summary,
-    request_dir,
-    safe_stem,
-    species_choices,
-    upload_file,
-    user_errors,
-)
+from .clip_weights import CLIP_DOWNLOAD, clip_download_button, download_clip
+from .errors import user_errors
+from .exports import EXPORTS, export_prediction, safe_stem
+from .inputs import MEDIA_FILE_TYPES, example_files, upload_file
+from .lifecycle import request_dir
+from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits, limits_text
+from .markdown import md_escape, prediction_summary
 from .species import species_range
+from .tables import EVIDENCE_HEADERS, evidence_table, species_choices
 
 METADATA_TITLE = "Container metadata — shown for your information, never used by the predictions"
 VERDICT_PLACEHOLDER = "Upload a clip or paste a URL, then press **Analyze**."
@@ -86,6 +70,46 @@ MAP_CLICK_JS = """
   }, true);
 })();
 """
+
+
+class AnalysisOutputs(NamedTuple):
+    """What an analysis updates, in the order of the ``/analyze`` API's outputs (documented in the API page):
+    the verdict panel, the map, the image panel, the timeline, the species evidence table, the species
+    dropdown, the metadata panel, the downloads (cleared), the report as JSON, and, in session state, the
+    report, the claim's species table, the alternatives of the claim's name and their candidates, the
+    file-tag button and the kept download of a URL."""
+
+    verdict: Any
+    map: Any
+    image: Any
+    timeline: Any
+    evidence: Any
+    species: Any
+    metadata: Any
+    downloads: Any
+    raw: Any
+    report: Any
+    claim_table: Any
+    alternatives: Any
+    candidates: Any
+    tag_button: Any
+    fetched: Any
+
+
+class ClaimOutputs(NamedTuple):
+    """What testing another claim updates: the claim box, the verdict panel, the map, the claim's species
+    table, the alternatives and their candidates (``gr.skip()``: left as they are), the downloads
+    (cleared), the report as JSON and the report."""
+
+    claim: Any
+    verdict: Any
+    map: Any
+    claim_table: Any
+    alternatives: Any
+    candidates: Any
+    downloads: Any
+    raw: Any
+    report: Any
 
 
 def badge(level: str, label: str | None = None, small: bool = False) -> str:
@@ -268,12 +292,10 @@ def analyze(
     frame_every_s: float,
     claim: str | None = None,
     progress: gr.Progress = gr.Progress(),
-) -> tuple[Any, ...]:
-    """Analyse a clip (upload or URL) and test ``claim`` with it: verdict, map, image panel, timeline,
-    evidence, species choices, metadata, downloads (cleared: ``prepare_downloads`` writes them on
-    request), the report as JSON, the report itself (session state), the claim's species table, its
-    alternatives, their candidates (state), the tag button and the kept download of a URL (state; None
-    for an upload or a download over :data:`KEEP_FETCHED_BYTES`)."""
+) -> AnalysisOutputs:
+    """Analyse a clip (upload or URL) and test ``claim`` with it (:class:`AnalysisOutputs`; the downloads are
+    written by ``prepare_downloads`` on request; the kept download is None for an upload or a download over
+    :data:`KEEP_FETCHED_BYTES`)."""
     when = parse_date(date)
     try:
         frame_every_s = float(frame_every_s or 2.0)
@@ -297,49 +319,48 @@ def analyze(
     progress(0.97, desc="drawing")
     fig = report_map(report)
     choices = species_choices(report.audio)
-    return (
-        verdict_markdown(report),
-        fig,
-        image_markdown(report),
-        report_timeline(report),
-        evidence_table(report.audio),
-        gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
-        metadata_rows(report.metadata),
-        None,
-        report.to_dict(surface="none"),
-        report,
-        claim_table(report),
-        alternatives_radio(candidates),
-        candidates,
-        tag_button(report),
-        kept,
+    return AnalysisOutputs(
+        verdict=verdict_markdown(report),
+        map=fig,
+        image=image_markdown(report),
+        timeline=report_timeline(report),
+        evidence=evidence_table(report.audio),
+        species=gr.Dropdown(choices=choices, value="", interactive=len(choices) > 1),
+        metadata=metadata_rows(report.metadata),
+        downloads=None,
+        raw=report.to_dict(surface="none"),
+        report=report,
+        claim_table=claim_table(report),
+        alternatives=alternatives_radio(candidates),
+        candidates=candidates,
+        tag_button=tag_button(report),
+        fetched=kept,
     )
 
 
 def _with_claim(report: ForensicReport | None, claim: Claim | None, species: str | None, text: str,
-                candidates: list[Claim] | None) -> tuple[Any, ...]:
-    """Re-check ``report`` with ``claim`` (None: no claim of the user's) and redraw what depends on it:
-    the claim box, verdict, map, species table, alternatives and candidates (None: left as they
-    are), downloads (cleared), JSON and report."""
+                candidates: list[Claim] | None) -> ClaimOutputs:
+    """Re-check ``report`` with ``claim`` (None: no claim of the user's) and redraw what depends on it
+    (:class:`ClaimOutputs`; ``candidates`` None: the alternatives are left as they are)."""
     if report is None:
         raise InputError("No analysis yet: upload a clip (or paste a URL) and press Analyze; the claim is tested with it.")
     report = report.with_claim(claim)
     fig = report_map(report, _species(species))
-    return (
-        text,
-        verdict_markdown(report),
-        fig,
-        claim_table(report),
-        alternatives_radio(candidates) if candidates is not None else gr.skip(),
-        candidates if candidates is not None else gr.skip(),
-        None,
-        report.to_dict(surface="none"),
-        report,
+    return ClaimOutputs(
+        claim=text,
+        verdict=verdict_markdown(report),
+        map=fig,
+        claim_table=claim_table(report),
+        alternatives=alternatives_radio(candidates) if candidates is not None else gr.skip(),
+        candidates=candidates if candidates is not None else gr.skip(),
+        downloads=None,
+        raw=report.to_dict(surface="none"),
+        report=report,
     )
 
 
 @user_errors("Checking the claim")
-def check_claim(text: str | None, species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+def check_claim(text: str | None, species: str | None, report: ForensicReport | None) -> ClaimOutputs:
     """Test a typed claim ("lat, lon" or a place name; empty: none) against the analysed sound."""
     candidates = parse_claim(text)
     return _with_claim(report, candidates[0] if candidates else None, species, text or "", candidates)
@@ -347,7 +368,7 @@ def check_claim(text: str | None, species: str | None, report: ForensicReport | 
 
 @user_errors("Checking the claim")
 def pick_alternative(index: int | None, candidates: list[Claim] | None, species: str | None,
-                     report: ForensicReport | None) -> tuple[Any, ...]:
+                     report: ForensicReport | None) -> ClaimOutputs:
     """Test another of the places an ambiguous name could mean."""
     if not candidates or index is None or not 0 <= int(index) < len(candidates):
         raise InputError("pick one of the places listed under the claim")
@@ -356,7 +377,7 @@ def pick_alternative(index: int | None, candidates: list[Claim] | None, species:
 
 
 @user_errors("Using the file's tag")
-def use_file_tag(species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+def use_file_tag(species: str | None, report: ForensicReport | None) -> ClaimOutputs:
     """Make the file's own GPS tag the claim tested ("the file says ...")."""
     tag = report.file_claim if report is not None else None
     if report is not None and tag is None:
@@ -366,7 +387,7 @@ def use_file_tag(species: str | None, report: ForensicReport | None) -> tuple[An
 
 
 @user_errors("Checking the clicked place")
-def map_click(latlon: str | None, species: str | None, report: ForensicReport | None) -> tuple[Any, ...]:
+def map_click(latlon: str | None, species: str | None, report: ForensicReport | None) -> ClaimOutputs:
     """Test the place clicked on the map ("lat, lon @time", filled in by ``MAP_CLICK_JS``)."""
     point = parse_coordinates((latlon or "").split("@")[0])
     if point is None:
@@ -490,17 +511,24 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 
+    shown = AnalysisOutputs(
+        verdict=verdict, map=fmap, image=image_panel, timeline=timeline, evidence=evidence, species=species,
+        metadata=metadata, downloads=downloads, raw=raw, report=report_state, claim_table=claim_evidence,
+        alternatives=alternatives, candidates=candidates_state, tag_button=tag_btn, fetched=fetched_state,
+    )
     run.click(
         analyze,
         inputs=[upload, url, date, every, claim],
-        outputs=[verdict, fmap, image_panel, timeline, evidence, species, metadata, downloads, raw, report_state,
-                 claim_evidence, alternatives, candidates_state, tag_btn, fetched_state],
+        outputs=list(shown),
         api_name="analyze",
         show_progress_on=[fmap],
         api_description="Forensic check of a clip: where the sound points vs where the picture points, and whether it fits a claimed place.",
         **limits.heavy(),
     )
-    claim_outputs = [claim, verdict, fmap, claim_evidence, alternatives, candidates_state, downloads, raw, report_state]
+    claim_outputs = list(ClaimOutputs(
+        claim=claim, verdict=verdict, map=fmap, claim_table=claim_evidence, alternatives=alternatives,
+        candidates=candidates_state, downloads=downloads, raw=raw, report=report_state,
+    ))
     private: dict[str, Any] = {"api_visibility": "private", "show_progress_on": [fmap], **LIGHT}
     check_btn.click(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)
     claim.submit(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)

@@ -23,21 +23,12 @@ from .. import GeoPrediction
 from ..dates import parse_date
 from ..ffmpeg import check_file
 from ..viz import prediction_map
-from .common import (
-    APP_LIMITS,
-    CLIP_COMMAND,
-    CLIP_DOWNLOAD,
-    LIMITS,
-    TOP_K_HEADERS,
-    AppLimits,
-    clip_download_button,
-    download_clip,
-    md_escape,
-    prediction_summary,
-    top_k_rows,
-    upload_file,
-    user_errors,
-)
+from .clip_weights import CLIP_COMMAND, CLIP_DOWNLOAD, clip_download_button, download_clip
+from .errors import user_errors
+from .inputs import upload_file
+from .limits import APP_LIMITS, LIMITS, AppLimits
+from .markdown import md_escape, prediction_summary
+from .tables import TOP_K_HEADERS, top_k_rows
 
 if TYPE_CHECKING:
     from ..geolocators.base import Geolocator

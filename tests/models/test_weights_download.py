@@ -137,7 +137,7 @@ def no_progress(*args: object, **kwargs: object) -> None:
 def test_the_app_button_downloads_clip_and_turns_image_geolocation_on(server, monkeypatch, weights_dir):
     """The real handler and the real weights name, with a tiny file standing in for ViT-L/14: once it
     is verified, image geolocation reports available in the same process (no restart)."""
-    from geoforensics.ui.common import download_clip
+    from geoforensics.ui.clip_weights import download_clip
 
     monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
     register(monkeypatch, server.url("/good.bin"), name=CLIP_WEIGHTS)
@@ -150,7 +150,7 @@ def test_the_app_button_downloads_clip_and_turns_image_geolocation_on(server, mo
 
 
 def test_the_app_button_refuses_a_bad_file_and_stays_audio_only(server, monkeypatch, weights_dir):
-    from geoforensics.ui.common import download_clip
+    from geoforensics.ui.clip_weights import download_clip
 
     monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
     register(monkeypatch, server.url("/other.bin"), name=CLIP_WEIGHTS)
@@ -165,7 +165,7 @@ def test_the_app_button_refuses_a_bad_file_and_stays_audio_only(server, monkeypa
 def test_the_app_button_offline_is_a_clear_message(monkeypatch, weights_dir):
     import socket
 
-    from geoforensics.ui.common import download_clip
+    from geoforensics.ui.clip_weights import download_clip
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,9 @@ import pytest
 from geoforensics.errors import InputError
 from geoforensics.paths import PROJECT_ROOT, shared_dir
 from geoforensics.ui import build_demo
-from geoforensics.ui.common import CLIP_DOWNLOAD, HEAVY_ID, AppLimits, ExportStore, tree_bytes
+from geoforensics.ui.clip_weights import CLIP_DOWNLOAD
+from geoforensics.ui.exports import ExportStore, tree_bytes
+from geoforensics.ui.limits import HEAVY_ID, AppLimits
 
 sys.path.insert(0, str(PROJECT_ROOT))
 from benchmarks.app_load import AppServer  # noqa: E402

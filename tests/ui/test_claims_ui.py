@@ -17,6 +17,7 @@ from geoforensics.forensics.analysis import ForensicReport
 from geoforensics.ui.forensics_tab import (
     CLAIM_HEADERS,
     EXAMPLES,
+    ClaimOutputs,
     analyze,
     check_claim,
     map_click,
@@ -28,18 +29,15 @@ from geoforensics.ui.forensics_tab import (
 from .conftest import EAGLE, no_progress
 from .conftest import EXAMPLES as EXAMPLES_DIR
 
-OUT = ("verdict", "fmap", "image_panel", "timeline", "evidence", "species", "metadata", "files", "raw", "report",
-       "claim_table", "alternatives", "candidates", "tag_button", "kept")
-CLAIM_OUT = ("claim", "verdict", "fmap", "claim_table", "alternatives", "candidates", "files", "raw", "report")
 XC_SINGAPORE = EXAMPLES_DIR / "XC175831.mp3"
 
 
 def run(upload: Path, claim: str = "") -> dict:
-    return dict(zip(OUT, analyze(str(upload), "", "", 5.0, claim, progress=no_progress), strict=True))
+    return analyze(str(upload), "", "", 5.0, claim, progress=no_progress)._asdict()
 
 
-def named(out: tuple) -> dict:
-    return dict(zip(CLAIM_OUT, out, strict=True))
+def named(out: ClaimOutputs) -> dict:
+    return out._asdict()
 
 
 def table(update: gr.Dataframe) -> pd.DataFrame:
@@ -84,16 +82,16 @@ def test_the_flagship_example_is_a_mismatch_with_the_blue_tit_in_the_table(flags
     assert first["species"] == "Eurasian Blue Tit (Cyanistes caeruleus)" and first["lives there?"] == "no"
     assert first["confidence"] > 0.9 and first["windows heard"] >= 10 and first["nearest place it lives (km)"] > 4000
     assert "Lihue, Hawaii, United States (your claim): MISMATCH" in flagship["claim_table"].label
-    (star,) = [t for t in claimed_traces(flagship["fmap"]) if t.mode == "markers"]
+    (star,) = [t for t in claimed_traces(flagship["map"]) if t.mode == "markers"]
     assert star.marker.symbol == "star" and (star.lat[0], star.lon[0]) == pytest.approx((21.98, -159.37), abs=0.01)
-    assert any((t.name or "").endswith("km tolerance") for t in flagship["fmap"].data)
+    assert any((t.name or "").endswith("km tolerance") for t in flagship["map"].data)
     assert flagship["alternatives"].visible is False and flagship["tag_button"].interactive is False
     raw = flagship["raw"]
     assert raw["verdict"]["level"] == "mismatch" and raw["claims"][0]["evidence"][0]["common_name"] == "Eurasian Blue Tit"
 
 
 def test_the_downloads_carry_the_claims(flagship):
-    assert flagship["files"] is None  # written only when asked for
+    assert flagship["downloads"] is None  # written only when asked for
     json_path, html_path = (Path(f) for f in prepare_downloads("", flagship["report"]))
     d = json.loads(json_path.read_text())
     assert d["claims"][0]["verdict"] == "mismatch" and d["verdict"]["basis"] == "typed"
@@ -123,7 +121,7 @@ def test_more_claims_without_listening_again(flagship):
     assert cleared["report"].claims == [] and "INCONCLUSIVE" in cleared["verdict"] and "click the map" in cleared["verdict"]
     assert table(cleared["claim_table"]).empty
     kept = named(check_claim("Stockholm", "Cyanistes caeruleus", report))  # a species range stays drawn
-    assert any((t.name or "").startswith("Range: Eurasian Blue Tit") for t in kept["fmap"].data)
+    assert any((t.name or "").startswith("Range: Eurasian Blue Tit") for t in kept["map"].data)
 
 
 def test_an_ambiguous_name_lists_its_alternatives_to_pick_from(flagship):

@@ -9,7 +9,7 @@ import gradio as gr
 
 from geoforensics.cli import build_parser
 from geoforensics.ui import APP_LIMITS, QUEUE_OPTIONS, AppLimits, launch_options
-from geoforensics.ui.common import LIMITS
+from geoforensics.ui.limits import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 

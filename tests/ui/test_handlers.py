@@ -21,7 +21,8 @@ from geoforensics.forensics.analysis import ForensicReport
 from geoforensics.media.fetch import fetch_url
 from geoforensics.ui import forensics_tab
 from geoforensics.ui.audio_tab import audio_species_range, locate_audio, prepare_audio_downloads
-from geoforensics.ui.common import EXPORTS, evidence_rows, limits_text, user_errors
+from geoforensics.ui.errors import user_errors
+from geoforensics.ui.exports import EXPORTS
 from geoforensics.ui.forensics_tab import (
     METADATA_TITLE,
     analyze,
@@ -31,7 +32,9 @@ from geoforensics.ui.forensics_tab import (
     report_files,
     show_species_range,
 )
+from geoforensics.ui.limits import limits_text
 from geoforensics.ui.multimodal_tab import CLIP_COMMAND, clip_status, query_audio, query_image, query_text
+from geoforensics.ui.tables import evidence_rows
 
 from .conftest import EAGLE, no_progress
 
@@ -76,7 +79,7 @@ def test_analyze_demo_video(demo_result):
 
 
 def test_evidence_video_and_report_are_made_on_request(demo_result, demo_video):
-    report = demo_result[9]
+    report = demo_result.report
     (video,) = evidence_video(report, str(demo_video), progress=no_progress)
     assert Path(video).name == "kauai_with_european_birds_evidence.mp4" and Path(video).stat().st_size > 100_000
     png, pdf = report_files(report)
@@ -122,7 +125,7 @@ def test_a_url_analysis_keeps_its_download_for_the_evidence_video(eagle_url, mon
 
 
 def test_species_range_redraws_the_map(demo_result):
-    report = demo_result[9]
+    report = demo_result.report
     fig = show_species_range("Cyanistes caeruleus", report)
     ranges = [t for t in fig.data if (t.name or "").startswith("Range: ")]
     assert len(ranges) == 1 and "Eurasian Blue Tit" in ranges[0].name

@@ -1,0 +1,63 @@
+"""What a request or the app leaves behind: scratch folders removed at the end, the exports and Gradio's
+cache emptied at exit, SIGTERM handled like Ctrl-C."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+_AT_EXIT: set[Path] = set()
+_AT_EXIT_LOCK = threading.Lock()
+
+
+def _remove_all() -> None:
+    with _AT_EXIT_LOCK:
+        for d in list(_AT_EXIT):
+            shutil.rmtree(d, ignore_errors=True)
+        _AT_EXIT.clear()
+
+
+atexit.register(_remove_all)
+
+
+def remove_at_exit(path: Path) -> None:
+    """Remove the folder ``path`` at exit (also after SIGTERM, see ``exit_on_sigterm``)."""
+    with _AT_EXIT_LOCK:
+        _AT_EXIT.add(path)
+
+
+@contextlib.contextmanager
+def request_dir() -> Iterator[Path]:
+    """A scratch folder for one request, removed when the request ends, or at exit if it is cut short."""
+    with tempfile.TemporaryDirectory(prefix="geoforensics-req-") as tmp:
+        remove_at_exit(Path(tmp))
+        try:
+            yield Path(tmp)
+        finally:
+            with _AT_EXIT_LOCK:
+                _AT_EXIT.discard(Path(tmp))
+
+
+def empty_cache_at_exit(demo: gr.Blocks) -> None:
+    """At exit, delete the files ``demo`` put in Gradio's cache (uploads, outputs; not the examples,
+    which Gradio keeps and shares between runs). Gradio does this itself only when its server thread
+    shuts down within 5 s, which open browser connections prevent."""
+    from gradio.route_utils import delete_files_created_by_app
+
+    atexit.register(delete_files_created_by_app, demo, None)
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM stop the app the way Ctrl-C does (Gradio closes the server and empties its cache,
+    then the exit hooks remove our folders). Only from the main thread, and only where SIGTERM still
+    has its default action."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
