@@ -164,10 +164,10 @@ def test_text_that_would_break_a_row_or_fool_a_reader_is_shown_escaped(scores, t
 @pytest.mark.slow
 def test_a_real_clip_gives_its_eagle_where_it_lives(tmp_path: Path):
     # XC148645: Spanish Imperial Eagle, recorded in Spain at (39.84, -6.00) per the examples' attribution.
+    from geoforensics.evidence import score_audio
     from geoforensics.geolocators.registry import get_geolocator
     from geoforensics.models.birdnet import load_labels
     from geoforensics.paths import shipped_file
-    from geoforensics.scoring import score_audio
 
     clip = shipped_file("examples", "XC148645.mp3")
     ws = score_audio(clip)

@@ -10,12 +10,20 @@ from typing import Any
 
 from ..dates import RecordingDate, parse_date
 from ..errors import GeoforensicsError, InputError
+from ..tables import (
+    DATE_COLUMNS,
+    FILE_COLUMNS,
+    LAT_COLUMNS,
+    LON_COLUMNS,
+    find_column,
+    parse_latlon,
+    pick_column,
+    read_rows,
+)
 from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
 ORDER = 6
-FILE_COLUMNS = ("file", "path", "audio", "filename")
-DATE_COLUMNS = ("date", "recorded", "recording_date")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,16 +55,15 @@ class ClaimRow:
 
 def read_claims_csv(path: str | Path) -> list[ClaimRow]:
     """Rows of a claims CSV. A relative ``file`` is looked up beside the CSV first, then from here."""
-    from ..geo.galleries import LAT_COLUMNS, LON_COLUMNS, find_column, parse_latlon, read_csv_rows
 
     csv_path = Path(path)
-    header, rows = read_csv_rows(csv_path, role="claims CSV")
+    header, rows = read_rows(csv_path, role="claims CSV")
     where = f"claims CSV {csv_path.name}"
     i_file = find_column(header, None, FILE_COLUMNS, "file", where)
     i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
     i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
-    lowered = [h.lower() for h in header]
-    i_date = next((lowered.index(c) for c in DATE_COLUMNS if c in lowered), None)
+    date_column = pick_column(header, DATE_COLUMNS)
+    i_date = header.index(date_column) if date_column is not None else None
     out = []
     for line, row in rows:
         need = max(i_file, i_lat, i_lon)

@@ -25,10 +25,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib
-import io
 import math
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,8 +37,8 @@ import numpy as np
 
 from ..dates import _EMPTY_TOKENS, metadata_date
 from ..errors import InputError
-from ..geo.geodesy import CoordinateError, as_latlon
 from ..registry import Registry
+from ..tables import read_rows
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -219,20 +217,6 @@ def parse_float(text: object, *, context: str, what: str) -> float:
     return value
 
 
-def parse_latlon(lat: object, lon: object, *, context: str) -> tuple[float, float]:
-    """Checked (lat, lon) degrees from two cells; InputError naming ``context`` when bad."""
-    la = parse_float(lat, context=context, what="latitude")
-    lo = parse_float(lon, context=context, what="longitude")
-    if -90.0 <= la <= 90.0 and -180.0 <= lo <= 180.0:
-        return la, lo
-    try:
-        as_latlon((la, lo), name="coordinates")
-    except CoordinateError as e:
-        reason = re.sub(r"^coordinates: row 0 (has )?", "", str(e))
-        raise InputError(f"{context}: bad coordinates ({la}, {lo}): {reason}") from e
-    raise AssertionError("as_latlon accepted coordinates outside the degree ranges")  # pragma: no cover
-
-
 def parse_duration(text: object, *, context: str) -> float | None:
     """Seconds from ``'21.5'``, ``'3:05'`` or ``'1:02:03'``; None when empty."""
     if text is None:
@@ -265,46 +249,15 @@ def unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def pick_column(columns: Iterable[str], candidates: Sequence[str]) -> str | None:
-    """The first of ``candidates`` present in ``columns`` (case- and space-insensitive)."""
-    by_norm = {_norm(c): c for c in columns}
-    for cand in candidates:
-        hit = by_norm.get(_norm(cand))
-        if hit is not None:
-            return hit
-    return None
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-()]+", "", name.strip().lower())
-
-
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and ``(line, row)`` pairs of a CSV or tab-separated file (delimiter sniffed).
-
-    ``line`` is the physical line where the row starts (header = line 1).
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not a UTF-8 text table ({e})") from None
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(f"{path}: empty file") from None
+    """Header and ``(line, row)`` pairs of a CSV or tab-separated file (delimiter sniffed; read through
+    :func:`geoforensics.tables.read_rows`). ``line`` is the physical line where the row starts (header = line 1)."""
+    header, cells = read_rows(path, "table", delimiter=None, allow_empty=True)
     rows: list[tuple[int, dict[str, str]]] = []
-    line = reader.line_num + 1
-    for cells in reader:
-        if any(c.strip() for c in cells):
-            if len(cells) > len(header):
-                raise InputError(f"{where(path, len(rows) + 1, line)}: {len(cells)} cells but {len(header)} columns")
-            rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}))
-        line = reader.line_num + 1
+    for line, row in cells:
+        if len(row) > len(header):
+            raise InputError(f"{where(path, len(rows) + 1, line)}: {len(row)} cells but {len(header)} columns")
+        rows.append((line, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}))
     return header, rows
 
 

@@ -32,12 +32,12 @@ from typing import Any
 
 from ..dates import metadata_date
 from ..errors import InputError
+from ..tables import parse_latlon
 from .base import (
     Recording,
     RecordingDataset,
     check_unique_ids,
     parse_duration,
-    parse_latlon,
     resolve_audio,
 )
 
@@ -122,7 +122,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
         if lat is None or lon is None:
             skipped += 1
             continue
-        lat, lon = parse_latlon(lat, lon, context=ctx)
+        lat, lon = parse_latlon(lat, lon, ctx)
         file_name = str(audio.get("file_name") or "").strip()
         if not file_name:
             raise InputError(f"{ctx}: file_name is empty")

@@ -28,14 +28,22 @@ from pathlib import Path
 
 from ..dates import metadata_date
 from ..errors import InputError
+from ..tables import (
+    DATE_COLUMNS,
+    FILE_COLUMNS,
+    ID_COLUMNS,
+    LAT_COLUMNS,
+    LON_COLUMNS,
+    SPECIES_COLUMNS,
+    parse_latlon,
+    pick_column,
+)
 from .base import (
     TABLE_SUFFIXES,
     Recording,
     RecordingDataset,
     check_unique_ids,
     parse_duration,
-    parse_latlon,
-    pick_column,
     read_header,
     read_table,
     resolve_audio,
@@ -44,14 +52,9 @@ from .base import (
 )
 
 FORMAT = "manifest"
-PATH_COLUMNS = ("file", "path", "audio_path", "filename", "file_name")
-LAT_COLUMNS = ("lat", "latitude")
-LON_COLUMNS = ("lon", "lng", "long", "longitude")
-ID_COLUMNS = ("xc_id", "id", "audio_id", "recording_id")
-SPECIES_COLUMNS = ("species", "scientific_name", "scientific")
+PATH_COLUMNS = FILE_COLUMNS
 COMMON_COLUMNS = ("common_name", "common")
 ALSO_COLUMNS = ("also",)
-DATE_COLUMNS = ("date", "recording_date")
 DURATION_COLUMNS = ("duration_s", "duration", "length")
 URL_COLUMNS = ("xc_url", "url")
 MANIFEST_NAMES = ("labels.csv", "manifest.csv", "metadata.csv", "labels.tsv", "manifest.tsv")
@@ -131,7 +134,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
         rel = row[required["path"]].strip()
         if not rel:
             raise InputError(f"{ctx}: the audio path ({required['path']}) is empty")
-        lat, lon = parse_latlon(row[required["lat"]], row[required["lon"]], context=ctx)
+        lat, lon = parse_latlon(row[required["lat"]], row[required["lon"]], ctx)
         audio = resolve_audio(base, rel)
         date, partial = metadata_date(_cell(row, optional["date"]), ctx)
         species = [_cell(row, optional["species"])]

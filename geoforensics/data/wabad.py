@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ..dates import date_from_filename, metadata_date
 from ..errors import InputError
+from ..tables import LAT_COLUMNS, LON_COLUMNS, parse_latlon, pick_column
 from .base import (
     AUDIO_EXTENSIONS,
     TABLE_SUFFIXES,
@@ -49,8 +50,6 @@ from .base import (
     RecordingDataset,
     check_unique_ids,
     parse_float,
-    parse_latlon,
-    pick_column,
     read_header,
     read_table,
     resolve_audio,
@@ -59,8 +58,6 @@ from .base import (
 
 FORMAT = "wabad"
 SITE_COLUMNS = ("site", "site_id", "recording_site", "site_code", "site_name", "location", "location_id", "code")
-LAT_COLUMNS = ("lat", "latitude")
-LON_COLUMNS = ("lon", "lng", "long", "longitude")
 FILE_COLUMNS = ("file", "filename", "file_name", "recording", "audio_file", "begin_file", "begin_path", "path")
 SPECIES_COLUMNS = ("species", "scientific_name")
 START_COLUMNS = ("start", "begin_time", "begin_time_s", "start_s", "start_time")
@@ -174,7 +171,7 @@ def _read_sites(path: Path) -> dict[str, _Site]:
             raise InputError(f"{ctx}: the site id ({sid}) is empty")
         if key in sites:
             raise InputError(f"{ctx}: duplicate site id {key!r}")
-        lat, lon = parse_latlon(row[lat_c], row[lon_c], context=ctx)
+        lat, lon = parse_latlon(row[lat_c], row[lon_c], ctx)
         extra = {k: v.strip() for k, v in row.items() if k not in (sid, lat_c, lon_c) and v.strip()}
         sites[key] = _Site(key, lat, lon, extra)
     return sites
@@ -256,7 +253,7 @@ def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> d
                 raise InputError(f"{ctx}: the recording ({file_c}) is empty")
             key = Path(rel).with_suffix("").as_posix() if Path(rel).suffix.lower() in AUDIO_EXTENSIONS else rel
             if lat_c and lon_c and row[lat_c].strip():
-                lat, lon = parse_latlon(row[lat_c], row[lon_c], context=ctx)
+                lat, lon = parse_latlon(row[lat_c], row[lon_c], ctx)
                 site = sites.get(row[site_c].strip()) if (sites and site_c) else None
             else:
                 if not site_c:

@@ -26,13 +26,13 @@ from pathlib import Path
 
 from ..dates import metadata_date
 from ..errors import InputError
+from ..tables import parse_latlon
 from .base import (
     AUDIO_EXTENSIONS,
     Recording,
     RecordingDataset,
     check_unique_ids,
     parse_duration,
-    parse_latlon,
     read_header,
     read_table,
     unique,
@@ -108,7 +108,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str = "xcdc"
             audio_id = audio_id[2:]
         if not audio_id:
             raise InputError(f"{ctx}: audio_id is empty")
-        lat, lon = parse_latlon(row["latitude"], row["longitude"], context=ctx)
+        lat, lon = parse_latlon(row["latitude"], row["longitude"], ctx)
         date, partial = metadata_date(row.get("date"), ctx)
         main = row["main_scientific"]
         all_sci = parse_name_list(row["all_scientific"], context=f"{ctx}, all_scientific")

@@ -28,9 +28,9 @@ import numpy as np
 
 from ..atomic import atomic_open
 from ..errors import InputError
-from ..geo.galleries import parse_latlon, read_csv_rows
 from ..geo.geodesy import CoordinateError, as_latlon
 from ..geo.metrics import metrics_from_points
+from ..tables import parse_latlon, read_rows
 
 ID_COLUMN = "audio_id"
 LAT_COLUMN = "latitude"
@@ -52,7 +52,7 @@ def _examples(items: list[str], n: int = 5) -> str:
 
 def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> Points:
     """Read an ``audio_id,latitude,longitude`` file (extra columns ignored), checking every row."""
-    header, rows = read_csv_rows(path, role=role)
+    header, rows = read_rows(path, role=role)
     where = f"{role} file {Path(path)}"
     missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
     if missing:

@@ -30,7 +30,6 @@ CSV file's sha256), written atomically. Arrays it returns are read-only, since t
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -47,6 +46,7 @@ from ..atomic import atomic_open
 from ..errors import InputError
 from ..paths import cache_dir
 from ..registry import Registry
+from ..tables import LAT_COLUMNS, LON_COLUMNS, find_column, parse_latlon, read_rows
 from .geodesy import CoordinateError, as_latlon, wrap_lon
 from .h3cells import cell_centroids, grid_disk, latlon_to_cells
 
@@ -57,8 +57,6 @@ MAX_GALLERY_POINTS = 300_000
 """Most points a gallery may have (CSV rows, H3 cells)."""
 MAX_CSV_BYTES = 64_000_000
 """Largest CSV file read as a gallery."""
-LAT_COLUMNS = ("lat", "latitude")
-LON_COLUMNS = ("lon", "lng", "long", "longitude")
 
 
 @dataclass(eq=False)
@@ -76,74 +74,9 @@ class Gallery:
 # ---------------------------------------------------------------- CSV helpers
 
 
-def read_csv_rows(
-    path: str | os.PathLike[str], role: str = "CSV file", max_rows: int | None = None
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a CSV file: its stripped header and ``(line number, fields)`` per non-blank data row.
-
-    Raises ``InputError`` for a missing, unreadable, non-UTF-8 or empty file, one with no data rows,
-    or with more than ``max_rows`` of them (reading stops there). Messages never quote the file.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{role} {p}: no such file")
-    if not p.is_file():
-        raise InputError(f"{role} {p}: not a file")
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            rows = []
-            for row in reader:
-                if any(field.strip() for field in row):
-                    rows.append((reader.line_num, row))
-                    if max_rows is not None and len(rows) > max_rows:
-                        raise InputError(f"{role} {p}: more than {max_rows:,} data rows")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{role} {p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except (OSError, csv.Error) as e:
-        raise InputError(f"{role} {p}: cannot read it as CSV: {e}") from None
-    if header is None or not any(h.strip() for h in header):
-        raise InputError(f"{role} {p}: the file is empty (no header row)")
-    if not rows:
-        raise InputError(f"{role} {p}: no data rows after the header")
-    return [h.strip() for h in header], rows
-
-
-def parse_latlon(lat: str, lon: str, where: str) -> tuple[float, float]:
-    """Parse one (lat, lon) pair of CSV fields; ``InputError`` naming ``where`` if not valid degrees."""
-    out = []
-    for raw, what, limit in ((lat, "latitude", 90.0), (lon, "longitude", 180.0)):
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InputError(f"{where}: {what} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{where}: {what} {raw.strip()!r} is not a finite number")
-        if abs(value) > limit:
-            raise InputError(f"{where}: {what} {value:g} is outside [-{limit:g}, {limit:g}]")
-        out.append(value)
-    return out[0], out[1]
-
-
-def find_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, where: str) -> int:
-    """Index of column ``wanted`` (exact), or else of the first header matching ``candidates`` (any case)."""
-    if wanted is not None:
-        if wanted in header:
-            return header.index(wanted)
-        raise InputError(f"{where}: no {what} column {wanted!r} in its header row (line 1, {len(header)} columns)")
-    lowered = [h.lower() for h in header]
-    for c in candidates:
-        if c in lowered:
-            return lowered.index(c)
-    raise InputError(
-        f"{where}: no {what} column (looked for {', '.join(candidates)}) in its header row (line 1, {len(header)} columns)"
-    )
-
-
 def read_latlon_csv(path: str | os.PathLike[str], lat_col: str | None = None, lon_col: str | None = None) -> np.ndarray:
     """(N, 2) (lat, lon) from a CSV with lat/latitude and lon/lng/long/longitude columns (or those named)."""
-    header, rows = read_csv_rows(path, role="location CSV", max_rows=MAX_GALLERY_POINTS)
+    header, rows = read_rows(path, role="location CSV", max_rows=MAX_GALLERY_POINTS, max_bytes=MAX_CSV_BYTES)
     where = f"location CSV {Path(path)}"
     i_lat = find_column(header, lat_col, LAT_COLUMNS, "latitude", where)
     i_lon = find_column(header, lon_col, LON_COLUMNS, "longitude", where)

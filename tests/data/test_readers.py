@@ -185,10 +185,10 @@ def test_manifest_generic_columns_and_stem_ids(tmp_path: Path):
     "row, message",
     [
         ("audio/x.mp3,X9,nan,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*latitude"),
-        ("audio/x.mp3,X9,95,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*bad coordinates"),
-        ("audio/x.mp3,X9,10,181,2019-01-01,A b", "row 2 \\(line 3\\).*bad coordinates"),
+        ("audio/x.mp3,X9,95,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*latitude 95 is outside"),
+        ("audio/x.mp3,X9,10,181,2019-01-01,A b", "row 2 \\(line 3\\).*longitude 181 is outside"),
         ("audio/x.mp3,X9,,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*latitude is missing"),
-        ("audio/x.mp3,X9,10,abc,2019-01-01,A b", "row 2 \\(line 3\\).*longitude 'abc' is not a number"),
+        ("audio/x.mp3,X9,10,abc,2019-01-01,A b", "row 2 \\(line 3\\).*longitude is not a number"),
         ("audio/x.mp3,X9,10,3.0,2019-31-12,A b", "row 2 \\(line 3\\).*date"),
         (",X9,10,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*audio path"),
         ("audio/x.mp3,X1,10,3.0,2019-01-01,A b", "row 2 \\(line 3\\).*duplicate recording id 'X1'"),
@@ -235,7 +235,7 @@ def test_xcdc_folder_and_bad_row(tmp_path: Path, xcdc_csv: Path):
     assert detect_format(xcdc_csv.parent) == "xcdc"
     assert len(open_dataset(xcdc_csv.parent)) == 3
     bad = write(tmp_path / "bad" / "xcdc_recordings.csv", XCDC.replace("31.84,-109.025", "31.84,-209.025"))
-    with pytest.raises(InputError, match=r"row 2 \(line 3\).*bad coordinates"):
+    with pytest.raises(InputError, match=r"row 2 \(line 3\).*longitude -209.025 is outside \[-180, 180\]"):
         open_dataset(bad)
 
 
@@ -272,7 +272,7 @@ def test_inatsounds_bad_record_and_not_inat(tmp_path: Path):
     data = json.loads(json.dumps(INAT))
     data["audio"][2]["latitude"] = 123.0
     p = write(tmp_path / "val.json", json.dumps(data))
-    with pytest.raises(InputError, match=r"audio\[2\] \(id 13\).*bad coordinates"):
+    with pytest.raises(InputError, match=r"audio\[2\] \(id 13\).*latitude 123 is outside"):
         open_dataset(p)
     data["audio"][2]["latitude"] = 1.0
     data["annotations"][0]["category_id"] = 99
@@ -332,7 +332,7 @@ def test_wabad_flat_layout_and_errors(tmp_path: Path):
     with pytest.raises(InputError, match=r"row 1 \(line 2\).*before start"):
         read_wabad(root)
     write(root / "sites.csv", "site_id,latitude,longitude\nESP01,91,0\n")
-    with pytest.raises(InputError, match=r"sites.csv, row 1 \(line 2\).*bad coordinates"):
+    with pytest.raises(InputError, match=r"sites.csv, row 1 \(line 2\).*latitude 91 is outside"):
         read_wabad(root)
 
 

@@ -88,7 +88,7 @@ def test_from_csv_named_columns(tmp_path):
         ("lat,lon\n10,200\n", r"line 2: longitude 200 is outside \[-180, 180\]"),
         ("lat,lon\n10,20\nabc,20\n", r"line 3: latitude is not a number"),
         ("lat,lon\nnan,20\n", r"line 2: latitude 'nan' is not a finite number"),
-        ("lat,lon\n10,\n", r"line 2: longitude is not a number"),
+        ("lat,lon\n10,\n", r"line 2: longitude is missing"),
         ("lat,lon\n10\n", r"line 2 has 1 fields"),
         ("lat,lon\n", r"no data rows"),
         ("", r"empty"),

@@ -13,7 +13,8 @@ import shapely
 from shapely.geometry import shape
 
 from geoforensics.errors import InputError
-from geoforensics.forensics.claims import Claim, ClaimCheck, SpeciesAtClaim
+from geoforensics.forensics.claims import Claim
+from geoforensics.forensics.results import ClaimCheck, SpeciesAtClaim
 from geoforensics.geo.galleries import grid_centres
 from geoforensics.geo.geodesy import haversine_km
 from geoforensics.gis import batch_collection, result_collection, to_kml, write_geojson, write_gis, write_kml
@@ -226,9 +227,9 @@ def test_an_audio_guess_alone_and_a_near_uniform_one():
 @pytest.mark.slow
 def test_a_real_clip_and_its_claims_open_in_gis_tools(tmp_path: Path):
     # XC148645: Spanish Imperial Eagle, recorded in Spain at (39.84, -6.00); the real default engine and claim check.
-    from geoforensics.forensics.claims import ClaimChecker
+    from geoforensics.evidence import score_audio
+    from geoforensics.forensics.checker import ClaimChecker
     from geoforensics.paths import shipped_file
-    from geoforensics.scoring import score_audio
 
     checker = ClaimChecker(score_audio(shipped_file("examples", "XC148645.mp3")), source="XC148645.mp3")
     true, far = checker.check((39.84, -6.0)), checker.check("Sydney")
