@@ -1,14 +1,22 @@
-"""The public Python API: ``locate`` (audio), with image/text entry points added by their modules."""
+"""The public Python API: ``locate`` (where was this audio recorded?), ``check`` (does it fit a claimed place?)
+and ``analyze`` (a clip's sound against its picture and its claims), each from a file or, for the first two,
+an audio array. Images and text are geolocated by their geolocators (``get_geolocator("image-geoclip")``,
+``"text-geoclip"``), or from the command line (``geoforensics locate-image``, ``locate-text``)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .defaults import AUDIO_MODEL, TOP_K
+from .defaults import AUDIO_MODEL, MAX_DURATION_S, TOP_K
 from .prediction import GeoPrediction
+
+if TYPE_CHECKING:
+    from .forensics.analysis import ForensicReport
+    from .forensics.results import ClaimCheck
 
 
 def locate(
@@ -32,3 +40,27 @@ def locate(
     date = parse_date(date)
     geo = get_geolocator(model, **options)
     return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k, max_duration_s=max_duration_s)
+
+
+def check(
+    source: str | os.PathLike[str] | np.ndarray,
+    claim: Any,
+    *,
+    sample_rate: int | None = None,
+    date: Any = None,
+    max_duration_s: float | None = MAX_DURATION_S,
+) -> ClaimCheck:
+    """Does the sound of ``source`` (a file, or an array with ``sample_rate``) fit ``claim`` ("lat, lon", a
+    place name, a (lat, lon) pair or a :class:`~geoforensics.forensics.claims.Claim`)? A
+    :class:`~geoforensics.forensics.results.ClaimCheck`: verdict, calibrated mismatch score, evidence."""
+    from .forensics.checker import check as _check
+
+    return _check(source, claim, date=date, sample_rate=sample_rate, max_duration_s=max_duration_s)
+
+
+def analyze(path: str | Path, *, claim: Any = None, date: Any = None, **options: Any) -> ForensicReport:
+    """Where a clip's sound points, where its picture points, and whether they fit its claims (the user's,
+    the file's GPS tag, the picture's guess): :func:`geoforensics.forensics.analysis.analyze_media`."""
+    from .forensics.analysis import analyze_media
+
+    return analyze_media(path, claim=claim, date=date, **options)

@@ -24,7 +24,7 @@ _EXPORTS = {
     "check_extension": "limits",
     "display_metadata": "metadata",
     "gps_from_metadata": "metadata",
-    "parse_coordinates": "metadata",
+    "tag_coordinates": "metadata",
     "read_metadata": "metadata",
 }
 

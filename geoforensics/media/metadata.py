@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from geoforensics.errors import InputError
 from geoforensics.ffmpeg import PROBE_TIMEOUT_S, MediaFile, open_media
+from geoforensics.geo.gazetteer import parse_coordinates
 
 _STREAM_HEAD_RE = re.compile(r"^\s*Stream #\d+:(\d+)")
 _TAG_RE = re.compile(r"^(\s+)([^:]*?)\s*: ?(.*)$")
@@ -30,10 +32,6 @@ GPS_KEYS: tuple[str, ...] = (
 
 _NUM = r"[+-]\d+(?:\.\d+)?"
 _ISO6709_RE = re.compile(rf"^\s*(?P<lat>{_NUM})(?P<lon>{_NUM})(?P<alt>{_NUM})?\s*(?:CRS[^/]*)?/?\s*$")
-_DECIMAL_RE = re.compile(
-    r"^\s*(?P<lat>[+-]?\d+(?:\.\d+)?)\s*°?\s*(?P<ns>[NSns])?\s*[,;\s]\s*"
-    r"(?P<lon>[+-]?\d+(?:\.\d+)?)\s*°?\s*(?P<ew>[EWew])?\s*$"
-)
 
 _DISPLAY_KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -156,28 +154,27 @@ def _iso6709_part(number: str, deg_digits: int) -> float:
     raise ValueError(f"bad ISO 6709 coordinate {number!r}")
 
 
-def parse_coordinates(text: str) -> tuple[float, float] | None:
-    """(lat, lon) from an ISO 6709 string (``+48.8584+002.2945/``) or decimal ``"48.8584, 2.2945"``; else None."""
-    lat: float | None = None
-    lon: float | None = None
+def tag_coordinates(text: str) -> tuple[float, float] | None:
+    """(lat, lon) from a position tag: ISO 6709 (``+48.8584+002.2945/``, as phones write it) or coordinate text
+    as a user would type it (:func:`geoforensics.geo.gazetteer.parse_coordinates`); None for anything else,
+    anything out of range, and (0, 0) (a blank position)."""
     m = _ISO6709_RE.match(text)
     if m:
         try:
             lat, lon = _iso6709_part(m.group("lat"), 2), _iso6709_part(m.group("lon"), 3)
         except ValueError:
             return None
-    else:
-        m = _DECIMAL_RE.match(text)
-        if not m:
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
             return None
-        lat, lon = float(m.group("lat")), float(m.group("lon"))
-        if (m.group("ns") or "").upper() == "S":
-            lat = -abs(lat)
-        if (m.group("ew") or "").upper() == "W":
-            lon = -abs(lon)
-    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0) or (lat == 0.0 and lon == 0.0):
-        return None
-    return lat, lon
+    else:
+        try:
+            point = parse_coordinates(text) if text.strip() else None
+        except InputError:
+            return None
+        if point is None:
+            return None
+        lat, lon = point
+    return None if lat == 0.0 and lon == 0.0 else (lat, lon)
 
 
 def _lookup(meta: Mapping[str, str], names: tuple[str, ...]) -> str | None:
@@ -198,7 +195,7 @@ def gps_from_metadata(meta: Mapping[str, str]) -> tuple[float, float] | None:
     lowered = {k.lower(): v for k, v in meta.items()}
     candidates = [v for name in GPS_KEYS for k, v in lowered.items() if k.split(":", 1)[-1] == name]
     for value in candidates:
-        coords = parse_coordinates(value)
+        coords = tag_coordinates(value)
         if coords is not None:
             return coords
     return None

@@ -8,8 +8,7 @@ the width of the features the AG-CLIP decoders read and whose ``input_kind`` say
   ``normalize``). Paper Sec. 4.1 and Supp. A.5: MobileNet-V3 (1280-d features) is the default
   backbone; ResNet50 and ViT are its Table 2 / A6 alternatives.
 - ``birdnet``: frozen BirdNET V2.4 sigmoid scores (6,522-d) per 3 s window at 48 kHz. The module
-  itself is the identity on precomputed scores; :meth:`BirdNETScoresEncoder.scores_from_audio` runs
-  BirdNET on raw windows.
+  itself is the identity on precomputed scores (:func:`geoforensics.evidence.score_audio` computes them).
 
 ``pretrained``: None gives random initialisation; "imagenet" loads torchvision's ImageNet weights
 from a file the user places in the cache (nothing is downloaded); a path loads that state dict.
@@ -22,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -79,13 +77,6 @@ class BirdNETScoresEncoder(AudioEncoder):
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         return scores.to(torch.float32)
-
-    @staticmethod
-    def scores_from_audio(windows48k: np.ndarray) -> np.ndarray:
-        """[n, 144000] windows at 48 kHz -> [n, 6522] BirdNET scores."""
-        from .birdnet import get_audio_model
-
-        return get_audio_model().scores(windows48k)
 
 
 def _imagenet_file(weights_enum: Any) -> str:

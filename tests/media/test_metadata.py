@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from geoforensics.errors import InputError
-from geoforensics.media.metadata import display_metadata, gps_from_metadata, parse_coordinates, read_metadata
+from geoforensics.media.metadata import display_metadata, gps_from_metadata, read_metadata, tag_coordinates
 from tests.media import make_audio, make_mp3_with_cover, make_video
 
 
@@ -81,8 +81,8 @@ def test_unreadable_file(tmp_path: Path) -> None:
         ("", None),
     ],
 )
-def test_parse_coordinates(text: str, expected: tuple[float, float] | None) -> None:
-    got = parse_coordinates(text)
+def test_tag_coordinates(text: str, expected: tuple[float, float] | None) -> None:
+    got = tag_coordinates(text)
     if expected is None:
         assert got is None
     else:
