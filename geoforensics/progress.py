@@ -6,6 +6,7 @@ draws it as a bar on stderr, the app as Gradio's progress, and ``None`` means no
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 Progress = Callable[[float, str], None]
@@ -13,6 +14,11 @@ Progress = Callable[[float, str], None]
 
 def no_progress(fraction: float, message: str) -> None:
     """A :data:`Progress` that reports nothing."""
+
+
+def print_progress(fraction: float, message: str) -> None:
+    """A :data:`Progress` that prints each message as a line on stderr (for logs of long runs)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def scaled(progress: Progress, start: float, end: float) -> Progress:
@@ -24,4 +30,4 @@ def scaled(progress: Progress, start: float, end: float) -> Progress:
     return report
 
 
-__all__ = ["Progress", "no_progress", "scaled"]
+__all__ = ["Progress", "no_progress", "print_progress", "scaled"]

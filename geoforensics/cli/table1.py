@@ -6,6 +6,7 @@ import argparse
 import shlex
 import sys
 
+from ..progress import print_progress
 from ..text import safe
 from .options import number, shared
 
@@ -49,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.table1 import (
         SYSTEMS,
         load_samples,
-        log,
         register_agclip_checkpoint,
         run_table1,
         table1_systems,
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             raise SYSTEMS.unknown(key)
     if args.address or args.workers:
         scores_on_ray(args)
-    samples = load_samples(args.data, limit=args.limit, progress=log)
+    samples = load_samples(args.data, limit=args.limit, progress=print_progress)
     if args.gold:
         from ..evaluation.evaluate import read_points_csv
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             s.lat, s.lon = (float(v) for v in index[s.id])
     gallery_keys = {"oracle-full", "oracle-corrupt50", "oracle-keep10", "species-annotated", "species-top1", "species-all"}
     overrides = {k: {"gallery": args.gallery} for k in gallery_keys}
-    results = run_table1(samples, args.systems, folds=args.folds, seed=args.seed, overrides=overrides, progress=log, seeds=args.seeds)
+    results = run_table1(samples, args.systems, folds=args.folds, seed=args.seed, overrides=overrides, progress=print_progress, seeds=args.seeds)
     extra = []
     if args.aggregate is not None:
         from ..evaluation.aggregation import aggregation_markdown, aggregation_rows
@@ -117,10 +117,9 @@ def scores_on_ray(args: argparse.Namespace) -> None:
     from ..batch import cache_scores
     from ..data import open_dataset
     from ..defaults import MAX_DURATION_S
-    from ..evaluation.table1 import log
 
     recs = [r for r in list(open_dataset(args.data))[: args.limit or None] if r.audio_path is not None]
     errors = cache_scores([str(r.audio_path) for r in recs], max_duration_s=MAX_DURATION_S, address=args.address,
                           workers=args.workers)
     for path, error in errors.items():
-        log(f"scores of {path} failed on the workers: {error}")
+        print_progress(0.0, f"scores of {path} failed on the workers: {error}")

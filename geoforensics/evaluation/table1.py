@@ -17,9 +17,8 @@ error map, all in one folder.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics
 from ..geolocators import Geolocator, create_geolocator
 from ..geolocators.base import Trainable
 from ..prediction import GeoPrediction
+from ..progress import Progress
 from ..registry import Registry
 from ..scoring import WindowScores, pool_scores
 
@@ -211,7 +211,7 @@ def load_samples(
     data: str | Path,
     limit: int = 0,
     max_duration_s: float = MAX_DURATION_S,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[Sample]:
     """Recordings of a dataset (any format :func:`open_dataset` reads) with cached BirdNET scores."""
     from ..data import open_dataset
@@ -225,7 +225,7 @@ def load_samples(
         ws = cached_scores(r.audio_path, max_duration_s=max_duration_s)
         out.append(Sample(r.id, r.lat, r.lon, r.date, tuple(r.species), Path(r.audio_path), ws, pooled_features(ws)))
         if progress:
-            progress(f"[{i + 1}/{len(recs)}] scores for {r.id}")
+            progress((i + 1) / len(recs), f"[{i + 1}/{len(recs)}] scores for {r.id}")
     return out
 
 
@@ -339,7 +339,7 @@ def run_table1(
     folds: int = 5,
     seed: int = 0,
     overrides: dict[str, dict[str, Any]] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     seeds: int = 1,
 ) -> list[SystemResult]:
     """Run the named Table-1 systems (default: all registered) on ``samples``; rows that use a seed
@@ -351,7 +351,7 @@ def run_table1(
     from ..errors import MissingWeightsError
 
     out = []
-    for k in keys:
+    for n, k in enumerate(keys, 1):
         try:
             r = run_system(registered[k], samples, folds=folds, seed=seed, overrides=overrides)
             if seeds > 1 and r.system.uses_seed:
@@ -362,12 +362,12 @@ def run_table1(
         except MissingWeightsError as e:
             r = SystemResult(registered[k], np.zeros((0, 2)), np.zeros(0), {}, skipped=str(e).splitlines()[0])
             if progress:
-                progress(f"{r.system.row_name}: skipped ({r.skipped})")
+                progress(n / len(keys), f"{r.system.row_name}: skipped ({r.skipped})")
             out.append(r)
             continue
         out.append(r)
         if progress:
-            progress(f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)")
+            progress(n / len(keys), f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)")
     return out
 
 
@@ -454,5 +454,3 @@ def write_report(
     return paths
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)

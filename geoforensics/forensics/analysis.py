@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,7 +248,7 @@ def image_weights_size_gb() -> float:
     return get_spec(CLIP_WEIGHTS).size_bytes / 1e9
 
 
-def fetch_image_weights(progress: Callable[[int, int | None], None] | bool = True) -> Path:
+def fetch_image_weights(progress: Progress | bool = True) -> Path:
     """Download and verify the CLIP weights image geolocation needs (the weight manager's ``fetch``),
     on a user's request only. Image geolocation works from the next analysis on, without a restart:
     availability is read from the weights folder each time. ``GeoforensicsError`` when offline."""

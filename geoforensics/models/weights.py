@@ -20,7 +20,6 @@ import os
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -28,6 +27,7 @@ from typing import Any, BinaryIO, TextIO
 from ..atomic import atomic_open
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..paths import cache_dir, package_dir, shipped_file
+from ..progress import Progress
 from ..registry import Registry
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -362,23 +362,21 @@ def list_weights() -> list[dict[str, Any]]:
     return rows
 
 
-ProgressFn = Callable[[int, int | None], None]
-"""Called as bytes arrive: (bytes so far, expected total or None)."""
+def _print_progress(fraction: float, message: str) -> None:
+    print(f"\r  {message} ({100 * fraction:5.1f}%)", end="", file=sys.stderr, flush=True)
 
 
-def _print_progress(spec: WeightSpec) -> ProgressFn:
-    def show(done: int, total: int | None) -> None:
-        pct = f" {100 * done / total:5.1f}%" if total else ""
-        print(f"\r  {spec.name}: {done / 1e6:,.0f} MB{pct}", end="", file=sys.stderr, flush=True)
-
-    return show
-
-
-def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn, total: int | None) -> Path:
+def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | Progress, total: int | None) -> Path:
     """Stream ``src`` into a temp file in ``weights_dir()``, check size and hash, rename into place.
-    ``progress``: print to stderr (True), call a function (bytes so far, total), or stay quiet."""
+    ``progress``: print to stderr (True), a :data:`~geoforensics.progress.Progress`, or quiet (False)."""
     final = weights_dir() / spec.filename
-    report = progress if callable(progress) else _print_progress(spec) if progress else None
+    expected = total or spec.size_bytes
+    show = progress if callable(progress) else _print_progress if progress else None
+
+    def report(done: int) -> None:
+        if show is not None:
+            show(min(done / expected, 1.0), f"{spec.name}: {done / 1e6:,.0f} of {expected / 1e6:,.0f} MB")
+
     h = hashlib.sha256()
     done, last = 0, 0.0
     with atomic_open(final, "wb") as out:
@@ -386,13 +384,12 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn,
             out.write(chunk)
             h.update(chunk)
             done += len(chunk)
-            if report is not None and time.monotonic() - last > 0.5:
+            if time.monotonic() - last > 0.5:
                 last = time.monotonic()
-                report(done, total)
-        if report is not None:
-            report(done, total)
-            if not callable(progress):
-                print(file=sys.stderr)
+                report(done)
+        report(done)
+        if show is _print_progress:
+            print(file=sys.stderr)
         digest = h.hexdigest()
         if done != spec.size_bytes or digest != spec.sha256:
             what = "truncated" if done < spec.size_bytes else "wrong checksum" if done == spec.size_bytes else "too long"
@@ -403,12 +400,13 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | ProgressFn,
     return final
 
 
-def fetch(name: str, progress: bool | ProgressFn = True, from_file: str | Path | None = None) -> Path:
+def fetch(name: str, progress: bool | Progress = True, from_file: str | Path | None = None) -> Path:
     """Download weights ``name`` (or import ``from_file``), verify, and move atomically into ``weights_dir()``.
 
     Returns the verified path. A present, valid file is kept; a corrupt download is replaced and a
     refused one leaves nothing behind. ``progress``: print to stderr (True), quiet (False), or a
-    function called with (bytes so far, expected total). Only ever called on a user's explicit request.
+    :data:`~geoforensics.progress.Progress` (fraction received, "NAME: X of Y MB"). Only ever called on a
+    user's explicit request.
     """
     spec = get_spec(name)
     if from_file is not None:

@@ -38,12 +38,10 @@ def download_clip(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:
     whether image geolocation is on; offline, a one-line error and the app stays audio-only."""
     from ..forensics.analysis import fetch_image_weights, image_geolocator_status, image_weights_size_gb
 
-    size = image_weights_size_gb() * 1e9
+    def show(fraction: float, message: str) -> None:
+        progress(fraction, desc=f"downloading {message}")
 
-    def show(done: int, total: int | None) -> None:
-        progress(min(done / (total or size), 1.0), desc=f"downloading CLIP ViT-L/14: {done / 1e6:,.0f} of {(total or size) / 1e6:,.0f} MB")
-
-    progress(0.0, desc="connecting")
+    progress(0.0, desc=f"connecting to download CLIP ViT-L/14 ({image_weights_size_gb():.1f} GB)")
     try:
         path = fetch_image_weights(show)
     except GeoforensicsError as e:

@@ -92,12 +92,12 @@ def register(monkeypatch: pytest.MonkeyPatch, url: str, name: str = NAME) -> W.W
 
 def test_a_good_file_is_verified_and_cached(server, monkeypatch, weights_dir):
     register(monkeypatch, server.url("/good.bin"))
-    calls: list[tuple[int, int | None]] = []
+    calls: list[tuple[float, str]] = []
     assert W.status(NAME) == "absent"
-    path = W.fetch(NAME, progress=lambda done, total: calls.append((done, total)))
+    path = W.fetch(NAME, progress=lambda fraction, message: calls.append((fraction, message)))
     assert path == weights_dir / "good.bin" and path.read_bytes() == BLOB
     assert W.status(NAME) == "present" and W.weight_path(NAME) == path
-    assert calls[-1] == (len(BLOB), len(BLOB)) and all(d <= t for d, t in calls)
+    assert calls[-1] == (1.0, f"{NAME}: 1 of 1 MB") and all(0 <= f <= 1 for f, _ in calls)
     assert sorted(p.name for p in weights_dir.iterdir()) == ["good.bin"]  # no partial file left
     n = len(server.requests)
     assert W.fetch(NAME, progress=False) == path and len(server.requests) == n  # cached: not downloaded again
