@@ -91,8 +91,8 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
     import open_clip
     import torch
 
+    from geoforensics.geo.galleries import load_gps_gallery_100k
     from geoforensics.models.clip import TEST_CONFIGS, _register_config
-    from geoforensics.models.geoclip import load_gps_gallery_100k
     from geoforensics.models.registry import get_model
     from geoforensics.prediction import GeoPrediction
 

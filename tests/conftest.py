@@ -41,8 +41,7 @@ def tiny_clip_env() -> Iterator[None]:
     gallery cut to every 20th point so a fresh cache computes its location embeddings in seconds."""
     import numpy as np
 
-    from geoforensics.geo.galleries import GALLERIES
-    from geoforensics.models.geoclip import load_gps_gallery_100k
+    from geoforensics.geo.galleries import GALLERIES, load_gps_gallery_100k
 
     small = np.ascontiguousarray(load_gps_gallery_100k()[::20])
     with pytest.MonkeyPatch.context() as mp:

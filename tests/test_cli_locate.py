@@ -80,7 +80,7 @@ CLIPS = [EXAMPLES / "XC148645.mp3", EXAMPLES / "XC132220.mp3"]
 
 
 def test_folder_search_uses_the_one_extension_list(tmp_path):
-    from geoforensics.cli.locate import expand_inputs
+    from geoforensics.media.limits import expand_inputs
 
     (tmp_path / "sub").mkdir()
     for name in ("a.oga", "b.WAV", "sub/c.mp4", "notes.txt", "cover.jpg"):

@@ -67,10 +67,10 @@ def test_locate_image_without_clip_says_how_to_fetch(capsys):
 
 @pytest.fixture
 def tiny_locators(monkeypatch):
+    from geoforensics.geo.galleries import load_gps_gallery_100k
     from geoforensics.geolocators.image import ImageGeolocator
     from geoforensics.geolocators.text import TextGeolocator
     from geoforensics.models.clip import create_clip
-    from geoforensics.models.geoclip import load_gps_gallery_100k
 
     gallery = np.array(load_gps_gallery_100k()[::200])
     clip = create_clip(config="tiny-test")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import geoforensics
 from geoforensics.geo.priors import load_density
-from geoforensics.models.weights import WEIGHTS, status, weight_path
+from geoforensics.weights import WEIGHTS, status, weight_path
 from geoforensics.paths import shipped_file
 
 site = Path(sys.argv[1]).resolve()

@@ -173,7 +173,7 @@ def _geolocator(name: str) -> Any:
 
 
 def _weights(name: str) -> Any:
-    from geoforensics.models.weights import weight_path
+    from geoforensics.weights import weight_path
 
     return weight_path(name)
 

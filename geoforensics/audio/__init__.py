@@ -28,7 +28,6 @@ _EXPORTS = {
     "HumFamily": "hum",
     "HumResult": "hum",
     "detect_hum": "hum",
-    "detect_hum_file": "hum",
     "Windows": "windows",
     "WindowSpec": "windows",
     "split_windows": "windows",

@@ -48,7 +48,6 @@ measures them (benchmarks/results/hum_detection.md).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -458,21 +457,3 @@ def _why_not(f: HumFamily, cfg: HumConfig) -> str:
         f"no grid hum: the {f.nominal_hz} Hz family sits at {f.frequency_hz:.2f} Hz, too far from {f.nominal_hz} Hz "
         "for a grid (a generator or a motor?)"
     )
-
-
-def detect_hum_file(
-    path: str | os.PathLike,
-    *,
-    max_duration_s: float | None = None,
-    config: HumConfig = DEFAULT_CONFIG,
-) -> HumResult:
-    """``detect_hum`` on the audio track of a file, decoded with ``decode_audio`` (tags are never read).
-
-    ``max_duration_s`` defaults to ``defaults.MAX_DURATION_S``.
-    """
-    from geoforensics.audio.decode import decode_audio
-    from geoforensics.defaults import MAX_DURATION_S
-
-    rate = 8000
-    audio = decode_audio(path, rate, max_duration_s=MAX_DURATION_S if max_duration_s is None else max_duration_s)
-    return detect_hum(audio, rate, config=config)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..media.limits import MEDIA_EXTS
+from ..media.limits import MEDIA_EXTS, expand_inputs
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ class BatchInput:
 
 
 def _files_in(folder: Path, date: str | None) -> list[BatchInput]:
-    from ..cli.locate import expand_inputs
 
     return [
         BatchInput(f.relative_to(folder).with_suffix("").as_posix(), os.path.abspath(f), date)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
-from ..media.limits import MEDIA_EXTS
+from ..media.limits import expand_inputs
 from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
@@ -25,23 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
     p.set_defaults(func=run)
-
-
-def expand_inputs(items: list[str]) -> list[Path]:
-    """Files as given, and media files (``media.limits.MEDIA_EXTS``) inside folders (sorted)."""
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in MEDIA_EXTS)
-            if not found:
-                raise InputError(f"no audio or video files in folder {p}")
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            raise InputError(f"no such file: {p}")
-    return out
 
 
 def geolocator_options(args: argparse.Namespace) -> dict:

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..models.weights import list_weights, weights_dir
+    from ..weights import list_weights, weights_dir
 
     rows = list_weights()
     emit_json(args.json, rows, indent=2)
@@ -65,7 +65,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from ..models.weights import fetch
+    from ..weights import fetch
 
     path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
     print(f"{safe(args.name)}: verified, at {safe(path)}")
@@ -73,7 +73,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run_offer(args: argparse.Namespace) -> int:
-    from ..models.weights import offer
+    from ..weights import offer
 
     offer(args.name, why=f" ({args.why})" if args.why else "")
     return 0

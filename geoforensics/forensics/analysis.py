@@ -243,7 +243,7 @@ def image_geolocator_status() -> tuple[bool, str]:
 def image_weights_size_gb() -> float:
     """The size of the CLIP weights image geolocation needs, in GB (for the download button)."""
     from ..geolocators.image import CLIP_WEIGHTS
-    from ..models.weights import get_spec
+    from ..weights import get_spec
 
     return get_spec(CLIP_WEIGHTS).size_bytes / 1e9
 
@@ -253,7 +253,7 @@ def fetch_image_weights(progress: Progress | bool = True) -> Path:
     on a user's request only. Image geolocation works from the next analysis on, without a restart:
     availability is read from the weights folder each time. ``GeoforensicsError`` when offline."""
     from ..geolocators.image import CLIP_WEIGHTS
-    from ..models.weights import fetch
+    from ..weights import fetch
 
     return fetch(CLIP_WEIGHTS, progress=progress)
 

@@ -47,6 +47,7 @@ from ..errors import InputError
 from ..paths import cache_dir
 from ..registry import Registry
 from ..tables import LAT_COLUMNS, LON_COLUMNS, find_column, parse_latlon, read_rows
+from ..weights import weight_path
 from .geodesy import CoordinateError, as_latlon, wrap_lon
 from .h3cells import cell_centroids, grid_disk, latlon_to_cells
 
@@ -225,9 +226,23 @@ def _build_h3(p: dict[str, Any]) -> np.ndarray:
     return h3_neighbours(read_latlon_csv(p["path"]), p["res"], p["k"]).latlon
 
 
-def _build_geoclip_100k(p: dict[str, Any]) -> np.ndarray:
-    from ..models.geoclip import load_gps_gallery_100k
+@lru_cache(maxsize=1)
+def load_gps_gallery_100k() -> np.ndarray:
+    """GeoCLIP's 100K gallery as a read-only (100000, 2) float64 array of (lat, lon) degrees.
 
+    The CSV's header names its columns (``LAT,LON``); they are read by name, not position.
+    """
+    path = weight_path("geoclip-gallery-100k")
+    with open(path, encoding="utf-8") as f:
+        header = [h.strip().upper() for h in f.readline().split(",")]
+    cols = (header.index("LAT"), header.index("LON"))
+    arr = np.loadtxt(path, delimiter=",", skiprows=1, usecols=cols, dtype=np.float64)
+    arr = as_latlon(arr, name=str(path))
+    arr.flags.writeable = False
+    return arr
+
+
+def _build_geoclip_100k(p: dict[str, Any]) -> np.ndarray:
     return load_gps_gallery_100k()
 
 

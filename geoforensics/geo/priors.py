@@ -47,7 +47,7 @@ class Prior:
 
 
 PRIORS: Registry[Prior] = Registry("prior")
-"""Named priors (``models.weights.WEIGHTS`` holds their files)."""
+"""Named priors (``geoforensics.weights.WEIGHTS`` holds their files)."""
 for _name, _prior in {
     "photo-density": Prior(
         "prior-geoclip-photo-density-h3r3", True, 1.0,
@@ -92,7 +92,7 @@ def get_prior(name: str) -> Prior:
 
 def load_density(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Centroids (n, 2) and counts (n,) of a named prior, from its verified file."""
-    from ..models.weights import weight_path
+    from ..weights import weight_path
 
     with np.load(weight_path(get_prior(name).weights)) as z:
         return z["latlon"].astype(np.float64), z["count"].astype(np.float64)

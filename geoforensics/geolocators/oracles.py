@@ -70,7 +70,7 @@ class ChecklistOracle:
         else:
             self._gallery = as_latlon(gallery, name="gallery").reshape(-1, 2).astype(np.float64)
         if range_model is None:
-            from ..ranges.birdnet_meta import BirdNETRangeModel
+            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model

@@ -106,7 +106,7 @@ def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any) ->
 
 def _register_shipped_agclip_heads() -> None:
     """List "agclip:TAG" for every shipped head (pretrained tags of the model registry's "agclip")."""
-    from ..models.weights import pretrained_specs
+    from ..weights import pretrained_specs
 
     for tag, spec in pretrained_specs("agclip").items():
         description = f"AG-CLIP head {tag!r}: {spec.description}"

@@ -104,7 +104,7 @@ class SpeciesRangeGeolocator:
             self.gallery_name = "custom"
             self._gallery = np.asarray(gallery, dtype=np.float64)
         if range_model is None:
-            from ..ranges.birdnet_meta import BirdNETRangeModel
+            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model

@@ -17,6 +17,7 @@ VIDEO_EXTS: frozenset[str] = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi",
 MEDIA_EXTS: frozenset[str] = AUDIO_EXTS | VIDEO_EXTS
 
 __all__ = [
+    "expand_inputs",
     "AUDIO_EXTS",
     "MEDIA_EXTS",
     "VIDEO_EXTS",
@@ -52,3 +53,20 @@ def check_extension(path: str | Path, allowed: frozenset[str] = MEDIA_EXTS) -> s
         shown = " ".join(sorted(e.lstrip(".") for e in allowed))
         raise InputError(f"unsupported file type {ext or '(none)'!r}; expected one of: {shown}")
     return ext
+
+
+def expand_inputs(items: list[str]) -> list[Path]:
+    """Files as given, and media files (``media.limits.MEDIA_EXTS``) inside folders (sorted)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in MEDIA_EXTS)
+            if not found:
+                raise InputError(f"no audio or video files in folder {p}")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InputError(f"no such file: {p}")
+    return out

@@ -12,13 +12,6 @@ from typing import Any
 from . import builtin as _builtin  # noqa: F401  (registers the built-in models)
 
 _EXPORTS = {
-    "WeightSpec": "weights",
-    "WEIGHTS": "weights",
-    "ChecksumError": "weights",
-    "weights_dir": "weights",
-    "weight_path": "weights",
-    "fetch": "weights",
-    "list_weights": "weights",
     "create_model": "registry",
     "get_model": "registry",
     "list_models": "registry",
@@ -26,7 +19,6 @@ _EXPORTS = {
     "register_model": "registry",
     "GeoCLIPLocationEncoder": "geoclip",
     "GeoCLIPImageHead": "geoclip",
-    "load_gps_gallery_100k": "geoclip",
     "ClipEncoder": "clip",
     "create_clip": "clip",
 }

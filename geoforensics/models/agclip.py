@@ -326,7 +326,7 @@ def build_agclip(pretrained: Path | None = None, **config: Any) -> AGCLIPModel:
     """The registry's builder of "agclip": an eval-mode model from the checkpoint file ``pretrained``
     (a shipped head already verified by the registry, or a user's file), else an untrained model with
     ``AGCLIPConfig`` fields ``config``."""
-    from .weights import load_checkpoint_blob
+    from ..weights import load_checkpoint_blob
 
     if pretrained is None:
         return AGCLIPModel(AGCLIPConfig.from_dict(config))

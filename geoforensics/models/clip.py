@@ -27,7 +27,7 @@ from ..atomic import atomic_path, write_text
 from ..errors import GeoforensicsError
 from ..paths import cache_dir
 from ..registry import Registry
-from .weights import get_spec, weight_path
+from ..weights import get_spec, weight_path
 
 PRETRAINED: dict[tuple[str, str], str] = {("ViT-L-14", "openai"): "clip-vit-l-14-openai"}
 

@@ -6,7 +6,6 @@
   the wheel's ``location_encoder_weights.pth`` loads as is.
 - ``GeoCLIPImageHead``: the MLP (768 -> 768 -> 512) that maps unnormalised CLIP ViT-L/14 image
   features into the same 512-d space, and the learned logit scale.
-- ``load_gps_gallery_100k``: GeoCLIP's 100K (lat, lon) gallery.
 
 The wheel is never imported (its ``__init__`` pulls transformers); files are read through
 ``weights.weight_path``, which checks their SHA-256.
@@ -17,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from torch import nn
 from ..atomic import atomic_open
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
-from .weights import get_spec, weight_path
+from ..weights import get_spec, weight_path
 
 EQUAL_EARTH_A1 = 1.340264
 EQUAL_EARTH_A2 = -0.081106
@@ -180,22 +178,6 @@ def load_logit_scale() -> float:
     """GeoCLIP's trained similarity multiplier: exp of the value in ``logit_scale_weights.pth`` (about 39.7)."""
     value = torch.load(weight_path("geoclip-logit-scale"), map_location="cpu", weights_only=True)
     return float(torch.as_tensor(value).exp())
-
-
-@lru_cache(maxsize=1)
-def load_gps_gallery_100k() -> np.ndarray:
-    """GeoCLIP's 100K gallery as a read-only (100000, 2) float64 array of (lat, lon) degrees.
-
-    The CSV's header names its columns (``LAT,LON``); they are read by name, not position.
-    """
-    path = weight_path("geoclip-gallery-100k")
-    with open(path, encoding="utf-8") as f:
-        header = [h.strip().upper() for h in f.readline().split(",")]
-    cols = (header.index("LAT"), header.index("LON"))
-    arr = np.loadtxt(path, delimiter=",", skiprows=1, usecols=cols, dtype=np.float64)
-    arr = as_latlon(arr, name=str(path))
-    arr.flags.writeable = False
-    return arr
 
 
 def gallery_key(gallery_latlon: Any) -> tuple[np.ndarray, str]:

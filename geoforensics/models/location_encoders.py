@@ -112,7 +112,7 @@ class RangeLocationEncoder:
 
     def __init__(self, range_model: Any = None, dim: int | None = RANGE_DIM, seed: int = RANGE_SEED, week: int = -1) -> None:
         if range_model is None:
-            from ..ranges.birdnet_meta import BirdNETRangeModel
+            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model

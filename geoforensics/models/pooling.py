@@ -196,7 +196,7 @@ def save_pooler(path: str | Path, pooler: TransformerPooler, **extra: Any) -> No
 
 def load_pooler(path: str | Path) -> TransformerPooler:
     """An eval-mode :class:`TransformerPooler` from a file written by :func:`save_pooler`."""
-    from .weights import load_checkpoint_blob
+    from ..weights import load_checkpoint_blob
 
     p = Path(path)
     blob = load_checkpoint_blob(p, "pooler checkpoint")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import weights as _weights
 from ..errors import InputError
 from ..registry import Registry
-from . import weights as _weights
 
 
 @dataclass(frozen=True)

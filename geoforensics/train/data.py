@@ -79,7 +79,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
         dim = int(getattr(location_encoder, "dim", 512))
         self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, dim)
         if range_model is None:
-            from ..ranges.birdnet_meta import BirdNETRangeModel
+            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         from ..models.birdnet import load_labels

@@ -1,5 +1,5 @@
 """Ship a trained head: a half-precision copy in the checkout's ``weights/`` and its entry in
-``weights/manifest.json``, the table the weight manager reads (``models.weights``)."""
+``weights/manifest.json``, the table the weight manager reads (``geoforensics.weights``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import GeoforensicsError
 from ..models.agclip import model_from_checkpoint, save_checkpoint_file
-from ..models.weights import SHIPPED_MANIFEST
 from ..paths import shipped_file
+from ..weights import SHIPPED_MANIFEST
 
 
 def upsert_manifest(entry: dict[str, Any], path: Path) -> None:
@@ -26,7 +26,7 @@ def export_head(checkpoint: str | Path, name: str, directory: Path | None = None
     "agclip-TAG", and ``create_model("agclip", pretrained=TAG)`` loads it. ``directory`` defaults to the shipped weights
     folder (the checkout's ``weights/``); ``meta`` takes the other ``WeightSpec`` fields (``licence``,
     ``description``, ``preprocessing``, ``metadata``)."""
-    from ..models.weights import load_checkpoint_blob, sha256_file
+    from ..weights import load_checkpoint_blob, sha256_file
 
     directory = directory or shipped_file("weights", SHIPPED_MANIFEST).parent
     blob = load_checkpoint_blob(checkpoint, "training checkpoint")

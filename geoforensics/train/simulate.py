@@ -158,7 +158,7 @@ class ScoreSimulator:
 
         self.config = config
         if range_model is None:
-            from ..ranges.birdnet_meta import BirdNETRangeModel
+            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         if location_encoder is None or isinstance(location_encoder, str):

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
-from geoforensics.audio.hum import HumResult, decimate, detect_hum, detect_hum_file
+from geoforensics.audio.hum import HumResult, decimate, detect_hum
 from geoforensics.errors import InputError
 
 SR = 16000
@@ -194,11 +194,13 @@ def test_bad_input_is_refused(audio, rate, match):
         detect_hum(audio, rate)
 
 
-def test_file_convenience(tmp_path):
+def test_a_file_s_hum_comes_with_its_evidence(tmp_path):
+    from geoforensics.evidence import gather_evidence
+
     path = tmp_path / "hum.wav"
     sf.write(path, noise(20, sr=44100) + hum(20, 60, 0.01, sr=44100), 44100)
-    r = detect_hum_file(path)
-    assert r.grid_hz == 60 and r.duration_s == pytest.approx(20.0, abs=0.01)
+    r = gather_evidence(path, hum=True).hum
+    assert r is not None and r.grid_hz == 60 and r.duration_s == pytest.approx(20.0, abs=0.01)
     (tmp_path / "empty.wav").write_bytes(b"")
     with pytest.raises(InputError, match="empty"):
-        detect_hum_file(tmp_path / "empty.wav")
+        gather_evidence(tmp_path / "empty.wav", hum=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from geoforensics import weights as W
 from geoforensics.errors import InputError
 from geoforensics.geo import priors
-from geoforensics.models import weights as W
 
 
 def test_shipped_prior_is_verified_and_holds_the_inat_test_locations(isolated_cache):

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geoforensics import weights as W
 from geoforensics.cli import main
 from geoforensics.errors import InputError
-from geoforensics.models import weights as W
 from geoforensics.models.registry import create_model, get_model, list_pretrained
 from geoforensics.paths import shared_dir, shipped_file
 

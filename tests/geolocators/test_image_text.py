@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from geoforensics.errors import InputError
+from geoforensics.geo.galleries import load_gps_gallery_100k
 from geoforensics.geolocators.base import Geolocator
 from geoforensics.geolocators.image import ImageGeolocator, resolve_gallery
 from geoforensics.geolocators.text import TextGeolocator, audio_to_text_scores, location_embedding
-from geoforensics.models.geoclip import load_gps_gallery_100k
 from geoforensics.models.registry import get_model
 from geoforensics.paths import PROJECT_ROOT, package_dir
 from geoforensics.prediction import GeoPrediction

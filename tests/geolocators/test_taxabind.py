@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from geoforensics.errors import InputError, MissingWeightsError
+from geoforensics.geo.galleries import load_gps_gallery_100k
 from geoforensics.geolocators.base import Geolocator
 from geoforensics.geolocators.registry import create_geolocator, list_geolocators
 from geoforensics.geolocators.taxabind import TaxaBindStyleGeolocator, weighted_mean_embedding
 from geoforensics.models.birdnet import load_labels
-from geoforensics.models.geoclip import load_gps_gallery_100k
 from geoforensics.models.registry import get_model
 from geoforensics.scoring import WindowScores
 

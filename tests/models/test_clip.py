@@ -4,9 +4,9 @@ import pytest
 import torch
 from PIL import Image
 
+from geoforensics import weights as W
 from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
 from geoforensics.models import clip as C
-from geoforensics.models import weights as W
 from geoforensics.paths import package_dir
 
 KAUAI = package_dir("geoclip") / "images" / "Kauai.png"

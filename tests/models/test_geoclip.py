@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from geoforensics import weights as W
+from geoforensics.geo.galleries import load_gps_gallery_100k
 from geoforensics.geo.geodesy import destination_point
-from geoforensics.models import weights as W
 from geoforensics.models.geoclip import (
     GeoCLIPImageHead,
     GeoCLIPLocationEncoder,
     equal_earth_projection,
-    load_gps_gallery_100k,
     load_logit_scale,
 )
 from geoforensics.paths import package_dir

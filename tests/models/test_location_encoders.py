@@ -168,7 +168,7 @@ def test_embed_dim_follows_the_encoder():
 
 def test_shipped_head_still_loads_strictly_with_geoclip():
     from geoforensics.models.registry import create_model, get_model
-    from geoforensics.models.weights import weight_path
+    from geoforensics.weights import weight_path
 
     blob = torch.load(weight_path("agclip-birdnet-sim-v1"), map_location="cpu", weights_only=True)
     assert "location_encoder" not in blob["config"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from geoforensics import weights as W
 from geoforensics.errors import GeoforensicsError, InputError
 from geoforensics.models import registry as R
-from geoforensics.models import weights as W
 
 
 @pytest.fixture

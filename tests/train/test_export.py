@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from geoforensics import weights as W
 from geoforensics.errors import GeoforensicsError
-from geoforensics.models import weights as W
 from geoforensics.models.agclip import AGCLIPConfig, AGCLIPModel, save_checkpoint_file
 from geoforensics.models.registry import create_model
 from geoforensics.train.export import export_head

@@ -15,10 +15,10 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from geoforensics import weights as W
 from geoforensics.errors import GeoforensicsError
 from geoforensics.forensics.analysis import image_geolocator_status
 from geoforensics.geolocators.image import CLIP_WEIGHTS
-from geoforensics.models import weights as W
 
 BLOB = bytes(range(256)) * 3000  # 768,000 bytes: several read chunks, several progress calls
 NAME = "test-http-blob"

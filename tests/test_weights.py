@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from geoforensics import weights as W
 from geoforensics.errors import GeoforensicsError, InputError, MissingWeightsError
-from geoforensics.models import weights as W
 from geoforensics.paths import package_dir
 
 HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from ..atomic import atomic_open
-from ..errors import GeoforensicsError, MissingWeightsError
-from ..paths import cache_dir, package_dir, shipped_file
-from ..progress import Progress
-from ..registry import Registry
+from .atomic import atomic_open
+from .errors import GeoforensicsError, MissingWeightsError
+from .paths import cache_dir, package_dir, shipped_file
+from .progress import Progress
+from .registry import Registry
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -186,7 +186,7 @@ def register(spec: WeightSpec) -> None:
 
 def read_shipped_manifest(path: Path | None = None) -> list[WeightSpec]:
     """The entries of the shipped ``weights/manifest.json`` (none when this installation lacks it)."""
-    from ..config import config_from_dict
+    from .config import config_from_dict
 
     try:
         path = path or shipped_file("weights", SHIPPED_MANIFEST)
@@ -265,7 +265,7 @@ def load_checkpoint_blob(path: str | Path, what: str = "checkpoint") -> Any:
     truncated or foreign file instead of torch's unpickling traceback."""
     import torch
 
-    from ..errors import InputError
+    from .errors import InputError
 
     p = Path(path)
     if not p.is_file():
