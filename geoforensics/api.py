@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .defaults import AUDIO_MODEL, MAX_DURATION_S, TOP_K
+from .arguments import number
+from .dates import parse_date
+from .defaults import AUDIO_MODEL, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP_K, TOP_K
 from .prediction import GeoPrediction
 
 if TYPE_CHECKING:
@@ -34,10 +36,12 @@ def locate(
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
     up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
     ``prior``); each distinct configuration is built once per process."""
-    from .dates import parse_date
     from .geolocators.registry import get_geolocator
 
     date = parse_date(date)
+    top_k = number(top_k, "top_k", int, 1, MAX_TOP_K)
+    if max_duration_s is not None:
+        max_duration_s = number(max_duration_s, "max_duration_s", float, 0, MAX_DURATION_LIMIT_S, above=True)
     geo = get_geolocator(model, **options)
     return geo.predict(source, date=date, sample_rate=sample_rate, k=top_k, max_duration_s=max_duration_s)
 

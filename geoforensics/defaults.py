@@ -22,6 +22,12 @@ MAX_DURATION_S = 600.0
 TOP_K = 5
 """Candidate places listed in a result."""
 
+MAX_TOP_K = 100
+"""Most candidate places a result may list."""
+
+MAX_DURATION_LIMIT_S = 1800.0
+"""Largest duration cap a user may set: 30 minutes, the app's own limit, which keeps a run under 3 GB of memory."""
+
 PRIOR: str | None = "photo-density"
 """The recording-effort prior of the audio geolocator (``geo/priors.py``; None: none)."""
 

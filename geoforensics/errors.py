@@ -1,5 +1,10 @@
 """Errors a user can act on. The CLI prints them as one line; the app shows them as messages."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class GeoforensicsError(Exception):
     """Base class: the message is meant for the user, no traceback needed."""
@@ -11,3 +16,17 @@ class InputError(GeoforensicsError, ValueError):
 
 class MissingWeightsError(GeoforensicsError, FileNotFoundError):
     """A model's weights are not on this machine; the message says the command that fetches them."""
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn what a malformed document raises while it is read (a missing key, a wrong type) into one
+    :class:`InputError`: "not a {what}: missing 'point'"."""
+    try:
+        yield
+    except InputError:
+        raise
+    except KeyError as e:
+        raise InputError(f"not a {what}: missing {str(e)}") from None
+    except (TypeError, ValueError, IndexError, AttributeError) as e:
+        raise InputError(f"not a {what}: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}") from None

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import reading
 from .geo.geodesy import as_latlon, haversine_km, spherical_mean
 
 SCHEMA_VERSION = 1
@@ -169,7 +170,13 @@ class GeoPrediction:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeoPrediction:
-        """Rebuild from ``to_dict``; a sparse or empty surface becomes the gallery."""
+        """Rebuild from ``to_dict``; a sparse or empty surface becomes the gallery. :class:`InputError` for
+        anything else."""
+        with reading("geoforensics prediction"):
+            return cls._from_dict(d)
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> GeoPrediction:
         s = d.get("surface") or {"lat": [], "lon": [], "prob": []}
         gallery = np.column_stack([s["lat"], s["lon"]]).astype(np.float64).reshape(-1, 2)
         probs = np.asarray(s["prob"], dtype=np.float64)
@@ -194,7 +201,9 @@ class GeoPrediction:
 
     @classmethod
     def from_json(cls, text: str) -> GeoPrediction:
-        return cls.from_dict(json.loads(text))
+        with reading("geoforensics prediction"):
+            d = json.loads(text)
+        return cls.from_dict(d)
 
     # -- construction ----------------------------------------------------------------------
 

@@ -116,3 +116,45 @@ def test_bad_date_in_a_claims_csv_names_its_line_before_any_work(tmp_path, capsy
     code, err = run(["check", "--claims", str(claims)], capsys)
     assert code == 2 and "line 3" in err and "no day 30" in err
     assert time.perf_counter() - t0 < 2
+
+
+@pytest.mark.parametrize("claim", ["-33.9,151.2", "-33.9, 151.2", "- 33.9, 151.2"])
+def test_a_southern_claim_starting_with_a_dash_is_a_claim(claim, capsys):
+    from geoforensics.cli import _join_dashed_values, build_parser
+
+    args = build_parser().parse_args(_join_dashed_values(["check", "x.mp3", "--claim", claim]))
+    assert args.claim == claim and args.file == "x.mp3"
+    assert build_parser().parse_args(["check", "x.mp3", f"--claim={claim}"]).claim == claim
+    assert _join_dashed_values(["check", "--claim", "--json"]) == ["check", "--claim", "--json"]  # an option stays one
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outputs", [["--video", "{out}/e.mp4"], ["--json", "{out}/r.json"]])
+def test_sigterm_stops_like_ctrl_c_and_leaves_nothing(outputs, tmp_path):
+    """SIGTERM mid-run: status 143, no geoforensics-* temporary folder, no partial or empty output, and an
+    earlier output left as it was."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    tmp.mkdir()
+    earlier = out / "r.json"
+    earlier.write_text('{"earlier": true}\n')
+    argv = [a.format(out=out) for a in outputs]
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = subprocess.Popen([sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Hawaii", *argv],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(tmp.iterdir()):
+        time.sleep(0.05)  # the analysis has started once its temporary folder exists
+    assert any(tmp.iterdir()), "the command never started"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert list(tmp.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["r.json"] and earlier.read_text() == '{"earlier": true}\n'

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -19,49 +18,32 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import arguments
 from ..atomic import atomic_path, refuse_overwrite
 from ..dates import FORMS, RecordingDate, parse_date
-from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_S, TOP_K
+from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP_K, TOP_K
 from ..errors import InputError
 from ..prediction import finite_json
 from ..text import safe
 
 STDOUT = "-"
 
-MAX_TOP_K = 100
-"""Most candidate places ``--top-k`` may ask for."""
-
 MAX_PRIOR_WEIGHT = 10.0
 """Largest ``--prior-weight`` (1 weighs the prior like the evidence of one species)."""
 
-MAX_DURATION_LIMIT_S = 1800.0
-"""Largest ``--max-duration``: 30 minutes, the app's own limit, which keeps a run under 3 GB of memory."""
 
 
 def number(
     kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False
 ) -> Callable[[str], Any]:
-    """An argparse ``type``: ``kind`` (int or float) parsed from the text, finite, at least ``low`` (more
-    than ``low`` with ``above``) and at most ``high``; anything else is a clear usage error."""
+    """An argparse ``type``: :func:`geoforensics.arguments.number` of the text; anything else is a clear
+    usage error ("argument --top-k: must be from 1 to 100, got 0")."""
 
     def parse(text: str) -> Any:
         try:
-            value = kind(text)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"must be {what}, got {safe(text)!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {safe(text)!r}")
-        too_low = low is not None and (value <= low if above else value < low)
-        if too_low or (high is not None and value > high):
-            if low is not None and high is not None:
-                bound = f"more than {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}"
-            elif low is not None:
-                bound = f"more than {low:g}" if above else f"at least {low:g}"
-            else:
-                bound = f"at most {high:g}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {safe(text)}")
-        return value
+            return arguments.number(text, "it", kind, low, high, above=above)
+        except InputError as e:
+            raise argparse.ArgumentTypeError(safe(str(e).removeprefix("it "))) from None
 
     parse.__name__ = kind.__name__
     return parse

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..audio.hum import HumResult
 from ..dates import parse_date
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S
-from ..errors import GeoforensicsError, InputError
+from ..errors import GeoforensicsError, InputError, reading
 from ..evidence import FrameRequest, gather_evidence
 from ..ffmpeg import MediaFile
 from ..geo.geodesy import haversine_km
@@ -161,7 +161,13 @@ class ForensicReport:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ForensicReport:
-        """Rebuild from :meth:`to_dict` (a sparse surface becomes the gallery; no ``checker``)."""
+        """Rebuild from :meth:`to_dict` (a sparse surface becomes the gallery; no ``checker``); :class:`InputError`
+        for anything else."""
+        with reading("geoforensics report"):
+            return cls._from_dict(d)
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> ForensicReport:
         splice, hum = d.get("splice"), d.get("mains_hum")
         comparison = d.get("image_comparison")
         return cls(
@@ -182,7 +188,9 @@ class ForensicReport:
 
     @classmethod
     def from_json(cls, text: str) -> ForensicReport:
-        return cls.from_dict(json.loads(text))
+        with reading("geoforensics report"):
+            d = json.loads(text)
+        return cls.from_dict(d)
 
 
 def headline_verdict(report: ForensicReport) -> Verdict:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..audio.hum import HumResult
+from ..errors import reading
 from .claims import Claim
 
 LIVES_AT = 0.1
@@ -138,6 +139,12 @@ class ClaimCheck:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCheck:
+        """Rebuild from :meth:`to_dict`; :class:`InputError` for anything else."""
+        with reading("geoforensics claim check"):
+            return cls._from_dict(d)
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> ClaimCheck:
         point = d.get("audio_point")
         return cls(
             file=d["file"],
@@ -158,7 +165,9 @@ class ClaimCheck:
 
     @classmethod
     def from_json(cls, text: str) -> ClaimCheck:
-        return cls.from_dict(json.loads(text))
+        with reading("geoforensics claim check"):
+            d = json.loads(text)
+        return cls.from_dict(d)
 
 
 __all__ = ["LIVES_AT", "VERDICTS", "ClaimCheck", "HumEvidence", "SpeciesAtClaim", "SpliceFinding", "SpliceSegment"]
