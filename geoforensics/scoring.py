@@ -15,15 +15,14 @@ import hashlib
 import logging
 import os
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_open
 from .audio.windows import WindowSpec, split_windows
+from .cachefiles import load_arrays, save_arrays
 from .defaults import MAX_DURATION_S, WINDOW
 from .models.birdnet import MODEL_VERSION, SAMPLE_RATE, get_audio_model
 from .paths import cache_dir
@@ -100,25 +99,6 @@ def file_key(path: Path, *settings: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def save_npz(path: Path, **arrays: Any) -> None:
-    """Write ``arrays`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
-    with atomic_open(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def load_npz(path: Path, *names: str, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray] | None:
-    """The arrays ``names`` (and those of ``optional`` it holds) of a cache file, or None when it is
-    absent, unreadable or lacks one of ``names`` (then it is recomputed)."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as z:
-            return {n: z[n] for n in names} | {n: z[n] for n in optional if n in z.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        log.warning("cache file %s is unreadable (%s): recomputing", path, e)
-        return None
-
-
 def _cache_file(path: Path, max_duration_s: float | None, window: WindowSpec) -> Path:
     key = file_key(path, MODEL_VERSION, window, max_duration_s)
     return cache_dir(SCORES_CACHE) / f"{path.stem[:40]}-{key}.npz"
@@ -128,7 +108,7 @@ def load_cached_scores(path: Path, max_duration_s: float | None = MAX_DURATION_S
     """The cached scores of the file ``path`` with these settings, or None (absent, unreadable, or written
     without the recording's length by an older version for a recording cut at ``max_duration_s``)."""
     t0 = time.perf_counter()
-    z = load_npz(_cache_file(path, max_duration_s, window), "starts_s", "ends_s", "scores", "duration_s",
+    z = load_arrays(_cache_file(path, max_duration_s, window), "starts_s", "ends_s", "scores", "duration_s",
                  optional=("source_duration_s",))
     if z is None or z["scores"].ndim != 2 or not len(z["starts_s"]) == len(z["ends_s"]) == len(z["scores"]):
         return None
@@ -154,7 +134,7 @@ def store_scores(
     if load_cached_scores(path, max_duration_s, window) is not None:
         return False
     total = np.nan if ws.source_duration_s is None else ws.source_duration_s
-    save_npz(file, starts_s=np.asarray(ws.starts_s, np.float64), ends_s=np.asarray(ws.ends_s, np.float64),
+    save_arrays(file, starts_s=np.asarray(ws.starts_s, np.float64), ends_s=np.asarray(ws.ends_s, np.float64),
              scores=np.asarray(ws.scores, np.float32), duration_s=np.float64(ws.duration_s),
              source_duration_s=np.float64(total))
     return True

@@ -36,7 +36,7 @@ def _write_wav(path: Path, audio: np.ndarray, sr: int = SR) -> Path:
 
 
 def _cache_files() -> list[Path]:
-    return sorted(cache_dir(SCORES_CACHE).iterdir())
+    return sorted(cache_dir(SCORES_CACHE).glob("*.npz"))
 
 
 def _same(a: WindowScores, b: WindowScores) -> bool:
@@ -82,12 +82,12 @@ def test_cache_equals_a_fresh_result_and_is_reused(tmp_path, monkeypatch):
     (file,) = _cache_files()
     assert file.name.startswith("clip-") and file.suffix == ".npz"
 
-    import geoforensics.models.birdnet as birdnet
+    import geoforensics.scoring as scoring
 
     def no_birdnet():
         raise AssertionError("BirdNET ran although the scores are cached")
 
-    monkeypatch.setattr(birdnet, "get_audio_model", no_birdnet)
+    monkeypatch.setattr(scoring, "get_audio_model", no_birdnet)
     again = cached_scores(path)
     assert _same(again, fresh) and "cache_s" in again.timings
     assert _cache_files() == [file]

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_open
+from ..cachefiles import load_array, save_array
 from ..errors import InputError
 from ..paths import cache_dir
 from ..registry import Registry
@@ -350,23 +350,14 @@ def gallery_cache_path(kind: str, params: dict[str, Any]) -> Path:
     return cache_dir("galleries") / f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npy"
 
 
-def _save_atomic(path: Path, arr: np.ndarray) -> None:
-    with atomic_open(path, "wb") as f:
-        np.save(f, arr)
-
-
 def _load_or_build(kind: str, params: dict[str, Any]) -> np.ndarray:
     path = gallery_cache_path(kind, params)
-    if path.is_file():
-        try:
-            cached: np.ndarray = np.load(path, allow_pickle=False)
-            if cached.dtype == np.float64 and cached.ndim == 2 and cached.shape[1] == 2:
-                return cached
-        except (OSError, ValueError):
-            pass
+    cached = load_array(path)
+    if cached is not None and cached.dtype == np.float64 and cached.ndim == 2 and cached.shape[1] == 2:
+        return cached
     arr = np.ascontiguousarray(GALLERIES[kind].build(params), dtype=np.float64)
     try:
-        _save_atomic(path, arr)
+        save_array(path, arr)
     except OSError:
         pass
     return arr

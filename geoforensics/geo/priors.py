@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cachefiles import load_array, save_array
 from ..paths import cache_dir
 from ..registry import Registry
 from .geodesy import EARTH_RADIUS_KM, latlon_to_xyz
@@ -123,8 +124,8 @@ def log_prior(name: str, gallery: np.ndarray, bandwidth_km: float = 500.0, floor
 @lru_cache(maxsize=4)
 def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple[int, ...], bandwidth_km: float, floor: float) -> np.ndarray:
     path = cache_dir("priors") / f"{name}-{key}.npy"
-    if path.exists():
-        cached: np.ndarray = np.load(path)
+    cached = load_array(path)
+    if cached is not None and cached.shape == shape[:1] and np.isfinite(cached).all():
         return cached
     gallery = np.frombuffer(gbytes, dtype=np.float64).reshape(shape)
     pts, w = load_density(name)
@@ -133,9 +134,7 @@ def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple[int, ...]
         lp = one_sided(p * len(p))
     else:
         lp = np.log(p + floor / len(p))
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, lp)
-    tmp.replace(path)
+    save_array(path, lp)
     return lp
 
 

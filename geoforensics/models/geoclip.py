@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..atomic import atomic_open
+from ..cachefiles import load_array, save_array
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
 from ..weights import get_spec, weight_path
@@ -198,25 +198,21 @@ def cached_gallery_embeddings(
     if fingerprint:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
         path = cache_dir("embeddings") / f"{prefix}-{safe}-{len(gallery)}-{key}-{fingerprint}.npy"
-    emb = _load_npy(path, (len(gallery), dim)) if path else None
+    emb = load_embeddings(path, (len(gallery), dim)) if path else None
     if emb is None:
         emb = encode(gallery)
         if path:
-            _save_npy(path, emb.numpy())
+            save_embeddings(path, emb.numpy())
     memo[key] = emb
     return emb
 
 
-def _load_npy(path: Path, shape: tuple[int, int]) -> torch.Tensor | None:
-    if not path.is_file():
-        return None
-    try:
-        arr = np.load(path)
-    except (OSError, ValueError):
-        return None
-    return torch.from_numpy(arr) if arr.shape == shape and arr.dtype == np.float32 else None
+def load_embeddings(path: Path, shape: tuple[int, int]) -> torch.Tensor | None:
+    """Cached float32 embeddings of this shape (:func:`geoforensics.cachefiles.load_array`), or None."""
+    arr = load_array(path)
+    return torch.from_numpy(np.array(arr)) if arr is not None and arr.shape == shape and arr.dtype == np.float32 else None
 
 
-def _save_npy(path: Path, arr: np.ndarray) -> None:
-    with atomic_open(path, "wb") as f:
-        np.save(f, arr.astype(np.float32, copy=False))
+def save_embeddings(path: Path, arr: np.ndarray) -> None:
+    """Cache float32 embeddings with their checksum."""
+    save_array(path, arr.astype(np.float32, copy=False))

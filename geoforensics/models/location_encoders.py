@@ -45,7 +45,14 @@ from ..errors import GeoforensicsError, MissingWeightsError
 from ..geo.geodesy import as_latlon
 from ..paths import cache_dir
 from ..registry import Registry
-from .geoclip import EMBED_DIM, GeoCLIPLocationEncoder, _load_npy, _save_npy, cached_gallery_embeddings, gallery_key
+from .geoclip import (
+    EMBED_DIM,
+    GeoCLIPLocationEncoder,
+    cached_gallery_embeddings,
+    gallery_key,
+    load_embeddings,
+    save_embeddings,
+)
 from .registry import create_model, get_model
 
 DEFAULT_LOCATION_ENCODER = "geoclip"
@@ -88,7 +95,7 @@ def orthogonal_projection(n_in: int, n_out: int, seed: int = RANGE_SEED) -> np.n
     (n_in < n_out), from a Gaussian draw of NumPy's frozen legacy ``RandomState(seed)`` and QR with
     ``diag(R) > 0``. Cached on disk (``cache_dir("embeddings")``): the QR takes seconds on a busy machine."""
     path = cache_dir("embeddings") / f"orthogonal-projection-{n_in}x{n_out}-s{seed}-v{RANGE_FORMAT}.npy"
-    cached = _load_npy(path, (n_in, n_out))
+    cached = load_embeddings(path, (n_in, n_out))
     if cached is not None:
         return cached.numpy()
     g = np.random.RandomState(seed).standard_normal((n_in, n_out))
@@ -96,7 +103,7 @@ def orthogonal_projection(n_in: int, n_out: int, seed: int = RANGE_SEED) -> np.n
     q, r = np.linalg.qr(g if tall else g.T)
     q = q * np.where(np.diag(r) < 0, -1.0, 1.0)[None]
     w = np.ascontiguousarray(q if tall else q.T, dtype=np.float32)
-    _save_npy(path, w)
+    save_embeddings(path, w)
     return w
 
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from ..atomic import atomic_open
+from ..atomic import write_text
+from ..cachefiles import load_array, save_array, write_checked
+from ..errors import GeoforensicsError
 from ..paths import cache_dir
 from .base import RangeModel
 
@@ -77,42 +77,45 @@ def range_table(model: RangeModel, gallery: np.ndarray, week: int = -1, *, direc
         return _range_table(model, gallery.tobytes(), gallery.shape, week, str(directory or cache_dir("ranges")))
 
 
-@lru_cache(maxsize=8)
-def _range_table_cached(model_name: str, key: str, path: str, n_species: int, n_points: int) -> np.ndarray:
-    values: np.ndarray = np.load(path, mmap_mode="r")
-    return values
+_TABLES: OrderedDict[Path, RangeTable] = OrderedDict()
+"""The tables opened in this process (the last 8), each checked once."""
 
 
 def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...], week: int, directory: str) -> RangeTable:
+    """Checked and memory-mapped once per process and table (:mod:`geoforensics.cachefiles`); a missing or
+    damaged table is built again."""
     gallery = np.frombuffer(gallery_bytes, dtype=np.float64).reshape(shape)
     key = _key(model, gallery, week)
     path = Path(directory) / f"{model.name}-w{week}-{key}.npy"
+    if path in _TABLES:
+        _TABLES.move_to_end(path)
+        return _TABLES[path]
     rich_path = path.with_suffix(".richness.npy")
-    if not (path.exists() and rich_path.exists()):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-        try:
-            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(len(model.species), len(gallery)))
-            richness = build_values(model, gallery, week, arr)
+    values = load_array(path, mmap=True)
+    richness = load_array(rich_path)
+    expected = (len(model.species), len(gallery))
+    if values is None or richness is None or values.shape != expected or richness.shape != (len(gallery),):
+        richness = np.zeros(len(gallery))
+
+        def build(tmp: Path) -> None:
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=expected)
+            richness[:] = build_values(model, gallery, week, arr)
             arr.flush()
             del arr
-            np.save(tmp.with_suffix(".r.npy"), richness)
-            os.replace(tmp.with_suffix(".r.npy"), rich_path)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-            tmp.with_suffix(".r.npy").unlink(missing_ok=True)
+
+        write_checked(path, build)
+        save_array(rich_path, richness)
         meta = {"model": model.name, "version": model.version, "week": week, "n_points": len(gallery)}
-        path.with_suffix(".json").write_text(json.dumps(meta))
-    values = _range_table_cached(model.name, key, str(path), len(model.species), len(gallery))
-    return RangeTable(
-        model=model.name,
-        week=week,
-        gallery=gallery,
-        values=values,
-        species=tuple(model.species),
-        richness=np.load(rich_path),
-    )
+        write_text(path.with_suffix(".json"), json.dumps(meta))
+        values = load_array(path, mmap=True)
+        if values is None:
+            raise GeoforensicsError(f"the range table {path} could not be read back after it was written: check the disk")
+    table = RangeTable(model=model.name, week=week, gallery=gallery, values=values, species=tuple(model.species),
+                       richness=richness)
+    _TABLES[path] = table
+    while len(_TABLES) > 8:
+        _TABLES.popitem(last=False)
+    return table
 
 
 class WeekRanges:
@@ -148,11 +151,10 @@ class WeekRanges:
         if self._richness is None:
             path = Path(self._dir or cache_dir("ranges")) / (
                 f"{self.model}-w{self.week}-{_key(self.model_obj, self.gallery, self.week)}.richness.npy")
-            cached = _load_richness(path, self.n_points)
-            if cached is None:
+            cached = load_array(path)
+            if cached is None or cached.shape != (self.n_points,) or not np.isfinite(cached).all():
                 cached = build_values(self.model_obj, self.gallery, self.week, None)
-                with atomic_open(path, "wb") as f:
-                    np.save(f, cached)
+                save_array(path, cached)
             self._richness = cached
         return self._richness
 
@@ -174,13 +176,3 @@ class WeekRanges:
             while len(self._rows) > max(self.MAX_ROWS, len(idx)):
                 self._rows.popitem(last=False)
         return out
-
-
-def _load_richness(path: Path, n_points: int) -> np.ndarray | None:
-    if not path.is_file():
-        return None
-    try:
-        arr: np.ndarray = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None
-    return arr if arr.shape == (n_points,) and arr.dtype == np.float64 and np.isfinite(arr).all() else None

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from ..audio.windows import WindowSpec, split_windows
+from ..cachefiles import load_arrays, save_arrays
 from ..defaults import MAX_DURATION_S, WINDOW
 from ..paths import cache_dir
-from ..scoring import file_key, load_npz, save_npz
+from ..scoring import file_key
 
 
 def mel_window_images(
@@ -34,7 +35,7 @@ def mel_window_images(
     mel = get_mel_pipeline(pipeline)
     key = file_key(path, pipeline, mel.config, max_duration_s, window)
     file = cache_dir("mels") / f"{path.stem[:40]}-{key}.npz"
-    cached = load_npz(file, "images")
+    cached = load_arrays(file, "images")
     if cached is not None:
         return cached["images"]
     sr = mel.config.sample_rate
@@ -45,5 +46,5 @@ def mel_window_images(
         img = mel(wins.data[i : i + 32])[:, 0]
         out.append(img.round().clamp(0, 255).to(dtype=torch.uint8).numpy())
     images = np.concatenate(out)
-    save_npz(file, images=images)
+    save_arrays(file, images=images)
     return images
