@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from .guard import AppGuard
 from .inputs import EXAMPLES_DIR
 from .lifecycle import empty_cache_at_exit, exit_on_sigterm
 from .limits import APP_LIMITS, DELETE_CACHE, LIMITS, AppLimits
@@ -80,11 +81,15 @@ def build_demo(limits: AppLimits | None = None) -> gr.Blocks:
 
 def launch_options() -> dict[str, Any]:
     """``launch`` keywords shared by ``app.py``, ``geoforensics app`` and the tests."""
+    from gradio.utils import get_upload_folder
+    from starlette.middleware import Middleware
+
     from ..viz import head_html
     from .forensics_tab import MAP_CLICK_JS
 
     allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR is not None else []
     return {
+        "app_kwargs": {"middleware": [Middleware(AppGuard, upload_dir=get_upload_folder)]},
         "head": head_html() + f"<script>{MAP_CLICK_JS}</script>",
         "i18n": I18N,
         "css": CSS,

@@ -16,7 +16,7 @@ from ..viz import prediction_map, window_timeline
 from .errors import user_errors
 from .exports import export_prediction, safe_stem
 from .inputs import example_files
-from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits
+from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits, heavy
 from .markdown import md_escape, prediction_summary
 from .species import species_range
 from .tables import EVIDENCE_HEADERS, evidence_table, species_choices
@@ -60,6 +60,7 @@ class AudioOutputs(NamedTuple):
 
 
 @user_errors("Locating the audio")
+@heavy
 def locate_audio(audio: str | None, date: str | None) -> AudioOutputs:
     """Geolocate an uploaded or recorded clip (:class:`AudioOutputs`)."""
     when = parse_date(date)

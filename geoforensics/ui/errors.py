@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from ..errors import GeoforensicsError
+from ..errors import GeoforensicsError, InputError
 
 log = logging.getLogger("geoforensics.ui")
 
@@ -48,3 +48,13 @@ def user_errors(action: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+def text_input(value: object, what: str) -> str:
+    """A text box's value, stripped ("" for None); :class:`InputError` naming ``what`` for anything that is not
+    text (an API caller can send a list or a number)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{what} must be text, not {type(value).__name__}")
+    return value.strip()

@@ -27,11 +27,11 @@ from ..media.fetch import fetch_url
 from ..media.limits import check_extension
 from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
 from .clip_weights import CLIP_DOWNLOAD, clip_download_button, download_clip
-from .errors import user_errors
+from .errors import text_input, user_errors
 from .exports import EXPORTS, export_prediction, safe_stem
 from .inputs import MEDIA_FILE_TYPES, example_files, upload_file
 from .lifecycle import request_dir
-from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits, limits_text
+from .limits import APP_LIMITS, LIGHT, LIMITS, MAX_AUDIO_S, AppLimits, heavy, limits_text
 from .markdown import md_escape, prediction_summary
 from .species import species_range
 from .tables import EVIDENCE_HEADERS, evidence_table, species_choices
@@ -236,13 +236,13 @@ def tag_button(report: ForensicReport | None) -> Any:
 
 def parse_claim(text: str | None) -> list[Claim]:
     """The candidates of a typed claim (none for an empty box); :class:`InputError` for text that names nothing."""
-    text = (text or "").strip()
+    text = text_input(text, "the claimed place")
     return claim_candidates(text) if text else []
 
 
 def resolve_source(upload: str | None, url: str | None, work: Path, progress: Any) -> MediaFile:
     """The file to analyse, checked and probed once: the upload, or the URL fetched into ``work``."""
-    url = (url or "").strip()
+    url = text_input(url, "the URL")
     if upload and url:
         raise gr.Error("Give either a file or a URL, not both: clear one of them.", print_exception=False)
     if not upload and not url:
@@ -285,6 +285,7 @@ def prepare_downloads(species: str | None, report: ForensicReport | None) -> lis
 
 
 @user_errors("The analysis")
+@heavy
 def analyze(
     upload: str | None,
     url: str | None,
@@ -413,6 +414,7 @@ def _analysed_source(report: ForensicReport | None, upload: str | None, kept: st
 
 
 @user_errors("Making the evidence video")
+@heavy
 def evidence_video(report: ForensicReport | None, upload: str | None, kept: str | None = None,
                    progress: gr.Progress = gr.Progress()) -> list[str]:
     """The evidence video (MP4) of the analysed clip (the upload, or the URL's kept download), made on
@@ -428,6 +430,7 @@ def evidence_video(report: ForensicReport | None, upload: str | None, kept: str 
 
 
 @user_errors("Making the report")
+@heavy
 def report_files(report: ForensicReport | None) -> list[str]:
     """The one-page report of the analysis, as PNG and PDF, made on request."""
     from ..viz.page import reproduce_command, write_report_page

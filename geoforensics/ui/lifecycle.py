@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,9 +57,26 @@ def empty_cache_at_exit(demo: gr.Blocks) -> None:
     atexit.register(delete_files_created_by_app, demo, None)
 
 
+EXIT_GRACE_S = 5.0
+"""After SIGTERM, seconds the app waits for running requests before it leaves without them."""
+
+
 def exit_on_sigterm() -> None:
     """Make SIGTERM stop the app the way Ctrl-C does (Gradio closes the server and empties its cache,
-    then the exit hooks remove our folders). Only from the main thread, and only where SIGTERM still
-    has its default action."""
+    then the exit hooks remove our folders), within :data:`EXIT_GRACE_S` plus the clean-up even while an
+    analysis runs: Python would otherwise wait for the request's thread to finish (a 10-minute file, a
+    minute). Only from the main thread, and only where SIGTERM still has its default action."""
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    threading.Thread(target=_leave_after, args=(EXIT_GRACE_S,), name="geoforensics-exit", daemon=True).start()
+    raise KeyboardInterrupt
+
+
+def _leave_after(grace_s: float) -> None:
+    """Run the exit hooks (our folders, Gradio's cache) and leave, should the process still be here."""
+    time.sleep(grace_s)
+    atexit._run_exitfuncs()
+    os._exit(0)

@@ -3,9 +3,14 @@ full-queue message, the light events that skip the queue, and Gradio's cache cle
 
 from __future__ import annotations
 
+import functools
+import math
 import os
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -18,6 +23,8 @@ LIMITS = MediaLimits(max_frames=60)
 #: Seconds of sound analysed per file (the rest of a longer file is ignored).
 MAX_AUDIO_S = MAX_DURATION_S
 
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 HEAVY_ID = "geoforensics-heavy"
 """The one concurrency group of every heavy event (BirdNET, CLIP, ffmpeg): Gradio limits each listener
@@ -87,9 +94,29 @@ APP_LIMITS = AppLimits.from_env()
 """The limits the app runs under unless given others (``build_demo(limits)``, ``geoforensics app --workers``)."""
 
 
+RECENT_HEAVY_S: deque[float] = deque(maxlen=20)
+"""How long the last heavy requests took, in seconds (:func:`heavy`)."""
+
+
+def heavy(fn: F) -> F:
+    """Mark a handler of the heavy group: how long each call takes is kept for the queue's wait estimate."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            RECENT_HEAVY_S.append(time.perf_counter() - t0)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def heavy_queue_state() -> tuple[int, float | None]:
-    """(heavy requests waiting, seconds until they are all done, or None before any finished) of the
-    app whose event is running now."""
+    """(heavy requests waiting, seconds until they are all done, or None while fewer than 3 have finished)
+    of the app whose event is running now. The estimate is the median of the last heavy requests (a
+    first request that loads the models, or one long video, does not inflate it) times the rounds the
+    workers need."""
     from gradio.context import LocalContext
 
     blocks = LocalContext.blocks.get(None)
@@ -98,11 +125,11 @@ def heavy_queue_state() -> tuple[int, float | None]:
     if group is None:
         return 0, None
     waiting = len(group.queue)
-    times = [t for fn, t in queue.process_time_per_fn.items() if fn.concurrency_id == HEAVY_ID and t.count]  # type: ignore[union-attr]
-    if not times:
+    recent = sorted(RECENT_HEAVY_S)
+    if len(recent) < 3:
         return waiting, None
-    mean = sum(t.process_time for t in times) / sum(t.count for t in times)
-    return waiting, mean * (waiting + group.current_concurrency) / max(1, group.concurrency_limit or 1)
+    rounds = math.ceil((waiting + group.current_concurrency) / max(1, group.concurrency_limit or 1))
+    return waiting, recent[len(recent) // 2] * rounds
 
 
 def format_wait(seconds: float) -> str:

@@ -24,9 +24,9 @@ from ..dates import parse_date
 from ..ffmpeg import check_file
 from ..viz import prediction_map
 from .clip_weights import CLIP_COMMAND, CLIP_DOWNLOAD, clip_download_button, download_clip
-from .errors import user_errors
+from .errors import text_input, user_errors
 from .inputs import upload_file
-from .limits import APP_LIMITS, LIMITS, AppLimits
+from .limits import APP_LIMITS, LIMITS, AppLimits, heavy
 from .markdown import md_escape, prediction_summary
 from .tables import TOP_K_HEADERS, top_k_rows
 
@@ -100,9 +100,10 @@ def _outputs(pred: GeoPrediction, label: str, title: str) -> tuple[Any, ...]:
 
 
 @user_errors("The text query")
+@heavy
 def query_text(text: str | None) -> tuple[Any, ...]:
     """Where does this description point? (CLIP text features through GeoCLIP, zero-shot.)"""
-    text = (text or "").strip()
+    text = text_input(text, "the text")
     if not text:
         raise gr.Error("No text: describe a place, e.g. “a rainforest with tall trees”.", print_exception=False)
     if len(text) > MAX_TEXT_CHARS:
@@ -112,6 +113,7 @@ def query_text(text: str | None) -> tuple[Any, ...]:
 
 
 @user_errors("The image query")
+@heavy
 def query_image(image: str | None) -> tuple[Any, ...]:
     """Where was this photo taken? (CLIP ViT-L/14 + GeoCLIP.)"""
     if not image:
@@ -123,6 +125,7 @@ def query_image(image: str | None) -> tuple[Any, ...]:
 
 
 @user_errors("The audio query")
+@heavy
 def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
     """Where was this recorded? (The same as the audio tab, as one more query type.)"""
     when = parse_date(date)
@@ -134,11 +137,12 @@ def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
 
 
 @user_errors("The species affinity query")
+@heavy
 def query_species_affinity(species: str | None) -> tuple[Any, ...]:
     """Where does a clip in which only this species is heard belong? (species-ranges surface.)"""
     from ..geolocators.cross_modal import species_affinity
 
-    name = (species or "").strip()
+    name = text_input(species, "the species")
     if not name:
         raise gr.Error("No species: pick one from the list or type a scientific name.", print_exception=False)
     pred = species_affinity(name)
@@ -147,7 +151,7 @@ def query_species_affinity(species: str | None) -> tuple[Any, ...]:
 
 
 def _prompts(text: str | None) -> list[str]:
-    lines = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
+    lines = list(dict.fromkeys(line.strip() for line in text_input(text, "the prompts").splitlines() if line.strip()))
     if len(lines) > MAX_PROMPTS:
         raise gr.Error(f"At most {MAX_PROMPTS} prompts, one per line.", print_exception=False)
     if any(len(line) > MAX_TEXT_CHARS for line in lines):
@@ -161,6 +165,7 @@ def _paths(files: Any) -> list[str]:
 
 
 @user_errors("The audio match")
+@heavy
 def match_audio(audio: str | None, date: str | None, prompts: str | None, images: Any) -> tuple[Any, ...]:
     """Which of these prompts and images fits where this recording points? Each candidate is
     geolocated and ranked by the overlap of its surface with the audio's (``cross_modal``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from .errors import text_input
 
 
 def species_range(scientific_name: str) -> tuple[str, np.ndarray, np.ndarray]:
@@ -13,7 +14,7 @@ def species_range(scientific_name: str) -> tuple[str, np.ndarray, np.ndarray]:
     from ..geolocators import get_geolocator
     from ..geolocators.species_ranges import SpeciesRangeGeolocator
 
-    name = (scientific_name or "").strip()
+    name = text_input(scientific_name, "the species")
     if not name:
         raise InputError("no species selected")
     geo = get_geolocator("species-ranges")
