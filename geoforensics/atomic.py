@@ -87,12 +87,45 @@ def write_text(dest: str | os.PathLike[str], text: str) -> Path:
     return Path(dest)
 
 
+def unwritable(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be written (not a regular file, no writable folder on its way, ...), or None: checked
+    before any work, so a bad destination fails at once rather than after a render."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_file():
+            return "it is not a regular file"
+        return None if os.access(path, os.W_OK) else "it is not writable"
+    folder = path.absolute().parent
+    while not folder.exists():
+        if folder == folder.parent:
+            return "no folder of its path exists"
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"folder {folder} is not writable"
+    try:  # the permission bits say yes; a read-only or special file system may still say no
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".geoforensics-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"folder {folder} is not writable ({(e.strerror or type(e).__name__).lower()})"
+    return None
+
+
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """True when ``a`` and ``b`` name one existing file (through any path, symbolic or hard link)."""
     try:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def check_writable(path: str | os.PathLike[str], what: str = "the output") -> None:
+    """:class:`InputError` when :func:`unwritable` finds a reason."""
+    problem = unwritable(path)
+    if problem is not None:
+        raise InputError(f"cannot write {what} to {Path(path).name}: {problem}")
 
 
 def refuse_overwrite(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]], what: str = "the output") -> None:
@@ -104,4 +137,4 @@ def refuse_overwrite(out: str | os.PathLike[str], inputs: Iterable[str | os.Path
             )
 
 
-__all__ = ["atomic_open", "atomic_path", "refuse_overwrite", "same_file", "write_text"]
+__all__ = ["atomic_open", "atomic_path", "check_writable", "refuse_overwrite", "same_file", "unwritable", "write_text"]

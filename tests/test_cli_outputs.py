@@ -158,3 +158,23 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_nothing(outputs, tmp_path):
     assert "Traceback" not in err
     assert list(tmp.iterdir()) == []
     assert sorted(p.name for p in out.iterdir()) == ["r.json"] and earlier.read_text() == '{"earlier": true}\n'
+
+
+def test_an_unwritable_destination_is_refused_before_any_render(tmp_path, monkeypatch):
+    """/proc accepts nothing, even from root: refused at once by the API writers, not after a render."""
+    import geoforensics.viz.evidence as evidence
+    import geoforensics.viz.page as page
+    from geoforensics.errors import InputError
+    from geoforensics.forensics.analysis import ForensicReport, Verdict
+
+    monkeypatch.setattr(evidence, "_background", lambda *a, **k: pytest.fail("rendered before checking"))
+    monkeypatch.setattr(page, "report_page", lambda *a, **k: pytest.fail("drawn before checking"))
+    report = ForensicReport("x.mp4", 1.0, True, None, None, "", Verdict("inconclusive", "inconclusive: test"))
+    with pytest.raises(InputError, match="cannot write the evidence video to e.mp4: folder /proc is not writable"):
+        evidence.render_evidence_video(report, DEMO, "/proc/e.mp4")
+    with pytest.raises(InputError, match="cannot write the report to r.png"):
+        page.write_report_page(report, "/proc/r.png")
+    code_args = ["analyze", str(DEMO), "--video", "/proc/e.mp4"]
+    with pytest.raises(SystemExit) as e:
+        main(code_args)
+    assert e.value.code == 2

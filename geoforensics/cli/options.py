@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import arguments
-from ..atomic import atomic_path, refuse_overwrite
+from ..atomic import atomic_path, refuse_overwrite, unwritable
 from ..dates import FORMS, RecordingDate, parse_date
 from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP_K, TOP_K
 from ..errors import InputError
@@ -60,24 +60,6 @@ def date_arg(text: str) -> RecordingDate:
     return date
 
 
-def _unwritable(path: Path) -> str | None:
-    """Why ``path`` cannot be written (its folder is missing a writable ancestor, ...), or None."""
-    if path.exists():
-        if not path.is_file():
-            return "it is not a regular file"
-        return None if os.access(path, os.W_OK) else "it is not writable"
-    folder = path.absolute().parent
-    while not folder.exists():
-        if folder == folder.parent:
-            return "no folder of its path exists"
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{folder} is not a folder"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"folder {folder} is not writable"
-    return None
-
-
 def output_file(option: str, suffixes: tuple[str, ...]) -> Callable[[str], str]:
     """The type of an OUT value: ``-``, a new file, or an existing file with one of ``suffixes``, whose
     folder exists (or can be created) and is writable, so a bad destination fails before any work.
@@ -94,7 +76,7 @@ def output_file(option: str, suffixes: tuple[str, ...]) -> Callable[[str], str]:
                 f"refusing to overwrite {safe(text)} (not a {'/'.join(suffixes)} file): put {option} after the inputs, "
                 f"or name another file"
             )
-        problem = _unwritable(path)
+        problem = unwritable(path)
         if problem is not None:
             raise argparse.ArgumentTypeError(f"cannot write {safe(text)}: {safe(problem)}")
         return text

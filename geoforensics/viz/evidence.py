@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image, ImageDraw, ImageFont
 
-from ..atomic import atomic_path, refuse_overwrite
+from ..atomic import atomic_path, check_writable, refuse_overwrite
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..errors import GeoforensicsError, InputError
 from ..forensics.analysis import ForensicReport
@@ -370,6 +370,7 @@ def render_evidence_video(
         raise InputError(f"the evidence video is an .mp4 file, not {out.name}")
     src = check_file(source)
     refuse_overwrite(out, [src], "the evidence video")
+    check_writable(out, "the evidence video")
     step(0.01, "reading the clip")
     info = probe(src)
     known = info.duration_s or (max(w.end_s for w in report.audio.windows) if report.audio and report.audio.windows else None)

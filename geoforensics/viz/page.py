@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, check_writable
 from ..errors import InputError
 from ..forensics.analysis import ForensicReport
 from ..text import drawable
@@ -113,6 +113,7 @@ def write_report_page(report: ForensicReport, out: str | Path, *, command: str |
     kind = out.suffix.lower()
     if kind not in FORMATS:
         raise InputError(f"the report is a .png or .pdf file, not {out.name}")
+    check_writable(out, "the report")
     fig = report_page(report, command)
     title = drawable(f"geoforensics report: {report.source}")
     meta = {"Title": title, "Description": drawable(report.verdict.text, 1000)} if kind == ".png" else {
