@@ -12,8 +12,10 @@ import csv
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -60,6 +62,69 @@ def find_column(header: list[str], wanted: str | None, candidates: Sequence[str]
     return header.index(hit)
 
 
+@contextmanager
+def open_table(
+    path: str | os.PathLike[str],
+    role: str = "CSV file",
+    *,
+    max_rows: int | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+    delimiter: str | None = ",",
+) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """A table's stripped header and an iterator of ``(line number, cells)`` per non-blank data row (the line
+    where the row starts; the header is line 1), read as it is iterated. ``delimiter`` None: tab when the header
+    has more tabs than commas. :class:`InputError` for a missing, non-regular, too large, unreadable, non-UTF-8
+    or empty file, NUL bytes, a field over :data:`MAX_FIELD_CHARS`, or more than ``max_rows`` data rows."""
+    p = Path(path)
+    where = f"{role} {p}"
+    try:
+        if not p.exists():
+            raise InputError(f"{where}: no such file")
+        if not p.is_file():
+            raise InputError(f"{where}: not a regular file")
+        size = p.stat().st_size
+        f = open(p, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise InputError(f"{where}: cannot read it ({e.strerror or type(e).__name__})") from None
+    if size > max_bytes:
+        f.close()
+        raise InputError(f"{where}: larger than {max_bytes / 1e6:,.0f} MB ({size / 1e6:,.0f} MB)")
+    line = 1
+
+    def guarded(step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except UnicodeDecodeError as e:
+            raise InputError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except csv.Error as e:
+            why = f"a field is longer than {MAX_FIELD_CHARS:,} characters" if "field larger" in str(e) else str(e)
+            raise InputError(f"{where}: cannot read it as a table at line {line}: {why}") from None
+        except OSError as e:
+            raise InputError(f"{where}: cannot read it ({e.strerror or type(e).__name__})") from None
+
+    with f:
+        first = guarded(lambda: f.readline(MAX_FIELD_CHARS))
+        sep = delimiter or ("\t" if first.count("\t") > first.count(",") else ",")
+        f.seek(0)
+        reader = csv.reader(f, delimiter=sep)
+        header = guarded(lambda: next(reader, None))
+        if header is None or not any(h.strip() for h in header):
+            raise InputError(f"{where}: the file is empty (no header row)")
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            nonlocal line
+            line, n = reader.line_num + 1, 0
+            while (row := guarded(lambda: next(reader, None))) is not None:
+                if any(field.strip() for field in row):
+                    n += 1
+                    if max_rows is not None and n > max_rows:
+                        raise InputError(f"{where}: more than {max_rows:,} data rows")
+                    yield line, row
+                line = reader.line_num + 1
+
+        yield [h.strip() for h in header], rows()
+
+
 def read_rows(
     path: str | os.PathLike[str],
     role: str = "CSV file",
@@ -69,53 +134,13 @@ def read_rows(
     delimiter: str | None = ",",
     allow_empty: bool = False,
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """A table's stripped header and ``(line number, cells)`` per non-blank data row (the line where the row
-    starts; the header is line 1). ``delimiter`` None: tab when the header has more tabs than commas.
-
-    :class:`InputError` for a missing, non-regular, too large, unreadable, non-UTF-8 or empty file, NUL
-    bytes, a field over :data:`MAX_FIELD_CHARS`, no data rows (unless ``allow_empty``), or more than
-    ``max_rows`` of them (reading stops there).
-    """
-    p = Path(path)
-    where = f"{role} {p}"
-    try:
-        if not p.exists():
-            raise InputError(f"{where}: no such file")
-        if not p.is_file():
-            raise InputError(f"{where}: not a regular file")
-        size = p.stat().st_size
-    except OSError as e:
-        raise InputError(f"{where}: cannot read it ({e.strerror or type(e).__name__})") from None
-    if size > max_bytes:
-        raise InputError(f"{where}: larger than {max_bytes / 1e6:,.0f} MB ({size / 1e6:,.0f} MB)")
-    rows: list[tuple[int, list[str]]] = []
-    line = 0
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            first = f.readline(MAX_FIELD_CHARS)
-            sep = delimiter or ("\t" if first.count("\t") > first.count(",") else ",")
-            f.seek(0)
-            reader = csv.reader(f, delimiter=sep)
-            header = next(reader, None)
-            line = reader.line_num + 1
-            for row in reader:
-                if any(field.strip() for field in row):
-                    rows.append((line, row))
-                    if max_rows is not None and len(rows) > max_rows:
-                        raise InputError(f"{where}: more than {max_rows:,} data rows")
-                line = reader.line_num + 1
-    except UnicodeDecodeError as e:
-        raise InputError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except csv.Error as e:
-        why = f"a field is longer than {MAX_FIELD_CHARS:,} characters" if "field larger" in str(e) else str(e)
-        raise InputError(f"{where}: cannot read it as a table at line {max(line, 1)}: {why}") from None
-    except OSError as e:
-        raise InputError(f"{where}: cannot read it ({e.strerror or type(e).__name__})") from None
-    if header is None or not any(h.strip() for h in header):
-        raise InputError(f"{where}: the file is empty (no header row)")
-    if not rows and not allow_empty:
-        raise InputError(f"{where}: no data rows after the header")
-    return [h.strip() for h in header], rows
+    """:func:`open_table` read whole: the header and every row; :class:`InputError` also for no data rows
+    (unless ``allow_empty``)."""
+    with open_table(path, role, max_rows=max_rows, max_bytes=max_bytes, delimiter=delimiter) as (header, rows):
+        cells = list(rows)
+    if not cells and not allow_empty:
+        raise InputError(f"{role} {Path(path)}: no data rows after the header")
+    return header, cells
 
 
 def parse_latlon(lat: object, lon: object, where: str) -> tuple[float, float]:
@@ -140,5 +165,5 @@ def parse_latlon(lat: object, lon: object, where: str) -> tuple[float, float]:
 
 __all__ = [
     "DATE_COLUMNS", "FILE_COLUMNS", "ID_COLUMNS", "LAT_COLUMNS", "LON_COLUMNS", "MAX_FIELD_CHARS", "MAX_TABLE_BYTES",
-    "SPECIES_COLUMNS", "find_column", "parse_latlon", "pick_column", "read_rows",
+    "SPECIES_COLUMNS", "find_column", "open_table", "parse_latlon", "pick_column", "read_rows",
 ]

@@ -16,9 +16,9 @@ from ..tables import (
     LAT_COLUMNS,
     LON_COLUMNS,
     find_column,
+    open_table,
     parse_latlon,
     pick_column,
-    read_rows,
 )
 from ..text import safe
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
@@ -53,34 +53,42 @@ class ClaimRow:
     line: int
 
 
-def read_claims_csv(path: str | Path) -> list[ClaimRow]:
-    """Rows of a claims CSV. A relative ``file`` is looked up beside the CSV first, then from here."""
+MAX_CLAIMS = 1_000_000
+"""Most rows a claims CSV may hold (each file named in it is analysed once)."""
 
+
+def read_claims_csv(path: str | Path) -> list[ClaimRow]:
+    """Rows of a claims CSV, read as a stream (at most :data:`MAX_CLAIMS`). A relative ``file`` is looked up
+    beside the CSV first, then from here; a file named again is looked up once."""
     csv_path = Path(path)
-    header, rows = read_rows(csv_path, role="claims CSV")
     where = f"claims CSV {csv_path.name}"
-    i_file = find_column(header, None, FILE_COLUMNS, "file", where)
-    i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
-    i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
-    date_column = pick_column(header, DATE_COLUMNS)
-    i_date = header.index(date_column) if date_column is not None else None
     out = []
-    for line, row in rows:
+    found: dict[str, Path] = {}
+    with open_table(csv_path, role="claims CSV", max_rows=MAX_CLAIMS) as (header, rows):
+        i_file = find_column(header, None, FILE_COLUMNS, "file", where)
+        i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
+        i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
+        date_column = pick_column(header, DATE_COLUMNS)
+        i_date = header.index(date_column) if date_column is not None else None
         need = max(i_file, i_lat, i_lon)
-        if len(row) <= need:
-            raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
-        lat, lon = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
-        name = row[i_file].strip()
-        if not name:
-            raise InputError(f"{where}: line {line} names no file")
-        beside = csv_path.parent / name
-        file = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
-        text = row[i_date] if i_date is not None and i_date < len(row) else ""
-        try:
-            date = parse_date(text)
-        except InputError as e:
-            raise InputError(f"{where}: line {line}: {e}") from None
-        out.append(ClaimRow(file, lat, lon, date, line))
+        for line, row in rows:
+            if len(row) <= need:
+                raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+            lat, lon = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
+            name = row[i_file].strip()
+            if not name:
+                raise InputError(f"{where}: line {line} names no file")
+            if name not in found:
+                beside = csv_path.parent / name
+                found[name] = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
+            text = row[i_date] if i_date is not None and i_date < len(row) else ""
+            try:
+                date = parse_date(text)
+            except InputError as e:
+                raise InputError(f"{where}: line {line}: {e}") from None
+            out.append(ClaimRow(found[name], lat, lon, date, line))
+    if not out:
+        raise InputError(f"{where}: no data rows after the header")
     return out
 
 
