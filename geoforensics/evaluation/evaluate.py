@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ from ..atomic import atomic_open
 from ..errors import InputError
 from ..geo.geodesy import CoordinateError, as_latlon
 from ..geo.metrics import metrics_from_points
-from ..tables import parse_latlon, read_rows
+from ..tables import open_table, parse_latlon
 
 ID_COLUMN = "audio_id"
 LAT_COLUMN = "latitude"
@@ -50,28 +51,37 @@ def _examples(items: list[str], n: int = 5) -> str:
     return shown + (f", ... ({len(items) - n} more)" if len(items) > n else "")
 
 
+MAX_POINTS = 5_000_000
+"""Most rows a prediction or truth file may hold: two such files take 1.5 GB to evaluate (100 times the paper's
+test sets)."""
+
+
 def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> Points:
-    """Read an ``audio_id,latitude,longitude`` file (extra columns ignored), checking every row."""
-    header, rows = read_rows(path, role=role)
+    """Read an ``audio_id,latitude,longitude`` file (extra columns ignored), checking every row as it is
+    read (the file is streamed: only the ids and the coordinates are kept)."""
     where = f"{role} file {Path(path)}"
-    missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
-    if missing:
-        raise InputError(
-            f"{where}: missing column(s) {', '.join(missing)} in its header row (line 1); "
-            f"expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}"
-        )
-    i_id, i_lat, i_lon = header.index(ID_COLUMN), header.index(LAT_COLUMN), header.index(LON_COLUMN)
-    need = max(i_id, i_lat, i_lon)
     ids: list[str] = []
-    latlon = np.empty((len(rows), 2), dtype=np.float64)
-    for k, (line, row) in enumerate(rows):
-        if len(row) <= need:
-            raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
-        audio_id = row[i_id].strip()
-        if not audio_id:
-            raise InputError(f"{where}: line {line} has an empty {ID_COLUMN}")
-        latlon[k] = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line} ({ID_COLUMN} {audio_id})")
-        ids.append(audio_id)
+    coords = array("d")
+    with open_table(path, role=role, max_rows=MAX_POINTS) as (header, rows):
+        missing = [c for c in (ID_COLUMN, LAT_COLUMN, LON_COLUMN) if c not in header]
+        if missing:
+            raise InputError(
+                f"{where}: missing column(s) {', '.join(missing)} in its header row (line 1); "
+                f"expected {ID_COLUMN},{LAT_COLUMN},{LON_COLUMN}"
+            )
+        i_id, i_lat, i_lon = header.index(ID_COLUMN), header.index(LAT_COLUMN), header.index(LON_COLUMN)
+        need = max(i_id, i_lat, i_lon)
+        for line, row in rows:
+            if len(row) <= need:
+                raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+            audio_id = row[i_id].strip()
+            if not audio_id:
+                raise InputError(f"{where}: line {line} has an empty {ID_COLUMN}")
+            coords.extend(parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line} ({ID_COLUMN} {audio_id})"))
+            ids.append(audio_id)
+    if not ids:
+        raise InputError(f"{where}: no data rows after the header")
+    latlon = np.frombuffer(coords, dtype=np.float64).reshape(-1, 2).copy()
     repeated = [i for i, c in Counter(ids).items() if c > 1]
     if repeated:
         raise InputError(f"{where}: {len(repeated)} {ID_COLUMN}(s) appear more than once: {_examples(repeated)}")
