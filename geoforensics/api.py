@@ -17,12 +17,14 @@ from .defaults import AUDIO_MODEL, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP
 from .prediction import GeoPrediction
 
 if TYPE_CHECKING:
+    from .evidence import ClipEvidence
+    from .ffmpeg import MediaFile
     from .forensics.analysis import ForensicReport
     from .forensics.results import ClaimCheck
 
 
 def locate(
-    source: str | os.PathLike[str] | np.ndarray,
+    source: str | os.PathLike[str] | np.ndarray | MediaFile | ClipEvidence,
     *,
     sample_rate: int | None = None,
     date: Any = None,
@@ -32,7 +34,8 @@ def locate(
     **options: Any,
 ) -> GeoPrediction:
     """Where was this audio recorded? ``source`` is a file (any audio or video; its tags are never
-    read) or a mono/stereo array with ``sample_rate``. ``date`` ("YYYY-MM-DD", "YYYY-MM", a
+    read), a mono/stereo array with ``sample_rate``, or a clip's gathered evidence
+    (:func:`geoforensics.evidence.gather_evidence`). ``date`` ("YYYY-MM-DD", "YYYY-MM", a
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
     up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
     ``prior``); each distinct configuration is built once per process."""

@@ -65,15 +65,16 @@ class Counting:
 
 
 def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
-    import geoforensics.forensics.checker as claims
+    """However many claims and dates name a file, it is opened, decoded and scored once."""
+    import geoforensics.evidence as evidence
 
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "noise.wav", (0.05 * rng.standard_normal(48000 * 8)).astype(np.float32), 48000)
     (tmp_path / "claims.csv").write_text(
-        "file,latitude,longitude\nnoise.wav,48.1,11.6\nnoise.wav,22.05,-159.5\nmissing.wav,1,1\n"
+        "file,latitude,longitude,date\nnoise.wav,48.1,11.6,\nnoise.wav,22.05,-159.5,2021-05-14\nmissing.wav,1,1,\n"
     )
-    counter = Counting(claims.claim_checker)
-    monkeypatch.setattr(claims, "claim_checker", counter)
+    counter = Counting(evidence.gather_evidence)
+    monkeypatch.setattr(evidence, "gather_evidence", counter)
     out = tmp_path / "out.jsonl"
     code = main(["check", "--claims", str(tmp_path / "claims.csv"), "--json", str(out)])
     assert code == 1  # one file failed, the rest went on
@@ -81,6 +82,7 @@ def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["line"] for x in lines] == [2, 3, 4]
     assert [x["verdict"] for x in lines[:2]] == ["inconclusive", "inconclusive"]  # white noise: no animal heard
+    assert [x["date"] for x in lines[:2]] == [None, "2021-05-14"]
     assert lines[2]["verdict"] is None and "not found" in lines[2]["error"]
 
 

@@ -14,6 +14,7 @@ from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..ffmpeg import open_media
 from ..media.limits import MediaLimits
 from ..text import safe
+from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
 from .options import STDOUT, number, open_output, output_file, shared, text_to_stdout, write_json
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--report", metavar="OUT.png|OUT.pdf", type=report_file,
         help="write a one-page report (map, verdict, species table, metadata panel, the command that made it)",
     )
+    add_export_options(p)
     p.set_defaults(func=run)
 
 
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from ..forensics.claims import resolve_claim
 
     claim = resolve_claim(args.claim) if args.claim is not None else None  # a bad claim fails before any download
+    check_labels(args)
     show_text = text_to_stdout(args)
     with open_output(args.json) as json_out:  # opened first: a bad destination fails before any work
         with tempfile.TemporaryDirectory(prefix="geoforensics-") as tmp:
@@ -122,15 +125,18 @@ def run(args: argparse.Namespace) -> int:
             else:
                 media = open_media(Path(source), MediaLimits().max_bytes)
                 path = media.path
+            date, note = recording_date(args.date, Path(source) if media.path == Path(source) else media.path, args)
             report = analyze_media(
                 media,
                 claim=claim,
-                date=args.date,
+                date=date,
                 frame_every_s=args.frame_every,
                 max_frames=args.max_frames,
                 max_duration_s=args.max_duration,
                 audio_model=args.model,
             )
+            if note and report.audio is not None:
+                report.audio.notes.append(note)
             if show_text:
                 print(format_report(report))
             if json_out is not None:
@@ -154,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {safe(args.report)}", file=sys.stderr)
     if args.video:
         print(f"wrote {safe(args.video)}", file=sys.stderr)
+    heard = report.checker.heard if report.checker is not None else None
+    write_exports(args, [Exported(Path(report.source), report.audio, heard, report.image, report.claims)])
     return 0
 
 

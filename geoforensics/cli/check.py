@@ -21,6 +21,7 @@ from ..tables import (
     pick_column,
 )
 from ..text import safe
+from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
 ORDER = 6
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="the audio or video file (with --claim)")
     p.add_argument("--claim", metavar="PLACE", help='"lat, lon" (e.g. "22.05,-159.5") or a place name ("Lihue, Hawaii")')
     p.add_argument("--claims", metavar="CLAIMS.csv", help="many claims: columns file,latitude,longitude[,date]")
+    add_export_options(p)
     p.set_defaults(func=run)
 
 
@@ -113,8 +115,9 @@ def format_check(c: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..forensics.checker import claim_checker
-    from ..forensics.claims import Claim
+    from ..evidence import gather_evidence
+    from ..forensics.checker import ClaimChecker, likelihood_model
+    from ..forensics.claims import Claim, resolve_claim
 
     if bool(args.claims) == bool(args.claim):
         raise InputError("give one FILE with --claim PLACE, or --claims CLAIMS.csv")
@@ -122,44 +125,61 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--claims names its files in the CSV: leave FILE out")
     if args.claim and not args.file:
         raise InputError("--claim needs the FILE to check")
+    check_labels(args)
     show_text = text_to_stdout(args)
+    likelihood_model()
     if args.claim:
-        checker = claim_checker(Path(args.file), date=args.date, max_duration_s=args.max_duration)
-        result = checker.check(args.claim)
+        claim = resolve_claim(args.claim)
+        path = Path(args.file)
+        date, note = recording_date(args.date, path, args)
+        evidence = gather_evidence(path, max_duration_s=args.max_duration, hum=True)
+        checker = ClaimChecker.from_evidence(evidence, date=date)
+        result = checker.check(claim)
+        result.notes += [note] if note else []
         with open_output(args.json) as out:
             if out is not None:
                 write_json(out, result.to_dict())
         if show_text:
             print(format_check(result))
+        write_exports(args, [Exported(path, checker.prediction, evidence.scores, claims=[result])])
         return 0
 
     rows = read_claims_csv(args.claims)
-    by_file: dict[tuple[Path, RecordingDate | None], list[ClaimRow]] = {}
+    by_file: dict[Path, dict[RecordingDate | None, list[ClaimRow]]] = {}
     for r in rows:
-        by_file.setdefault((r.file, r.date or args.date), []).append(r)
-    from tqdm import tqdm
+        by_file.setdefault(r.file, {}).setdefault(r.date or recording_date(args.date, r.file, args)[0], []).append(r)
+    from tqdm import tqdm  # the progress bar, for many files only
 
     failures = written = 0
+    exported: list[Exported] = []
     with open_output(args.json) as out:
-        for (file, date), claims in tqdm(by_file.items(), desc="checking", unit="file", file=sys.stderr):
+        for file, by_date in tqdm(by_file.items(), desc="checking", unit="file", file=sys.stderr):
             try:
-                checker = claim_checker(file, date=date, max_duration_s=args.max_duration)
+                evidence = gather_evidence(file, max_duration_s=args.max_duration, hum=True)
+                checkers = {date: ClaimChecker.from_evidence(evidence, date=date) for date in by_date}
             except (GeoforensicsError, ValueError) as e:
-                failures += len(claims)
+                failed = [r for claims in by_date.values() for r in claims]
+                failures += len(failed)
                 print(f"{safe(file.name)}: error: {safe(e)}", file=sys.stderr)
-                for r in claims:
+                for r in failed:
                     if out is not None:
                         write_json(out, {"file": str(r.file), "claim": {"lat": r.lat, "lon": r.lon, "source": "csv"},
                                          "verdict": None, "error": str(e), "line": r.line})
                 continue
-            for r in claims:
-                result = checker.check(Claim(r.lat, r.lon, "csv"))
-                result.file = str(r.file)
-                if out is not None:
-                    write_json(out, {**result.to_dict(), "line": r.line})
-                    written += 1
-                if show_text:
-                    tqdm.write(format_check(result), file=sys.stdout)
+            results = []
+            for date, claims in by_date.items():
+                for r in claims:
+                    result = checkers[date].check(Claim(r.lat, r.lon, "csv"))
+                    result.file = str(r.file)
+                    results.append(result)
+                    if out is not None:
+                        write_json(out, {**result.to_dict(), "line": r.line})
+                        written += 1
+                    if show_text:
+                        tqdm.write(format_check(result), file=sys.stdout)
+            exported.append(Exported(file, next(iter(checkers.values())).prediction, evidence.scores, claims=results))
     if args.json not in (None, STDOUT):
         print(f"wrote {written} checks to {args.json}", file=sys.stderr)
+    if exported:
+        write_exports(args, exported)
     return 1 if failures else 0

@@ -10,6 +10,7 @@ from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import expand_inputs
 from ..text import safe
+from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 
 ORDER = 10
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
     p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
+    add_export_options(p)
     p.set_defaults(func=run)
 
 
@@ -60,8 +62,11 @@ def format_prediction(path: Path, pred) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..api import locate
     from ..evaluation.evaluate import PointsWriter
+    from ..evidence import gather_evidence
 
+    check_labels(args)
     files = expand_inputs(args.files)
+    exported: list[Exported] = []
     show_text = text_to_stdout(args)
     options = geolocator_options(args)
     done = failures = 0
@@ -75,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
         rows: PointsWriter | None = None
         for path in iterator:
             try:
-                pred = locate(path, date=args.date, model=args.model, top_k=args.top_k, max_duration_s=args.max_duration, **options)
+                date, note = recording_date(args.date, path, args)
+                evidence = gather_evidence(path, max_duration_s=args.max_duration)
+                pred = locate(evidence, date=date, model=args.model, top_k=args.top_k, max_duration_s=args.max_duration,
+                              **options)
+                pred.notes += [note] if note else []
             except (GeoforensicsError, ValueError) as e:
                 if not many:
                     raise InputError(str(e)) from None
@@ -89,9 +98,12 @@ def run(args: argparse.Namespace) -> int:
             if csv_out:
                 rows = rows or PointsWriter(csv_out)
                 rows.write(path.stem, pred.lat, pred.lon)
+            exported.append(Exported(path, pred, evidence.scores))
             done += 1
         if csv_out and rows is None:
             PointsWriter(csv_out)  # nothing located: the header alone
+    if exported:
+        write_exports(args, exported)
     for dest, what in ((args.json, "JSON lines"), (args.csv, "predictions")):
         if dest not in (None, STDOUT):
             print(f"wrote {done} {what} to {safe(dest)}", file=sys.stderr)

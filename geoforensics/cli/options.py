@@ -230,7 +230,7 @@ def open_output(dest: str | None) -> Iterator[TextIO | None]:
         failed = False
 
 
-OUTPUT_OPTIONS = ("json", "csv", "html", "video", "report", "out")
+OUTPUT_OPTIONS = ("json", "csv", "html", "video", "report", "out", "geojson", "kml", "labels")
 """The ``args`` attributes that name a file a command writes."""
 
 
@@ -256,9 +256,12 @@ def check_outputs(args: argparse.Namespace) -> None:
     same file by any path or link; or a media file inside a folder it reads), or two outputs name one file."""
     from ..media.limits import MEDIA_EXTS
 
+    named = {name: getattr(args, name, None) for name in OUTPUT_OPTIONS}
+    if isinstance(named["labels"], list) and len(named["labels"]) == 2:  # --labels FORMAT OUT
+        named["labels"] = named["labels"][1]
     outputs = {
-        f"--{name}": Path(value) for name in OUTPUT_OPTIONS
-        if isinstance(value := getattr(args, name, None), str) and value != STDOUT and not Path(value).is_dir()
+        f"--{name}": Path(value) for name, value in named.items()
+        if isinstance(value, str) and value != STDOUT and not Path(value).is_dir()
     }
     inputs = [pk for k, v in vars(args).items() if k not in (*OUTPUT_OPTIONS, "argv") for pk in _named_paths(v)]
     for option, out in outputs.items():

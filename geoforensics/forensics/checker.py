@@ -120,6 +120,8 @@ class ClaimChecker:
     ) -> None:
         parsed = parse_date(date)
         geo = likelihood_model(geolocator)
+        self.heard = scores
+        """BirdNET's scores as it gave them (``scores`` is after the noise discount)."""
         scores = replace(scores, scores=discount(scores.scores))
         self.geo = geo
         self.source = source
