@@ -55,6 +55,8 @@ class ClaimRow:
     line: int
 
 
+SHOWN_SPECIES = 12
+"""Species listed in the text report of a claim (the JSON holds them all)."""
 MAX_CLAIMS = 1_000_000
 """Most rows a claims CSV may hold (each file named in it is analysed once)."""
 
@@ -102,11 +104,17 @@ def format_check(c: Any) -> str:
     if c.claim.alternatives:
         lines.append(f"  other places with that name: {safe('; '.join(c.claim.alternatives))}")
     if c.evidence:
-        lines.append("  species (confidence, windows, occurrence near the claim, nearest place it lives):")
-        for e in c.evidence:
+        lines.append("  species (confidence, windows, occurrence near the claim, nearest place it lives; "
+                     "UNLIKELY: not expected there and then):")
+        for e in c.evidence[:SHOWN_SPECIES]:
             near = f"{e.nearest_km:,.0f} km" if e.nearest_km is not None else "nowhere"
+            flag = "" if e.lives_here else "  UNLIKELY"
             lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {e.windows} windows  "
-                         f"occurrence {e.occurrence:.2f}  nearest {near}")
+                         f"occurrence {e.occurrence:.2f}  nearest {near}{flag}")
+        if len(c.evidence) > SHOWN_SPECIES:
+            rest = c.evidence[SHOWN_SPECIES:]
+            lines.append(f"    ... and {len(rest)} more species heard ({sum(not e.lives_here for e in rest)} unlikely there): "
+                         "see --json")
     if c.hum is not None:
         lines.append(f"  mains hum: {safe(c.hum.text)}")
     if c.splice is not None:

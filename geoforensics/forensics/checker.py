@@ -68,8 +68,6 @@ MISMATCH_AT = 0.7
 true claims and 86 % of claims >= 3,000 km away score this high (at 0.5 it would be 8 % and 96 %)."""
 CONSISTENT_AT = 0.1
 """``mismatch_score`` up to which the verdict is consistent: 78 % of true claims and 0.4 % of far ones on xc-dev."""
-EVIDENCE_SPECIES = 10
-"""Species listed in a claim's evidence, strongest first."""
 
 
 def calibrated(log_bf: float) -> float:
@@ -130,7 +128,7 @@ class ClaimChecker:
         self.scores = scores
         self.labels = geo.species_names()
         self.likelihood = geo.likelihood(scores.scores, self.week)
-        self.occurrence = geo.occurrence(self.likelihood.idx[:EVIDENCE_SPECIES], self.week)
+        self.occurrence = geo.occurrence(self.likelihood.idx, self.week)
         self.prediction: GeoPrediction = geo.predict_from_scores(scores, week=self.week)
         self.hum = hum
         self.splice = find_splice(scores, geo, self.week)
@@ -185,7 +183,7 @@ class ClaimChecker:
         ev, labels = self.likelihood, self.labels
         heard = self.scores.scores >= self.geo.detection_threshold
         out = []
-        for j, s in enumerate(ev.idx[:EVIDENCE_SPECIES]):
+        for j, s in enumerate(ev.idx):
             occ = self.occurrence[j]
             lives = occ >= LIVES_AT
             term = ev.terms[j]

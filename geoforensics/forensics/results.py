@@ -111,7 +111,8 @@ class SpliceFinding:
 
 @dataclass
 class ClaimCheck:
-    """The answer for one claim about one clip. Serialises to JSON and back."""
+    """The answer for one claim about one clip. Serialises to JSON and back. ``evidence`` holds every species
+    heard (the engine's detection threshold and species cap), whether or not it lives at the claimed place."""
 
     file: str
     claim: Claim
@@ -127,6 +128,12 @@ class ClaimCheck:
     audio_place: str = ""
     distance_km: float | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def range_flags(self) -> list[SpeciesAtClaim]:
+        """The species heard that are unlikely at the claimed place and time (occurrence under :data:`LIVES_AT`),
+        strongest first: misidentifications, vagrants, or a claim that is wrong."""
+        return [e for e in self.evidence if not e.lives_here]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
