@@ -234,6 +234,18 @@ def filename_stamp(name: str | os.PathLike[str]) -> FilenameStamp | None:
     return FilenameStamp(" and ".join(s.text for s in stamps), None, problem="it holds more than one date")
 
 
+def recording_date(given: object, path: str | os.PathLike[str] | None, *, from_filename: bool = True) -> tuple[RecordingDate | None, str]:
+    """The date a recording is analysed for: the user's (:func:`parse_date`), else, with ``from_filename``, the
+    one a recorder wrote into the file name, with the note that says where it came from ("recording date
+    2021-05-14 05:30:00 from the file name ('20210514_053000')"; also a name that looks like a date but is
+    not one; "" otherwise). Container tags are never read for it."""
+    date = parse_date(given)
+    if date is not None or not from_filename or path is None:
+        return date, ""
+    stamp = filename_stamp(path)
+    return (None, "") if stamp is None else (stamp.date, stamp.note)
+
+
 def date_from_filename(name: str | os.PathLike[str]) -> RecordingDate | None:
     """The recording date a file name gives (:func:`filename_stamp`); None when it gives none, or an
     impossible or ambiguous one. Offer it only where the user gave no date and the tags hold none, and
@@ -243,6 +255,7 @@ def date_from_filename(name: str | os.PathLike[str]) -> RecordingDate | None:
 
 
 __all__ = [
+    "recording_date",
     "FILENAME_FORMS",
     "FORMS",
     "MAX_YEAR",

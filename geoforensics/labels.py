@@ -50,6 +50,8 @@ LOW_FREQ_HZ = 0.0
 HIGH_FREQ_HZ = 15000.0
 """The band BirdNET V2.4's spectrogram covers, the box every selection spans."""
 FORMATS = ("raven", "audacity")
+LABEL_THRESHOLD = 0.25
+"""Default confidence from which a window's species becomes a label (BirdNET-Analyzer's own default)."""
 
 
 @dataclass(frozen=True)

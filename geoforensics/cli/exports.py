@@ -11,18 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..dates import RecordingDate, filename_stamp
+from .. import dates
+from ..dates import RecordingDate
 from ..errors import InputError
 from ..forensics.results import ClaimCheck
-from ..labels import FORMATS, RecordingDetections, detections, write_labels
+from ..labels import FORMATS, LABEL_THRESHOLD, RecordingDetections, detections, write_labels
 from ..models.birdnet import load_labels
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores
 from ..text import safe
 from .options import STDOUT, number, output_file
-
-LABEL_THRESHOLD = 0.25
-"""Default confidence from which a window's species becomes a label (``--label-threshold``)."""
 
 
 def add_export_options(p: argparse.ArgumentParser) -> None:
@@ -106,13 +104,10 @@ def recording_date(given: RecordingDate | None, path: Path, args: argparse.Names
     the note that says so ("recording date 2021-05-14, from the file name"; also for a name that looks like a
     date but is not one; "" otherwise), printed on stderr and meant for the result's notes. Container tags
     are never read for it."""
-    if given is not None or getattr(args, "no_filename_date", False):
-        return given, ""
-    stamp = filename_stamp(path)
-    if stamp is None:
-        return None, ""
-    print(f"{safe(path.name)}: {safe(stamp.note)}", file=sys.stderr)
-    return stamp.date, stamp.note
+    date, note = dates.recording_date(given, path, from_filename=not getattr(args, "no_filename_date", False))
+    if note:
+        print(f"{safe(path.name)}: {safe(note)}", file=sys.stderr)
+    return date, note
 
 
 __all__ = ["LABEL_THRESHOLD", "Exported", "add_export_options", "at_claim", "check_labels", "recording_date",

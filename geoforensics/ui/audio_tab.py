@@ -9,7 +9,7 @@ import gradio as gr
 
 import geoforensics
 
-from ..dates import parse_date
+from ..dates import parse_date, recording_date
 from ..ffmpeg import open_media
 from ..prediction import GeoPrediction
 from ..viz import prediction_map, window_timeline
@@ -67,7 +67,9 @@ def locate_audio(audio: str | None, date: str | None) -> AudioOutputs:
     if not audio:
         raise gr.Error("No audio: upload a file, record with the microphone or pick an example.", print_exception=False)
     media = open_media(audio, LIMITS.max_bytes)
+    when, note = recording_date(when, media.path)  # a recorder's file name, when the box is empty
     pred = geoforensics.locate(media, date=when, top_k=5)
+    pred.notes += [note] if note else []
     choices = species_choices(pred)
     return AudioOutputs(
         summary=audio_summary(pred, media.name),
@@ -89,7 +91,8 @@ def prepare_audio_downloads(scientific_name: str | None, pred: GeoPrediction | N
         raise gr.Error("No result yet: locate a clip first, then prepare its downloads.", print_exception=False)
     species = species_range(scientific_name) if scientific_name else None
     name = name or "audio"
-    return export_prediction(pred.to_json(indent=1), prediction_map(pred, species_range=species), safe_stem(name, "audio"), f"geoforensics: {name}")
+    return export_prediction(pred.to_json(indent=1), prediction_map(pred, species_range=species), safe_stem(name, "audio"),
+                             f"geoforensics: {name}", audio=pred, source=name)
 
 
 @user_errors("Drawing the species range")
@@ -127,8 +130,9 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
     evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True)
     with gr.Accordion("Timeline", open=False):
         timeline = gr.Plot(show_label=False)
-    prepare = gr.Button("Prepare the downloads: the prediction (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-audio-prepare-downloads")
-    downloads = gr.File(label="Download: the prediction (JSON) and the map (standalone HTML)", file_count="multiple", interactive=False,
+    prepare = gr.Button("Prepare the downloads: the prediction (JSON), the map (HTML, about 5 MB) and map layers (GeoJSON, KML)",
+                        size="sm", elem_id="gf-audio-prepare-downloads")
+    downloads = gr.File(label="Download: the prediction (JSON), the map (standalone HTML) and its layers (GeoJSON, KML)", file_count="multiple", interactive=False,
                         elem_classes=["gf-results"])
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)

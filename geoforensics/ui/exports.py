@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_text
+from ..forensics.results import ClaimCheck
+from ..labels import LABEL_THRESHOLD
+from ..prediction import GeoPrediction
+from ..scoring import WindowScores
 from .lifecycle import remove_at_exit
 
 EXPORT_TTL_S = 3600.0
@@ -85,13 +90,29 @@ def tree_bytes(path: Path) -> int:
 EXPORTS = ExportStore()
 
 
-def export_prediction(pred_json: str, fig: Any, stem: str, title: str, notes: Sequence[str] = ()) -> list[str]:
-    """Write ``{stem}.json`` and ``{stem}_map.html`` (standalone, offline, with ``notes`` above the map)
-    and return their paths. Called only when the user asks for the downloads (the map is ~5 MB)."""
+def export_prediction(
+    pred_json: str, fig: Any, stem: str, title: str, notes: Sequence[str] = (), *,
+    audio: GeoPrediction | None = None, image: GeoPrediction | None = None, claims: Sequence[ClaimCheck] = (),
+    scores: WindowScores | None = None, source: str = "",
+) -> list[str]:
+    """Write ``{stem}.json``, ``{stem}_map.html`` (standalone, offline, with ``notes`` above the map) and, for
+    an audio result, its map layers (``{stem}.geojson``, ``{stem}.kml``) and, with its window ``scores``, a
+    Raven selection table (``{stem}.selections.txt``, the claim's "lives there?" column with a claim); their
+    paths. Called only when the user asks for the downloads (the map is ~5 MB)."""
+    from ..gis import result_collection, write_geojson, write_kml  # shapely, for the downloads only
+    from ..labels import RecordingDetections, detections, write_labels
+    from ..models.birdnet import load_labels
     from ..viz import write_standalone_html
 
     d = EXPORTS.new_dir()
-    json_path = d / f"{stem}.json"
-    json_path.write_text(pred_json, encoding="utf-8")
-    html_path = write_standalone_html(fig, d / f"{stem}_map.html", title=title, notes=notes)
-    return [str(json_path), str(html_path)]
+    json_path = write_text(d / f"{stem}.json", pred_json)
+    paths = [json_path, write_standalone_html(fig, d / f"{stem}_map.html", title=title, notes=notes)]
+    if audio is not None:
+        layers = result_collection(audio, image=image, claims=claims, source=source or stem)
+        paths += [write_geojson(d / f"{stem}.geojson", layers), write_kml(d / f"{stem}.kml", layers)]
+    if scores is not None:
+        at_claim = {e.scientific_name: (e.occurrence, e.lives_here) for e in claims[0].evidence} if claims else None
+        found = detections(scores, load_labels(), threshold=LABEL_THRESHOLD, prediction=audio, at_claim=at_claim)
+        paths += write_labels(d / f"{stem}.selections.txt", "raven", [RecordingDetections(source or stem, found,
+                                                                                           scores.duration_s)])
+    return [str(p) for p in paths]

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from ..dates import parse_date
+from ..dates import parse_date, recording_date
 from ..errors import InputError
 from ..ffmpeg import MediaFile, open_media
 from ..forensics.analysis import CLAIM_PROMPT, ForensicReport, analyze_media
@@ -280,7 +280,8 @@ def prepare_downloads(species: str | None, report: ForensicReport | None) -> lis
         raise InputError("No analysis yet: analyse a clip first, then prepare its downloads.")
     return export_prediction(
         report.to_json(indent=1), report_map(report, _species(species)), safe_stem(report.source, "report"),
-        f"geoforensics: {report.source}", report_notes(report),
+        f"geoforensics: {report.source}", report_notes(report), audio=report.audio, image=report.image,
+        claims=report.claims, scores=report.checker.heard if report.checker is not None else None, source=report.source,
     )
 
 
@@ -307,6 +308,7 @@ def analyze(
     candidates = parse_claim(claim)
     with request_dir() as tmp:
         media = resolve_source(upload, url, tmp, progress)
+        when, note = recording_date(when, media.path)  # a recorder's file name, when the box is empty
         report = analyze_media(
             media,
             claim=candidates[0] if candidates else None,
@@ -317,6 +319,8 @@ def analyze(
             progress=lambda f, msg: progress(0.05 + 0.9 * float(f), desc=msg),
         )
         kept = None if upload else keep_fetched(media.path)
+    if note and report.audio is not None:
+        report.audio.notes.append(note)
     progress(0.97, desc="drawing")
     fig = report_map(report)
     choices = species_choices(report.audio)
@@ -503,8 +507,10 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     with gr.Group(elem_classes=["gf-metadata"]):
         gr.Markdown(f"#### {METADATA_TITLE}", elem_classes=["gf-metadata-title"])
         metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
-    prepare = gr.Button("Prepare the downloads: the result with its claims (JSON) and the map (HTML, about 5 MB)", size="sm", elem_id="gf-prepare-downloads")
-    downloads = gr.File(label="Download: the whole result with its claims (JSON) and the map (standalone HTML, works offline)",
+    prepare = gr.Button("Prepare the downloads: the result (JSON), the map (HTML, about 5 MB), map layers (GeoJSON, KML) "
+                        "and a Raven selection table", size="sm", elem_id="gf-prepare-downloads")
+    downloads = gr.File(label="Download: the whole result with its claims (JSON), the map (standalone HTML, works offline), "
+                        "its layers for QGIS or Google Earth (GeoJSON, KML) and the labelled windows for Raven",
                         file_count="multiple", interactive=False, elem_id="gf-downloads", elem_classes=["gf-results"])
     with gr.Row():
         video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm", elem_id="gf-evidence-video")

@@ -92,7 +92,10 @@ def test_the_flagship_example_is_a_mismatch_with_the_blue_tit_in_the_table(flags
 
 def test_the_downloads_carry_the_claims(flagship):
     assert flagship["downloads"] is None  # written only when asked for
-    json_path, html_path = (Path(f) for f in prepare_downloads("", flagship["report"]))
+    json_path, html_path, geojson, _, labels = (Path(f) for f in prepare_downloads("", flagship["report"]))
+    claims = [f for f in json.loads(geojson.read_text())["features"] if f["properties"]["kind"] == "claim"]
+    assert [c["properties"]["verdict"] for c in claims] == ["mismatch"]
+    assert any(r.endswith("\tno") and "Cyanistes caeruleus" in r for r in labels.read_text().splitlines())  # not at Lihue
     d = json.loads(json_path.read_text())
     assert d["claims"][0]["verdict"] == "mismatch" and d["verdict"]["basis"] == "typed"
     assert ForensicReport.from_dict(d).claims[0].evidence[0].common_name == "Eurasian Blue Tit"

@@ -73,7 +73,9 @@ def test_analyze_demo_video(demo_result):
     assert metadata == [["encoder", metadata[0][1]]]  # the demo video's tags were stripped
     assert files is None  # written only when asked for
     files = prepare_downloads("", report)
-    assert [Path(f).suffix for f in files] == [".json", ".html"]
+    assert [Path(f).name.split(".", 1)[1] for f in files] == ["json", "html", "geojson", "kml", "selections.txt"]
+    rows = Path(files[4]).read_text().splitlines()
+    assert rows[0].startswith("Selection\tView\tChannel") and any("Cyanistes caeruleus" in r for r in rows[1:])
     assert ForensicReport is type(report) and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point)
     assert "window.PlotlyGeoAssets" in Path(files[1]).read_text()
 
@@ -252,7 +254,8 @@ def test_locate_audio_matches_python_api():
     assert [t for t in fig.data if t.name == "Audio guess"]
     assert any(t.name.startswith("Range:") for t in audio_species_range("Aquila adalberti", pred).data)
     assert files is None and name == EAGLE.name
-    json_path, html_path = (Path(f) for f in prepare_audio_downloads("Aquila adalberti", pred, name))
+    json_path, html_path, geojson, kml = (Path(f) for f in prepare_audio_downloads("Aquila adalberti", pred, name))
+    assert geojson.name == "XC148645.geojson" and kml.name == "XC148645.kml"
     assert json_path.name == "XC148645.json" and geoforensics.GeoPrediction.from_json(json_path.read_text()).point == pytest.approx(direct.point)
     assert html_path.name == "XC148645_map.html" and "Range: " in html_path.read_text()
     with pytest.raises(gr.Error) as e:
