@@ -25,6 +25,8 @@ import logging
 import math
 import os
 from fractions import Fraction
+from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -123,7 +125,7 @@ def decode_audio(
     return _finite(audio, path, offset_s)
 
 
-def _finite(audio: np.ndarray, path, offset_s: float) -> np.ndarray:
+def _finite(audio: np.ndarray, path: Path, offset_s: float) -> np.ndarray:
     if len(audio) == 0:
         where = f" after {offset_s:g} s" if offset_s > 0 else ""
         raise InputError(f"no audio could be decoded from {path.name}{where}")
@@ -140,7 +142,7 @@ def _cannot_mix_down(stderr: bytes) -> bool:
     return any(s in text for s in _MIXDOWN_FAILURES)
 
 
-def _read_exact(stream, n: int) -> bytes:
+def _read_exact(stream: IO[bytes], n: int) -> bytes:
     out = bytearray()
     while len(out) < n:
         chunk = stream.read(n - len(out))
@@ -150,7 +152,7 @@ def _read_exact(stream, n: int) -> bytes:
     return bytes(out)
 
 
-def _wav_channels(stream) -> int:
+def _wav_channels(stream: IO[bytes]) -> int:
     """Skip a WAV header written by ffmpeg to a pipe; the channel count of its ``fmt `` chunk."""
     if _read_exact(stream, 12)[8:12] != b"WAVE":
         raise ValueError("no WAV header")
@@ -168,7 +170,7 @@ def _wav_channels(stream) -> int:
     raise ValueError("no data chunk")
 
 
-def _decode_averaging_channels(cmd: list[str], path, timeout_s: float) -> np.ndarray:
+def _decode_averaging_channels(cmd: list[str], path: Path, timeout_s: float) -> np.ndarray:
     """Run ``cmd`` (ffmpeg writing a float32 WAV of every channel to stdout) and average the channels
     while reading, so memory holds the mono result and one block."""
     parts: list[np.ndarray] = []
@@ -269,7 +271,7 @@ class _Mono:
 
 def array_samples(array: np.ndarray) -> int:
     """Samples per channel of an audio array as :func:`load_array` reads it (InputError if it cannot)."""
-    return _Mono(array).n
+    return int(_Mono(array).n)
 
 
 def load_array(
@@ -322,7 +324,8 @@ def _resample_sinc(mono: _Mono, n: int, sr_in: int, sr_out: int) -> np.ndarray:
     if n <= SINGLE_CALL_SAMPLES:
         with torch.no_grad():
             y = AF.resample(torch.from_numpy(mono.read(0, n)), orig_freq=sr_in, new_freq=sr_out)
-        return y.numpy()
+        resampled: np.ndarray = y.numpy()
+        return resampled
     g = math.gcd(sr_in, sr_out)
     orig, new = sr_in // g, sr_out // g
     kernel, width = _get_sinc_resample_kernel(sr_in, sr_out, g, dtype=torch.float32)
@@ -356,7 +359,7 @@ def _polyphase_filter(up: int, down: int) -> np.ndarray:
     from scipy.signal import firwin
 
     rate = max(up, down)
-    h = firwin(2 * 10 * rate + 1, 1.0 / rate, window=("kaiser", 5.0))
+    h: np.ndarray = firwin(2 * 10 * rate + 1, 1.0 / rate, window=("kaiser", 5.0))
     h.flags.writeable = False
     return h
 

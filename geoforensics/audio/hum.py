@@ -255,7 +255,8 @@ def _background(power: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.nd
     Taking the higher side means the flank of a strong neighbour (a music note 2 Hz away) is not
     mistaken for a line standing above its background.
     """
-    return np.maximum(np.median(power[..., left], axis=-1), np.median(power[..., right], axis=-1))
+    background: np.ndarray = np.maximum(np.median(power[..., left], axis=-1), np.median(power[..., right], axis=-1))
+    return background
 
 
 def _peak_hz(power: np.ndarray, i: np.ndarray, df: float) -> np.ndarray:
@@ -264,7 +265,8 @@ def _peak_hz(power: np.ndarray, i: np.ndarray, df: float) -> np.ndarray:
     a, b, c = (np.log(power[rows, i + d]) for d in (-1, 0, 1))
     den = a - 2 * b + c
     off = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1.0), 0.0)
-    return (i + np.clip(off, -0.5, 0.5)) * df
+    hz: np.ndarray = (i + np.clip(off, -0.5, 0.5)) * df
+    return hz
 
 
 def _climb(spectrum: np.ndarray, i: int, steps: int) -> tuple[int, bool]:
@@ -291,7 +293,7 @@ def _longest_gap(present: np.ndarray) -> int:
     return best
 
 
-def _measure_family(power: np.ndarray, longterm: np.ndarray, df: float, nominal: int, cfg: HumConfig) -> dict:
+def _measure_family(power: np.ndarray, longterm: np.ndarray, df: float, nominal: int, cfg: HumConfig) -> dict[str, Any]:
     ks = HARMONICS[nominal]
     nbins = longterm.shape[0]
     sides = []
@@ -368,7 +370,7 @@ def _measure_family(power: np.ndarray, longterm: np.ndarray, df: float, nominal:
     }
 
 
-def _family_confidence(m: dict, cfg: HumConfig) -> tuple[bool, float]:
+def _family_confidence(m: dict[str, Any], cfg: HumConfig) -> tuple[bool, float]:
     detected = (
         m["harmonics_present"] >= cfg.min_harmonics
         and m["presence"] >= cfg.min_presence

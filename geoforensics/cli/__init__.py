@@ -14,13 +14,14 @@ import re
 import signal
 import sys
 import threading
+from types import ModuleType
 
 from ..errors import GeoforensicsError
 from ..text import SafeFormatter, safe
 from .options import check_outputs
 
 
-def command_modules() -> list:
+def command_modules() -> list[ModuleType]:
     """The subcommand modules, in ``--help`` order."""
     mods = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
     mods = [m for m in mods if hasattr(m, "register")]

@@ -26,7 +26,7 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 """A source that starts like this and is no file is a URL (``data:...``, ``javascript:...``): the URL policy refuses it."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "analyze",
         help="forensic check of a video or audio clip: where the sound points vs where the picture points",
@@ -100,7 +100,7 @@ def format_report(report: ForensicReport) -> str:
     return "\n".join(lines)
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A metadata value as text: the tag dict of ``other`` one ``key=value`` after another."""
     if isinstance(value, dict):
         return "; ".join(f"{k}={v}" for k, v in value.items())

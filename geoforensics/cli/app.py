@@ -10,7 +10,7 @@ from .options import number
 ORDER = 80
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "app",
         help="start the web app (forensics, audio geolocation, multimodal queries)",

@@ -19,7 +19,7 @@ def _out(text: str) -> str:
     return text
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "batch",
         help="geolocate many recordings on Ray (local or a cluster), resumable",

@@ -27,7 +27,7 @@ from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 ORDER = 6
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="does a clip's soundtrack fit the place it claims? (species, mains hum, splices)",

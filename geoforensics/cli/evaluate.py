@@ -11,7 +11,7 @@ from .options import emit_json, shared, text_to_stdout
 ORDER = 40
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "evaluate",
         help="score a prediction CSV against a gold CSV (official benchmark metrics)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..text import safe
 from .options import csv_out, number, open_output, shared, text_to_stdout
@@ -10,7 +11,7 @@ from .options import csv_out, number, open_output, shared, text_to_stdout
 ORDER = 45
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "evaluate-model",
         help="geolocate every recording of a dataset and print the paper's metrics",
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def points_on_ray(args: argparse.Namespace, recs: list) -> list[tuple[float, float]]:
+def points_on_ray(args: argparse.Namespace, recs: list[Any]) -> list[tuple[float, float]]:
     """The predicted (lat, lon) of each recording, in order, from Ray workers (``--address``/``--workers``),
     asked exactly as the local loop asks (no date, the geolocator's own duration cap)."""
     import sys

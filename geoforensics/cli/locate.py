@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
 from ..media.limits import expand_inputs
+from ..prediction import GeoPrediction
 from ..text import safe
 from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
@@ -16,7 +18,7 @@ from .options import STDOUT, open_output, shared, text_to_stdout, write_json
 ORDER = 10
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "locate",
         help="geolocate audio or video files from the animal sounds in them",
@@ -29,15 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def geolocator_options(args: argparse.Namespace) -> dict:
+def geolocator_options(args: argparse.Namespace) -> dict[str, Any]:
     """The geolocator options of ``locate``'s command line (``--gallery``, ``--prior``)."""
-    options: dict = {"gallery": args.gallery}
+    options: dict[str, Any] = {"gallery": args.gallery}
     if args.prior is not None or args.prior_weight is not None:
         options.update(prior=args.prior or PRIOR, prior_weight=args.prior_weight)
     return options
 
 
-def format_prediction(path: Path, pred) -> str:
+def format_prediction(path: Path, pred: GeoPrediction) -> str:
     """A short human-readable report of one prediction (every name in it passed through :func:`geoforensics.text.safe`)."""
     lines = [f"{safe(path.name)}: {pred.lat:.3f}, {pred.lon:.3f}"]
     if pred.top_k:

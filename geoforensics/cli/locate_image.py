@@ -26,7 +26,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "locate-image",
         help="where was this photo taken? (GeoCLIP; needs the CLIP ViT-L/14 weights)",

@@ -9,7 +9,7 @@ from .options import emit_json, shared, text_to_stdout
 ORDER = 40
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "models", help="list the geolocators usable with --model", description=__doc__, parents=shared("json")
     )

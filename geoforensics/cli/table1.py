@@ -13,7 +13,7 @@ from .options import number, shared
 ORDER = 45
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "table1",
         help="run the Table-1 systems on a dataset; write a Markdown table, a CDF plot and an error map",

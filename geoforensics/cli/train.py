@@ -10,7 +10,7 @@ from .options import number
 ORDER = 60
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "train",
         help="train an AG-CLIP model from a YAML config",

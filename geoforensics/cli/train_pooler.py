@@ -10,7 +10,7 @@ from .options import number, shared
 ORDER = 61
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "train-pooler",
         help="train a transformer to pool AG-CLIP window embeddings (Supp. A.6)",

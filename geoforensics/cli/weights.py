@@ -10,7 +10,7 @@ from .options import emit_json, shared, text_to_stdout
 ORDER = 90
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "weights",
         help="list model weights, download them, or import a file downloaded elsewhere",

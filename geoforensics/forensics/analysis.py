@@ -140,7 +140,7 @@ class ForensicReport:
         return out
 
     def to_dict(self, surface: str = "sparse") -> dict[str, Any]:
-        return finite_json({
+        d: dict[str, Any] = finite_json({
             "source": self.source,
             "duration_s": self.duration_s,
             "has_video": self.has_video,
@@ -155,6 +155,7 @@ class ForensicReport:
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
         })
+        return d
 
     def to_json(self, surface: str = "sparse", indent: int | None = None) -> str:
         return json.dumps(self.to_dict(surface), indent=indent, default=str, allow_nan=False)

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,21 +38,24 @@ def _coloured(rng: np.random.Generator, n: int, slope: float) -> np.ndarray:
     """Noise with power spectrum ~ 1 / f**slope (0 white, 1 pink, 2 brown), unit RMS."""
     f = np.fft.rfft(rng.standard_normal(n))
     f /= np.maximum(np.arange(len(f)), 1.0) ** (slope / 2)
-    x = np.fft.irfft(f, n)
-    return x / (x.std() + 1e-12)
+    x: np.ndarray = np.fft.irfft(f, n)
+    scaled: np.ndarray = x / (x.std() + 1e-12)
+    return scaled
 
 
 def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
     c = np.concatenate([[0.0], np.cumsum(x)])
     lo = np.clip(np.arange(len(x)) - width // 2, 0, len(x))
     hi = np.clip(lo + width, 0, len(x))
-    return (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    mean: np.ndarray = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    return mean
 
 
 def _tone_stack(t: np.ndarray, f0: np.ndarray | float, harmonics: int, decay: float) -> np.ndarray:
     phase = 2 * np.pi * np.cumsum(np.broadcast_to(f0, t.shape)) / SAMPLE_RATE
-    x = sum(np.sin(k * phase) / k**decay for k in range(1, harmonics + 1))
-    return x / (np.abs(x).max() + 1e-12)
+    x: np.ndarray = np.sum([np.sin(k * phase) / k**decay for k in range(1, harmonics + 1)], axis=0)
+    scaled: np.ndarray = x / (np.abs(x).max() + 1e-12)
+    return scaled
 
 
 def _signals(rng: np.random.Generator, levels: tuple[float, ...], pitch: float) -> Iterator[tuple[str, np.ndarray]]:
@@ -100,7 +104,7 @@ def held_out_signals(seed: int = 1) -> Iterator[tuple[str, np.ndarray]]:
         yield name, np.asarray(x, np.float32)
 
 
-def build_table(path: Path = TABLE) -> dict:
+def build_table(path: Path = TABLE) -> dict[str, Any]:
     """Score the corpus with BirdNET and write each species' highest score (plus ``FLOOR_MARGIN``)."""
     from ..evidence import score_audio
     from ..models.birdnet import MODEL_VERSION, load_labels
@@ -145,7 +149,8 @@ def discount(scores: np.ndarray) -> np.ndarray:
     floor = noise_floor()
     if scores.shape[-1] != len(floor):
         return scores
-    return np.clip((scores - floor) / (1.0 - np.minimum(floor, 0.99)), 0.0, 1.0).astype(np.float32)
+    discounted: np.ndarray = np.clip((scores - floor) / (1.0 - np.minimum(floor, 0.99)), 0.0, 1.0).astype(np.float32)
+    return discounted
 
 
 if __name__ == "__main__":

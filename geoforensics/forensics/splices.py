@@ -42,8 +42,9 @@ def find_splice(scores: WindowScores, geo: SpeciesLikelihoodModel, week: int = -
         if not len(ev.idx) or ev.q[ev.idx[0]] < SPLICE_MIN_SCORE:
             return None
         x = ev.log_surface
-        p = np.exp(x - x.max())
-        return p / p.sum()
+        p: np.ndarray = np.exp(x - x.max())
+        normed: np.ndarray = p / p.sum()
+        return normed
 
     def stat(t: int) -> tuple[float, np.ndarray | None, np.ndarray | None]:
         pa, pb = surface(s[:t]), surface(s[t:])

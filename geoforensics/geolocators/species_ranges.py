@@ -241,7 +241,8 @@ class SpeciesRangeGeolocator:
         pred.timings = {**ws.timings, "locate_s": time.perf_counter() - t0}
         return pred
 
-    def _evidence(self, ws, idx, q, terms, log_s, point, labels, n: int = 10) -> list[SpeciesEvidence]:
+    def _evidence(self, ws: WindowScores, idx: np.ndarray, q: np.ndarray, terms: np.ndarray, log_s: np.ndarray,
+                  point: tuple[float, float], labels: Labels, n: int = 10) -> list[SpeciesEvidence]:
         """Top species, the windows they are heard in, and how far the guess moves without each."""
         out = []
         for j, s in enumerate(idx[:n]):
@@ -261,7 +262,8 @@ class SpeciesRangeGeolocator:
             )
         return out
 
-    def _windows(self, ws, idx, table, labels) -> list[WindowPrediction]:
+    def _windows(self, ws: WindowScores, idx: np.ndarray, table: RangeTable | WeekRanges,
+                 labels: Labels) -> list[WindowPrediction]:
         """Each window's own guess over the clip's evidence species (for the timeline)."""
         out = []
         if len(idx):

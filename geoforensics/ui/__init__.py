@@ -76,7 +76,8 @@ def build_demo(limits: AppLimits | None = None) -> gr.Blocks:
             with gr.Tab("About", id="about"):
                 build_about_tab()
     empty_cache_at_exit(demo)
-    return demo
+    built: gr.Blocks = demo
+    return built
 
 
 def launch_options() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import gradio as gr
+import numpy as np
 
 from ..dates import parse_date, recording_date
 from ..errors import InputError
@@ -269,7 +270,7 @@ def keep_fetched(path: Path) -> str | None:
     return str(kept)
 
 
-def _species(name: str | None) -> tuple | None:
+def _species(name: str | None) -> tuple[str, np.ndarray, np.ndarray] | None:
     return species_range(name) if name else None
 
 
