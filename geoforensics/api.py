@@ -14,6 +14,9 @@ import numpy as np
 from .arguments import number
 from .dates import parse_date
 from .defaults import AUDIO_MODEL, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP_K, TOP_K
+from .forensics.analysis import analyze_media
+from .forensics.checker import check as _check
+from .geolocators.registry import get_geolocator
 from .prediction import GeoPrediction
 
 if TYPE_CHECKING:
@@ -39,8 +42,6 @@ def locate(
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
     up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
     ``prior``); each distinct configuration is built once per process."""
-    from .geolocators.registry import get_geolocator
-
     date = parse_date(date)
     top_k = number(top_k, "top_k", int, 1, MAX_TOP_K)
     if max_duration_s is not None:
@@ -60,14 +61,10 @@ def check(
     """Does the sound of ``source`` (a file, or an array with ``sample_rate``) fit ``claim`` ("lat, lon", a
     place name, a (lat, lon) pair or a :class:`~geoforensics.forensics.claims.Claim`)? A
     :class:`~geoforensics.forensics.results.ClaimCheck`: verdict, calibrated mismatch score, evidence."""
-    from .forensics.checker import check as _check
-
     return _check(source, claim, date=date, sample_rate=sample_rate, max_duration_s=max_duration_s)
 
 
 def analyze(path: str | Path, *, claim: Any = None, date: Any = None, **options: Any) -> ForensicReport:
     """Where a clip's sound points, where its picture points, and whether they fit its claims (the user's,
     the file's GPS tag, the picture's guess): :func:`geoforensics.forensics.analysis.analyze_media`."""
-    from .forensics.analysis import analyze_media
-
     return analyze_media(path, claim=claim, date=date, **options)

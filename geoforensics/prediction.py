@@ -15,6 +15,8 @@ import numpy as np
 
 from .errors import reading
 from .geo.geodesy import as_latlon, haversine_km, spherical_mean
+from .geo.h3cells import gallery_cells, latlon_to_cells
+from .geo.places import place_names
 
 SCHEMA_VERSION = 1
 
@@ -245,8 +247,6 @@ class GeoPrediction:
         top = top_k_candidates(gallery, p, k=k, min_separation_km=min_separation_km)
         regions = [probability_region(gallery, p, point, m, region_res) for m in region_masses]
         if names and top:
-            from .geo.h3cells import latlon_to_cells
-            from .geo.places import place_names
 
             coords = [(c.lat, c.lon) for c in top]
             for c, cell, name in zip(top, latlon_to_cells(coords, region_res), place_names(coords)):
@@ -292,8 +292,6 @@ def smallest_mass_set(probs: np.ndarray, mass: float) -> np.ndarray:
 def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[float, float], mass: float, res: int = 2) -> Region:
     """Smallest set of H3 cells (at ``res``) holding ``mass`` of the probability, and the radius
     around ``point`` that holds the same mass."""
-    from .geo.h3cells import gallery_cells
-
     idx = smallest_mass_set(probs, 0.9999)
     all_names, index = gallery_cells(gallery, res)
     cell_of = index[idx]

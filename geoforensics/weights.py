@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from .atomic import atomic_open
-from .errors import GeoforensicsError, MissingWeightsError
+from .config import config_from_dict
+from .errors import GeoforensicsError, InputError, MissingWeightsError
 from .paths import cache_dir, package_dir, shipped_file
 from .progress import Progress
 from .registry import Registry
@@ -186,8 +187,6 @@ def register(spec: WeightSpec) -> None:
 
 def read_shipped_manifest(path: Path | None = None) -> list[WeightSpec]:
     """The entries of the shipped ``weights/manifest.json`` (none when this installation lacks it)."""
-    from .config import config_from_dict
-
     try:
         path = path or shipped_file("weights", SHIPPED_MANIFEST)
     except GeoforensicsError:
@@ -265,7 +264,6 @@ def load_checkpoint_blob(path: str | Path, what: str = "checkpoint") -> Any:
     truncated or foreign file instead of torch's unpickling traceback."""
     import torch
 
-    from .errors import InputError
 
     p = Path(path)
     if not p.is_file():

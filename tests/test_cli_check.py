@@ -66,15 +66,15 @@ class Counting:
 
 def test_claims_csv_analyses_each_file_once(tmp_path, monkeypatch, capsys):
     """However many claims and dates name a file, it is opened, decoded and scored once."""
-    import geoforensics.evidence as evidence
+    import geoforensics.cli.check as cli_check
 
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "noise.wav", (0.05 * rng.standard_normal(48000 * 8)).astype(np.float32), 48000)
     (tmp_path / "claims.csv").write_text(
         "file,latitude,longitude,date\nnoise.wav,48.1,11.6,\nnoise.wav,22.05,-159.5,2021-05-14\nmissing.wav,1,1,\n"
     )
-    counter = Counting(evidence.gather_evidence)
-    monkeypatch.setattr(evidence, "gather_evidence", counter)
+    counter = Counting(cli_check.gather_evidence)
+    monkeypatch.setattr(cli_check, "gather_evidence", counter)
     out = tmp_path / "out.jsonl"
     code = main(["check", "--claims", str(tmp_path / "claims.csv"), "--json", str(out)])
     assert code == 1  # one file failed, the rest went on

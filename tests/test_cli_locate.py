@@ -117,10 +117,10 @@ def test_bare_csv_after_the_inputs_prints_predictions_only(capsys):
 
 
 def test_csv_rows_reach_the_disk_as_they_are_computed(tmp_path, monkeypatch, capsys):
-    import geoforensics.api
+    import geoforensics.cli.locate as cli_locate
 
     out_csv = tmp_path / "pred.csv"
-    real_locate = geoforensics.api.locate
+    real_locate = cli_locate.locate
     seen_before_second: list[str] = []
 
     def locate_then_crash(path, **kw):
@@ -129,7 +129,7 @@ def test_csv_rows_reach_the_disk_as_they_are_computed(tmp_path, monkeypatch, cap
             raise KeyboardInterrupt
         return real_locate(path, **kw)
 
-    monkeypatch.setattr(geoforensics.api, "locate", locate_then_crash)
+    monkeypatch.setattr(cli_locate, "locate", locate_then_crash)
     assert main(["locate", *map(str, CLIPS), "--csv", str(out_csv)]) == 130
     assert seen_before_second[0].startswith("audio_id,latitude,longitude\nXC148645,")
     assert read_points_csv(out_csv).ids == ["XC148645"]

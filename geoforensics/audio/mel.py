@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from geoforensics.audio.decode import load_array
 from geoforensics.errors import InputError
 from geoforensics.registry import Registry
 
@@ -240,8 +241,6 @@ class MelPipeline(torch.nn.Module):
 
         Resamples to ``config.sample_rate`` with torchaudio, then calls :meth:`forward`.
         """
-        from geoforensics.audio.decode import load_array
-
         x = np.asarray(audio)
         if x.ndim == 1:
             mono: torch.Tensor = self(load_array(x, sample_rate, self.config.sample_rate))

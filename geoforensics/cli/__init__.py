@@ -16,6 +16,7 @@ import sys
 import threading
 from types import ModuleType
 
+from .. import __version__
 from ..errors import GeoforensicsError
 from ..text import SafeFormatter, safe
 from .options import check_outputs
@@ -29,8 +30,6 @@ def command_modules() -> list[ModuleType]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = argparse.ArgumentParser(
         prog="geoforensics",
         description="Where was this recorded? Geolocate audio and images; evaluate and train geolocators.",

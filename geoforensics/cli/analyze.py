@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..ffmpeg import open_media
+from ..forensics.analysis import analyze_media
+from ..forensics.claims import resolve_claim
 from ..media.limits import MediaLimits
 from ..text import safe
 from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
+from .locate import format_prediction
 from .options import STDOUT, number, open_output, output_file, shared, text_to_stdout, write_json
 
 if TYPE_CHECKING:
@@ -81,8 +84,7 @@ def report_file(text: str) -> str:
 
 def format_report(report: ForensicReport) -> str:
     """Plain-text summary of a :class:`~geoforensics.forensics.analysis.ForensicReport`."""
-    from ..viz.report import report_notes
-    from .locate import format_prediction
+    from ..viz.report import report_notes  # lazy: loads plotly
 
     lines = [safe(line) for line in report_notes(report)]
     user = report.user_claim
@@ -108,9 +110,6 @@ def _shown(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..forensics.analysis import analyze_media
-    from ..forensics.claims import resolve_claim
-
     claim = resolve_claim(args.claim) if args.claim is not None else None  # a bad claim fails before any download
     check_labels(args)
     show_text = text_to_stdout(args)
@@ -146,14 +145,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json not in (None, STDOUT):
         print(f"wrote {safe(args.json)}", file=sys.stderr)
     if args.html:
-        from ..viz import write_standalone_html
-        from ..viz.report import report_map, report_notes
+        from ..viz import write_standalone_html  # lazy: loads plotly
+        from ..viz.report import report_map, report_notes  # lazy: loads plotly
 
         fig = report_map(report)
         write_standalone_html(fig, args.html, title=f"geoforensics: {report.source}", notes=report_notes(report))
         print(f"wrote {safe(args.html)}", file=sys.stderr)
     if args.report:
-        from ..viz.page import write_report_page
+        from ..viz.page import write_report_page  # lazy: loads matplotlib, plotly
 
         argv = getattr(args, "argv", None)
         write_report_page(report, args.report, command=shlex.join(["geoforensics", *argv]) if argv else None)
@@ -169,7 +168,7 @@ def write_video(report: ForensicReport, path: Path, out: str, seconds: float) ->
     """Render the evidence video with a progress bar on a terminal's stderr."""
     from tqdm import tqdm
 
-    from ..viz.evidence import render_evidence_video
+    from ..viz.evidence import render_evidence_video  # lazy: loads PIL, matplotlib, plotly
 
     with tqdm(total=100, desc="evidence video", unit="%", file=sys.stderr, disable=None, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ui import AppLimits, serve
+    from ..ui import AppLimits, serve  # lazy: loads gradio
 
     serve(server_name=args.host, server_port=args.port, limits=AppLimits.from_env(args.workers, args.queue_size))
     return 0

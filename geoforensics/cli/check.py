@@ -10,6 +10,9 @@ from typing import Any
 
 from ..dates import RecordingDate, parse_date
 from ..errors import GeoforensicsError, InputError
+from ..evidence import gather_evidence
+from ..forensics.checker import ClaimChecker, likelihood_model
+from ..forensics.claims import Claim, resolve_claim
 from ..tables import (
     DATE_COLUMNS,
     FILE_COLUMNS,
@@ -123,10 +126,6 @@ def format_check(c: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evidence import gather_evidence
-    from ..forensics.checker import ClaimChecker, likelihood_model
-    from ..forensics.claims import Claim, resolve_claim
-
     if bool(args.claims) == bool(args.claim):
         raise InputError("give one FILE with --claim PLACE, or --claims CLAIMS.csv")
     if args.claims and args.file:

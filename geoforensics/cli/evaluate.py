@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..evaluation.evaluate import evaluate_points, read_points_csv
+from ..geo.metrics import format_metrics_row, metrics_table_header
 from ..text import safe
 from .options import emit_json, shared, text_to_stdout
 
@@ -29,9 +31,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation.evaluate import evaluate_points, read_points_csv
-    from ..geo.metrics import format_metrics_row, metrics_table_header
-
     pred = read_points_csv(args.pred, "predictions")
     gold = read_points_csv(args.gold, "gold")
     metrics = evaluate_points(pred, gold)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..batch import BatchInput, LocateSpec, locate_rows
+from ..data import open_dataset
+from ..errors import InputError
+from ..evaluation.evaluate import PointsWriter
+from ..geo.geodesy import haversine_km
+from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
+from ..geolocators.registry import get_geolocator
 from ..text import safe
 from .options import csv_out, number, open_output, shared, text_to_stdout
 
@@ -33,11 +40,6 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..data import open_dataset
-    from ..evaluation.evaluate import PointsWriter
-    from ..geo.geodesy import haversine_km
-    from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
-    from ..geolocators.registry import get_geolocator
 
     geo = get_geolocator(args.model, gallery=args.gallery)
     recs = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None]
@@ -65,9 +67,6 @@ def points_on_ray(args: argparse.Namespace, recs: list[Any]) -> list[tuple[float
     asked exactly as the local loop asks (no date, the geolocator's own duration cap)."""
     import sys
 
-    from ..batch import BatchInput, LocateSpec, locate_rows
-    from ..errors import InputError
-    from ..geo.geodesy import haversine_km
 
     spec = LocateSpec.of(args.model, max_duration_s=None, gallery=args.gallery)
     items = [BatchInput(r.id, str(r.audio_path)) for r in recs]

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..api import locate
 from ..defaults import PRIOR
 from ..errors import GeoforensicsError, InputError
+from ..evaluation.evaluate import PointsWriter
+from ..evidence import gather_evidence
 from ..media.limits import expand_inputs
 from ..prediction import GeoPrediction
 from ..text import safe
@@ -62,10 +65,6 @@ def format_prediction(path: Path, pred: GeoPrediction) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import locate
-    from ..evaluation.evaluate import PointsWriter
-    from ..evidence import gather_evidence
-
     check_labels(args)
     files = expand_inputs(args.files)
     exported: list[Exported] = []

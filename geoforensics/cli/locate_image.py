@@ -63,14 +63,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def make_image_geolocator(**options: Any) -> Any:
     """An ``ImageGeolocator`` with ``options`` (``aggregate``, ``point_method``; a seam for tests)."""
-    from ..geolocators.image import ImageGeolocator
+    from ..geolocators.image import ImageGeolocator  # lazy: loads PIL, torch
 
     return ImageGeolocator(**options)
 
 
 def make_text_geolocator(**options: Any) -> Any:
     """A ``TextGeolocator`` with ``options`` (``point_method``; a seam for tests)."""
-    from ..geolocators.text import TextGeolocator
+    from ..geolocators.text import TextGeolocator  # lazy: loads PIL, torch
 
     return TextGeolocator(**options)
 

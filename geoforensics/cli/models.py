@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..geolocators import list_geolocators
 from .options import emit_json, shared, text_to_stdout
 
 ORDER = 40
@@ -17,8 +18,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..geolocators import list_geolocators
-
     names = list_geolocators()
     emit_json(args.json, names, indent=1)
     if text_to_stdout(args):

@@ -23,6 +23,7 @@ from ..atomic import atomic_path, refuse_overwrite, unwritable
 from ..dates import FORMS, RecordingDate, parse_date
 from ..defaults import AUDIO_MODEL, GALLERY, MAX_DURATION_LIMIT_S, MAX_DURATION_S, MAX_TOP_K, TOP_K
 from ..errors import InputError
+from ..media.limits import MEDIA_EXTS
 from ..prediction import finite_json
 from ..text import safe
 
@@ -38,7 +39,6 @@ def number(
 ) -> Callable[[str], Any]:
     """An argparse ``type``: :func:`geoforensics.arguments.number` of the text; anything else is a clear
     usage error ("argument --top-k: must be from 1 to 100, got 0")."""
-
     def parse(text: str) -> Any:
         try:
             return arguments.number(text, "it", kind, low, high, above=above)
@@ -66,7 +66,6 @@ def output_file(option: str, suffixes: tuple[str, ...]) -> Callable[[str], str]:
 
     Refusing other existing files keeps ``--json clip.mp3 ...`` from overwriting an input.
     """
-
     def parse(text: str) -> str:
         if text == STDOUT:
             return text
@@ -254,8 +253,6 @@ def _named_paths(value: Any) -> Iterator[tuple[Path, str]]:
 def check_outputs(args: argparse.Namespace) -> None:
     """Before any work: :class:`InputError` when an output option names a file the command reads (the
     same file by any path or link; or a media file inside a folder it reads), or two outputs name one file."""
-    from ..media.limits import MEDIA_EXTS
-
     named = {name: getattr(args, name, None) for name in OUTPUT_OPTIONS}
     if isinstance(named["labels"], list) and len(named["labels"]) == 2:  # --labels FORMAT OUT
         named["labels"] = named["labels"][1]

@@ -6,6 +6,20 @@ import argparse
 import shlex
 import sys
 
+from ..batch import cache_scores
+from ..data import open_dataset
+from ..defaults import MAX_DURATION_S
+from ..errors import InputError
+from ..evaluation.aggregation import aggregation_markdown, aggregation_rows
+from ..evaluation.evaluate import read_points_csv
+from ..evaluation.table1 import (
+    SYSTEMS,
+    load_samples,
+    register_agclip_checkpoint,
+    run_table1,
+    table1_systems,
+    write_report,
+)
 from ..progress import print_progress
 from ..text import safe
 from .options import number, shared
@@ -46,16 +60,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InputError
-    from ..evaluation.table1 import (
-        SYSTEMS,
-        load_samples,
-        register_agclip_checkpoint,
-        run_table1,
-        table1_systems,
-        write_report,
-    )
-
     added = []
     for spec in args.agclip_head:
         label, sep, path = spec.partition("=")
@@ -81,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
         scores_on_ray(args)
     samples = load_samples(args.data, limit=args.limit, progress=print_progress)
     if args.gold:
-        from ..evaluation.evaluate import read_points_csv
 
         gold = read_points_csv(args.gold, "gold")
         index = dict(zip(gold.ids, gold.latlon))
@@ -95,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     results = run_table1(samples, args.systems, folds=args.folds, seed=args.seed, overrides=overrides, progress=print_progress, seeds=args.seeds)
     extra = []
     if args.aggregate is not None:
-        from ..evaluation.aggregation import aggregation_markdown, aggregation_rows
 
         by_key = {r.system.key: r for r in results}
         for key in args.aggregate or [r.system.key for r in results if r.system.feed != "truth" and not r.skipped]:
@@ -114,10 +116,6 @@ def run(args: argparse.Namespace) -> int:
 def scores_on_ray(args: argparse.Namespace) -> None:
     """Compute the BirdNET scores of every recording on Ray workers (``--address``/``--workers``) into
     this machine's scores cache, which ``load_samples`` then reads."""
-    from ..batch import cache_scores
-    from ..data import open_dataset
-    from ..defaults import MAX_DURATION_S
-
     recs = [r for r in list(open_dataset(args.data))[: args.limit or None] if r.audio_path is not None]
     errors = cache_scores([str(r.audio_path) for r in recs], max_duration_s=MAX_DURATION_S, address=args.address,
                           workers=args.workers)

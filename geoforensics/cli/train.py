@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import InputError
 from ..text import safe
 from .options import number
 
@@ -33,9 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from ..errors import InputError
-    from ..train.config import load_config
-    from ..train.loop import train
+    from ..train.config import load_config  # lazy: loads torch
+    from ..train.loop import train  # lazy: loads torch
 
     overrides = {}
     for item in args.set:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import GeoforensicsError
+from ..models.registry import create_model
 from ..text import safe
 from .options import number, shared
 
@@ -45,11 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..errors import GeoforensicsError
-    from ..models.pooling import TransformerPoolerConfig, save_pooler
-    from ..models.registry import create_model
-    from ..train.pooling import train_pooler
-    from ..train.simulate import ScoreSimulator, SimConfig
+    from ..models.pooling import TransformerPoolerConfig, save_pooler  # lazy: loads torch
+    from ..train.pooling import train_pooler  # lazy: loads torch
+    from ..train.simulate import ScoreSimulator, SimConfig  # lazy: loads torch
 
     out = Path(args.output)
     if out.suffix != ".pt":

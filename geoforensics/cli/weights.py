@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..text import safe
+from ..weights import fetch, list_weights, offer, weights_dir
 from .options import emit_json, shared, text_to_stdout
 
 ORDER = 90
@@ -43,8 +44,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..weights import list_weights, weights_dir
-
     rows = list_weights()
     emit_json(args.json, rows, indent=2)
     if not text_to_stdout(args):
@@ -65,15 +64,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from ..weights import fetch
-
     path = fetch(args.name, progress=not args.quiet, from_file=args.from_file)
     print(f"{safe(args.name)}: verified, at {safe(path)}")
     return 0
 
 
 def run_offer(args: argparse.Namespace) -> int:
-    from ..weights import offer
-
     offer(args.name, why=f" ({args.why})" if args.why else "")
     return 0

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
 from ..geo.h3cells import latlon_to_cells
-from ..geo.metrics import geolocation_metrics
+from ..geo.metrics import format_metrics_row, geolocation_metrics, metrics_table_header
 from ..prediction import GeoPrediction
 
 PERIODS = ("week", "month", "year", "all")
@@ -127,8 +127,6 @@ def species_per_group(species: Sequence[Sequence[str]], keys: Sequence[Hashable]
 
 def aggregation_markdown(system: str, rows: Sequence[AggregationRow]) -> str:
     """Markdown section: metrics per grouping plus group counts."""
-    from ..geo.metrics import format_metrics_row, metrics_table_header
-
     lines = [f"## Spatiotemporal aggregation: {system}", "", metrics_table_header(with_n=False)]
     lines += [format_metrics_row(r.name, r.metrics) for r in rows]
     lines += ["", "| grouping | groups | share of singleton groups | mean group size |", "|---|---|---|---|"]

@@ -26,17 +26,22 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_text
+from ..data import open_dataset
 from ..defaults import GALLERY, MAX_DURATION_S
-from ..errors import InputError
+from ..errors import InputError, MissingWeightsError
 from ..evidence import cached_scores
+from ..geo.galleries import h3_neighbours
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import THRESHOLDS_KM, format_metrics_row, geolocation_metrics, metrics_table_header
 from ..geolocators import Geolocator, create_geolocator
 from ..geolocators.base import Trainable
+from ..models.registry import resolve_pretrained
 from ..prediction import GeoPrediction
 from ..progress import Progress
 from ..registry import Registry
 from ..scoring import WindowScores, pool_scores
+from .evaluate import evaluate_files, write_points_csv
+from .plots import cdf_plot, error_map
 
 INPUT_KINDS = ("audio", "scores", "features", "species", "truth", "none")
 
@@ -121,8 +126,6 @@ def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mea
     """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output) or a
     shipped head's tag (either may start with "agclip:"), so ablations trained with the same CLI are
     evaluated beside the registered rows. The row's geolocator is "agclip:PATH", like any model name."""
-    from ..models.registry import resolve_pretrained
-
     value = str(path).removeprefix("agclip:")
     if not resolve_pretrained("agclip", value).is_file():
         raise InputError(f"AG-CLIP checkpoint {value}: no such file")
@@ -214,8 +217,6 @@ def load_samples(
     progress: Progress | None = None,
 ) -> list[Sample]:
     """Recordings of a dataset (any format :func:`open_dataset` reads) with cached BirdNET scores."""
-    from ..data import open_dataset
-
     ds = open_dataset(data)
     recs = list(ds)[: limit or None]
     out = []
@@ -298,7 +299,6 @@ def run_system(
     elif system.sample_gallery:
         raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train, validation or test")
     elif system.train_gallery is not None:
-        from ..geo.galleries import h3_neighbours
 
         res, ring = system.train_gallery
         parts = folds_of(n, folds, seed)
@@ -348,7 +348,6 @@ def run_table1(
         raise InputError("no recordings to evaluate")
     keys = list(systems) if systems else SYSTEMS.names()
     registered = {k: SYSTEMS[k] for k in keys}
-    from ..errors import MissingWeightsError
 
     out = []
     for n, k in enumerate(keys, 1):
@@ -392,8 +391,6 @@ def markdown_table(results: Sequence[SystemResult], n: int) -> str:
 
 def write_predictions_csv(path: Path, samples: Sequence[Sample], points: np.ndarray) -> Path:
     """``audio_id,latitude,longitude`` as the official benchmark reads it."""
-    from .evaluate import write_points_csv
-
     return write_points_csv(path, [s.id for s in samples], points)
 
 
@@ -415,9 +412,6 @@ def write_report(
     """Write ``table1.md``, ``table1.json``, ``predictions/<system>.csv``, ``cdf.png`` and
     ``error_map.png`` (of the best system that is not an oracle) under ``out_dir``. With ``gold`` every prediction file is re-scored with
     :func:`evaluate_files` and the table uses those (identical) numbers."""
-    from .evaluate import evaluate_files
-    from .plots import cdf_plot, error_map
-
     out = Path(out_dir)
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     gold_path = Path(gold) if gold else write_gold_csv(out / "predictions" / "gold.csv", samples)

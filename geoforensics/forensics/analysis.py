@@ -26,9 +26,11 @@ from ..errors import GeoforensicsError, InputError, reading
 from ..evidence import FrameRequest, gather_evidence
 from ..ffmpeg import MediaFile
 from ..geo.geodesy import haversine_km
+from ..geolocators.registry import get_geolocator
 from ..media.limits import MediaLimits
 from ..prediction import GeoPrediction, finite_json
 from ..progress import Progress, no_progress
+from ..weights import fetch, get_spec
 from .checker import ClaimChecker
 from .claims import Claim, point_label, resolve_claim
 from .results import ClaimCheck, SpliceFinding
@@ -242,7 +244,7 @@ def compare(audio: GeoPrediction | None, image: GeoPrediction | None, radius_km:
 def image_geolocator_status() -> tuple[bool, str]:
     """Whether frames can be geolocated here, and why not when they cannot."""
     try:
-        from ..geolocators.image import ImageGeolocator
+        from ..geolocators.image import ImageGeolocator  # lazy: loads PIL, torch
     except ImportError as e:
         return False, f"image geolocation not available: {e}"
     ok, msg = ImageGeolocator.available()
@@ -251,8 +253,7 @@ def image_geolocator_status() -> tuple[bool, str]:
 
 def image_weights_size_gb() -> float:
     """The size of the CLIP weights image geolocation needs, in GB (for the download button)."""
-    from ..geolocators.image import CLIP_WEIGHTS
-    from ..weights import get_spec
+    from ..geolocators.image import CLIP_WEIGHTS  # lazy: loads PIL, torch
 
     return get_spec(CLIP_WEIGHTS).size_bytes / 1e9
 
@@ -261,8 +262,7 @@ def fetch_image_weights(progress: Progress | bool = True) -> Path:
     """Download and verify the CLIP weights image geolocation needs (the weight manager's ``fetch``),
     on a user's request only. Image geolocation works from the next analysis on, without a restart:
     availability is read from the weights folder each time. ``GeoforensicsError`` when offline."""
-    from ..geolocators.image import CLIP_WEIGHTS
-    from ..weights import fetch
+    from ..geolocators.image import CLIP_WEIGHTS  # lazy: loads PIL, torch
 
     return fetch(CLIP_WEIGHTS, progress=progress)
 
@@ -272,7 +272,6 @@ def locate_frames(frames: list[Frame], every_s: float) -> tuple[GeoPrediction | 
     if not frames:
         return None, "no frames could be read from the video"
     from ..geolocators.image import ImageGeolocator  # torch and open_clip, loaded when CLIP's weights are here
-    from ..geolocators.registry import get_geolocator
 
     geo = get_geolocator("image-geoclip")
     assert isinstance(geo, ImageGeolocator)  # for frame_times
@@ -297,8 +296,6 @@ def analyze_media(
     source "map"), the file's own GPS tag when it has one, and the picture's guess when CLIP is here.
     The clip is opened, decoded and scored once. Raises :class:`InputError` for files that cannot be
     analysed, a bad date, and claims that name no place, before any audio is read."""
-    from ..geolocators.registry import get_geolocator
-
     when = parse_date(date)
     step = progress or no_progress
     if max_bytes is None:

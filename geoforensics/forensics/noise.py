@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ..evidence import score_audio
+from ..models.birdnet import MODEL_VERSION, load_labels
+
 SAMPLE_RATE = 48_000
 SECONDS = 15.0
 TABLE = Path(__file__).with_name("birdnet_noise_floor.json")
@@ -106,9 +109,6 @@ def held_out_signals(seed: int = 1) -> Iterator[tuple[str, np.ndarray]]:
 
 def build_table(path: Path = TABLE) -> dict[str, Any]:
     """Score the corpus with BirdNET and write each species' highest score (plus ``FLOOR_MARGIN``)."""
-    from ..evidence import score_audio
-    from ..models.birdnet import MODEL_VERSION, load_labels
-
     labels = load_labels()
     top = np.zeros(len(labels), np.float32)
     names = []
@@ -130,8 +130,6 @@ def build_table(path: Path = TABLE) -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def noise_floor() -> np.ndarray:
     """Per BirdNET class, the score it may reach on non-animal sound (0 for classes never seen there)."""
-    from ..models.birdnet import load_labels
-
     labels = load_labels()
     out = np.zeros(len(labels), np.float32)
     if TABLE.is_file():

@@ -34,7 +34,10 @@ import numpy as np
 from ..cachefiles import load_array, save_array
 from ..paths import cache_dir
 from ..registry import Registry
+from ..weights import weight_path
+from .galleries import read_latlon_csv
 from .geodesy import EARTH_RADIUS_KM, latlon_to_xyz
+from .h3cells import cell_centroids, latlon_to_cells
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,6 @@ def one_sided(density: np.ndarray, cap: float = 1.0) -> np.ndarray:
 
 def build_density_file(points_csv: str | Path, out: str | Path) -> Path:
     """Aggregate the (lat, lon) rows of a CSV into H3 cell centroids and counts (an .npz)."""
-    from .galleries import read_latlon_csv
-    from .h3cells import cell_centroids, latlon_to_cells
-
     pts = read_latlon_csv(points_csv)
     cells, counts = np.unique(latlon_to_cells(pts, PRIOR_RES), return_counts=True)
     cent = cell_centroids(list(cells))
@@ -93,8 +93,6 @@ def get_prior(name: str) -> Prior:
 
 def load_density(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Centroids (n, 2) and counts (n,) of a named prior, from its verified file."""
-    from ..weights import weight_path
-
     with np.load(weight_path(get_prior(name).weights)) as z:
         return z["latlon"].astype(np.float64), z["count"].astype(np.float64)
 

@@ -22,9 +22,14 @@ import torch
 from ..audio.decode import array_samples, decode_audio, load_array
 from ..audio.windows import split_windows
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K, WINDOW
-from ..errors import InputError
+from ..errors import GeoforensicsError, InputError
 from ..evidence import ClipEvidence, score_audio, source_duration
 from ..ffmpeg import open_media
+from ..geo.galleries import get_gallery
+from ..models.agclip import embed_clip
+from ..models.birdnet import load_labels
+from ..models.pooling import load_pooler
+from ..models.registry import get_model
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
 from ..scoring import WindowScores, cut_note
 from .base import prediction_options
@@ -50,9 +55,6 @@ class AGCLIPGeolocator:
         model registry) or an :class:`~geoforensics.models.agclip.AGCLIPModel`. ``pooling="transformer"``
         needs ``pooler``: a :class:`~geoforensics.models.pooling.TransformerPooler` or the path of one
         saved by ``geoforensics train-pooler``."""
-        from ..geo.galleries import get_gallery
-        from ..models.registry import get_model
-
         named = isinstance(model, (str, Path))
         self.model = get_model("agclip", pretrained=model) if named else model
         self.model.eval()
@@ -75,8 +77,6 @@ class AGCLIPGeolocator:
         """The transformer pooler for ``pooling="transformer"`` (loaded from a path), else None."""
         if pooling != "transformer":
             return None
-        from ..errors import GeoforensicsError
-        from ..models.pooling import load_pooler
 
         if pooler is None:
             raise GeoforensicsError("pooling 'transformer' needs pooler=PATH (train one with `geoforensics train-pooler`)")
@@ -137,8 +137,6 @@ class AGCLIPGeolocator:
         """Geolocate a file path, an audio array (with ``sample_rate``) or :class:`WindowScores`,
         up to ``max_duration_s`` of audio. The model does not use ``date``. ``light``: no per-window
         guesses or species evidence."""
-        from ..models.agclip import embed_clip
-
         t0 = time.perf_counter()
         x, ws, starts, ends, total = self.window_inputs(inputs, sample_rate, max_duration_s)
         t1 = time.perf_counter()
@@ -176,8 +174,6 @@ class AGCLIPGeolocator:
                 wp.label, wp.score = self._labels().common[top], float(ws.scores[w, top])
 
     def _labels(self) -> Any:
-        from ..models.birdnet import load_labels
-
         return load_labels()
 
     def _evidence(self, ws: WindowScores) -> list[SpeciesEvidence]:

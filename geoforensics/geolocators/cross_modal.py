@@ -46,8 +46,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..geo.geodesy import haversine_km
+from ..models.birdnet import load_labels
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores
+from .registry import get_geolocator
 from .text import PromptScore, audio_to_text_scores
 
 __all__ = [
@@ -152,8 +154,6 @@ def rank_by_location(
 
 
 def _default_locator(name: str) -> Any:
-    from .registry import get_geolocator
-
     return get_geolocator(name)
 
 
@@ -216,7 +216,6 @@ def _name(item: Any, i: int, kind: str) -> str:
 def _labels_of(geolocator: Any) -> Any:
     if hasattr(geolocator, "species_names"):
         return geolocator.species_names()
-    from ..models.birdnet import load_labels
 
     return load_labels()
 

@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..defaults import TOP_K
 from ..errors import InputError
+from ..geo.galleries import get_gallery
 from ..geo.geodesy import as_latlon
 from ..models import registry
 from ..models.clip import TEST_CONFIGS, ClipEncoder
@@ -62,7 +63,6 @@ def resolve_gallery(gallery: str | Any) -> tuple[np.ndarray, str]:
     """(array, cache name) for a ``geo.galleries`` name ("geoclip-100k", "land-1", "csv:PATH", ...) or an
     (N, 2) (lat, lon) array."""
     if isinstance(gallery, str):
-        from ..geo.galleries import get_gallery
 
         return get_gallery(gallery).latlon, gallery
     arr = as_latlon(gallery, name="gallery").reshape(-1, 2)

@@ -31,9 +31,12 @@ from typing import Any
 import numpy as np
 
 from ..defaults import GALLERY, TOP_K
+from ..geo.galleries import get_gallery
 from ..geo.geodesy import as_latlon
+from ..models.birdnet import BirdNETRangeModel
 from ..prediction import GeoPrediction
 from ..ranges.base import RangeModel
+from ..ranges.cache import range_table
 from .baselines import make_prediction, truth_of
 from .registry import register_geolocator
 
@@ -63,14 +66,12 @@ class ChecklistOracle:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if corruption not in ("drop", "swap"):
             raise ValueError(f"corruption must be 'drop' or 'swap', not {corruption!r}")
-        from ..geo.galleries import get_gallery
 
         if isinstance(gallery, str):
             self._gallery = np.asarray(get_gallery(gallery).latlon, dtype=np.float64)
         else:
             self._gallery = as_latlon(gallery, name="gallery").reshape(-1, 2).astype(np.float64)
         if range_model is None:
-            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model
@@ -102,7 +103,6 @@ class ChecklistOracle:
     def gallery_checklists(self) -> np.ndarray:
         """[n_species, N] float32 checklists of the gallery (from the cached range table when possible)."""
         if self._G is None:
-            from ..ranges.cache import range_table
 
             try:
                 table = range_table(self.range_model, self._gallery, -1)

@@ -17,7 +17,9 @@ from typing import Any
 from ..defaults import AUDIO_MODEL, GALLERY
 from ..errors import InputError
 from ..registry import Registry
+from ..weights import pretrained_specs
 from .base import Geolocator
+from .species_ranges import SpeciesRangeGeolocator
 
 #: Builders by name. Plugins register more systems (Table 1 baselines); imported on first need, since they import torch.
 GEOLOCATORS: Registry[Callable[..., Geolocator]] = Registry(
@@ -64,21 +66,19 @@ def get_geolocator(name: str = AUDIO_MODEL, **options: Any) -> Geolocator:
 
 @register_geolocator("species-ranges", "BirdNET species heard x BirdNET meta-model ranges (default, offline)")
 def _species_ranges(gallery: str = GALLERY, **kw: Any) -> Geolocator:
-    from .species_ranges import SpeciesRangeGeolocator
-
     return SpeciesRangeGeolocator(gallery=gallery, **kw)
 
 
 @register_geolocator("image-geoclip", "CLIP ViT-L/14 image features -> GeoCLIP image head -> GeoCLIP 100K gallery")
 def _image_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
-    from .image import ImageGeolocator
+    from .image import ImageGeolocator  # lazy: loads PIL, torch
 
     return ImageGeolocator(gallery=gallery, **kw)
 
 
 @register_geolocator("text-geoclip", "CLIP ViT-L/14 text features -> GeoCLIP image head -> GeoCLIP 100K gallery")
 def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
-    from .text import TextGeolocator
+    from .text import TextGeolocator  # lazy: loads PIL, torch
 
     return TextGeolocator(gallery=gallery, **kw)
 
@@ -88,7 +88,7 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
     "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head -> land-1 gallery",
 )
 def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
-    from .taxabind import TaxaBindStyleGeolocator
+    from .taxabind import TaxaBindStyleGeolocator  # lazy: loads PIL, torch
 
     return TaxaBindStyleGeolocator(gallery=gallery, **kw)
 
@@ -99,15 +99,13 @@ def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     arg="model",
 )
 def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any) -> Geolocator:
-    from .agclip import AGCLIPGeolocator
+    from .agclip import AGCLIPGeolocator  # lazy: loads torch
 
     return AGCLIPGeolocator(model=model, gallery=gallery, **kw)
 
 
 def _register_shipped_agclip_heads() -> None:
     """List "agclip:TAG" for every shipped head (pretrained tags of the model registry's "agclip")."""
-    from ..weights import pretrained_specs
-
     for tag, spec in pretrained_specs("agclip").items():
         description = f"AG-CLIP head {tag!r}: {spec.description}"
         GEOLOCATORS.register(f"agclip:{tag}", partial(_agclip, tag), description=description)

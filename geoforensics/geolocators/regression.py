@@ -22,6 +22,7 @@ import torch
 
 from ..defaults import TOP_K
 from ..errors import InputError
+from ..geo.galleries import get_gallery
 from ..geo.geodesy import as_latlon, haversine_km, haversine_km_torch, latlon_to_xyz_torch, xyz_to_latlon_torch
 from ..prediction import GeoPrediction
 from .baselines import make_prediction
@@ -137,7 +138,6 @@ class RegressionGeolocator:
     def gallery(self) -> np.ndarray:
         if self._surface is None:
             if isinstance(self._gallery_spec, str):
-                from ..geo.galleries import get_gallery
 
                 self._surface = np.asarray(get_gallery(self._gallery_spec).latlon)
             else:

@@ -36,7 +36,10 @@ from ..audio.windows import WindowSpec
 from ..dates import week_of
 from ..defaults import GALLERY, MAX_DURATION_S, PRIOR, PRIOR_BANDWIDTH_KM, TOP_K, WINDOW
 from ..evidence import score_audio
+from ..geo.galleries import get_gallery
 from ..geo.geodesy import haversine_km
+from ..geo.priors import get_prior, log_prior
+from ..models.birdnet import BirdNETRangeModel, Labels
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction, point_estimate
 from ..ranges.base import RangeModel
 from ..ranges.cache import RangeTable, WeekRanges, range_table
@@ -95,8 +98,6 @@ class SpeciesRangeGeolocator:
         prior_weight: float | None = None,
         prior_bandwidth_km: float = PRIOR_BANDWIDTH_KM,
     ):
-        from ..geo.galleries import get_gallery
-
         if isinstance(gallery, str):
             self.gallery_name = gallery
             self._gallery = np.asarray(get_gallery(gallery).latlon, dtype=np.float64)
@@ -104,7 +105,6 @@ class SpeciesRangeGeolocator:
             self.gallery_name = "custom"
             self._gallery = np.asarray(gallery, dtype=np.float64)
         if range_model is None:
-            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model
@@ -115,7 +115,6 @@ class SpeciesRangeGeolocator:
         if prior in (None, "", "none"):
             prior = None
         else:
-            from ..geo.priors import get_prior
 
             prior_weight = get_prior(prior).weight if prior_weight is None else prior_weight
         self.prior, self.prior_weight, self.prior_bandwidth_km = prior, float(prior_weight or 0.0), prior_bandwidth_km
@@ -161,8 +160,6 @@ class SpeciesRangeGeolocator:
 
     def species_names(self) -> Labels:
         """Names of the range model's species (the columns of the scores), and which are real species."""
-        from ..models.birdnet import Labels
-
         m = self.range_model
         common = tuple(getattr(m, "common_names", m.species))
         mask = getattr(m, "counts_in_richness", None)
@@ -221,7 +218,6 @@ class SpeciesRangeGeolocator:
         if (cut := ws.cut_note()) is not None:
             notes.append(cut)
         if self.prior:
-            from ..geo.priors import get_prior, log_prior
 
             log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
             notes.append(

@@ -52,6 +52,7 @@ import torch
 from ..defaults import GALLERY, MAX_DURATION_S, TOP_K
 from ..errors import InputError
 from ..evidence import score_audio
+from ..models.birdnet import load_labels
 from ..models.clip import ClipEncoder
 from ..prediction import GeoPrediction, SpeciesEvidence, WindowPrediction
 from ..scoring import WindowScores, pool_scores
@@ -143,8 +144,6 @@ class TaxaBindStyleGeolocator:
         return self.text.clip
 
     def _labels(self) -> Any:
-        from ..models.birdnet import load_labels
-
         return load_labels()
 
     def prompt(self, index: int) -> str:

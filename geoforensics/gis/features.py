@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from .. import __version__
+from ..batch.sinks import COLUMNS, normalise
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, finite_json
 from ..text import safe
@@ -54,8 +56,6 @@ class ClaimResult(Protocol):
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__
 
 
@@ -177,8 +177,6 @@ def collection(features: list[dict[str, Any]], *, name: str) -> dict[str, Any]:
 def batch_collection(rows: Iterable[Mapping[str, Any]], *, name: str = "geoforensics batch") -> dict[str, Any]:
     """One point per batch result row (``geoforensics.batch.sinks.COLUMNS``: ``audio_id``, ``latitude``,
     ``longitude``, the radii, the top species, ...); a failed row keeps its ``error`` and has no geometry."""
-    from ..batch.sinks import COLUMNS, normalise
-
     feats = []
     for row in rows:
         r = normalise(dict(row))

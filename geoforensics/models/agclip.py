@@ -45,7 +45,9 @@ from torch import nn
 
 from ..config import config_from_dict
 from ..errors import GeoforensicsError, InputError, MissingWeightsError
+from ..weights import load_checkpoint_blob
 from .audio_encoders import AudioEncoder, create_audio_encoder
+from .location_encoders import CoordinateTargets, create_location_encoder, get_location_encoder, location_encoder_info
 
 GEOCLIP_DIM = 512
 GEOCLIP_LOG_SCALE = 3.681
@@ -94,8 +96,6 @@ class AGCLIPConfig:
     the encoder's dimension."""
 
     def __post_init__(self) -> None:
-        from .location_encoders import location_encoder_info
-
         dim = location_encoder_info(self.location_encoder).dim
         if self.embed_dim != dim:
             if self.embed_dim != GEOCLIP_DIM:
@@ -160,7 +160,6 @@ class AGCLIPModel(nn.Module):
             self.register_buffer("log_logit_scale", value)
         if self.encoder.frozen or config.freeze_encoder:
             self.encoder.requires_grad_(False)
-        from .location_encoders import create_location_encoder, location_encoder_info
 
         info = location_encoder_info(config.location_encoder)
         if info.missing:
@@ -177,7 +176,6 @@ class AGCLIPModel(nn.Module):
         trainable, else the shared frozen encoder (never a submodule, so not in the state dict)."""
         if self.location_tower is not None:
             return self.location_tower
-        from .location_encoders import get_location_encoder
 
         return get_location_encoder(self.config.location_encoder)
 
@@ -185,7 +183,6 @@ class AGCLIPModel(nn.Module):
         """What data pipelines encode true locations with (``.encode(latlon)``): the frozen encoder's
         embeddings, or coordinates that :meth:`location_targets` embeds with the trainable tower."""
         if self.location_tower is not None:
-            from .location_encoders import CoordinateTargets
 
             return CoordinateTargets()
         return self.location_encoder
@@ -326,8 +323,6 @@ def build_agclip(pretrained: Path | None = None, **config: Any) -> AGCLIPModel:
     """The registry's builder of "agclip": an eval-mode model from the checkpoint file ``pretrained``
     (a shipped head already verified by the registry, or a user's file), else an untrained model with
     ``AGCLIPConfig`` fields ``config``."""
-    from ..weights import load_checkpoint_blob
-
     if pretrained is None:
         return AGCLIPModel(AGCLIPConfig.from_dict(config))
     if config:

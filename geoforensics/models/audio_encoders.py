@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..audio.mel import get_mel_pipeline
 from ..errors import MissingWeightsError
 from ..paths import cache_dir
 from ..registry import Registry
@@ -48,7 +49,6 @@ class TorchvisionEncoder(AudioEncoder):
 
     def __init__(self, backbone: nn.Module, out_dim: int, name: str, mel_pipeline: str = "agclip-mel-v1") -> None:
         super().__init__()
-        from ..audio.mel import get_mel_pipeline
 
         self.backbone = backbone
         self.out_dim = out_dim

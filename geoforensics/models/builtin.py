@@ -12,43 +12,43 @@ from .registry import register_model
 
 
 def _geoclip_location_encoder() -> Any:
-    from .geoclip import GeoCLIPLocationEncoder
+    from .geoclip import GeoCLIPLocationEncoder  # lazy: loads torch
 
     return GeoCLIPLocationEncoder.from_package()
 
 
 def _geoclip_image_head() -> Any:
-    from .geoclip import GeoCLIPImageHead
+    from .geoclip import GeoCLIPImageHead  # lazy: loads torch
 
     return GeoCLIPImageHead.from_package()
 
 
 def _clip_vit_l_14() -> Any:
-    from .clip import create_clip
+    from .clip import create_clip  # lazy: loads PIL, torch
 
     return create_clip("ViT-L-14", "openai")
 
 
 def _clip_tiny_test() -> Any:
-    from .clip import create_clip
+    from .clip import create_clip  # lazy: loads PIL, torch
 
     return create_clip(config="tiny-test")
 
 
 def _agclip(pretrained: Path | None = None, **config: Any) -> Any:
-    from .agclip import build_agclip
+    from .agclip import build_agclip  # lazy: loads torch
 
     return build_agclip(pretrained, **config)
 
 
 def _range_location_encoder() -> Any:
-    from .location_encoders import RangeLocationEncoder
+    from .location_encoders import RangeLocationEncoder  # lazy: loads torch
 
     return RangeLocationEncoder()
 
 
 def _learned_rff_location_encoder() -> Any:
-    from .location_encoders import LearnedRFFLocationEncoder
+    from .location_encoders import LearnedRFFLocationEncoder  # lazy: loads torch
 
     return LearnedRFFLocationEncoder()
 

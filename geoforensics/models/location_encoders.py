@@ -43,6 +43,7 @@ from torch import nn
 
 from ..errors import GeoforensicsError, MissingWeightsError
 from ..geo.geodesy import as_latlon
+from ..models.birdnet import BirdNETRangeModel
 from ..paths import cache_dir
 from ..registry import Registry
 from .geoclip import (
@@ -119,7 +120,6 @@ class RangeLocationEncoder:
 
     def __init__(self, range_model: Any = None, dim: int | None = RANGE_DIM, seed: int = RANGE_SEED, week: int = -1) -> None:
         if range_model is None:
-            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model

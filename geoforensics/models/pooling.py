@@ -37,6 +37,7 @@ from torch import nn
 
 from ..config import config_from_dict
 from ..errors import GeoforensicsError
+from ..weights import load_checkpoint_blob
 
 CHECKPOINT_KIND = "agclip-transformer-pooler"
 
@@ -196,8 +197,6 @@ def save_pooler(path: str | Path, pooler: TransformerPooler, **extra: Any) -> No
 
 def load_pooler(path: str | Path) -> TransformerPooler:
     """An eval-mode :class:`TransformerPooler` from a file written by :func:`save_pooler`."""
-    from ..weights import load_checkpoint_blob
-
     p = Path(path)
     blob = load_checkpoint_blob(p, "pooler checkpoint")
     if not isinstance(blob, dict) or blob.get("kind") != CHECKPOINT_KIND:

@@ -18,6 +18,8 @@ from torch.utils.data import Dataset
 
 from ..audio.windows import WindowSpec
 from ..evidence import cached_scores
+from ..models.birdnet import BirdNETRangeModel, load_labels
+from ..models.location_encoders import get_location_encoder
 from .config import DataConfig
 from .features import mel_window_images
 from .resample import resampling_weights
@@ -73,16 +75,13 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
         self.epoch = 0
         self.latlon = np.array([[r.lat, r.lon] for r in self.recordings], dtype=np.float64).reshape(-1, 2)
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import get_location_encoder
 
             location_encoder = get_location_encoder(location_encoder or "geoclip")
         dim = int(getattr(location_encoder, "dim", 512))
         self.targets = location_encoder.encode(self.latlon) if len(self.latlon) else torch.zeros(0, dim)
         if range_model is None:
-            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
-        from ..models.birdnet import load_labels
 
         occ = range_model.occurrence(self.latlon, data.checklist_week) if len(self.latlon) else np.zeros((0, 6522))
         mask = load_labels().is_species if occ.shape[1] == len(load_labels()) else np.ones(occ.shape[1], bool)

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import GeoforensicsError
 from ..models.agclip import model_from_checkpoint, save_checkpoint_file
 from ..paths import shipped_file
-from ..weights import SHIPPED_MANIFEST
+from ..weights import SHIPPED_MANIFEST, load_checkpoint_blob, sha256_file
 
 
 def upsert_manifest(entry: dict[str, Any], path: Path) -> None:
@@ -26,8 +26,6 @@ def export_head(checkpoint: str | Path, name: str, directory: Path | None = None
     "agclip-TAG", and ``create_model("agclip", pretrained=TAG)`` loads it. ``directory`` defaults to the shipped weights
     folder (the checkout's ``weights/``); ``meta`` takes the other ``WeightSpec`` fields (``licence``,
     ``description``, ``preprocessing``, ``metadata``)."""
-    from ..weights import load_checkpoint_blob, sha256_file
-
     directory = directory or shipped_file("weights", SHIPPED_MANIFEST).parent
     blob = load_checkpoint_blob(checkpoint, "training checkpoint")
     model = model_from_checkpoint(blob)

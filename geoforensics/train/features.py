@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..audio.decode import decode_audio
+from ..audio.mel import get_mel_pipeline
 from ..audio.windows import WindowSpec, split_windows
 from ..cachefiles import load_arrays, save_arrays
 from ..defaults import MAX_DURATION_S, WINDOW
@@ -28,9 +30,6 @@ def mel_window_images(
 ) -> np.ndarray:
     """uint8 [n_windows, 224, 224] mel images of a file (one channel: the pipeline repeats it thrice),
     cached under ``cache_dir("mels")``. Values are the pipeline's integer levels 0-255."""
-    from ..audio.decode import decode_audio
-    from ..audio.mel import get_mel_pipeline
-
     path = Path(audio_path)
     mel = get_mel_pipeline(pipeline)
     key = file_key(path, pipeline, mel.config, max_duration_s, window)

@@ -33,10 +33,16 @@ import torch
 import torch.distributed as dist
 
 from ..atomic import atomic_path
+from ..data import open_dataset
+from ..geo.galleries import get_gallery
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
 from ..models.agclip import AGCLIPModel, TargetQueue, agclip_loss, embed_clip
+from ..models.location_encoders import get_location_encoder
 from .config import TrainConfig, lr_at
+from .data import WindowDataset
+from .resample import EpochWeightedSampler
+from .simulate import ScoreSimulator
 
 LOG_FIELDS = ("epoch", "lr", "loss", "contrastive", "bce", "month", "val_median_km", "val_mean_km", "val_continent", "seconds")
 
@@ -103,7 +109,6 @@ def dataset_batches(loader: Any, epoch: int) -> Iterator[Batch]:
 def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
     from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler
 
-    from .resample import EpochWeightedSampler
 
     g = torch.Generator().manual_seed(cfg.seed)
     sampler: Sampler[int]
@@ -124,9 +129,6 @@ def make_loader(ds: Any, cfg: TrainConfig, info: DistInfo) -> Any:
 def gallery_embeddings(name: str, location_encoder: Any = None) -> tuple[np.ndarray, torch.Tensor]:
     """(gallery (N, 2), location embeddings (N, D)) of a named gallery, cached by the encoder
     (default GeoCLIP's, disk-cached)."""
-    from ..geo.galleries import get_gallery
-    from ..models.location_encoders import get_location_encoder
-
     latlon = np.asarray(get_gallery(name).latlon, dtype=np.float64)
     enc = location_encoder if location_encoder is not None else get_location_encoder("geoclip")
     return latlon, enc.gallery_embeddings(latlon, name)
@@ -207,7 +209,6 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if model.location_tower is None:
         gallery, fixed_gallery_emb = gallery_embeddings(cfg.val_gallery, model.location_encoder)
     else:
-        from ..geo.galleries import get_gallery
 
         gallery, fixed_gallery_emb = np.asarray(get_gallery(cfg.val_gallery).latlon, dtype=np.float64), None
 
@@ -221,7 +222,6 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.data.source == "simulated":
         if kind != "birdnet":
             raise ValueError("simulated data are BirdNET scores: use model.encoder = birdnet")
-        from .simulate import ScoreSimulator
 
         sim = ScoreSimulator(cfg.sim, location_encoder=model.target_encoder())
         vb = sim.batch(np.random.default_rng((cfg.seed, 10**6)), cfg.sim.val_clips, cfg.sim.val_windows)
@@ -236,8 +236,6 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
         steps = cfg.sim.steps_per_epoch
     else:
-        from ..data import open_dataset
-        from .data import WindowDataset
 
         ds_all = open_dataset(cfg.data.path)
         if cfg.data.limit:

@@ -36,7 +36,10 @@ from ..errors import GeoforensicsError
 from ..geo.geodesy import haversine_km
 from ..geo.metrics import geolocation_metrics
 from ..models.agclip import contrastive_loss, pool_windows
+from ..models.location_encoders import get_location_encoder
 from ..models.pooling import TransformerPooler, TransformerPoolerConfig, pad_sequences
+from .data import features_to_input
+from .loop import gallery_embeddings, retrieve
 
 
 @dataclass
@@ -72,14 +75,11 @@ def default_location_encoder(model: Any) -> Any:
     enc = getattr(model, "location_encoder", None)
     if enc is not None:
         return enc
-    from ..models.location_encoders import get_location_encoder
 
     return get_location_encoder("geoclip")
 
 
 def _embed_windows(model: Any, inputs: Any) -> torch.Tensor:
-    from .data import features_to_input
-
     x = inputs if isinstance(inputs, torch.Tensor) else features_to_input(np.asarray(inputs), model.input_kind)
     emb: torch.Tensor = model.embed(x.float()).float().cpu()
     return emb
@@ -135,7 +135,6 @@ def simulate_sequences(
 def gallery_for(name_or_latlon: Any, location_encoder: Any) -> tuple[np.ndarray, torch.Tensor]:
     """(gallery (N, 2), location embeddings [N, D]) of a gallery name or (N, 2) array."""
     if isinstance(name_or_latlon, str):
-        from .loop import gallery_embeddings
 
         latlon, emb = gallery_embeddings(name_or_latlon, location_encoder)
         return latlon, emb.float()
@@ -148,8 +147,6 @@ def evaluate_pooling(
     data: SequenceSet, gallery: np.ndarray, gallery_emb: torch.Tensor, pooler: TransformerPooler | None = None
 ) -> dict[str, float]:
     """Geolocation metrics of gallery retrieval with the pooler (or mean pooling when None)."""
-    from .loop import retrieve
-
     pooled = torch.stack([pool_windows(s, "mean") if pooler is None else pooler.pool(s) for s in data.sequences])
     return geolocation_metrics(haversine_km(retrieve(pooled, gallery, gallery_emb), data.latlon))
 

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import WeightedRandomSampler
 
 from ..errors import GeoforensicsError
+from ..geo.h3cells import latlon_to_cells
 
 RESAMPLE_MODES = ("none", "species", "location", "location-species")
 DEFAULT_H3_RES = 2
@@ -65,7 +66,6 @@ def resampling_weights(
             raise GeoforensicsError(f"{len(keys)} species keys for {n} locations")
         w *= inverse_count_weights(keys, power)
     if "location" in mode:
-        from ..geo.h3cells import latlon_to_cells
 
         w *= inverse_count_weights(latlon_to_cells(pts, h3_res), power)
     return w / w.sum() if n else w

@@ -52,7 +52,14 @@ import torch
 
 from ..config import config_from_dict
 from ..defaults import GALLERY
+from ..errors import GeoforensicsError
+from ..geo.galleries import get_gallery
+from ..geo.priors import log_prior
 from ..models.audio_encoders import BIRDNET_DIM
+from ..models.birdnet import BirdNETRangeModel, get_meta_model, load_labels
+from ..models.location_encoders import get_location_encoder
+from ..ranges.cache import range_table
+from .resample import resampling_weights
 
 
 @dataclass(frozen=True)
@@ -130,8 +137,6 @@ def week_to_month(weeks: np.ndarray) -> np.ndarray:
 def occurrence_rows(latlon: np.ndarray, weeks: np.ndarray) -> np.ndarray:
     """BirdNET meta-model occurrences [n, 6522] with one week per row, in one interpreter call
     (:meth:`BirdNETMeta.occurrence` takes one week for all rows)."""
-    from ..models.birdnet import get_meta_model
-
     meta = get_meta_model()
     x = np.empty((len(latlon), 3), np.float32)
     x[:, :2] = latlon
@@ -152,17 +157,11 @@ class ScoreSimulator:
     default GeoCLIP's)."""
 
     def __init__(self, config: SimConfig = SimConfig(), range_model: Any = None, location_encoder: Any = None) -> None:
-        from ..geo.galleries import get_gallery
-        from ..geo.priors import log_prior
-        from ..models.birdnet import load_labels
-
         self.config = config
         if range_model is None:
-            from ..models.birdnet import BirdNETRangeModel
 
             range_model = BirdNETRangeModel()
         if location_encoder is None or isinstance(location_encoder, str):
-            from ..models.location_encoders import get_location_encoder
 
             location_encoder = get_location_encoder(location_encoder or "geoclip")
         self.range_model = range_model
@@ -180,7 +179,6 @@ class ScoreSimulator:
             self.prior_p = p / p.sum()
         else:
             self.prior_p = self.uniform_p
-        from ..ranges.cache import range_table
 
         table = range_table(range_model, self.gallery, -1)
         prevalence = np.asarray(table.values[self.species_idx].mean(1), dtype=np.float64) + 1e-4
@@ -196,9 +194,6 @@ class ScoreSimulator:
     def resample_pool(self, mode: str, power: float = 1.0, h3_res: int = 2) -> None:
         """Draw pool places with :func:`~geoforensics.train.resample.resampling_weights` of ``mode``
         ("none" or "location"; "species" raises) instead of uniformly."""
-        from ..errors import GeoforensicsError
-        from .resample import resampling_weights
-
         if mode == "none":
             self._pool_p = None
             return

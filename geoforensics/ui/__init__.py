@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from .about_tab import build_about_tab
 from .guard import AppGuard
 from .inputs import EXAMPLES_DIR
 from .lifecycle import empty_cache_at_exit, exit_on_sigterm
@@ -59,10 +60,9 @@ def build_demo(limits: AppLimits | None = None) -> gr.Blocks:
     cleanly (``exit_on_sigterm``) and its files leave Gradio's cache at exit (``empty_cache_at_exit``)."""
     limits = limits or APP_LIMITS
     exit_on_sigterm()
-    from .about_tab import build_about_tab
-    from .audio_tab import build_audio_tab
-    from .forensics_tab import build_forensics_tab
-    from .multimodal_tab import build_multimodal_tab
+    from .audio_tab import build_audio_tab  # lazy: loads plotly
+    from .forensics_tab import build_forensics_tab  # lazy: loads plotly
+    from .multimodal_tab import build_multimodal_tab  # lazy: loads plotly
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(INTRO)
@@ -85,8 +85,8 @@ def launch_options() -> dict[str, Any]:
     from gradio.utils import get_upload_folder
     from starlette.middleware import Middleware
 
-    from ..viz import head_html
-    from .forensics_tab import MAP_CLICK_JS
+    from ..viz import head_html  # lazy: loads plotly
+    from .forensics_tab import MAP_CLICK_JS  # lazy: loads plotly
 
     allowed = [str(EXAMPLES_DIR)] if EXAMPLES_DIR is not None else []
     return {

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from ..errors import GeoforensicsError
+from ..forensics.analysis import fetch_image_weights, image_geolocator_status, image_weights_size_gb
 from .errors import one_line, user_errors
 from .markdown import md_escape
 
@@ -15,15 +16,11 @@ CLIP_COMMAND = "geoforensics weights fetch clip-vit-l-14-openai"
 
 def clip_button_label() -> str:
     """The CLIP download button's label, with the size of the download."""
-    from ..forensics.analysis import image_weights_size_gb
-
     return f"Download CLIP ViT-L/14 ({image_weights_size_gb():.1f} GB) for image geolocation"
 
 
 def clip_download_button(elem_id: str) -> gr.Button:
     """The button that downloads CLIP, shown only while image geolocation is unavailable."""
-    from ..forensics.analysis import image_geolocator_status
-
     return gr.Button(clip_button_label(), variant="secondary", size="sm", elem_id=elem_id, visible=not image_geolocator_status()[0])
 
 
@@ -36,8 +33,6 @@ CLIP_DOWNLOAD: dict[str, Any] = {"concurrency_id": "geoforensics-clip-download",
 def download_clip(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:
     """Download and verify CLIP ViT-L/14 (the weight manager's fetch, with its checksum), then say
     whether image geolocation is on; offline, a one-line error and the app stays audio-only."""
-    from ..forensics.analysis import fetch_image_weights, image_geolocator_status, image_weights_size_gb
-
     def show(fraction: float, message: str) -> None:
         progress(fraction, desc=f"downloading {message}")
 

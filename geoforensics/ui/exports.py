@@ -14,7 +14,8 @@ from typing import Any
 
 from ..atomic import write_text
 from ..forensics.results import ClaimCheck
-from ..labels import LABEL_THRESHOLD
+from ..labels import LABEL_THRESHOLD, RecordingDetections, detections, write_labels
+from ..models.birdnet import load_labels
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores
 from .lifecycle import remove_at_exit
@@ -100,9 +101,7 @@ def export_prediction(
     Raven selection table (``{stem}.selections.txt``, the claim's "lives there?" column with a claim); their
     paths. Called only when the user asks for the downloads (the map is ~5 MB)."""
     from ..gis import result_collection, write_geojson, write_kml  # shapely, for the downloads only
-    from ..labels import RecordingDetections, detections, write_labels
-    from ..models.birdnet import load_labels
-    from ..viz import write_standalone_html
+    from ..viz import write_standalone_html  # lazy: loads plotly
 
     d = EXPORTS.new_dir()
     json_path = write_text(d / f"{stem}.json", pred_json)

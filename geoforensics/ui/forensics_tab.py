@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 
 from ..dates import parse_date, recording_date
+from ..defaults import EVIDENCE_SECONDS
 from ..errors import InputError
 from ..ffmpeg import MediaFile, open_media
 from ..forensics.analysis import CLAIM_PROMPT, ForensicReport, analyze_media
@@ -424,8 +425,7 @@ def evidence_video(report: ForensicReport | None, upload: str | None, kept: str 
                    progress: gr.Progress = gr.Progress()) -> list[str]:
     """The evidence video (MP4) of the analysed clip (the upload, or the URL's kept download), made on
     request."""
-    from ..defaults import EVIDENCE_SECONDS
-    from ..viz.evidence import render_evidence_video
+    from ..viz.evidence import render_evidence_video  # lazy: loads PIL, matplotlib
 
     source = _analysed_source(report, upload, kept)
     assert report is not None
@@ -438,7 +438,7 @@ def evidence_video(report: ForensicReport | None, upload: str | None, kept: str 
 @heavy
 def report_files(report: ForensicReport | None) -> list[str]:
     """The one-page report of the analysis, as PNG and PDF, made on request."""
-    from ..viz.page import reproduce_command, write_report_page
+    from ..viz.page import reproduce_command, write_report_page  # lazy: loads matplotlib
 
     if report is None:
         raise InputError("No analysis yet: analyse a clip first.")

@@ -18,16 +18,31 @@ import gradio as gr
 
 _AT_EXIT: set[Path] = set()
 _AT_EXIT_LOCK = threading.Lock()
+_DEMOS: list[gr.Blocks] = []
+_CLEANED = False
 
 
-def _remove_all() -> None:
+def _clean_up() -> None:
+    """Remove our folders and the files the apps put in Gradio's cache, once, whichever of the exit hooks and
+    the SIGTERM watchdog comes first. Requests may still be running: their file sets are read as snapshots."""
+    global _CLEANED
     with _AT_EXIT_LOCK:
+        if _CLEANED:
+            return
+        _CLEANED = True
         for d in list(_AT_EXIT):
             shutil.rmtree(d, ignore_errors=True)
         _AT_EXIT.clear()
+        for demo in _DEMOS:
+            keep = {f for c in demo.blocks.values() for f in getattr(c, "keep_in_cache", set())}
+            for files in list(demo.temp_file_sets):
+                for f in list(files):
+                    if f not in keep:
+                        with contextlib.suppress(OSError):
+                            os.remove(f)
 
 
-atexit.register(_remove_all)
+atexit.register(_clean_up)
 
 
 def remove_at_exit(path: Path) -> None:
@@ -52,9 +67,8 @@ def empty_cache_at_exit(demo: gr.Blocks) -> None:
     """At exit, delete the files ``demo`` put in Gradio's cache (uploads, outputs; not the examples,
     which Gradio keeps and shares between runs). Gradio does this itself only when its server thread
     shuts down within 5 s, which open browser connections prevent."""
-    from gradio.route_utils import delete_files_created_by_app
-
-    atexit.register(delete_files_created_by_app, demo, None)
+    with _AT_EXIT_LOCK:
+        _DEMOS.append(demo)
 
 
 EXIT_GRACE_S = 5.0
@@ -78,5 +92,5 @@ def _terminate(signum: int, frame: object) -> None:
 def _leave_after(grace_s: float) -> None:
     """Run the exit hooks (our folders, Gradio's cache) and leave, should the process still be here."""
     time.sleep(grace_s)
-    atexit._run_exitfuncs()
+    _clean_up()
     os._exit(0)

@@ -22,6 +22,8 @@ import geoforensics
 from .. import GeoPrediction
 from ..dates import parse_date
 from ..ffmpeg import check_file
+from ..geolocators import get_geolocator, list_geolocators
+from ..models.birdnet import load_labels
 from ..viz import prediction_map
 from .clip_weights import CLIP_COMMAND, CLIP_DOWNLOAD, clip_download_button, download_clip
 from .errors import text_input, user_errors
@@ -58,7 +60,6 @@ def clip_status(kind: str) -> tuple[bool, str]:
     if not ok:
         hint = "" if CLIP_COMMAND in msg else f"; to enable them run `{CLIP_COMMAND}`"
         return False, f"{kind} queries not available: {msg}{hint}"
-    from ..geolocators import list_geolocators
 
     if registry_name not in list_geolocators():
         return False, f"{kind} queries not available: no geolocator {registry_name!r} is registered in this version"
@@ -87,8 +88,7 @@ def _clip_geolocator(kind: str) -> Geolocator:
     ok, msg = clip_status(kind)
     if not ok:
         raise gr.Error(msg, print_exception=False)
-    from ..geolocators import get_geolocator
-    from ..geolocators.image import clip_test_config
+    from ..geolocators.image import clip_test_config  # lazy: loads PIL, torch
 
     config = clip_test_config()  # part of the cache key, so a test CLIP never outlives its switch
     return get_geolocator(_SOURCES[kind][2], **({"clip_config": config} if config else {}))
@@ -140,7 +140,7 @@ def query_audio(audio: str | None, date: str | None) -> tuple[Any, ...]:
 @heavy
 def query_species_affinity(species: str | None) -> tuple[Any, ...]:
     """Where does a clip in which only this species is heard belong? (species-ranges surface.)"""
-    from ..geolocators.cross_modal import species_affinity
+    from ..geolocators.cross_modal import species_affinity  # lazy: loads PIL, torch
 
     name = text_input(species, "the species")
     if not name:
@@ -171,7 +171,7 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
     geolocated and ranked by the overlap of its surface with the audio's (``cross_modal``)."""
     import pandas as pd
 
-    from ..geolocators.cross_modal import rank_by_location
+    from ..geolocators.cross_modal import rank_by_location  # lazy: loads PIL, torch
 
     when = parse_date(date)
     if not audio:
@@ -210,7 +210,6 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
 def species_dropdown_choices() -> list[tuple[str, str]]:
     """(“Common name (Scientific name)”, scientific name) for every BirdNET species, by common name."""
     try:
-        from ..models.birdnet import load_labels
 
         labels = load_labels()
     except Exception:  # the tab must build even without the BirdNET files; the handler will say why

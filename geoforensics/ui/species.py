@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..geolocators import get_geolocator
+from ..geolocators.species_ranges import SpeciesRangeGeolocator
 from .errors import text_input
 
 
 def species_range(scientific_name: str) -> tuple[str, np.ndarray, np.ndarray]:
     """(label, (N, 2) lat/lon, (N,) occurrence) of a BirdNET species, read from the memory-mapped
     year-round range table of the default audio geolocator (built once, then shared)."""
-    from ..geolocators import get_geolocator
-    from ..geolocators.species_ranges import SpeciesRangeGeolocator
-
     name = text_input(scientific_name, "the species")
     if not name:
         raise InputError("no species selected")

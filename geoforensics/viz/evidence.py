@@ -32,9 +32,13 @@ from matplotlib.patches import Rectangle
 from PIL import Image, ImageDraw, ImageFont
 
 from ..atomic import atomic_path, check_writable, refuse_overwrite
+from ..audio.decode import decode_audio
 from ..defaults import EVIDENCE_SECONDS, EVIDENCE_SECONDS_LIMIT
 from ..errors import GeoforensicsError, InputError
+from ..ffmpeg import check_file, probe
 from ..forensics.analysis import ForensicReport
+from ..geo.places import place_name
+from ..media.export import mux_with_audio
 from ..media.frames import VideoFrames
 from ..prediction import WindowPrediction
 from ..progress import Progress
@@ -273,8 +277,6 @@ class _Frames:
         return self.x_at_0 + t * self.px_per_s
 
     def _caption(self, w: WindowPrediction, km: float) -> str:
-        from ..geo.places import place_name
-
         what = f"{w.label} ({w.score:.2f})" if w.label and w.score is not None else "no species recognised"
         if w.lat is None or w.lon is None:
             return f"{w.start_s:.1f}–{w.end_s:.1f} s: {what}; no location"
@@ -353,9 +355,6 @@ def render_evidence_video(
     """
     from moviepy import ImageClip, VideoClip, concatenate_videoclips
 
-    from ..audio.decode import decode_audio
-    from ..ffmpeg import check_file, probe
-    from ..media.export import mux_with_audio
 
     t0 = time.perf_counter()
     step = progress or (lambda f, msg: None)

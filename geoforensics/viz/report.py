@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import __version__
 from ..forensics.analysis import ForensicReport
 from ..forensics.checker import TOLERANCE_KM
 from ..forensics.results import ClaimCheck
@@ -164,7 +165,6 @@ def software_line() -> str:
     """The versions that made a file: geoforensics, matplotlib, moviepy, ffmpeg's source."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __version__
 
     def v(name: str) -> str:
         try:
