@@ -177,7 +177,7 @@ def calibrate(rows: list[Row], folds: int, seed: int) -> tuple[tuple[float, floa
         a, b = fit_logistic(*xyw([r for r in tf if fold_of[r.clip] != f]))
         for r in rows:
             if fold_of[r.clip] == f:
-                r.score = 1 / (1 + math.exp(-(a * r.log_bf + b))) if r.has_evidence else 0.5
+                r.score = 1 / (1 + math.exp(-min(max(a * r.log_bf + b, -700), 700))) if r.has_evidence else 0.5
                 r.verdict = verdict(r.score, r.has_evidence)
     return full, {"slope": full[0], "offset": full[1]}
 
