@@ -18,9 +18,10 @@ verdict rates of true and of far claims at the shipped calibration and threshold
 has none). With ``--fit`` the calibration is refitted on all conditions together, cross-validated in folds grouped
 by clip, and the rates are given again with those scores.
 
-Each (clip, condition) result is cached as JSON under ``cache_dir("distractor-benchmark")``, keyed by the clip
-file, the condition, the seed, the generator's version and its tools, and the source of the checker, so a re-run
-recomputes only what changed. Saves ``benchmarks/results/claim_distractors.{md,json}``.
+Each (clip, condition) result is cached under ``cache_dir("distractor-benchmark")`` (the result as JSON, BirdNET's
+raw window scores as a sparse npz, the packed file), keyed by the clip file, the condition, the seed, the
+generator's version and its tools, and the source of the checker, so a re-run recomputes only what changed and
+front ends can be measured on the same files. Saves ``benchmarks/results/claim_distractors.{md,json}``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -142,18 +142,48 @@ class Task:
     seed: int
     far: int
     fp: str
-    keep: str | None = None
 
     @property
     def profile(self) -> D.Profile:
         return list(D.PROFILES.values())[self.index % len(D.PROFILES)]
 
-    def cache_file(self) -> Path:
+    def cache_file(self, suffix: str = ".json") -> Path:
+        """This task's result (``.json``), BirdNET's raw scores (``.npz``) or the packed file (its own suffix)."""
         st = Path(self.path).stat()
         key = "|".join(map(str, (self.path, st.st_size, st.st_mtime_ns, self.condition, self.seed, self.far,
                                  self.profile.name, self.fp)))
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        return cache_dir("distractor-benchmark") / f"{self.clip}-{self.condition.name.replace(' ', '')}-{digest}.json"
+        return cache_dir("distractor-benchmark") / f"{self.clip}-{self.condition.name.replace(' ', '')}-{digest}{suffix}"
+
+    def media(self) -> Path:
+        """The file the checker reads: the original, or the packed mixture (kept in the cache)."""
+        if self.condition.kind == "original":
+            return Path(self.path)
+        return self.cache_file(self.profile.suffix)
+
+
+SPARSE_AT = 0.005
+"""Raw BirdNET scores below this are stored as 0 (the checker ignores anything under 0.05)."""
+
+
+def save_raw(file: Path, raw: np.ndarray) -> None:
+    from geoforensics.scoring import save_npz
+
+    w, c = np.nonzero(raw >= SPARSE_AT)
+    save_npz(file, shape=np.array(raw.shape), w=w.astype(np.int32), c=c.astype(np.int32),
+             v=raw[w, c].astype(np.float32))
+
+
+def load_raw(file: Path) -> np.ndarray | None:
+    """BirdNET's raw window scores saved by :func:`run_task` (below :data:`SPARSE_AT`: 0), or None."""
+    from geoforensics.scoring import load_npz
+
+    z = load_npz(file, "shape", "w", "c", "v")
+    if z is None:
+        return None
+    out = np.zeros(tuple(int(v) for v in z["shape"]), np.float32)
+    out[z["w"], z["c"]] = z["v"]
+    return out
 
 
 def claims_for(task: Task, gallery: np.ndarray) -> list[tuple[str, tuple[float, float]]]:
@@ -179,7 +209,7 @@ def window_summary(checker: C.ClaimChecker, raw: np.ndarray) -> dict[str, list[A
 def run_task(task: Task) -> dict[str, Any]:
     """Mix, pack, check and summarise one clip in one condition (cached)."""
     file = task.cache_file()
-    if file.is_file():
+    if file.is_file() and task.cache_file(".npz").is_file():
         try:
             return dict(json.loads(file.read_text()))
         except (OSError, ValueError):
@@ -187,22 +217,23 @@ def run_task(task: Task) -> dict[str, Any]:
     t0 = time.perf_counter()
     cond = task.condition
     measured = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if cond.kind == "original":
-            path, profile = Path(task.path), "mp3 as published"
-        else:
-            bird = D.bird_audio(task.path)
-            m = D.make_mixture(bird, None if cond.kind == "clean" else cond.kind, cond.level_db,
-                               D.seed_of(task.seed, task.clip, cond.kind))
-            measured = m.level_db
-            path = D.pack(m.mix, task.profile, Path(task.keep or tmp) / f"{task.clip}-{cond.name.replace(' ', '')}"
-                          f"{task.profile.suffix}")
-            profile = task.profile.name
-        checker, raw = check_file(path)
-        claims = []
-        for kind, (lat, lon) in claims_for(task, checker.geo.gallery):
-            res = checker.check(C.Claim(lat, lon, "csv"))
-            claims.append([kind, lat, lon, res.log_bayes_factor, res.mismatch_score, res.verdict])
+    path = task.media()
+    if cond.kind == "original":
+        profile = "mp3 as published"
+    else:
+        bird = D.bird_audio(task.path)
+        m = D.make_mixture(bird, None if cond.kind == "clean" else cond.kind, cond.level_db,
+                           D.seed_of(task.seed, task.clip, cond.kind))
+        measured = m.level_db
+        if not path.is_file():
+            D.pack(m.mix, task.profile, path)
+        profile = task.profile.name
+    checker, raw = check_file(path)
+    claims = []
+    for kind, (lat, lon) in claims_for(task, checker.geo.gallery):
+        res = checker.check(C.Claim(lat, lon, "csv"))
+        claims.append([kind, lat, lon, res.log_bayes_factor, res.mismatch_score, res.verdict])
+    save_raw(task.cache_file(".npz"), raw)
     out = {"clip": task.clip, "condition": cond.name, "kind": cond.kind, "level_db": cond.level_db,
            "measured_db": measured, "profile": profile, "has_evidence": checker.has_evidence,
            "duration_s": checker.scores.duration_s, "claims": claims, "windows": window_summary(checker, raw),
@@ -301,7 +332,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--fit", action="store_true", help="also refit the calibration on every condition (cross-validated)")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--keep", type=Path, default=None, help="keep the packed files in this folder")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "claim_distractors")
     args = ap.parse_args(argv)
 
@@ -310,10 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     conds += [Condition(k, lv) for k in args.kinds for lv in args.levels]
     conds_needed = conds if Condition("clean") in conds else [Condition("clean"), *conds]
     fp = fingerprint()
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    tasks = [Task(r.id, str(r.audio_path), r.lat, r.lon, i, c, args.seed, args.far, fp,
-                  str(args.keep) if args.keep else None)
+    tasks = [Task(r.id, str(r.audio_path), r.lat, r.lon, i, c, args.seed, args.far, fp)
              for c in conds_needed for i, r in enumerate(recs)]
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
