@@ -335,13 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "claim_distractors")
     args = ap.parse_args(argv)
 
-    recs = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None][:: args.every]
+    every = [r for r in open_dataset(args.data) if r.audio_path is not None][: args.limit or None]
+    index = {r.id: i for i, r in enumerate(every)}  # a clip's phone path does not depend on --every
+    recs = every[:: args.every]
     conds = [] if args.no_references else [Condition(k) for k in REFERENCES]
     conds += [Condition(k, lv) for k in args.kinds for lv in args.levels]
     conds_needed = conds if Condition("clean") in conds else [Condition("clean"), *conds]
     fp = fingerprint()
-    tasks = [Task(r.id, str(r.audio_path), r.lat, r.lon, i, c, args.seed, args.far, fp)
-             for c in conds_needed for i, r in enumerate(recs)]
+    tasks = [Task(r.id, str(r.audio_path), r.lat, r.lon, index[r.id], c, args.seed, args.far, fp)
+             for c in conds_needed for r in recs]
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
