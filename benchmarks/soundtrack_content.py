@@ -9,9 +9,10 @@ for any that are missing), then per clip and condition:
   with an animal audible and masked, and how many clips get a masked reason (the verdict would be inconclusive);
 * the claim check in three variants, each with the same claims as ``claim_distractors.py``:
   ``shipped`` (its cached result), ``guard`` (the same scores; a mismatch or consistent verdict becomes
-  inconclusive when the content analysis gives a masked reason) and ``frontend`` (the audio after
-  ``geoforensics.audio.frontend.reduce_non_animal``; the changed windows scored again by BirdNET, then the same
-  checker and the guard);
+  inconclusive when the content analysis gives a masked reason), ``floor`` (the noise floor extended with what
+  BirdNET gives each class on the distractors alone, :func:`distractor_floor`, seeds the mixtures never use; then
+  the guard) and ``frontend`` (the audio after ``geoforensics.audio.frontend.reduce_non_animal``; the changed
+  windows scored again by BirdNET, then the same checker and the guard);
 * the time the content analysis and the front end take per audio-minute.
 
 Saves ``benchmarks/results/soundtrack_content.{md,json}``.
@@ -23,7 +24,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +40,80 @@ from benchmarks import claim_check as CC  # noqa: E402
 from benchmarks import claim_distractors as B  # noqa: E402
 from benchmarks import distractors as D  # noqa: E402
 from benchmarks.machine import machine, save_results  # noqa: E402
-from geoforensics.atomic import write_text  # noqa: E402
+from geoforensics.atomic import atomic_open, write_text  # noqa: E402
 from geoforensics.audio.content import KINDS, SoundtrackContent, analyse_content  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.forensics import claims as C  # noqa: E402
 
-VARIANTS = ("shipped", "guard", "frontend")
-VERSION = "content-1"
+VARIANTS = ("shipped", "guard", "floor", "frontend")
+VERSION = "content-2"
 
 
-def content_of(audio: np.ndarray, raw: np.ndarray) -> SoundtrackContent:
-    """The content analysis with BirdNET V2.4's labels and the claim check's noise floor."""
+def content_of(audio: np.ndarray, raw: np.ndarray, floor: np.ndarray | None = None) -> SoundtrackContent:
+    """The content analysis with BirdNET V2.4's labels and the claim check's noise floor (or ``floor``)."""
     from geoforensics.forensics.noise import noise_floor
     from geoforensics.models.birdnet import load_labels
 
     labels = load_labels()
     return analyse_content(audio, D.RATE, raw, labels=labels.scientific, is_species=labels.is_species,
-                           floor=noise_floor())
+                           floor=noise_floor() if floor is None else floor)
+
+
+@contextmanager
+def floor_of(floor: np.ndarray) -> Iterator[None]:
+    """The claim check discounts by ``floor`` inside the block."""
+    from geoforensics.forensics import noise
+
+    shipped = noise.noise_floor
+    noise.noise_floor = lambda: floor  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        noise.noise_floor = shipped
+
+
+def checked(task: B.Task, audio: np.ndarray, scores: np.ndarray, content: SoundtrackContent,
+            duration_s: float) -> list[list[Any]]:
+    """The claims of ``task`` against a checker built from window ``scores``, verdicts guarded by ``content``."""
+    from geoforensics.audio.hum import detect_hum
+    from geoforensics.scoring import WindowScores
+
+    ws = WindowScores(content.starts_s, content.ends_s, scores, duration_s, source_duration_s=duration_s)
+    checker = C.ClaimChecker(ws, source=Path(task.media()).name, hum=detect_hum(audio, D.RATE))
+    claims = []
+    for kind, (lat, lon) in B.claims_for(task, checker.geo.gallery):
+        res = checker.check(C.Claim(lat, lon, "csv"))
+        claims.append([kind, lat, lon, res.log_bayes_factor, res.mismatch_score, guarded(res.verdict, content)])
+    return claims
+
+
+FLOOR_SEEDS = 4
+FLOOR_LEVELS_DBFS = (-40.0, -20.0, -6.0)
+
+
+def distractor_floor() -> np.ndarray:
+    """Per BirdNET class, the highest score it reaches on the distractors alone (no bird; seeds the benchmark never
+    mixes), plus the shipped table's margin; cached. A candidate extension of ``forensics/noise.py``'s table."""
+    from geoforensics.forensics.noise import FLOOR_MARGIN
+    from geoforensics.models.birdnet import MODEL_VERSION, load_labels
+    from geoforensics.paths import cache_dir
+    from geoforensics.scoring import score_audio
+
+    file = cache_dir("distractor-benchmark") / f"floor-{D.VERSION}-{MODEL_VERSION}-{FLOOR_SEEDS}.npy"
+    if file.is_file():
+        return np.asarray(np.load(file))
+    top = np.zeros(len(load_labels()), np.float32)
+    for kind in D.KINDS:
+        for i in range(FLOOR_SEEDS):
+            x = D.distractor(kind, 15.0, D.seed_of("floor", kind, i)).mean(1)
+            for level in FLOOR_LEVELS_DBFS:
+                y = x * 10 ** (level / 20)
+                top = np.maximum(top, score_audio(y, sample_rate=D.RATE).scores.max(0))
+            print(f"floor: {kind} {i}", file=sys.stderr)
+    floor = np.where(top >= 0.05, top + FLOOR_MARGIN, 0.0).astype(np.float32)
+    with atomic_open(file, "wb") as f:
+        np.save(f, floor)
+    return floor
 
 
 def guarded(verdict: str, content: SoundtrackContent) -> str:
@@ -62,13 +122,11 @@ def guarded(verdict: str, content: SoundtrackContent) -> str:
 
 def frontend_claims(task: B.Task, audio: np.ndarray, raw: np.ndarray, content: SoundtrackContent,
                     duration_s: float) -> tuple[list[list[Any]], float, int]:
-    """The claims after the front end: changed windows rescored by BirdNET; the checker built from the scores."""
+    """The claims after the front end: the changed windows scored again by BirdNET."""
     from geoforensics.audio.frontend import reduce_non_animal
-    from geoforensics.audio.hum import detect_hum
     from geoforensics.audio.windows import split_windows
     from geoforensics.defaults import WINDOW
     from geoforensics.models.birdnet import get_audio_model
-    from geoforensics.scoring import WindowScores
 
     t0 = time.perf_counter()
     fe = reduce_non_animal(audio, D.RATE, content)
@@ -77,18 +135,13 @@ def frontend_claims(task: B.Task, audio: np.ndarray, raw: np.ndarray, content: S
     if fe.changed.any():
         wins = split_windows(fe.audio, D.RATE, WINDOW)
         scores[fe.changed] = get_audio_model().scores(wins.data[fe.changed])
-    ws = WindowScores(content.starts_s, content.ends_s, scores, duration_s, source_duration_s=duration_s)
-    checker = C.ClaimChecker(ws, source=Path(task.media()).name, hum=detect_hum(audio, D.RATE))
-    claims = []
-    for kind, (lat, lon) in B.claims_for(task, checker.geo.gallery):
-        res = checker.check(C.Claim(lat, lon, "csv"))
-        claims.append([kind, lat, lon, res.log_bayes_factor, res.mismatch_score, guarded(res.verdict, content)])
-    return claims, t_fe, int(fe.changed.sum())
+    return checked(task, audio, scores, content, duration_s), t_fe, int(fe.changed.sum())
 
 
 def run(task: B.Task, frontend: bool) -> dict[str, Any]:
     """Content, guard and (optionally) front end for one clip in one condition (cached beside its result)."""
     from geoforensics.audio.decode import decode_audio
+    from geoforensics.forensics.noise import noise_floor
 
     file = task.cache_file(f".{VERSION}{'-fe' if frontend else ''}.json")
     if file.is_file():
@@ -111,6 +164,12 @@ def run(task: B.Task, frontend: bool) -> dict[str, Any]:
         "shipped": base["claims"],
         "guard": [[k, la, lo, lbf, s, guarded(v, content)] for k, la, lo, lbf, s, v in base["claims"]],
     }
+    floor = np.maximum(noise_floor(), distractor_floor())
+    with floor_of(floor):
+        floor_content = content_of(audio, raw, floor)
+        out["floor"] = checked(task, audio, raw, floor_content, base["duration_s"])
+    out |= {"masked_share": float(content.masked.mean()), "reason_floor": floor_content.masked_reason(),
+            "masked_share_floor": float(floor_content.masked.mean())}
     if frontend:
         claims, t_fe, changed = frontend_claims(task, audio, raw, content, base["duration_s"])
         out |= {"frontend": claims, "frontend_s": t_fe, "changed_windows": changed}
@@ -160,6 +219,51 @@ def verdict_table(by_cond: dict[str, list[dict[str, Any]]], variants: list[str])
     return out, data
 
 
+CALIBRATIONS = {
+    "refit": ("shipped", lambda r, lbf: [lbf]),
+    "refit, masked-aware": ("shipped", lambda r, lbf: [lbf, lbf * r["masked_share"]]),
+    "floor, refit": ("floor", lambda r, lbf: [lbf]),
+    "floor, refit, masked-aware": ("floor", lambda r, lbf: [lbf, lbf * r["masked_share_floor"]]),
+}
+"""Calibrations fitted on the mixtures: which variant's log Bayes factors, and the features of each claim."""
+
+
+def cross_validated(results: list[dict[str, Any]], name: str, folds: int, seed: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """The results with ``name``'s claims rescored by a calibration fitted on the other folds (grouped by clip,
+    every condition together, true vs far weighted to equal odds), verdicts guarded; and the fit on all."""
+    variant, feats = CALIBRATIONS[name]
+    reason = "reason_floor" if variant == "floor" else "reason"
+    clips = sorted({r["clip"] for r in results})
+    order = np.random.default_rng(seed).permutation(len(clips))
+    fold_of = {clips[j]: k % folds for k, j in enumerate(order)}
+
+    def fit(sub: list[dict[str, Any]]) -> np.ndarray:
+        X, y = [], []
+        for r in sub:
+            for kind, _, _, lbf, _, _ in r[variant]:
+                if kind in ("true", "far"):
+                    X.append(feats(r, lbf))
+                    y.append(kind == "far")
+        yy = np.array(y, float)
+        w = np.where(yy == 1, 0.5 / max(yy.sum(), 1), 0.5 / max(len(yy) - yy.sum(), 1)) * len(yy)
+        return CC.fit_logistic_features(np.array(X, float), yy, w)
+
+    out = [dict(r) for r in results]
+    for f in range(folds):
+        beta = fit([r for r in results if fold_of[r["clip"]] != f])
+        for r in out:
+            if fold_of[r["clip"]] != f:
+                continue
+            claims = []
+            for kind, la, lo, lbf, _, _ in r[variant]:
+                z = float(np.dot(beta[:-1], feats(r, lbf)) + beta[-1])
+                score = 1 / (1 + np.exp(-np.clip(z, -700, 700))) if r["has_evidence"] else 0.5
+                v = C.verdict_of(score, r["has_evidence"])
+                claims.append([kind, la, lo, lbf, score, "inconclusive" if r[reason] is not None else v])
+            r[name] = claims
+    return out, [float(b) for b in fit(results)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "xc-dev")
@@ -171,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=1)
     ap.add_argument("--no-frontend", action="store_true", help="content and guard only (no BirdNET re-scoring)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "soundtrack_content")
     args = ap.parse_args(argv)
 
@@ -178,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     recs = every[:: args.every]
     conds = [B.Condition(k) for k in B.REFERENCES] + [B.Condition(k, lv) for k in args.kinds for lv in args.levels]
     fp = B.fingerprint()
+    distractor_floor()
     tasks = [(B.Task(r.id, str(r.audio_path), r.lat, r.lon, i, c, args.seed, args.far, fp), not args.no_frontend)
              for c in conds for i, r in enumerate(every) if r in recs]
     t0 = time.perf_counter()
@@ -189,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     by_cond = {c.name: [r for r in results if r["condition"] == c.name] for c in conds}
     variants = [v for v in VARIANTS if v != "frontend" or not args.no_frontend]
     vlines, vdata = verdict_table(by_cond, variants)
+    fits: dict[str, list[float]] = {}
+    for name in CALIBRATIONS:
+        results, fits[name] = cross_validated(results, name, args.folds, args.seed)
+    by_cond = {c.name: [r for r in results if r["condition"] == c.name] for c in conds}
+    clines, cdata = verdict_table(by_cond, list(CALIBRATIONS))
     minutes = sum(r["duration_s"] for r in results) / 60
     t_content = sum(r["content_s"] for r in results) / max(minutes, 1e-9)
     t_fe = sum(r.get("frontend_s", 0.0) for r in results) / max(minutes, 1e-9)
@@ -203,10 +314,18 @@ def main(argv: list[str] | None = None) -> int:
         "## What the content analysis finds", "", *content_table(by_cond), "",
         "## The claim check", "",
         "`shipped`: the checker as it is; `guard`: its scores, inconclusive when the content analysis finds the "
-        "animals masked; `frontend`: non-animal sound lowered before BirdNET, then the guard.", "",
+        "animals masked; `floor`: the noise floor extended by the distractors alone, then the guard; `frontend`: "
+        "non-animal sound lowered before BirdNET, then the guard.", "",
         *vlines, "",
+        f"## Calibration fitted on the mixtures ({args.folds} folds grouped by clip, all conditions above together)",
+        "",
+        "The log Bayes factors of `shipped` or `floor`, a logistic calibration refitted on the other folds (true vs "
+        "far claims at equal odds), then the guard. `masked-aware` adds the log Bayes factor times the clip's masked "
+        "share as a second feature, so masked clips can get their own slope. Fitted on all (coefficients, then "
+        "offset): " + "; ".join(f"{k}: {', '.join(f'{b:.3f}' for b in v)}" for k, v in fits.items()) + ".", "",
+        *clines, "",
     ]
-    save_results(args.out, "\n".join(lines), {"conditions": vdata, "clips": len(recs),
+    save_results(args.out, "\n".join(lines), {"conditions": vdata | cdata, "calibrations": fits, "clips": len(recs),
                                                "content_s_per_min": t_content, "frontend_s_per_min": t_fe,
                                                "results": [{k: r[k] for k in ("clip", "condition", "summary", "reason")}
                                                            for r in results]})

@@ -152,13 +152,19 @@ class SoundtrackContent:
         }
 
 
-def _spectrogram(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """Power spectrogram [frames, n_fft // 2 + 1] (Hann frames every ``hop`` samples)."""
+def _spectrogram(x: np.ndarray, n_fft: int, hop: int, block: int = 2048) -> np.ndarray:
+    """Power spectrogram [frames, n_fft // 2 + 1] (Hann frames every ``hop`` samples), float32, computed in
+    blocks of frames so ten minutes of audio never hold more than a few MB of frames at once."""
+    x = np.asarray(x, np.float32)
     if len(x) < n_fft:
         x = np.pad(x, (0, n_fft - len(x)))
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
-    spec = np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1)
-    return np.asarray(spec.real**2 + spec.imag**2, dtype=np.float64)
+    window = np.hanning(n_fft).astype(np.float32)
+    out = np.empty((len(frames), n_fft // 2 + 1), np.float32)
+    for i in range(0, len(frames), block):
+        spec = np.fft.rfft(frames[i: i + block] * window, axis=1)
+        out[i: i + block] = spec.real**2 + spec.imag**2
+    return out
 
 
 def _band(freqs: np.ndarray, lo: float, hi: float) -> np.ndarray:

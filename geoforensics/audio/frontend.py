@@ -1,7 +1,7 @@
 """Hear the birds through a soundtrack: lower what is not animal before species scoring.
 
-Two steps, each applied only to the windows that :mod:`geoforensics.audio.content` finds holding what it
-removes, so a clean recording passes unchanged:
+Two steps, each applied only to the windows where :mod:`geoforensics.audio.content` finds no animal audible and
+finds what the step removes (a window with a bird heard passes unchanged, and so does a clean recording):
 
 * *held notes* (music, voiced speech): a harmonic/percussive split of the spectrogram below
   :data:`HARMONIC_TOP_HZ` (median filters along time and along frequency, as in Fitzgerald 2010, with
@@ -84,8 +84,9 @@ def reduce_non_animal(audio: np.ndarray, sample_rate: int, content: SoundtrackCo
 
     x = np.asarray(audio, np.float32)
     pres = content.presence
-    tonal = (np.maximum(pres[:, KINDS.index("music")], pres[:, KINDS.index("speech")]) >= APPLY_AT)
-    noisy = pres[:, KINDS.index("noise")] >= GATE_AT
+    look = ~content.audible if content.has_birdnet else np.ones(len(content), bool)
+    tonal = look & (np.maximum(pres[:, KINDS.index("music")], pres[:, KINDS.index("speech")]) >= APPLY_AT)
+    noisy = look & (pres[:, KINDS.index("noise")] >= GATE_AT)
     if not (tonal.any() or noisy.any()):
         return FrontEndResult(x, np.zeros(len(content), bool), ())
     z = _stft(x)

@@ -30,9 +30,15 @@ def test_a_clean_recording_passes_unchanged():
     assert np.array_equal(fe.audio, x)
 
 
+def test_windows_with_a_bird_heard_pass_unchanged_even_under_music():
+    x = chirps(12, 0.1) + chords(12, 0.3)
+    _, fe = run(x, animal=0.9)
+    assert not fe.changed.any() and np.array_equal(fe.audio, x)
+
+
 def test_music_is_lowered_and_the_birds_kept():
     bird, music = chirps(12, 0.1), chords(12, 0.3)
-    _, fe = run(bird + music)
+    _, fe = run(bird + music, animal=0.1)
     assert fe.changed.all() and "held notes lowered" in fe.steps
     # the chords' part of the output (its projection) falls by > 8 dB; the sweeps at 3-6 kHz lose < 3 dB
     left_music = float(np.dot(fe.audio, music) / np.dot(music, music))
