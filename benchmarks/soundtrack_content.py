@@ -46,7 +46,7 @@ from geoforensics.data import open_dataset  # noqa: E402
 from geoforensics.forensics import claims as C  # noqa: E402
 
 VARIANTS = ("shipped", "guard", "floor", "frontend")
-VERSION = "content-2"
+VERSION = "content-3"
 
 
 def content_of(audio: np.ndarray, raw: np.ndarray, floor: np.ndarray | None = None) -> SoundtrackContent:

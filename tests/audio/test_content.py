@@ -75,7 +75,7 @@ def test_music_covers_the_rest():
     assert c.masked_reason() is None  # three windows with a bird still carry evidence
 
 
-def test_pure_music_speech_and_a_tone_are_masked_with_a_reason():
+def test_pure_music_and_speech_are_masked_with_a_reason_a_tone_is_noise():
     music = analyse(chords(12), scores(7))
     assert music.dominant == ["music"] * 7
     assert music.masked_reason() == "birds audible in 0 of 7 windows; music covers the rest"
@@ -84,8 +84,18 @@ def test_pure_music_speech_and_a_tone_are_masked_with_a_reason():
     assert speech.masked_reason() == "birds audible in 0 of 7 windows; speech covers the rest"
     t = np.arange(12 * RATE) / RATE
     tone = analyse((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), scores(7))
-    assert tone.dominant == ["noise"] * 7
-    assert tone.masked_reason() == "birds audible in 0 of 7 windows; noise covers the rest"
+    assert tone.dominant == ["noise"] * 7 and tone.masked.all()
+    assert tone.summary() == "birds audible in 0 of 7 windows; noise covers the rest"
+    assert tone.masked_reason() is None  # noise alone never masks for a verdict (no species: the checker's own rule)
+
+
+def test_a_field_recordings_background_is_not_masking():
+    rng = np.random.default_rng(1)
+    x = (0.05 * rng.standard_normal(15 * RATE)).astype(np.float32)
+    x[: 3 * RATE] += chirps(3)
+    c = analyse(x, scores(9, Turdus_merula=np.r_[0.9, [0.0] * 8]))
+    assert c.summary() == "birds audible in 1 of 9 windows; noise covers the rest"
+    assert c.masked.mean() > 0.5 and c.masked_reason() is None
 
 
 def test_speech_from_the_signal_alone():
