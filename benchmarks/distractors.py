@@ -502,7 +502,8 @@ def traffic(seconds: float, seed: int) -> np.ndarray:
         s = int(rng.uniform(0, max(seconds - 1, 0.1)) * RATE)
         m = min(int(rng.uniform(0.3, 0.9) * RATE), n - s)
         tt = np.arange(m) / RATE
-        horn = sum(np.sign(np.sin(2 * np.pi * f * tt)) for f in (rng.uniform(380, 440), rng.uniform(470, 520)))
+        f1, f2 = rng.uniform(380, 440), rng.uniform(470, 520)
+        horn = np.sign(np.sin(2 * np.pi * f1 * tt)) + np.sign(np.sin(2 * np.pi * f2 * tt))
         out[s: s + m] += _pan(0.3 * _bandpass(horn, 300.0, 3000.0, 2), rng.uniform(-0.8, 0.8))
     return _unit(out)
 
