@@ -43,6 +43,19 @@ ensure_chromium() {
     fi
 }
 
+ensure_distractor_tools() {
+    # The claim check's distractor benchmark speaks with espeak-ng and plays music with fluidsynth (Debian);
+    # without them its speech, crowd and music tests are skipped.
+    command -v espeak-ng >/dev/null 2>&1 && command -v fluidsynth >/dev/null 2>&1 \
+        && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && return 0
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "[geoforensics] installing Debian espeak-ng, fluidsynth and fluid-soundfont-gm for the distractor tests" >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            espeak-ng fluidsynth fluid-soundfont-gm >/dev/null) \
+            || echo "[geoforensics] could not install them; the speech and music distractor tests will be skipped" >&2
+    fi
+}
+
 run_tests() {
     # Static checks first (configured in pyproject.toml), then the suite; the first failure stops the run.
     # Extra arguments go to pytest only.
@@ -63,7 +76,7 @@ case "$cmd" in
         "$VENV/bin/python" -m geoforensics weights offer clip-vit-l-14-openai \
             --why "image geolocation is off without it; the audio side works" || true
         exec "$VENV/bin/python" app.py "$@" ;;
-    test) install; ensure_chromium; run_tests "$@" ;;
+    test) install; ensure_chromium; ensure_distractor_tools; run_tests "$@" ;;
     install) install ;;
     *) echo "usage: ./run.sh app|test|install [args...]" >&2; exit 2 ;;
 esac

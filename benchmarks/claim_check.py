@@ -145,18 +145,26 @@ def bootstrap_auc(rows: list[Row], key: str = "score", n: int = 1000, seed: int 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Slope and offset of a weighted logistic regression of y on x (Newton steps)."""
-    a, b = 1.0, 0.0
+    a, b = fit_logistic_features(np.asarray(x, float)[:, None], y, w)
+    return float(a), float(b)
+
+
+def fit_logistic_features(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Coefficients of a weighted logistic regression of y on the columns of X, then the offset (Newton steps,
+    from slope 1 on the first column)."""
+    n, k = X.shape
+    Z = np.hstack([X, np.ones((n, 1))])
+    beta = np.zeros(k + 1)
+    beta[0] = 1.0
     for _ in range(100):
-        z = np.clip(a * x + b, -50, 50)
-        p = 1 / (1 + np.exp(-z))
-        g = np.array([np.sum(w * (p - y) * x), np.sum(w * (p - y))])
-        s = w * p * (1 - p)
-        H = np.array([[np.sum(s * x * x), np.sum(s * x)], [np.sum(s * x), np.sum(s)]]) + 1e-9 * np.eye(2)
+        p = 1 / (1 + np.exp(-np.clip(Z @ beta, -50, 50)))
+        g = Z.T @ (w * (p - y))
+        H = (Z * (w * p * (1 - p))[:, None]).T @ Z + 1e-9 * np.eye(k + 1)
         step = np.linalg.solve(H, g)
-        a, b = a - step[0], b - step[1]
+        beta = beta - step
         if np.abs(step).max() < 1e-10:
             break
-    return float(a), float(b)
+    return beta
 
 
 def calibrate(rows: list[Row], folds: int, seed: int) -> tuple[tuple[float, float], dict[str, float]]:
@@ -180,7 +188,7 @@ def calibrate(rows: list[Row], folds: int, seed: int) -> tuple[tuple[float, floa
         a, b = fit_logistic(*xyw([r for r in tf if fold_of[r.clip] != f]))
         for r in rows:
             if fold_of[r.clip] == f:
-                r.score = 1 / (1 + math.exp(-(a * r.log_bf + b))) if r.has_evidence else 0.5
+                r.score = 1 / (1 + math.exp(-min(max(a * r.log_bf + b, -700), 700))) if r.has_evidence else 0.5
                 r.verdict = verdict(r.score, r.has_evidence)
     return full, {"slope": full[0], "offset": full[1]}
 
