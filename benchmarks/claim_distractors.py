@@ -49,8 +49,9 @@ from benchmarks import claim_check as CC  # noqa: E402
 from benchmarks import distractors as D  # noqa: E402
 from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.atomic import write_text  # noqa: E402
+from geoforensics.cachefiles import load_arrays, save_arrays  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
-from geoforensics.forensics import claims as C  # noqa: E402
+from geoforensics.forensics import checker as C  # noqa: E402
 from geoforensics.paths import cache_dir  # noqa: E402
 
 MASKED_AT = 0.25
@@ -108,7 +109,7 @@ def check_file(path: Path) -> tuple[C.ClaimChecker, np.ndarray]:
         checker = C.claim_checker(path)
     if len(seen) == 1 and len(seen[0]) == len(checker.scores.scores):
         return checker, seen[0]
-    from geoforensics.scoring import score_audio
+    from geoforensics.evidence import score_audio
 
     return checker, score_audio(path).scores
 
@@ -167,18 +168,14 @@ SPARSE_AT = 0.005
 
 
 def save_raw(file: Path, raw: np.ndarray) -> None:
-    from geoforensics.scoring import save_npz
-
     w, c = np.nonzero(raw >= SPARSE_AT)
-    save_npz(file, shape=np.array(raw.shape), w=w.astype(np.int32), c=c.astype(np.int32),
+    save_arrays(file, shape=np.array(raw.shape), w=w.astype(np.int32), c=c.astype(np.int32),
              v=raw[w, c].astype(np.float32))
 
 
 def load_raw(file: Path) -> np.ndarray | None:
     """BirdNET's raw window scores saved by :func:`run_task` (below :data:`SPARSE_AT`: 0), or None."""
-    from geoforensics.scoring import load_npz
-
-    z = load_npz(file, "shape", "w", "c", "v")
+    z = load_arrays(file, "shape", "w", "c", "v")
     if z is None:
         return None
     out = np.zeros(tuple(int(v) for v in z["shape"]), np.float32)

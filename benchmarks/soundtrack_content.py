@@ -43,7 +43,7 @@ from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.atomic import atomic_open, write_text  # noqa: E402
 from geoforensics.audio.content import KINDS, SoundtrackContent, analyse_content  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
-from geoforensics.forensics import claims as C  # noqa: E402
+from geoforensics.forensics import checker as C  # noqa: E402
 
 VARIANTS = ("shipped", "guard", "floor", "frontend")
 VERSION = "content-3"
@@ -51,25 +51,24 @@ VERSION = "content-3"
 
 def content_of(audio: np.ndarray, raw: np.ndarray, floor: np.ndarray | None = None) -> SoundtrackContent:
     """The content analysis with BirdNET V2.4's labels and the claim check's noise floor (or ``floor``)."""
-    from geoforensics.forensics.noise import noise_floor
     from geoforensics.models.birdnet import load_labels
+    from geoforensics.scoring import discount
 
     labels = load_labels()
-    return analyse_content(audio, D.RATE, raw, labels=labels.scientific, is_species=labels.is_species,
-                           floor=noise_floor() if floor is None else floor)
+    return analyse_content(audio, D.RATE, discount(raw, floor), labels=labels.scientific, is_species=labels.is_species)
 
 
 @contextmanager
 def floor_of(floor: np.ndarray) -> Iterator[None]:
     """The claim check discounts by ``floor`` inside the block."""
-    from geoforensics.forensics import noise
+    from geoforensics import scoring
 
-    shipped = noise.noise_floor
-    noise.noise_floor = lambda: floor  # type: ignore[assignment]
+    shipped = scoring.noise_floor
+    scoring.noise_floor = lambda: floor  # type: ignore[assignment]
     try:
         yield
     finally:
-        noise.noise_floor = shipped
+        scoring.noise_floor = shipped
 
 
 def checked(task: B.Task, audio: np.ndarray, scores: np.ndarray, content: SoundtrackContent,
@@ -94,10 +93,10 @@ FLOOR_LEVELS_DBFS = (-40.0, -20.0, -6.0)
 def distractor_floor() -> np.ndarray:
     """Per BirdNET class, the highest score it reaches on the distractors alone (no bird; seeds the benchmark never
     mixes), plus the shipped table's margin; cached. A candidate extension of ``forensics/noise.py``'s table."""
+    from geoforensics.evidence import score_audio
     from geoforensics.forensics.noise import FLOOR_MARGIN
     from geoforensics.models.birdnet import MODEL_VERSION, load_labels
     from geoforensics.paths import cache_dir
-    from geoforensics.scoring import score_audio
 
     file = cache_dir("distractor-benchmark") / f"floor-{D.VERSION}-{MODEL_VERSION}-{FLOOR_SEEDS}.npy"
     if file.is_file():
@@ -141,7 +140,7 @@ def frontend_claims(task: B.Task, audio: np.ndarray, raw: np.ndarray, content: S
 def run(task: B.Task, frontend: bool) -> dict[str, Any]:
     """Content, guard and (optionally) front end for one clip in one condition (cached beside its result)."""
     from geoforensics.audio.decode import decode_audio
-    from geoforensics.forensics.noise import noise_floor
+    from geoforensics.scoring import noise_floor
 
     file = task.cache_file(f".{VERSION}{'-fe' if frontend else ''}.json")
     if file.is_file():

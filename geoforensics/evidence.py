@@ -7,7 +7,8 @@
 * the sound, decoded once to mono at BirdNET's rate (tags never read), cut at ``max_duration_s``;
 * BirdNET's scores of its 3 s windows (:func:`geoforensics.scoring.score_windows`), from the disk cache
   when asked and present;
-* the mains hum of the same samples, when asked;
+* the mains hum of the same samples, and what each window holds (animals, speech, music, noise, silence:
+  :func:`geoforensics.audio.content.analyse_content`), when asked;
 * video frames, in one ffmpeg pass, when asked.
 
 ``locate`` (through the geolocators' ``predict``), ``check``, ``analyze``, ``batch`` and the app all build
@@ -24,14 +25,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .audio.content import SoundtrackContent, analyse_content
 from .audio.decode import array_samples, decode_audio, load_array
 from .audio.hum import HumResult, detect_hum
 from .audio.windows import WindowSpec
 from .defaults import MAX_DURATION_S, WINDOW
 from .errors import InputError
 from .ffmpeg import MediaFile, open_media
-from .models.birdnet import SAMPLE_RATE
-from .scoring import WindowScores, load_cached_scores, score_windows, store_scores
+from .models.birdnet import SAMPLE_RATE, load_labels
+from .scoring import WindowScores, discount, load_cached_scores, score_windows, store_scores
 
 if TYPE_CHECKING:
     from .media.frames import Frame
@@ -62,6 +64,7 @@ class ClipEvidence:
     duration_s: float | None
     scores: WindowScores | None
     hum: HumResult | None = None
+    content: SoundtrackContent | None = None
     frames: list[Frame] | None = None
     frames_note: str = ""
     audio: np.ndarray | None = field(default=None, repr=False)
@@ -90,6 +93,7 @@ def gather_evidence(
     max_duration_s: float | None = MAX_DURATION_S,
     window: WindowSpec = WINDOW,
     hum: bool = False,
+    content: bool = False,
     frames: FrameRequest | None = None,
     cache: bool = False,
     max_bytes: int | None = None,
@@ -98,27 +102,28 @@ def gather_evidence(
 ) -> ClipEvidence:
     """The :class:`ClipEvidence` of a file, or of an audio array with its ``sample_rate``.
 
-    ``hum``: detect mains hum; ``frames``: sample video frames; ``cache``: read and write BirdNET's scores
+    ``hum``: detect mains hum; ``content``: tell what each window holds; ``frames``: sample video frames; ``cache``: read and write BirdNET's scores
     in the disk cache (a file only; the audio is then decoded only when the scores are missing or the hum
     is asked for); ``max_bytes``: refuse larger files; ``need_audio``: InputError for a file without an
     audio stream (else its ``scores`` are None). InputError for anything that cannot be read.
     """
     if isinstance(source, np.ndarray):
-        return _array_evidence(source, sample_rate, max_duration_s, window, hum, keep_audio)
+        return _array_evidence(source, sample_rate, max_duration_s, window, hum, content, keep_audio)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     media = open_media(source, max_bytes)
     info = media.info
     timings["probe_s"] = time.perf_counter() - t0
     if not info.has_audio and not info.has_video:
-        raise InputError(f"{media.name}: no audio or video stream found")
+        raise InputError(f"cannot read {media.name}: {media.missing('audio or video')}")
     if need_audio and not info.has_audio:
-        raise InputError(f"cannot decode {media.name}: it has no audio stream")
+        raise InputError(f"cannot decode {media.name}: {media.missing()}")
     scores: WindowScores | None = None
     found_hum: HumResult | None = None
+    found_content: SoundtrackContent | None = None
     mono: np.ndarray | None = None
     if info.has_audio:
-        if cache and not hum and not keep_audio:
+        if cache and not hum and not content and not keep_audio:
             scores = load_cached_scores(media.path, max_duration_s, window)
         if scores is None:
             t1 = time.perf_counter()
@@ -130,16 +135,18 @@ def gather_evidence(
             if cache:
                 store_scores(media.path, scores, max_duration_s=max_duration_s, window=window)
             found_hum = _hum(mono) if hum else None
+            found_content = _content(mono, scores) if content else None
         timings |= scores.timings
     clip_frames, note = None, ""
     if frames is not None:
         clip_frames, note = _frames(media, frames)
-    return ClipEvidence(media.name, media, info.duration_s, scores, found_hum, clip_frames, note,
+    return ClipEvidence(media.name, media, info.duration_s, scores, found_hum, found_content, clip_frames, note,
                         audio=mono if keep_audio else None, timings=timings)
 
 
 def _array_evidence(
-    array: np.ndarray, sample_rate: int | None, max_duration_s: float | None, window: WindowSpec, hum: bool, keep_audio: bool
+    array: np.ndarray, sample_rate: int | None, max_duration_s: float | None, window: WindowSpec, hum: bool,
+    content: bool, keep_audio: bool,
 ) -> ClipEvidence:
     if sample_rate is None:
         raise InputError("pass sample_rate with an audio array")
@@ -150,11 +157,18 @@ def _array_evidence(
     scores = score_windows(mono, window, source_duration_s=total_s)
     scores.timings = {"decode_s": decode_s, **scores.timings}
     return ClipEvidence("array", None, total_s, scores, _hum(mono) if hum else None,
-                        audio=mono if keep_audio else None, timings=dict(scores.timings))
+                        _content(mono, scores) if content else None, audio=mono if keep_audio else None,
+                        timings=dict(scores.timings))
 
 
 def _hum(mono: np.ndarray) -> HumResult:
     return detect_hum(mono, SAMPLE_RATE)
+
+
+def _content(mono: np.ndarray, scores: WindowScores) -> SoundtrackContent:
+    labels = load_labels()
+    return analyse_content(mono, SAMPLE_RATE, discount(scores.scores), labels=labels.scientific,
+                           is_species=labels.is_species)
 
 
 def _frames(media: MediaFile, request: FrameRequest) -> tuple[list[Frame] | None, str]:

@@ -420,6 +420,22 @@ class MediaFile:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def damaged(self) -> bool:
+        """Whether the probe found signs of a truncated or damaged container (see :data:`DAMAGE_SIGNS`)."""
+        return self.info.duration_s is None and any(sign in self.tag_report for sign in DAMAGE_SIGNS)
+
+    def missing(self, kind: str = "audio") -> str:
+        """Why there is no ``kind`` stream to read ("audio", "audio or video"), naming a damaged file as such:
+        "it has no audio stream", "it looks truncated or damaged (its index lists no readable audio stream)"."""
+        if self.damaged:
+            return f"it looks truncated or damaged (its index lists no readable {kind} stream)"
+        return f"it has no {kind} stream"
+
+
+DAMAGE_SIGNS = ("timescale not set", "partial file", ": Data: none", "Invalid data found")
+"""``ffmpeg -i`` report lines of a container whose index was cut short (an mp4 truncated inside its moov atom
+lists a stream with no codec and no timescale)."""
 
 TAG_OUTPUT = ("-vn", "-an", "-sn", "-dn", "-f", "ffmetadata", "-")
 """Output arguments with which ``ffmpeg -i`` also writes the container's tags (ffmetadata) to stdout."""

@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ import numpy as np
 from .audio.windows import WindowSpec, split_windows
 from .cachefiles import load_arrays, save_arrays
 from .defaults import MAX_DURATION_S, WINDOW
-from .models.birdnet import MODEL_VERSION, SAMPLE_RATE, get_audio_model
+from .models.birdnet import MODEL_VERSION, SAMPLE_RATE, get_audio_model, load_labels
 from .paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,36 @@ def cut_note(analysed_s: float, total_s: float | None) -> str | None:
         f"analysed the first {analysed_s:,.0f} s of {total_s:,.0f} s: the rest of the recording was not listened to "
         "(raise max_duration_s, or --max-duration, to analyse more)"
     )
+
+
+NOISE_FLOOR_TABLE = Path(__file__).parent / "models" / "birdnet_noise_floor.json"
+"""Per BirdNET class, the highest score it reached on generated non-animal sound (``forensics/noise.py`` builds it)."""
+
+
+@lru_cache(maxsize=1)
+def noise_floor() -> np.ndarray:
+    """Per BirdNET class, the score it may reach on non-animal sound (0 for classes never seen there): white
+    noise scores as a Lesser Spotted Woodpecker, an engine's drone as a Great Bittern."""
+    labels = load_labels()
+    out = np.zeros(len(labels), np.float32)
+    if NOISE_FLOOR_TABLE.is_file():
+        for name, value in json.loads(NOISE_FLOOR_TABLE.read_text())["floor"].items():
+            try:
+                out[labels.index(name)] = value
+            except KeyError:
+                continue
+    out.setflags(write=False)
+    return out
+
+
+def discount(scores: np.ndarray, floor: np.ndarray | None = None) -> np.ndarray:
+    """Scores [windows, classes] less what non-animal sound can give each class (:func:`noise_floor`, or
+    ``floor``), rescaled to [0, 1]: ``max(0, (q - floor) / (1 - floor))``."""
+    f = noise_floor() if floor is None else np.asarray(floor, np.float32)
+    if scores.shape[-1] != len(f):
+        return scores
+    discounted: np.ndarray = np.clip((scores - f) / (1.0 - np.minimum(f, 0.99)), 0.0, 1.0).astype(np.float32)
+    return discounted
 
 
 def pool_scores(scores: np.ndarray, how: str = "max") -> np.ndarray:

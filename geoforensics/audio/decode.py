@@ -97,7 +97,7 @@ def decode_audio(
         raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
     path = source.path if isinstance(source, MediaFile) else check_file(source)
     if isinstance(source, MediaFile) and not source.info.has_audio:
-        raise InputError(f"cannot decode {path.name}: it has no audio stream")
+        raise InputError(f"cannot decode {path.name}: {source.missing()}")
 
     head = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "warning"]
     if offset_s > 0:

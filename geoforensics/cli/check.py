@@ -118,6 +118,8 @@ def format_check(c: Any) -> str:
             rest = c.evidence[SHOWN_SPECIES:]
             lines.append(f"    ... and {len(rest)} more species heard ({sum(not e.lives_here for e in rest)} unlikely there): "
                          "see --json")
+    if c.soundtrack is not None:
+        lines.append(f"  soundtrack: {safe(c.soundtrack['summary'])}")
     if c.hum is not None:
         lines.append(f"  mains hum: {safe(c.hum.text)}")
     if c.splice is not None:
@@ -139,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         claim = resolve_claim(args.claim)
         path = Path(args.file)
         date, note = recording_date(args.date, path, args)
-        evidence = gather_evidence(path, max_duration_s=args.max_duration, hum=True)
+        evidence = gather_evidence(path, max_duration_s=args.max_duration, hum=True, content=True)
         checker = ClaimChecker.from_evidence(evidence, date=date)
         result = checker.check(claim)
         result.notes += [note] if note else []
@@ -162,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     with open_output(args.json) as out:
         for file, by_date in tqdm(by_file.items(), desc="checking", unit="file", file=sys.stderr):
             try:
-                evidence = gather_evidence(file, max_duration_s=args.max_duration, hum=True)
+                evidence = gather_evidence(file, max_duration_s=args.max_duration, hum=True, content=True)
                 checkers = {date: ClaimChecker.from_evidence(evidence, date=date) for date in by_date}
             except (GeoforensicsError, ValueError) as e:
                 failed = [r for claims in by_date.values() for r in claims]

@@ -107,6 +107,8 @@ class ForensicReport:
     comparison: Verdict | None = None
     splice: SpliceFinding | None = None
     hum: HumResult | None = None
+    soundtrack: dict[str, Any] | None = None
+    """What each window holds (:meth:`geoforensics.audio.content.SoundtrackContent.to_dict`)."""
     checker: ClaimChecker | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -154,6 +156,7 @@ class ForensicReport:
             "image_comparison": self.comparison.__dict__ if self.comparison else None,
             "splice": self.splice.to_dict() if self.splice else None,
             "mains_hum": self.hum.to_dict() if self.hum else None,
+            "soundtrack": self.soundtrack,
             "container_metadata_display_only": self.metadata,
             "timings": self.timings,
         })
@@ -187,6 +190,7 @@ class ForensicReport:
             comparison=Verdict(**comparison) if comparison else None,
             splice=SpliceFinding.from_dict(splice) if splice else None,
             hum=HumResult.from_dict(hum) if hum else None,
+            soundtrack=d.get("soundtrack"),
         )
 
     @classmethod
@@ -215,12 +219,16 @@ def mass_within(pred: GeoPrediction, point: tuple[float, float], radius_km: floa
     return float(pred.probs[haversine_km(pred.gallery, point) <= radius_km].sum())
 
 
-def compare(audio: GeoPrediction | None, image: GeoPrediction | None, radius_km: float = AGREEMENT_RADIUS_KM) -> Verdict:
+def compare(
+    audio: GeoPrediction | None, image: GeoPrediction | None, radius_km: float = AGREEMENT_RADIUS_KM,
+    masked: str | None = None,
+) -> Verdict:
     """Verdict on whether the sound and the picture point to the same place.
 
     Distance alone misleads when a surface is broad, so the verdict asks how much of the audio's
     probability lies within ``radius_km`` of the image's guess (and the reverse): under 5 % is a
     mismatch, over 25 % (or guesses closer than ``radius_km``) is consistent, in between uncertain.
+    ``masked`` (why speech or music leaves the species unable to carry a verdict) makes it inconclusive.
     """
     if audio is None or image is None:
         missing = "audio" if audio is None else "image"
@@ -228,6 +236,8 @@ def compare(audio: GeoPrediction | None, image: GeoPrediction | None, radius_km:
     d = float(haversine_km(audio.point, image.point))
     if audio.confidence_label == "none":
         return Verdict("inconclusive", "inconclusive: no animal sound recognised in the audio", d)
+    if masked:
+        return Verdict("inconclusive", f"inconclusive: the species cannot carry a verdict here: {masked}", d)
     a_near = mass_within(audio, image.point, radius_km)
     i_near = mass_within(image, audio.point, radius_km)
     if d <= radius_km or a_near >= 0.25:
@@ -308,7 +318,7 @@ def analyze_media(
     t0 = time.perf_counter()
     step(0.05, "reading the file; listening: species in each 3 s window")
     evidence = gather_evidence(
-        path, max_duration_s=max_duration_s, hum=True, need_audio=False, max_bytes=max_bytes,
+        path, max_duration_s=max_duration_s, hum=True, content=True, need_audio=False, max_bytes=max_bytes,
         frames=FrameRequest(frame_every_s, max_frames) if can_see else None, keep_audio=audio_model != AUDIO_MODEL,
     )
     media = evidence.media
@@ -343,7 +353,8 @@ def analyze_media(
         claims = [checker.check(c) for c in wanted if c is not None]
         for c in claims:
             c.file = media.name
-    comparison = compare(audio, image) if audio is not None and image is not None else None
+    masked = checker.masked_reason if checker is not None else None
+    comparison = compare(audio, image, masked=masked) if audio is not None and image is not None else None
     timings["total_s"] = time.perf_counter() - t0
     report = ForensicReport(
         source=media.name,
@@ -359,6 +370,7 @@ def analyze_media(
         comparison=comparison,
         splice=checker.splice if checker is not None else None,
         hum=evidence.hum,
+        soundtrack=evidence.content.to_dict() if evidence.content is not None else None,
         checker=checker,
     )
     report.verdict = headline_verdict(report)

@@ -26,6 +26,8 @@ def reasons(c: ClaimCheck) -> list[str]:
     against = sorted((e for e in c.evidence if not e.lives_here and e.score >= STRONG), key=lambda e: -e.log_lr)
     support = [e for e in c.evidence if e.lives_here and e.score >= STRONG]
     parts: list[str] = []
+    if c.masked:
+        parts.append(f"The species cannot carry a verdict here: {c.masked}.")
     if not c.evidence:
         parts.append("No animal sound was recognised, so the species cannot say where this was recorded.")
     for e in against[:3]:

@@ -8,7 +8,8 @@ sirens and sweeps, wind, rain, music, clicks, mains hum, speech-like vowels: :fu
 discounts every score to ``max(0, (q - floor) / (1 - floor))``, so a species counts only for what it
 scores above what noise alone can give it.
 
-The table ships as ``birdnet_noise_floor.json`` beside this module; rebuild it with
+The table ships as ``models/birdnet_noise_floor.json`` (read by :func:`geoforensics.scoring.noise_floor`, which
+also applies it: :func:`geoforensics.scoring.discount`); rebuild it with
 
     python -m geoforensics.forensics.noise            # writes the table (about a minute on 2 cores)
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,11 @@ import numpy as np
 
 from ..evidence import score_audio
 from ..models.birdnet import MODEL_VERSION, load_labels
+from ..scoring import NOISE_FLOOR_TABLE
 
 SAMPLE_RATE = 48_000
 SECONDS = 15.0
-TABLE = Path(__file__).with_name("birdnet_noise_floor.json")
+TABLE = NOISE_FLOOR_TABLE
 FLOOR_MARGIN = 0.05
 """Added to each measured maximum (the corpus cannot hold every variant of each sound)."""
 
@@ -125,30 +126,6 @@ def build_table(path: Path = TABLE) -> dict[str, Any]:
     }
     path.write_text(json.dumps(table, indent=1) + "\n")
     return table
-
-
-@lru_cache(maxsize=1)
-def noise_floor() -> np.ndarray:
-    """Per BirdNET class, the score it may reach on non-animal sound (0 for classes never seen there)."""
-    labels = load_labels()
-    out = np.zeros(len(labels), np.float32)
-    if TABLE.is_file():
-        for name, value in json.loads(TABLE.read_text())["floor"].items():
-            try:
-                out[labels.index(name)] = value
-            except KeyError:
-                continue
-    out.setflags(write=False)
-    return out
-
-
-def discount(scores: np.ndarray) -> np.ndarray:
-    """Scores [windows, classes] less what non-animal sound can give each class, rescaled to [0, 1]."""
-    floor = noise_floor()
-    if scores.shape[-1] != len(floor):
-        return scores
-    discounted: np.ndarray = np.clip((scores - floor) / (1.0 - np.minimum(floor, 0.99)), 0.0, 1.0).astype(np.float32)
-    return discounted
 
 
 if __name__ == "__main__":

@@ -128,6 +128,10 @@ class ClaimCheck:
     audio_place: str = ""
     distance_km: float | None = None
     notes: list[str] = field(default_factory=list)
+    soundtrack: dict[str, Any] | None = None
+    """What each window holds (:meth:`geoforensics.audio.content.SoundtrackContent.to_dict`), when analysed."""
+    masked: str | None = None
+    """Why the species could not carry a verdict (speech or music covers the animals), or None."""
 
     @property
     def range_flags(self) -> list[SpeciesAtClaim]:
@@ -168,6 +172,8 @@ class ClaimCheck:
             audio_place=d.get("audio_place", ""),
             distance_km=d.get("distance_km"),
             notes=list(d.get("notes", [])),
+            soundtrack=d.get("soundtrack"),
+            masked=d.get("masked"),
         )
 
     @classmethod

@@ -27,7 +27,14 @@ from ..forensics.results import ClaimCheck
 from ..geo.gazetteer import parse_coordinates
 from ..media.fetch import fetch_url
 from ..media.limits import check_extension
-from ..viz.report import CLAIM_SOURCE_NAMES, report_claims, report_map, report_notes, report_timeline
+from ..viz.report import (
+    CLAIM_SOURCE_NAMES,
+    report_claims,
+    report_map,
+    report_notes,
+    report_timeline,
+    soundtrack_line,
+)
 from .clip_weights import CLIP_DOWNLOAD, clip_download_button, download_clip
 from .errors import text_input, user_errors
 from .exports import EXPORTS, export_prediction, safe_stem
@@ -45,6 +52,7 @@ NO_CLAIM_TABLE = "Species heard, at the claimed place (type a claim, click the m
 EXAMPLES = {
     "kauai_with_european_birds.mp4": ("Lihue, Kauai, Hawaii", "Kauai video with Swedish birds, said to be Lihue"),
     "XC148645.mp3": ("Plasencia, Spain", "Spanish Imperial Eagle, said to be Plasencia, Spain"),
+    "eagle_under_music.mp4": ("Madrid, Spain", "The eagle under loud music, said to be Madrid"),
 }
 MAP_CLICK_JS = """
 (() => {
@@ -134,6 +142,11 @@ def _hum_line(report: ForensicReport, check: ClaimCheck | None) -> str | None:
     return f"**Mains hum:** {md_escape(hum.reason or 'none stable')}"
 
 
+def _soundtrack_markdown(report: ForensicReport) -> str | None:
+    line = soundtrack_line(report)
+    return f"**Soundtrack:** {md_escape(line)}" if line else None
+
+
 def verdict_markdown(report: ForensicReport) -> str:
     """The verdict panel: the badge and headline (the claim tested, or the sound vs the picture), why,
     the mains hum and splice lines, the other claims tested, and each side's guess."""
@@ -147,7 +160,7 @@ def verdict_markdown(report: ForensicReport) -> str:
     parts = [f"{badge(v.level, label)} {_sentence(text)}"]
     if check is not None:
         parts.append(md_escape(" ".join(reasons(check))))
-    facts = [line for line in (_hum_line(report, check),) if line]
+    facts = [line for line in (_soundtrack_markdown(report), _hum_line(report, check)) if line]
     if report.splice is not None:
         facts.append(f"**Splice:** {md_escape(report.splice.text)}")
     others = [c for c in report_claims(report) if c is not check]

@@ -13,7 +13,7 @@ from ..forensics.analysis import ForensicReport
 from ..forensics.checker import TOLERANCE_KM
 from ..forensics.results import ClaimCheck
 from .maps import ClaimMarker, prediction_map
-from .timeline import TimeSpan, window_timeline
+from .timeline import ContentSpan, TimeSpan, window_timeline
 
 CLAIM_SOURCE_NAMES = {"typed": "your claim", "map": "your map click", "api": "the claim", "csv": "the claim",
                       "file tag": "the file says", "image guess": "the picture says"}
@@ -55,11 +55,30 @@ def splice_spans(report: ForensicReport) -> list[TimeSpan]:
     ]
 
 
+def content_spans(report: ForensicReport) -> list[ContentSpan]:
+    """What dominates each window of the soundtrack, when it was analysed."""
+    windows = (report.soundtrack or {}).get("windows") or []
+    return [ContentSpan(float(w["start_s"]), float(w["end_s"]), str(w["dominant"]), bool(w.get("audible")))
+            for w in windows]
+
+
+def soundtrack_line(report: ForensicReport) -> str | None:
+    """"birds audible in 5 of 16 windows; music covers the rest", and why no verdict can rest on the species
+    when speech or music covers them."""
+    if not report.soundtrack:
+        return None
+    masked = report.soundtrack.get("masked_reason")
+    summary = str(report.soundtrack.get("summary", ""))
+    return f"{summary} (too little to judge by the species)" if masked else summary
+
+
 def report_timeline(report: ForensicReport) -> Any:
-    """The per-window timeline of the report's audio (None without audio), frames and splice included."""
+    """The per-window timeline of the report's audio (None without audio), what the soundtrack holds,
+    frames and splice included."""
     if report.audio is None:
         return None
-    return window_timeline(report.audio, frames=report.image, spans=splice_spans(report))
+    return window_timeline(report.audio, frames=report.image, spans=splice_spans(report),
+                           content=content_spans(report))
 
 
 def report_notes(report: ForensicReport) -> list[str]:
@@ -70,6 +89,8 @@ def report_notes(report: ForensicReport) -> list[str]:
         lines.append(f"{who[:1].upper()}{who[1:]}: {c.text}")
     if report.comparison is not None and report.comparison is not report.verdict:
         lines.append(f"Picture vs sound: {report.comparison.text}")
+    if (soundtrack := soundtrack_line(report)) is not None:
+        lines.append(f"Soundtrack: {soundtrack}")
     if report.splice is not None:
         lines.append(f"Splice: {report.splice.text}")
     return lines
@@ -81,6 +102,10 @@ EXAMPLE_CREDITS = {
         "(Eurasian Blue Tit, Sweden) by Jelmer Poelstra, CC BY-NC-SA 3.0, not for commercial use"
     ),
     "XC148645.mp3": "Xeno-canto XC148645 by Patrik Åberg, CC BY-NC-SA 3.0, not for commercial use",
+    "eagle_under_music.mp4": (
+        "Xeno-canto XC148645 by Patrik Åberg under music written by geoforensics and rendered with the FluidR3 GM "
+        "SoundFont (MIT), CC BY-NC-SA 3.0, not for commercial use"
+    ),
     "XC132220.mp3": "Xeno-canto XC132220 by Richard E. Webster, CC BY-NC-SA 3.0, not for commercial use",
     "XC175831.mp3": "Xeno-canto XC175831 by Lars Buckx, CC BY-NC-SA 4.0, not for commercial use",
 }
@@ -107,6 +132,8 @@ def summary_lines(report: ForensicReport) -> list[str]:
             lines.append(f"Picture vs sound: {report.comparison.text}")
     else:
         lines.append(f"The picture: {report.image_status}")
+    if (soundtrack := soundtrack_line(report)) is not None:
+        lines.append(f"Soundtrack: {soundtrack}")
     if report.splice is not None:
         lines.append(f"Splice: {report.splice.text}")
     if report.hum is not None:
@@ -181,6 +208,7 @@ __all__ = [
     "EXAMPLE_CREDITS",
     "SPECIES_HEADERS",
     "claim_marker",
+    "content_spans",
     "report_claims",
     "report_map",
     "report_notes",
@@ -189,6 +217,7 @@ __all__ = [
     "software_line",
     "species_lines",
     "species_rows",
+    "soundtrack_line",
     "splice_spans",
     "summary_lines",
 ]

@@ -20,6 +20,8 @@ WINDOW_COLOR = "#e6550d"
 FRAME_COLOR = "#2171b5"
 _PALETTE = qualitative.D3 + qualitative.Set2 + qualitative.Pastel1
 SPAN_COLORS = ("#1f78b4", "#6a3d9a", "#b15928", "#33a02c")
+KIND_COLORS = {"animal": "#006d2c", "speech": "#3182bd", "music": "#8856a7", "noise": "#a6761d", "silence": "#d9d9d9"}
+"""The soundtrack band's colour for each kind of sound (:data:`geoforensics.audio.content.KINDS`)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,16 @@ class TimeSpan:
     start_s: float
     end_s: float
     label: str
+
+
+@dataclass(frozen=True)
+class ContentSpan:
+    """What dominates one window of the soundtrack (animal, speech, music, noise or silence)."""
+
+    start_s: float
+    end_s: float
+    kind: str
+    audible: bool = False
 
 
 def _centre(w: WindowPrediction) -> float:
@@ -55,19 +67,24 @@ def window_timeline(
     *,
     frames: GeoPrediction | None = None,
     spans: Sequence[TimeSpan] = (),
+    content: Sequence[ContentSpan] = (),
     height: int = 460,
 ) -> go.Figure:
     """Two panels over time (s): each window's top species and its score (bars one stride wide, so
     overlapping windows tile the axis; one colour per species), and each window's distance from the clip-level point estimate (red beyond the 90%
     region radius). ``frames`` (e.g. per-video-frame image guesses in its ``windows``) adds each
     frame's distance from the same audio point. ``spans`` (e.g. the two sides of a splice) are shaded
-    on both panels and labelled on top, with a dashed line where one ends and the next begins."""
+    on both panels and labelled on top, with a dashed line where one ends and the next begins. ``content``
+    adds a band between them: what dominates each window (birds, speech, music, noise, silence)."""
+    dist_row = 3 if content else 2
     fig = make_subplots(
-        rows=2,
+        rows=dist_row,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.12,
-        subplot_titles=("Top species per window", "Distance from the clip's audio guess"),
+        vertical_spacing=0.08 if content else 0.12,
+        row_heights=[0.45, 0.1, 0.45] if content else None,
+        subplot_titles=("Top species per window",) + (("What the soundtrack holds",) if content else ())
+        + ("Distance from the clip's audio guess",),
     )
     windows = list(pred.windows)
     starts = np.array([float(w.start_s) for w in windows])
@@ -102,6 +119,9 @@ def window_timeline(
             col=1,
         )
 
+    if content:
+        _content_band(fig, content)
+
     dist = window_distances_km(windows, pred.point)
     region = pred.region(0.9)
     radius = region.radius_km if region is not None else None
@@ -127,13 +147,13 @@ def window_timeline(
                 ],
                 hoverinfo="text",
             ),
-            row=2,
+            row=dist_row,
             col=1,
         )
     if radius is not None:
         fig.add_hline(
             y=radius,
-            row=2,
+            row=dist_row,
             col=1,
             line=dict(color="#7f7f7f", dash="dash", width=1),
             annotation_text=f"audio 90% radius {radius:,.0f} km",
@@ -156,13 +176,13 @@ def window_timeline(
                     hovertext=[f"frame {w.start_s:.1f} s: {km:,.0f} km from the audio guess<br>{_fmt_where(w)}" for w, km in zip(fws, fd[fh])],
                     hoverinfo="text",
                 ),
-                row=2,
+                row=dist_row,
                 col=1,
             )
         image_km = float(haversine_km(frames.point, pred.point))
         fig.add_hline(
             y=image_km,
-            row=2,
+            row=dist_row,
             col=1,
             line=dict(color=FRAME_COLOR, dash="dot", width=1),
             annotation_text=f"image guess {image_km:,.0f} km",
@@ -181,9 +201,9 @@ def window_timeline(
             fig.add_vline(x=span.start_s, row="all", col=1, line=dict(color="#424242", dash="dash", width=1.5))
     if not windows:
         fig.add_annotation(text="no per-window results", xref="paper", yref="paper", x=0.5, y=0.8, showarrow=False)
-    fig.update_xaxes(title_text="time (s)", row=2, col=1, rangemode="tozero")
+    fig.update_xaxes(title_text="time (s)", row=dist_row, col=1, rangemode="tozero")
     fig.update_yaxes(title_text="score", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="km", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="km", row=dist_row, col=1, rangemode="tozero")
     fig.update_layout(
         height=height,
         bargap=0,
@@ -200,3 +220,28 @@ def window_timeline(
 
 
 __all__ = ["SPAN_COLORS", "TimeSpan", "window_distances_km", "window_timeline"]
+
+
+def _content_band(fig: go.Figure, content: Sequence[ContentSpan]) -> None:
+    """Row 2: one bar per window, coloured by the kind of sound that dominates it."""
+    for kind, color in KIND_COLORS.items():
+        spans = [c for c in content if c.kind == kind]
+        if not spans:
+            continue
+        name = "birds/animals" if kind == "animal" else kind
+        fig.add_trace(
+            go.Bar(
+                x=[0.5 * (c.start_s + c.end_s) for c in spans],
+                y=[1.0] * len(spans),
+                width=[max(c.end_s - c.start_s, 1e-3) for c in spans],
+                marker=dict(color=color, line=dict(color="white", width=0.5)),
+                name=f"soundtrack: {name}",
+                legendgroup="soundtrack",
+                hovertext=[f"{c.start_s:.1f}–{c.end_s:.1f} s: mostly {name}"
+                           + ("<br>birds audible" if c.audible and kind != "animal" else "") for c in spans],
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_yaxes(visible=False, range=[0, 1], row=2, col=1)

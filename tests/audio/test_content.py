@@ -75,7 +75,7 @@ def test_music_covers_the_rest():
     assert c.masked_reason() is None  # three windows with a bird still carry evidence
 
 
-def test_pure_music_and_speech_are_masked_with_a_reason_a_tone_is_noise():
+def test_pure_music_speech_and_a_tone_are_masked_with_a_reason():
     music = analyse(chords(12), scores(7))
     assert music.dominant == ["music"] * 7
     assert music.masked_reason() == "birds audible in 0 of 7 windows; music covers the rest"
@@ -85,8 +85,10 @@ def test_pure_music_and_speech_are_masked_with_a_reason_a_tone_is_noise():
     t = np.arange(12 * RATE) / RATE
     tone = analyse((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), scores(7))
     assert tone.dominant == ["noise"] * 7 and tone.masked.all()
-    assert tone.summary() == "birds audible in 0 of 7 windows; noise covers the rest"
-    assert tone.masked_reason() is None  # noise alone never masks for a verdict (no species: the checker's own rule)
+    assert tone.toned.all()
+    assert tone.masked_reason() == "birds audible in 0 of 7 windows; a steady tone covers the rest"
+    heard = analyse((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), scores(7, Turdus_merula=0.64))
+    assert not heard.audible.any()  # BirdNET's bird in a pure tone is the tone (it hears a Buff-spotted Flufftail)
 
 
 def test_a_field_recordings_background_is_not_masking():
@@ -106,10 +108,13 @@ def test_speech_from_the_signal_alone():
 
 
 def test_the_noise_floor_discounts_animal_scores():
+    from geoforensics.scoring import discount
+
     x = chirps(12)
     floor = np.zeros(len(LABELS))
     floor[LABELS.index("Parus major")] = 0.6
-    c = analyse_content(x, RATE, scores(7, Parus_major=0.7), labels=LABELS, is_species=SPECIES, floor=floor)
+    raw = scores(7, Parus_major=0.7)
+    c = analyse_content(x, RATE, discount(raw, floor), labels=LABELS, is_species=SPECIES)
     assert c.presence[:, 0] == pytest.approx((0.7 - 0.6) / 0.4, abs=1e-6)
     assert not c.audible.any() and (0.7 - 0.6) / 0.4 < AUDIBLE_AT
 

@@ -187,3 +187,18 @@ def test_one_analysis_of_a_video_with_a_claim_probes_decodes_and_reads_frames_on
     assert runs.sniffs == [str(KAUAI)]
     assert report.image is not None and report.verdict.level == "mismatch"
     assert [c.claim.source for c in report.claims] == ["typed", "image guess"]
+
+
+def test_the_soundtrack_is_described_in_the_report_its_lines_and_its_timeline():
+    from geoforensics.viz.report import content_spans, report_notes, report_timeline
+
+    report = analyze_media(PROJECT_ROOT / "examples" / "eagle_under_music.mp4", claim="Sydney")
+    soundtrack = report.to_dict()["soundtrack"]
+    assert soundtrack["summary"] == "birds audible in 5 of 16 windows; music covers the rest"
+    assert soundtrack["masked_reason"] is None and report.verdict.level == "mismatch"
+    first, last = soundtrack["windows"][0], soundtrack["windows"][-1]
+    assert (first["dominant"], first["audible"]) == ("animal", True) and last["dominant"] == "music"
+    assert "Soundtrack: birds audible in 5 of 16 windows; music covers the rest" in report_notes(report)
+    assert [s.kind for s in content_spans(report)] == [w["dominant"] for w in soundtrack["windows"]]
+    band = [t for t in report_timeline(report).data if t.name and t.name.startswith("soundtrack: ")]
+    assert {t.name: len(t.x) for t in band}["soundtrack: music"] == sum(w["dominant"] == "music" for w in soundtrack["windows"])

@@ -8,6 +8,7 @@ import numpy as np
 
 from geoforensics.forensics import noise
 from geoforensics.forensics.checker import claim_checker
+from geoforensics.scoring import discount, noise_floor
 
 
 def test_the_shipped_table_names_the_known_false_species():
@@ -18,12 +19,12 @@ def test_the_shipped_table_names_the_known_false_species():
 
 
 def test_discount_removes_the_floor_and_keeps_real_scores():
-    floor = noise.noise_floor()
+    floor = noise_floor()
     i = int(np.nonzero(floor > 0.5)[0][0])
     j = int(np.nonzero(floor == 0)[0][0])
     s = np.zeros((2, len(floor)), np.float32)
     s[0, i], s[1, i], s[0, j] = floor[i], 1.0, 0.9
-    d = noise.discount(s)
+    d = discount(s)
     assert d[0, i] == 0.0 and d[1, i] == 1.0 and d[0, j] == np.float32(0.9)
 
 

@@ -114,6 +114,15 @@ def test_the_matched_example_is_consistent():
     assert rows.iloc[0]["nearest place it lives (km)"] < 120  # the nearest point of the 1° gallery
 
 
+def test_the_masked_example_says_what_covers_the_birds():
+    clip = EXAMPLES_DIR / "eagle_under_music.mp4"
+    claim, _ = EXAMPLES[clip.name]
+    out = run(clip, claim)
+    assert '<span class="gf-badge gf-consistent">CONSISTENT</span>' in out["verdict"]
+    assert "**Soundtrack:** birds audible in 5 of 16 windows; music covers the rest" in out["verdict"]
+    assert "soundtrack: music" in [t.name for t in out["timeline"].data]
+
+
 def test_more_claims_without_listening_again(flagship):
     report = flagship["report"]
     out = named(check_claim("Stockholm", "", report))
