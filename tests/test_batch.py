@@ -10,6 +10,8 @@ and check that none is left (``ray stop --force`` would stop every Ray of this u
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import os
 import secrets
 import shutil
@@ -27,7 +29,7 @@ import numpy as np
 import pytest
 
 from geoforensics.batch import collect_inputs, read_results
-from geoforensics.batch.sinks import COLUMNS, CsvSink, ParquetSink, open_sink, parts_dir
+from geoforensics.batch.sinks import COLUMNS, CsvSink, ParquetSink, normalise, open_sink, parts_dir
 from geoforensics.cli import main
 from geoforensics.errors import InputError
 from geoforensics.evaluation.evaluate import read_points_csv
@@ -262,6 +264,120 @@ def test_failed_run_removes_only_a_new_empty_file(tmp_path):
     assert [r["audio_id"] for r in read_results(out)] == ["a"]
 
 
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_one_batch_at_a_time_on_an_out(tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    with open_sink(out) as sink:
+        sink.write(row("a"))
+        lock = sink.lock.path
+        assert lock.read_text().startswith(f"{os.getpid()}@")
+        with pytest.raises(InputError, match=rf"being written by another batch \(process {os.getpid()}@"):
+            open_sink(out)
+        code = f"from geoforensics.batch.sinks import open_sink\nopen_sink({str(out)!r})"
+        other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        assert other.returncode == 1 and "being written by another batch" in other.stderr
+    assert not lock.exists()
+    before = digest(out)
+    with open_sink(out) as sink:  # free again once the first one is done
+        assert sink.done() == {"a": False}
+    assert digest(out) == before
+
+
+def test_a_lock_left_by_a_killed_batch_is_taken_over(tmp_path):
+    out = tmp_path / "out.csv"
+    (tmp_path / ".out.csv.lock").write_text("12345@elsewhere\n")  # nobody holds it
+    with open_sink(out) as sink:
+        sink.write(row("a"))
+    assert not (tmp_path / ".out.csv.lock").exists()
+    assert [r["audio_id"] for r in read_results(out)] == ["a"]
+
+
+def test_every_id_is_in_out_once(tmp_path):
+    out = tmp_path / "out.csv"
+    with open_sink(out) as sink:
+        assert sink.write(row("a", error="boom", lat=None, lon=None))
+        assert not sink.write(row("a"))  # the same recording again (a task Ray ran twice): dropped
+        sink.write(row("b"))
+    lines = out.read_text().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["a", "b"]
+    # two runs at once before OUT was locked wrote every row twice: the next run keeps one of each,
+    # the located one where there is one
+    with open(out, "a", newline="") as f:
+        CsvSink._write_row(CsvSink._writer_on(f, header=False), normalise(row("b")))
+        CsvSink._write_row(CsvSink._writer_on(f, header=False), normalise(row("a", 1.0, 2.0)))
+    assert len(out.read_text().splitlines()) == 5
+    with open_sink(out) as sink:
+        assert sink.done() == {"a": False, "b": False}
+    rows = read_results(out)
+    assert [r["audio_id"] for r in rows] == ["a", "b"] and rows[0]["latitude"] == 1.0 and rows[0]["error"] is None
+    with open_sink(out, retry_failed=True) as sink:
+        assert sink.done() == {"a": False, "b": False}
+    assert len(read_results(out)) == 2
+
+
+def test_duplicated_parquet_rows_are_kept_once(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from geoforensics.batch.sinks import _schema
+
+    out = tmp_path / "out.parquet"
+    rows = [normalise(r) for r in (row("a", None, None, error="boom"), row("b"), row("a", 5.0, 6.0), row("b"))]
+    pq.write_table(pa.Table.from_pylist(rows, schema=_schema()), out)
+    with open_sink(out) as sink:
+        assert sink.done() == {"a": False, "b": False}
+    assert sorted((r["audio_id"], r["latitude"]) for r in read_results(out)) == [("a", 5.0), ("b", 1.5)]
+
+
+ODD_OUTS = {
+    "not-utf8": ",".join(COLUMNS).encode() + b"\na,1.0,2.0" + b",\xff" * 12 + b"\n",
+    "short-row": ",".join(COLUMNS).encode() + b"\na,1.0,2.0\n",
+    "300kb-field": ",".join(COLUMNS).encode() + b"\na,1.0,2.0," + b"x" * 300_000 + b",,,,,,,,,,\n",
+    "bad-number": ",".join(COLUMNS).encode() + b"\na,north,2.0" + b"," * 11 + b"\n",
+    "no-id": ",".join(COLUMNS).encode() + b"\n,1.0,2.0" + b"," * 11 + b"\n",
+    "other-csv": b"file,lat,lon\na.wav,1,2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_OUTS))
+def test_odd_existing_outs_are_refused_untouched(tmp_path, name):
+    out = tmp_path / "out.csv"
+    out.write_bytes(ODD_OUTS[name] + b"b,1.0,2.0,0.5")  # a partial last line too: not cut off when refusing
+    before = digest(out)
+    with pytest.raises(InputError, match=r"not a batch result file|line 2|name another --out"):
+        open_sink(out)
+    assert digest(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_out_that_is_not_a_regular_file_is_refused_at_once(tmp_path, suffix):
+    fifo = tmp_path / f"o{suffix}"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        open_sink(fifo)  # opening it would block until a reader came
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fifo.name]
+
+
+def test_formula_like_ids_round_trip_through_a_resumed_csv(tmp_path):
+    out = tmp_path / "out.csv"
+    ids = ['=HYPERLINK("http://x.example","y")', "@cmd", "-1", "'q"]
+    with open_sink(out) as sink:
+        for i in ids:
+            sink.write(row(i, -10.0, -20.0))
+    with open(out, newline="") as f:
+        cells = [r[0] for r in csv.reader(f)][1:]
+    assert cells == ['\'=HYPERLINK("http://x.example","y")', "'@cmd", "'-1", "''q"]
+    with open_sink(out) as sink:
+        assert set(sink.done()) == set(ids)  # resume sees the original ids: nothing is located twice
+    assert [r["audio_id"] for r in read_results(out)] == ids and read_results(out)[0]["longitude"] == -20.0
+    assert read_points_csv(out).ids == ids
+
+
 def test_parquet_sink_parts_merge_and_resume(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
@@ -274,8 +390,9 @@ def test_parquet_sink_parts_merge_and_resume(tmp_path, monkeypatch):
     for name in "abc":
         sink.write(row(name))
     assert len(list(parts_dir(out).glob("part-*.parquet"))) == 1  # a, b written; c buffered
-    # a crash here keeps the part: a new run sees a and b as done
-    again = ParquetSink(out)
+    # a crash here keeps the part (and the kernel drops the crashed run's lock): a new run sees a and b as done
+    sink.lock.release()
+    again = open_sink(out)
     assert set(again.done()) == {"a", "b"}
     again.write(row("c", error="boom", lat=None, lon=None))
     again.close()
@@ -514,8 +631,14 @@ def raylets(marker: str) -> set[int]:
     return {p for p in ours(marker) if cmdline(p).split(" ")[0].endswith("/raylet")}
 
 
-def map_workers(marker: str) -> list[int]:
-    return [p for p in ours(marker) if cmdline(p).startswith("ray::MapWorker")]
+def map_workers(marker: str) -> dict[int, int]:
+    """The Ray Data actors, each with its raylet: processes titled ``ray::MapWorker`` whose parent is a
+    raylet. A worker's title is also, for a moment, that of each child it forks to run ffmpeg (until the
+    child execs ffmpeg): such a child, whose parent is the worker, is no worker (it was the "third PID" of
+    issue 22). The parent is read once, so a worker that exits meanwhile (parent 0) is left out too."""
+    nodes = raylets(marker)
+    found = {p: parent(p) for p in ours(marker) if cmdline(p).startswith("ray::MapWorker")}
+    return {p: node for p, node in found.items() if node in nodes}
 
 
 @needs_ray
@@ -532,11 +655,11 @@ def test_cluster_batch_survives_a_killed_worker(cluster, clips, reference, tmp_p
     deadline = time.monotonic() + 600
     while proc.poll() is None and time.monotonic() < deadline:
         workers = map_workers(cluster.marker)
-        nodes |= {parent(p) for p in workers}
+        nodes |= set(workers.values())
         if killed is None and workers and out.exists():
             rows_at_kill = len(read_results(out))
             if rows_at_kill >= 1:  # workers up and results coming: kill one mid-batch
-                killed = workers[0]
+                killed = min(workers)
                 os.kill(killed, signal.SIGKILL)
         time.sleep(0.1)
     _, stderr = proc.communicate(timeout=60)

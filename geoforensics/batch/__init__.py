@@ -123,7 +123,8 @@ def run_batch(
 
         try:
             for row in locate_rows(todo, spec, address=address, workers=workers, on_start=start):
-                sink.write(row)
+                if not sink.write(row):
+                    continue  # a recording Ray ran twice (its worker died after the row left): in OUT already
                 if row.get("error"):
                     summary.failed += 1
                     message = f"{row['audio_id']}: error: {row['error']}"
