@@ -405,6 +405,132 @@ def test_parquet_sink_parts_merge_and_resume(tmp_path, monkeypatch):
     assert sorted(r["audio_id"] for r in read_results(out)) == ["a", "b"]
 
 
+# ---------------------------------------------------------------- the engine's guards, without Ray running
+
+
+def test_local_workers_are_capped_by_cpus_and_memory(monkeypatch, caplog):
+    from geoforensics.batch import engine
+
+    gb = 1 << 30
+    monkeypatch.setattr(engine, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(engine, "available_memory", lambda: 20 * gb)
+    assert engine.local_workers(None) == 2 and engine.local_workers(1) == 1 and not caplog.records
+    assert engine.local_workers(16) == 2
+    assert "--workers 16: this machine has 2 CPUs and 21.5 GB of memory available, which fit 2 workers" in caplog.text
+    monkeypatch.setattr(engine, "usable_cpus", lambda: 64)
+    monkeypatch.setattr(engine, "available_memory", lambda: 5 * gb)  # Ray's own 2 GiB, then 1 GiB a worker
+    assert engine.local_workers(None) == 3 and engine.local_workers(16) == 3
+    monkeypatch.setattr(engine, "available_memory", lambda: gb // 2)
+    assert engine.local_workers(4) == 1  # never fewer than one
+    monkeypatch.setattr(engine, "available_memory", lambda: None)
+    assert engine.local_workers(None) == 64
+
+
+def test_available_memory_reads_this_machine():
+    from geoforensics.batch.engine import available_memory
+
+    free = available_memory()
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert free is not None and 0 < free <= total
+
+
+def _serve(reply: bytes | None) -> tuple[socket.socket, int]:
+    """A listening socket on 127.0.0.1 that answers each connection with ``reply`` (None: says nothing)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            if reply is not None:
+                conn.recv(64)
+                conn.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+@needs_ray
+def test_a_cluster_address_where_no_ray_answers_fails_at_once(monkeypatch):
+    from geoforensics.batch import engine
+
+    monkeypatch.setattr(engine, "PROBE_TIMEOUT_S", 1.0)
+    port = free_port()
+    with pytest.raises(InputError, match=rf"no Ray cluster answers at 127.0.0.1:{port} \(Connection refused\)"):
+        engine.cluster_address(f"127.0.0.1:{port}")
+    with pytest.raises(InputError, match="no Ray cluster answers at ray://"):
+        engine.cluster_address(f"ray://127.0.0.1:{port}")
+    for reply, why in ((None, "no answer within 1 s"), (b"SSH-2.0-OpenSSH_9.2\r\n", "not a Ray cluster")):
+        server, port = _serve(reply)
+        with server, pytest.raises(InputError, match=why):
+            engine.cluster_address(f"localhost:{port}")
+    with pytest.raises(InputError, match="give host:port"):
+        engine.cluster_address("nohost")
+    settings = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # what a gRPC server (Ray's GCS) sends first
+    server, port = _serve(settings)
+    with server:
+        assert engine.cluster_address(f"127.0.0.1:{port}") == (f"127.0.0.1:{port}", True)  # loopback stays loopback
+        assert engine.cluster_address(f"ray://localhost:{port}") == (f"ray://localhost:{port}", True)
+
+
+def test_sigterm_is_handled_like_ctrl_c_while_ray_runs():
+    from geoforensics.batch.engine import _sigterm_like_ctrl_c
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _sigterm_like_ctrl_c() as claim:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # what ray.init does (with its native handler)
+        claim()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_path):
+    """A driver that dies by SIGKILL cannot clean up: its reaper stops every process carrying its token and
+    removes the Ray folder; an unmarked process is left alone."""
+    code = (
+        "import os, signal, subprocess, sys\n"
+        "from geoforensics.batch.engine import _reaped_ray_folder\n"
+        "with _reaped_ray_folder() as folder:\n"
+        "    (folder / 'session_x').mkdir()\n"
+        "    (folder / 'session_x' / 'raylet.out').write_text('log')\n"
+        "    quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "    marked = subprocess.Popen(['sleep', '300'], **quiet)\n"
+        "    os.environ.pop('GEOFORENSICS_RAY_RUN')\n"
+        "    plain = subprocess.Popen(['sleep', '300'], **quiet)\n"
+        "    print(folder, marked.pid, plain.pid, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    short = Path(tempfile.mkdtemp(prefix="gfr", dir="/tmp"))  # Ray's folder must be short: its sockets are in it
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAY_TMPDIR": str(short)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    folder, marked, plain = r.stdout.split()
+    assert Path(folder).parent == short and Path(folder).name.startswith("gfray-")
+    deadline = time.monotonic() + 30
+    while (_state(int(marked)) not in ("Z", "X") or Path(folder).exists()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert _state(int(marked)) in ("Z", "X"), "the marked process outlived its batch"
+        assert not Path(folder).exists()
+        assert _state(int(plain)) not in ("Z", "X"), "a process of no Ray was stopped"
+        assert list(short.iterdir()) == []
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+        for pid in (int(marked), int(plain)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------- processes of a test's Ray
 
 
@@ -565,6 +691,7 @@ def test_local_batch_resumes_and_leaves_nothing_running(clips, reference, tmp_pa
         assert bad.returncode == 2, bad.stderr[-3000:]
         assert "could not load the models" in bad.stderr and "missing.csv" in bad.stderr
         assert "Traceback" not in bad.stderr and not out.exists()
+        assert list(env.tmp.iterdir()) == [], "the local Ray's folder must go with it"
 
         first = env.cli(*args)
         assert first.returncode == 1, first.stderr[-3000:]  # the broken file failed
@@ -572,6 +699,7 @@ def test_local_batch_resumes_and_leaves_nothing_running(clips, reference, tmp_pa
         assert "1 failed" in first.stderr and "broken" in first.stderr
         check_rows(read_results(out), clips, reference)
         assert not left_running(env.marker), "the local Ray must be stopped when the batch ends"
+        assert list(env.tmp.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out.csv"]
 
         # a second run has nothing to do and does not start Ray
         before = out.read_bytes()
@@ -595,6 +723,88 @@ def test_local_batch_resumes_and_leaves_nothing_running(clips, reference, tmp_pa
     finally:
         stop(env.marker)
         shutil.rmtree(env.tmp, ignore_errors=True)
+
+
+def _rows_in(out: Path) -> list[dict]:
+    try:
+        return read_results(out)
+    except (OSError, InputError):
+        return []
+
+
+def _start_batch(env: RayEnv, args: tuple[str, ...], out: Path, rows: int) -> tuple[subprocess.Popen, int]:
+    """A batch started in the background, once OUT holds ``rows`` rows; and the most MapWorkers seen at once."""
+    proc = subprocess.Popen([sys.executable, "-m", "geoforensics", *args], env=env.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    most, deadline = 0, time.monotonic() + 600
+    while len(_rows_in(out)) < rows and proc.poll() is None and time.monotonic() < deadline:
+        most = max(most, len([p for p in ours(env.marker) if cmdline(p).startswith("ray::MapWorker")]))
+        time.sleep(0.1)
+    assert proc.poll() is None, ("the batch ended before it could be interrupted", proc.communicate()[1][-3000:])
+    return proc, most
+
+
+@needs_ray
+@pytest.mark.slow
+def test_local_batch_stopped_by_sigterm_or_sigkill_leaves_nothing_and_resumes(clips, reference, tmp_path):
+    """Issue 25: --workers 16 is capped to what the machine holds; a second batch on the same OUT is refused;
+    SIGTERM stops a batch like Ctrl-C (status 130, no native stack dump); after SIGKILL the reaper stops Ray's
+    processes (its two agents used to linger ~60 s) and removes its folder; resuming never duplicates a row."""
+    from geoforensics.batch.engine import usable_cpus
+
+    env = ray_env(tmp_path / "cache")
+    out = tmp_path / "out.csv"
+    args = ("batch", str(clips), "--out", str(out), "--workers", "16", "--max-duration", str(MAX_S), "--quiet")
+    try:
+        proc, most = _start_batch(env, args, out, 1)
+        with pytest.raises(InputError, match=f"being written by another batch \\(process {proc.pid}@"):
+            open_sink(out)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err[-3000:]
+        assert "interrupted" in err and "SIGTERM" not in err and "Traceback" not in err, err[-3000:]
+        assert "--workers 16: this machine has" in err and 1 <= most <= usable_cpus(), (most, err[-2000:])
+        assert not left_running(env.marker) and list(env.tmp.iterdir()) == []
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out.csv"]  # no lock left
+        done = [r["audio_id"] for r in read_results(out)]
+        assert len(done) == len(set(done)) >= 1
+
+        proc, _ = _start_batch(env, args, out, len(done) + 1)
+        proc.kill()
+        proc.communicate(timeout=60)
+        assert not left_running(env.marker, within_s=30), "Ray's processes outlived a killed batch"
+        deadline = time.monotonic() + 30
+        while list(env.tmp.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list(env.tmp.iterdir()) == [], "the killed batch's Ray folder was left"
+        done = [r["audio_id"] for r in read_results(out)]
+        assert len(done) == len(set(done))
+
+        last = env.cli(*args)  # takes over the lock file the killed batch left, locates the rest
+        assert last.returncode == 1, last.stderr[-3000:]  # the broken file failed
+        assert f"{len(done)} already in OUT" in last.stderr
+        check_rows(read_results(out), clips, reference)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out.csv"]
+        assert not left_running(env.marker) and list(env.tmp.iterdir()) == []
+    finally:
+        stop(env.marker)
+        shutil.rmtree(env.tmp, ignore_errors=True)
+
+
+@needs_ray
+def test_batch_on_a_dead_address_fails_at_once_and_leaves_nothing(tmp_path):
+    clip = make_audio(tmp_path / "tone.wav", 2.0)
+    out = tmp_path / "out.csv"
+    port = free_port()
+    env = ray_env(tmp_path / "cache")
+    try:
+        r = env.cli("batch", str(clip), "--out", str(out), "--address", f"127.0.0.1:{port}", "--quiet", timeout=120)
+    finally:
+        shutil.rmtree(env.tmp, ignore_errors=True)
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert f"error: no Ray cluster answers at 127.0.0.1:{port} (Connection refused)" in r.stderr
+    assert "Traceback" not in r.stderr and "192." not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.wav"]
 
 
 # ---------------------------------------------------------------- a two-node cluster on this machine

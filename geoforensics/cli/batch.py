@@ -6,17 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import shared
+from ..text import safe
+from .options import output_file, shared
 
 ORDER = 12
 
+SUFFIXES = (".csv", ".parquet")
+_writable = output_file("--out", SUFFIXES)
+
 
 def _out(text: str) -> str:
-    if Path(text).suffix.lower() not in (".csv", ".parquet"):
-        raise argparse.ArgumentTypeError(f"{text}: name a .csv or .parquet file")
+    """The type of ``--out``: a .csv or .parquet path that is a regular file if it exists (never a FIFO,
+    which would block the run for ever, nor a folder) and can be written, as ``--csv``/``--json`` check."""
+    if Path(text).suffix.lower() not in SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{safe(text)}: name a .csv or .parquet file")
     if Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder")
-    return text
+        raise argparse.ArgumentTypeError(f"{safe(text)} is a folder")
+    return _writable(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,15 +60,20 @@ def run(args: argparse.Namespace) -> int:
     from .locate import geolocator_options
 
     spec = LocateSpec.of(args.model, top_k=args.top_k, max_duration_s=args.max_duration, **geolocator_options(args))
-    summary = run_batch(
-        args.inputs,
-        args.out,
-        spec,
-        date=args.date,
-        address=args.address,
-        workers=args.workers,
-        retry_failed=args.retry_failed,
-        progress=not args.quiet,
-    )
+    try:
+        summary = run_batch(
+            args.inputs,
+            args.out,
+            spec,
+            date=args.date,
+            address=args.address,
+            workers=args.workers,
+            retry_failed=args.retry_failed,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: Ray is stopped and OUT closed by now
+        print(f"geoforensics batch: interrupted; the rows done are in {safe(args.out)}: run the same command again "
+              "to go on", file=sys.stderr)
+        raise
     print(f"{summary.line()}; results in {args.out}", file=sys.stderr)
     return 1 if summary.failed else 0
