@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine, save_results  # noqa: E402
+from geoforensics.batch import reaper  # noqa: E402
 
 MARK = "GEOFORENSICS_BENCH_RUN"
 LIMIT_S = 600.0
@@ -46,17 +47,7 @@ LIMIT_S = 600.0
 
 def marked(token: str) -> list[int]:
     """Live processes whose environment holds ``MARK=token``."""
-    needle = f"{MARK}={token}".encode()
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit() and int(d) != os.getpid():
-            try:
-                if needle in Path(f"/proc/{d}/environ").read_bytes().split(b"\0"):
-                    if Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                        found.append(int(d))
-            except (OSError, IndexError):
-                pass
-    return found
+    return reaper.marked(f"{MARK}={token}", {os.getpid()})
 
 
 def memory_mb(pids: list[int]) -> tuple[float, float]:

@@ -29,6 +29,8 @@ import numpy as np
 import pytest
 
 from geoforensics.batch import collect_inputs, read_results
+from geoforensics.batch.reaper import marked
+from geoforensics.batch.reaper import stop as reaper_stop
 from geoforensics.batch.sinks import COLUMNS, CsvSink, ParquetSink, normalise, open_sink, parts_dir
 from geoforensics.cli import main
 from geoforensics.errors import InputError
@@ -512,19 +514,19 @@ def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_p
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAY_TMPDIR": str(short)}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
-    folder, marked, plain = r.stdout.split()
+    folder, tagged, plain = r.stdout.split()
     assert Path(folder).parent == short and Path(folder).name.startswith("gfray-")
     deadline = time.monotonic() + 30
-    while (_state(int(marked)) not in ("Z", "X") or Path(folder).exists()) and time.monotonic() < deadline:
+    while (_state(int(tagged)) not in ("Z", "X") or Path(folder).exists()) and time.monotonic() < deadline:
         time.sleep(0.1)
     try:
-        assert _state(int(marked)) in ("Z", "X"), "the marked process outlived its batch"
+        assert _state(int(tagged)) in ("Z", "X"), "the marked process outlived its batch"
         assert not Path(folder).exists()
         assert _state(int(plain)) not in ("Z", "X"), "a process of no Ray was stopped"
         assert list(short.iterdir()) == []
     finally:
         shutil.rmtree(short, ignore_errors=True)
-        for pid in (int(marked), int(plain)):
+        for pid in (int(tagged), int(plain)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -542,22 +544,9 @@ def _state(pid: int) -> str:
 
 
 def ours(marker: str) -> list[int]:
-    """Live processes of this user whose environment carries ``marker`` (every process a test's Ray
-    starts inherits it), this one excluded."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == os.getpid():
-            continue
-        try:
-            if os.stat(f"/proc/{d}").st_uid != os.getuid():
-                continue
-            env = Path(f"/proc/{d}/environ").read_bytes()
-        except OSError:
-            continue
-        if needle in env.split(b"\0") and _state(int(d)) not in ("Z", "X"):
-            found.append(int(d))
-    return found
+    """Live processes whose environment carries ``marker`` (every process a test's Ray starts inherits it),
+    this one excluded."""
+    return marked(f"{MARKER_VAR}={marker}", {os.getpid()})
 
 
 def left_running(marker: str, within_s: float = 30.0) -> list[str]:
@@ -571,15 +560,7 @@ def left_running(marker: str, within_s: float = 30.0) -> list[str]:
 
 def stop(marker: str, grace_s: float = 10.0) -> None:
     """SIGTERM, then SIGKILL, the processes carrying ``marker``."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in ours(marker):
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-        deadline = time.monotonic() + grace_s
-        while ours(marker) and time.monotonic() < deadline:
-            time.sleep(0.2)
+    reaper_stop(f"{MARKER_VAR}={marker}", {os.getpid()}, grace_s)
 
 
 def cmdline(pid: int) -> str:

@@ -21,6 +21,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 RUN_VAR = "GEOFORENSICS_RAY_RUN"
@@ -30,9 +31,9 @@ GRACE_S = 2.0
 """Seconds the processes get to exit after SIGTERM before SIGKILL."""
 
 
-def marked(token: str, spare: set[int]) -> list[int]:
-    """Live processes (not zombies) whose environment holds ``RUN_VAR=token``, except ``spare``."""
-    needle = f"{RUN_VAR}={token}".encode()
+def marked(entry: str, spare: Collection[int] = ()) -> list[int]:
+    """Live processes (not zombies) whose environment holds ``entry`` (``NAME=value``), except ``spare``."""
+    needle = entry.encode()
     found = []
     try:
         entries = os.listdir("/proc")
@@ -52,17 +53,17 @@ def marked(token: str, spare: set[int]) -> list[int]:
     return found
 
 
-def stop(token: str, spare: set[int], grace_s: float = GRACE_S) -> int:
-    """SIGTERM, then SIGKILL, the processes marked with ``token``; how many there were."""
-    first = marked(token, spare)
+def stop(entry: str, spare: Collection[int] = (), grace_s: float = GRACE_S) -> int:
+    """SIGTERM, then SIGKILL after ``grace_s``, the processes :func:`marked` with ``entry``; how many there were."""
+    first = marked(entry, spare)
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        for pid in marked(token, spare):
+        for pid in marked(entry, spare):
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
         deadline = time.monotonic() + wait_s
-        while marked(token, spare) and time.monotonic() < deadline:
+        while marked(entry, spare) and time.monotonic() < deadline:
             time.sleep(0.05)
     return len(first)
 
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass
-    stop(token, {os.getpid(), driver})
+    stop(f"{RUN_VAR}={token}", {os.getpid(), driver})
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 
