@@ -35,9 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "finishes: audio_id,latitude,longitude (the benchmark's format), then confidence, 50 %/90 % region "
             "radii, top species and score, place, date, seconds, error, path. Run it again with the same OUT to "
             "resume: recordings already in OUT are skipped. A recording that fails gets a row with its error and "
-            "the batch goes on. Without --address a local Ray is started on 127.0.0.1 and stopped at the end; "
-            "with --address the run joins that cluster, whose nodes must all see the input paths (a shared "
-            "filesystem). Container tags are never read."
+            "the batch goes on. One batch at a time per OUT (a second one is refused), and each recording is in "
+            "OUT once. Without --address a local Ray is started on 127.0.0.1 with at most one worker per CPU and "
+            "per GB of free memory, and stopped at the end, even if the batch is killed; with --address the run "
+            "joins that cluster, whose nodes must all see the input paths (a shared filesystem). Ctrl-C or SIGTERM "
+            "stops it cleanly: run the same command again to go on. Container tags are never read."
         ),
         parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "address", "workers"),
     )
@@ -49,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "read as that dataset), or dataset files (manifest CSV, iNatSounds JSON, XCDC CSV); a dataset's own "
         "recording dates are used where it has them, --date elsewhere",
     )
-    p.add_argument("--out", required=True, type=_out, metavar="OUT", help="result file, .csv or .parquet (appended to)")
+    p.add_argument("--out", required=True, type=_out, metavar="OUT", help="result file, .csv or .parquet (appended to; in a CSV, a text cell that a "
+                   "spreadsheet would run as a formula gets a leading apostrophe)")
     p.add_argument("--retry-failed", action="store_true", help="try again the recordings OUT holds as failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
