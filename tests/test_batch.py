@@ -472,8 +472,9 @@ def test_a_cluster_address_where_no_ray_answers_fails_at_once(monkeypatch):
         server, port = _serve(reply)
         with server, pytest.raises(InputError, match=why):
             engine.cluster_address(f"localhost:{port}")
-    with pytest.raises(InputError, match="give host:port"):
-        engine.cluster_address("nohost")
+    for bad in ("nohost", "127.0.0.1:abc", "127.0.0.1:70000", "127.0.0.1:0"):
+        with pytest.raises(InputError, match="give host:port"):
+            engine.cluster_address(bad)
     settings = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # what a gRPC server (Ray's GCS) sends first
     server, port = _serve(settings)
     with server:
