@@ -51,8 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "read as that dataset), or dataset files (manifest CSV, iNatSounds JSON, XCDC CSV); a dataset's own "
         "recording dates are used where it has them, --date elsewhere",
     )
-    p.add_argument("--out", required=True, type=_out, metavar="OUT", help="result file, .csv or .parquet (appended to; in a CSV, a text cell that a "
-                   "spreadsheet would run as a formula gets a leading apostrophe)")
+    p.add_argument(
+        "--out", required=True, type=_out, metavar="OUT",
+        help="result file, .csv or .parquet (appended to; in a CSV, a text cell that a spreadsheet would run as a "
+        "formula gets a leading apostrophe)",
+    )
     p.add_argument("--retry-failed", action="store_true", help="try again the recordings OUT holds as failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
