@@ -444,6 +444,16 @@ def _fluidsynth() -> str:
     return exe
 
 
+def available(kind: str) -> bool:
+    """Whether the Debian tools a distractor kind needs are here (speech and crowd: espeak-ng; music: fluidsynth
+    with the GM font; the rest: nothing)."""
+    if kind in ("speech", "crowd"):
+        return shutil.which("espeak-ng") is not None
+    if kind == "music":
+        return shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()
+    return True
+
+
 def render_midi(data: bytes, seconds: float) -> np.ndarray:
     """MIDI bytes rendered by fluidsynth with the General MIDI font: [n, 2] float at :data:`RATE`."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -197,8 +197,15 @@ def main(argv: list[str] | None = None) -> int:
                 trace = work / "strace.log"
                 if strace and case.watch:
                     cmd = [strace, "-f", "-qq", "-e", "trace=open,openat,openat2,creat", "-o", str(trace), *cmd]
-                status, _, stderr, seconds, peak, ended = run_one(cmd, work, args.timeout, args.kill_gb * 1024)
+                broke = ""
+                try:
+                    with corpus_mod.guarded(case):  # batch cases: another batch holds OUT; inputs unchanged
+                        status, _, stderr, seconds, peak, ended = run_one(cmd, work, args.timeout, args.kill_gb * 1024)
+                except AssertionError as e:
+                    broke = str(e)
                 outcome, detail = classify(status, stderr, ended, peak, args.rss_cap_gb * 1024)
+                if broke and outcome in ("refused", "succeeded"):
+                    outcome, detail = "crashed", broke[:160]
                 opened = opened_watched(trace, case.watch)
                 if opened and outcome in ("refused", "succeeded"):
                     outcome, detail = "crashed", f"opened {', '.join(opened)}"

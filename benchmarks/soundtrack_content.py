@@ -43,6 +43,7 @@ from benchmarks.machine import machine, save_results  # noqa: E402
 from geoforensics.atomic import atomic_open, write_text  # noqa: E402
 from geoforensics.audio.content import KINDS, SoundtrackContent, analyse_content  # noqa: E402
 from geoforensics.data import open_dataset  # noqa: E402
+from geoforensics.defaults import WINDOW  # noqa: E402
 from geoforensics.forensics import checker as C  # noqa: E402
 
 VARIANTS = ("shipped", "guard", "floor", "frontend")
@@ -55,7 +56,8 @@ def content_of(audio: np.ndarray, raw: np.ndarray, floor: np.ndarray | None = No
     from geoforensics.scoring import discount
 
     labels = load_labels()
-    return analyse_content(audio, D.RATE, discount(raw, floor), labels=labels.scientific, is_species=labels.is_species)
+    return analyse_content(audio, D.RATE, discount(raw, floor), labels=labels.scientific, is_species=labels.is_species,
+                            window=WINDOW)
 
 
 @contextmanager
@@ -124,7 +126,6 @@ def frontend_claims(task: B.Task, audio: np.ndarray, raw: np.ndarray, content: S
     """The claims after the front end: the changed windows scored again by BirdNET."""
     from geoforensics.audio.frontend import reduce_non_animal
     from geoforensics.audio.windows import split_windows
-    from geoforensics.defaults import WINDOW
     from geoforensics.models.birdnet import get_audio_model
 
     t0 = time.perf_counter()

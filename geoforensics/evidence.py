@@ -135,7 +135,7 @@ def gather_evidence(
             if cache:
                 store_scores(media.path, scores, max_duration_s=max_duration_s, window=window)
             found_hum = _hum(mono) if hum else None
-            found_content = _content(mono, scores) if content else None
+            found_content = _content(mono, scores, window) if content else None
         timings |= scores.timings
     clip_frames, note = None, ""
     if frames is not None:
@@ -157,7 +157,7 @@ def _array_evidence(
     scores = score_windows(mono, window, source_duration_s=total_s)
     scores.timings = {"decode_s": decode_s, **scores.timings}
     return ClipEvidence("array", None, total_s, scores, _hum(mono) if hum else None,
-                        _content(mono, scores) if content else None, audio=mono if keep_audio else None,
+                        _content(mono, scores, window) if content else None, audio=mono if keep_audio else None,
                         timings=dict(scores.timings))
 
 
@@ -165,10 +165,10 @@ def _hum(mono: np.ndarray) -> HumResult:
     return detect_hum(mono, SAMPLE_RATE)
 
 
-def _content(mono: np.ndarray, scores: WindowScores) -> SoundtrackContent:
+def _content(mono: np.ndarray, scores: WindowScores, window: WindowSpec) -> SoundtrackContent:
     labels = load_labels()
     return analyse_content(mono, SAMPLE_RATE, discount(scores.scores), labels=labels.scientific,
-                           is_species=labels.is_species)
+                           is_species=labels.is_species, window=window)
 
 
 def _frames(media: MediaFile, request: FrameRequest) -> tuple[list[Frame] | None, str]:

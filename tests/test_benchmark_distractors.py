@@ -3,7 +3,6 @@ packed as the phone path says; and the window shares of benchmarks/claim_distrac
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import distractors as D  # noqa: E402
 
-HAVE_ESPEAK = shutil.which("espeak-ng") is not None
-HAVE_FLUIDSYNTH = shutil.which("fluidsynth") is not None and D.SOUNDFONT.is_file()
+HAVE_ESPEAK = D.available("speech")
+HAVE_FLUIDSYNTH = D.available("music")
 NEEDS = {
     "speech": pytest.mark.skipif(not HAVE_ESPEAK, reason="Debian espeak-ng is not installed"),
     "crowd": pytest.mark.skipif(not HAVE_ESPEAK, reason="Debian espeak-ng is not installed"),

@@ -117,3 +117,10 @@ def test_only_media_metadata_reads_tags_and_no_model_reaches_it():
     readers = {m for m, t, _, _, _ in imports() if t == "geoforensics.media.metadata"}
     assert all(not r.startswith(("geoforensics.geolocators", "geoforensics.models", "geoforensics.ranges",
                                  "geoforensics.audio")) for r in readers), readers
+
+
+def test_every_function_local_import_of_the_package_says_why():
+    unexplained = [f"{m}:{line}: {text.strip()}" for m, _, local, line, text in imports() if local and "#" not in text]
+    assert unexplained == []
+
+

@@ -1,6 +1,6 @@
 """What is in a soundtrack, window by window: animals, speech, music, other noise, silence.
 
-Per window of :data:`geoforensics.defaults.WINDOW` (3 s every 1.5 s) a *presence* in [0, 1] for each of
+Per window (the windows BirdNET scored: :data:`geoforensics.defaults.WINDOW`, 3 s every 1.5 s) a *presence* in [0, 1] for each of
 :data:`KINDS`, the window's level and the level of three bands (rumble 50-500 Hz, voice 300-3,400 Hz, birds
 2-10 kHz), from two sources:
 
@@ -40,9 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ..defaults import WINDOW
 from ..errors import InputError
-from .windows import WindowSpec
+from .windows import WindowSpec, _window_starts
 
 KINDS = ("animal", "speech", "music", "noise", "silence")
 """What a window can hold."""
@@ -265,7 +264,7 @@ def _ramp(x: float | np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def signal_features(audio: np.ndarray, sample_rate: int, starts_s: np.ndarray, ends_s: np.ndarray,
-                    window_s: float = WINDOW.window_s) -> list[dict[str, float]]:
+                    window_s: float) -> list[dict[str, float]]:
     """The features of each window of mono ``audio`` (see the module docstring), from two spectrograms of the
     whole clip."""
     x = np.asarray(audio, np.float32)
@@ -334,8 +333,6 @@ def presence_from(features: Sequence[dict[str, float]], animal: np.ndarray | Non
 
 def _window_times(n: int, sample_rate: int, window: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (s) of the windows :func:`split_windows` cuts from ``n`` samples, without copying audio."""
-    from .windows import _window_starts
-
     w = max(1, round(window.window_s * sample_rate))
     starts = _window_starts(n, w, max(1, round(window.stride_s * sample_rate)), window)
     return starts / sample_rate, np.minimum(starts + w, n) / sample_rate
@@ -348,9 +345,9 @@ def analyse_content(
     *,
     labels: Sequence[str] | None = None,
     is_species: np.ndarray | None = None,
-    window: WindowSpec = WINDOW,
+    window: WindowSpec,
 ) -> SoundtrackContent:
-    """What each window of mono ``audio`` holds. ``scores``: BirdNET's window scores [windows, classes] for the
+    """What each ``window`` of mono ``audio`` holds. ``scores``: BirdNET's window scores [windows, classes] for the
     same windows after the noise-floor discount (:func:`geoforensics.scoring.discount`), with the class
     ``labels`` and which of them are animal species (``is_species``; a dog counts as an animal); without them
     animals are not assessed."""

@@ -15,11 +15,13 @@ the input files under the same paths (a shared filesystem), since only paths are
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import LocateSpec
+from ..dates import parse_date
+from ..scoring import WindowScores, store_scores
+from .engine import LocateSpec, check_model, locate_many, ray_session, score_many
 from .inputs import BatchInput, collect_inputs
 from .sinks import COLUMNS, RESULT_COLUMNS, open_sink, read_results
 
@@ -66,14 +68,12 @@ def locate_rows(
     address: str | None = None,
     workers: int | None = None,
     on_start: Callable[[int], Any] | None = None,
-):
+) -> Iterator[dict[str, Any]]:
     """Result rows of ``items`` as they finish, on a local Ray (``address`` None) or a cluster.
 
     ``on_start(n)`` is called with the number of actors once Ray is up. A generator: Ray is shut
     down (or the cluster left) when it is exhausted or closed.
     """
-    from .engine import check_model, locate_many, ray_session
-
     check_model(spec.model)
     if not items:
         return
@@ -97,11 +97,8 @@ def run_batch(
 ) -> BatchSummary:
     """Locate every recording named by ``inputs`` not yet in ``out``, appending a row per recording
     as it finishes (see the package docstring)."""
-    from ..dates import parse_date
-
     parsed = parse_date(date)
     date = None if parsed is None else str(parsed)
-    from .engine import check_model
 
     check_model(spec.model)
     items, no_audio = collect_inputs(inputs, date)
@@ -123,7 +120,8 @@ def run_batch(
 
         try:
             for row in locate_rows(todo, spec, address=address, workers=workers, on_start=start):
-                sink.write(row)
+                if not sink.write(row):
+                    continue  # a recording Ray ran twice (its worker died after the row left): in OUT already
                 if row.get("error"):
                     summary.failed += 1
                     message = f"{row['audio_id']}: error: {row['error']}"
@@ -156,8 +154,6 @@ def cache_scores(
     caller, who will meet them again)."""
     import numpy as np
 
-    from ..scoring import WindowScores, store_scores
-    from .engine import ray_session, score_many
 
     errors: dict[str, str] = {}
     if not paths:

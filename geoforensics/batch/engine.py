@@ -15,24 +15,46 @@ lost) is restarted by Ray and its unfinished recordings are retried.
 ``score_many`` is the same for BirdNET window scores (:func:`geoforensics.evidence.cached_scores`).
 :func:`ray_session` starts a local Ray on 127.0.0.1 and stops it afterwards, or joins a running
 cluster (``host:port`` or ``ray://host:10001``) and leaves it running. Ray is imported only here.
+
+A local Ray gets at most one worker per CPU and per :data:`WORKER_BYTES` of available memory, a
+temporary folder of its own, and a reaper (:mod:`.reaper`) that stops its processes and removes
+that folder when the batch ends, even by SIGKILL. While Ray runs, SIGTERM is handled like Ctrl-C
+(Ray's own handler prints a native stack dump and aborts). A cluster address is checked before
+Ray is asked to join it: nothing answering there fails in seconds, and a loopback address is
+dialled as it is (Ray would swap it for this machine's network address).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S, TOP_K
 from ..errors import GeoforensicsError, InputError
+from ..evidence import cached_scores
+from ..geolocators.base import Geolocator
+from ..geolocators.registry import GEOLOCATORS, get_geolocator
+from ..models.birdnet import get_audio_model, get_meta_model
+from . import reaper
 from .inputs import BatchInput
 from .sinks import COLUMNS, FLOAT_COLUMNS
+
+log = logging.getLogger(__name__)
 
 LOCAL_OBJECT_STORE_BYTES = 1 << 30
 """Object store of a local Ray: results are small, so 1 GiB of shared memory is plenty."""
@@ -43,6 +65,16 @@ evenly and a lost actor costs little; rows still come back one by one."""
 
 MAX_TASKS = 20_000
 """At most this many tasks (input blocks, made on the driver): beyond 80,000 recordings tasks grow."""
+
+WORKER_BYTES = 1 << 30
+"""Memory a worker needs: its peak is ~0.7-1.0 GB (BirdNET, the range model, one decoded clip)."""
+
+RAY_BYTES = 1 << 30
+"""Memory a local Ray needs besides its workers: its object store is reserved in :data:`LOCAL_OBJECT_STORE_BYTES`;
+this is the driver, the GCS, the raylet and two agents (~0.6 GB), with room to spare."""
+
+PROBE_TIMEOUT_S = 5.0
+"""Seconds a cluster address has to accept a connection and answer as a gRPC server does."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +93,8 @@ class LocateSpec:
         """A spec from ``locate``-style keywords (``options`` go to the geolocator)."""
         return cls(model, tuple(sorted(options.items())), top_k, max_duration_s)
 
-    def geolocator(self):
+    def geolocator(self) -> Geolocator:
         """The process-wide geolocator for this spec."""
-        from ..geolocators.registry import get_geolocator
-
         return get_geolocator(self.model, **dict(self.options))
 
 
@@ -81,12 +111,9 @@ def require_ray() -> Any:
 
 
 def check_model(name: str) -> None:
-    """InputError for a geolocator name the registry does not know, before any actor starts."""
-    from ..geolocators.registry import list_geolocators
-
-    known = list_geolocators()
-    if name not in known:
-        raise InputError(f"unknown model {name!r}; available: {', '.join(known)}")
+    """InputError for a geolocator name the registry does not know (``agclip:PATH.pt`` is known), before any
+    actor starts."""
+    GEOLOCATORS.parse(name)
 
 
 # ---------------------------------------------------------------- in the actors
@@ -167,8 +194,6 @@ def _items(batch: dict[str, np.ndarray]) -> list[dict[str, Any]]:
 
 
 def _warm_birdnet() -> None:
-    from ..models.birdnet import get_audio_model, get_meta_model
-
     get_audio_model()
     get_meta_model()
 
@@ -230,8 +255,6 @@ class _Scorer(_Actor):
         _warm_birdnet()
 
     def rows(self, items: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-        from ..evidence import cached_scores
-
         rows, arrays = [], []
         for item in items:
             try:
@@ -258,11 +281,13 @@ class _Scorer(_Actor):
 def ray_session(address: str | None = None, workers: int | None = None) -> Iterator[int]:
     """A Ray to run on; yields the number of actors to use.
 
-    Without ``address``: a new local Ray on 127.0.0.1 with ``workers`` CPUs (default: all of this
-    machine's), shut down afterwards, leaving no process behind. With ``address`` (``host:port`` of
-    a head node, ``ray://host:10001`` for Ray Client, or ``auto``): join that cluster, and only
-    disconnect afterwards; ``workers`` defaults to its CPUs. A Ray already initialised in this
-    process is used as it is.
+    Without ``address``: a new local Ray on 127.0.0.1 with ``workers`` CPUs (default, and at most: what
+    this machine's CPUs and available memory fit, see :func:`local_workers`), in a temporary folder of its
+    own, shut down afterwards, leaving no process and no file behind (see :mod:`.reaper`). With ``address``
+    (``host:port`` of a head node, ``ray://host:10001`` for Ray Client, or ``auto``): join that cluster
+    (InputError within seconds when nothing answers there), and only disconnect afterwards; ``workers``
+    defaults to its CPUs. A Ray already initialised in this process is used as it is. SIGTERM is handled
+    like Ctrl-C while Ray runs.
     """
     ray = require_ray()
     if workers is not None and workers < 1:
@@ -272,31 +297,202 @@ def ray_session(address: str | None = None, workers: int | None = None) -> Itera
         yield workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         return
     common = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    with _quiet_init():
+    with ExitStack() as stack:
+        claim_sigterm = stack.enter_context(_sigterm_like_ctrl_c())
         if address is None:
-            n = workers or os.cpu_count() or 1
-            with _loopback_only():
-                ray.init(address="local", num_cpus=n, _node_ip_address="127.0.0.1",
+            n = local_workers(workers)
+            folder = stack.enter_context(_reaped_ray_folder())
+            with _quiet_init(), _loopback_only():
+                ray.init(address="local", num_cpus=n, _node_ip_address="127.0.0.1", _temp_dir=str(folder),
                          object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+            os.environ.pop(reaper.RUN_VAR, None)  # Ray's processes have it; nothing else this process starts
         else:
-            try:
-                ray.init(address=address, **common)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                hint = ""
-                if os.environ.get("RAY_AUTH_MODE") is None:
-                    hint = ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token and "
-                            "give its token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
-                raise InputError(f"cannot join the Ray cluster at {address}: {e}{hint}") from None
-            cpus = int(ray.cluster_resources().get("CPU", 1))
-            n = workers or max(1, cpus)
-            if n > cpus:
-                logging.getLogger(__name__).warning(
-                    "%d workers asked for, the cluster has %d CPUs now: the others start as nodes join", n, cpus)
+            target, loopback = cluster_address(address)
+            with _quiet_init(), _loopback_only() if loopback else nullcontext():
+                try:
+                    ray.init(address=target, **common)
+                except (ConnectionError, RuntimeError, ValueError) as e:
+                    hint = ""
+                    if os.environ.get("RAY_AUTH_MODE") is None:
+                        hint = ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token "
+                                "and give its token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
+                    raise InputError(f"cannot join the Ray cluster at {address}: {e}{hint}") from None
+            n = cluster_workers(workers, ray.cluster_resources())
+        claim_sigterm()
+        try:
+            yield n
+        finally:
+            _wait_for_ray_data()
+            ray.shutdown()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which ``taskset`` and containers narrow)."""
     try:
-        yield n
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes: the kernel's MemAvailable, less where a cgroup limit
+    (a container) leaves less; None where neither can be read."""
+    found: list[int] = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return max(0, min(found)) if found else None
+
+
+def local_workers(requested: int | None) -> int:
+    """Workers for a local Ray: ``requested`` (default: one per CPU), at most one per usable CPU and per
+    :data:`WORKER_BYTES` of the memory available beside Ray itself, at least 1. Asking for more is
+    answered with a warning saying what fits, and that many are used (16 workers on a 2-CPU machine
+    took 7.2 GB and 83 s for 20 clips, where 2 took 2.9 GB and 25 s: benchmarks/batch_reliability.py)."""
+    cpus = usable_cpus()
+    free = available_memory()
+    fit = cpus if free is None else max(1, (free - RAY_BYTES - LOCAL_OBJECT_STORE_BYTES) // WORKER_BYTES)
+    n = max(1, min(requested or cpus, cpus, fit))
+    if requested and requested > n:
+        memory = "" if free is None else f" and {free / 1e9:.1f} GB of memory available"
+        log.warning("--workers %d: this machine has %d CPU%s%s, which fit %d worker%s (one CPU and about %.0f GB "
+                    "each); using %d", requested, cpus, "s" * (cpus != 1), memory, n, "s" * (n != 1),
+                    WORKER_BYTES / 1e9, n)
+    return n
+
+
+def cluster_workers(requested: int | None, resources: dict[str, float]) -> int:
+    """Workers on a joined cluster: ``requested`` (default: one per CPU of the cluster now), with a warning
+    when more are asked for than its CPUs or memory hold now (an autoscaling cluster may still grow)."""
+    cpus = int(resources.get("CPU", 1))
+    n = requested or max(1, cpus)
+    fit = int(resources.get("memory", 0) // WORKER_BYTES) if resources.get("memory") else n
+    if n > min(cpus, fit):
+        log.warning("%d workers asked for, the cluster has %d CPUs and memory for about %d workers now: the others "
+                    "start as nodes join", n, cpus, fit)
+    return n
+
+
+def cluster_address(address: str) -> tuple[str, bool]:
+    """The address to give ``ray.init`` for ``--address``, and whether it is this machine's loopback.
+    InputError, within :data:`PROBE_TIMEOUT_S` seconds or so, when no Ray answers there."""
+    from ray._private.services import canonicalize_bootstrap_address, is_localhost, parse_address
+
+    target = address
+    scheme, _, rest = address.rpartition("://")
+    if address == "auto":
+        try:
+            with _loopback_only():
+                rest = canonicalize_bootstrap_address(address) or ""
+        except (ConnectionError, ValueError) as e:
+            raise InputError(f"--address auto: {e}") from None
+        target = rest
+    parsed = parse_address(rest)
+    port = int(parsed[1]) if parsed is not None and parsed[1].isdigit() else 0
+    if parsed is None or not 0 < port < 65536:
+        raise InputError(f"--address {address}: give host:port of the cluster's head, ray://host:10001 or auto")
+    host = parsed[0].strip("[]")
+    problem = _probe_grpc(host, port, PROBE_TIMEOUT_S)
+    if problem:
+        raise InputError(
+            f"no Ray cluster answers at {address} ({problem}); start one there (`ray start --head`), check the "
+            "address, or leave out --address to run on a local Ray"
+        )
+    return target, is_localhost(host)
+
+
+#: The first bytes a gRPC (HTTP/2) client sends: the connection preface, then an empty SETTINGS frame.
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def _probe_grpc(host: str, port: int, timeout_s: float) -> str | None:
+    """Why ``host:port`` is no gRPC server (Ray's GCS and Ray Client are), or None when it answers as one:
+    it accepts a connection and replies to HTTP/2's preface with a SETTINGS frame. With TLS
+    (``RAY_USE_TLS``) only the connection is checked. Ray itself would retry such an address for minutes."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as s:
+            if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                return None
+            s.sendall(_HTTP2_HELLO)
+            reply = s.recv(9)
+    except TimeoutError:
+        return f"no answer within {timeout_s:g} s"
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    if len(reply) < 9 or reply[3] != 4:
+        return "something answers there, but not a Ray cluster"
+    return None
+
+
+@contextmanager
+def _sigterm_like_ctrl_c() -> Iterator[Callable[[], None]]:
+    """While Ray runs, SIGTERM goes to Python, as Ctrl-C does: to the handler there was before (the command's
+    own), else one that raises KeyboardInterrupt, so that the run stops cleanly (Ray stopped, OUT closed).
+    ``ray.init`` installs Ray's native handler (a stack dump, then an abort): call the function this yields
+    after it. The handler there was before is back at the end. Only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    handler = before if callable(before) or before == signal.SIG_IGN else _interrupt
+
+    def claim() -> None:
+        signal.signal(signal.SIGTERM, handler)
+
+    claim()
+    try:
+        yield claim
     finally:
-        _wait_for_ray_data()
-        ray.shutdown()
+        signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _ray_folder_parent() -> str:
+    """Where a local Ray's folder goes: ``RAY_TMPDIR`` or the temporary folder, or /tmp when that path is
+    too long: a socket path under it (``gfray-XXXXXXXX/session_<date>_<time>_<pid>/sockets/plasma_store``,
+    79 bytes) must fit the 107 bytes of a Unix socket name."""
+    parent = os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()
+    return parent if len(os.fsencode(parent)) <= 107 - 79 or not os.access("/tmp", os.W_OK) else "/tmp"
+
+
+@contextmanager
+def _reaped_ray_folder() -> Iterator[Path]:
+    """A new folder for a local Ray, and the reaper (:mod:`.reaper`) that stops what that Ray leaves and
+    removes the folder when this block ends or this process dies. The reaper's token is in this process's
+    environment until the caller, once Ray has started (and its processes have inherited it), removes it."""
+    folder = Path(tempfile.mkdtemp(prefix="gfray-", dir=_ray_folder_parent()))
+    token = secrets.token_hex(8)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", reaper.__file__, token, str(folder), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+    except OSError:
+        folder.rmdir()
+        raise
+    os.environ[reaper.RUN_VAR] = token  # every process of the Ray started now inherits it
+    try:
+        yield folder
+    finally:
+        os.environ.pop(reaper.RUN_VAR, None)
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log.warning("Ray's processes were still stopping after 30 s; its folder %s goes when they have", folder)
 
 
 #: Ray Data's driver threads that call into Ray and stop by themselves once a run ends or is closed: the

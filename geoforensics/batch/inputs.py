@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data import detect_format, open_dataset
 from ..errors import InputError
 from ..media.limits import MEDIA_EXTS, expand_inputs
 
@@ -33,7 +34,6 @@ class BatchInput:
 
 
 def _files_in(folder: Path, date: str | None) -> list[BatchInput]:
-
     return [
         BatchInput(f.relative_to(folder).with_suffix("").as_posix(), os.path.abspath(f), date)
         for f in expand_inputs([str(folder)])
@@ -41,8 +41,6 @@ def _files_in(folder: Path, date: str | None) -> list[BatchInput]:
 
 
 def _dataset(path: Path, date: str | None) -> tuple[list[BatchInput], int]:
-    from ..data import open_dataset
-
     ds = open_dataset(path)
     rows = [
         BatchInput(r.id, os.path.abspath(r.audio_path), r.date.isoformat() if r.date else date)
@@ -53,8 +51,6 @@ def _dataset(path: Path, date: str | None) -> tuple[list[BatchInput], int]:
 
 
 def _is_dataset_folder(folder: Path) -> bool:
-    from ..data import detect_format
-
     try:
         detect_format(folder)
     except InputError:

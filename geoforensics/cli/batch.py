@@ -6,17 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import shared
+from ..batch import LocateSpec, run_batch
+from ..text import safe
+from .locate import geolocator_options
+from .options import output_file, shared
 
 ORDER = 12
 
+SUFFIXES = (".csv", ".parquet")
+_writable = output_file("--out", SUFFIXES)
+
 
 def _out(text: str) -> str:
-    if Path(text).suffix.lower() not in (".csv", ".parquet"):
-        raise argparse.ArgumentTypeError(f"{text}: name a .csv or .parquet file")
+    """The type of ``--out``: a .csv or .parquet path that is a regular file if it exists (never a FIFO,
+    which would block the run for ever, nor a folder) and can be written, as ``--csv``/``--json`` check."""
+    if Path(text).suffix.lower() not in SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{safe(text)}: name a .csv or .parquet file")
     if Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder")
-    return text
+        raise argparse.ArgumentTypeError(f"{safe(text)} is a folder")
+    return _writable(text)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,9 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "finishes: audio_id,latitude,longitude (the benchmark's format), then confidence, 50 %/90 % region "
             "radii, top species and score, place, date, seconds, error, path. Run it again with the same OUT to "
             "resume: recordings already in OUT are skipped. A recording that fails gets a row with its error and "
-            "the batch goes on. Without --address a local Ray is started on 127.0.0.1 and stopped at the end; "
-            "with --address the run joins that cluster, whose nodes must all see the input paths (a shared "
-            "filesystem). Container tags are never read."
+            "the batch goes on. One batch at a time per OUT (a second one is refused), and each recording is in "
+            "OUT once. Without --address a local Ray is started on 127.0.0.1 with at most one worker per CPU and "
+            "per GB of free memory, and stopped at the end, even if the batch is killed; with --address the run "
+            "joins that cluster, whose nodes must all see the input paths (a shared filesystem). Ctrl-C or SIGTERM "
+            "stops it cleanly: run the same command again to go on. Container tags are never read."
         ),
         parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "address", "workers"),
     )
@@ -43,26 +53,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "read as that dataset), or dataset files (manifest CSV, iNatSounds JSON, XCDC CSV); a dataset's own "
         "recording dates are used where it has them, --date elsewhere",
     )
-    p.add_argument("--out", required=True, type=_out, metavar="OUT", help="result file, .csv or .parquet (appended to)")
+    p.add_argument(
+        "--out", required=True, type=_out, metavar="OUT",
+        help="result file, .csv or .parquet (appended to; in a CSV, a text cell that a spreadsheet would run as a "
+        "formula gets a leading apostrophe)",
+    )
     p.add_argument("--retry-failed", action="store_true", help="try again the recordings OUT holds as failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import LocateSpec, run_batch
-    from .locate import geolocator_options
-
     spec = LocateSpec.of(args.model, top_k=args.top_k, max_duration_s=args.max_duration, **geolocator_options(args))
-    summary = run_batch(
-        args.inputs,
-        args.out,
-        spec,
-        date=args.date,
-        address=args.address,
-        workers=args.workers,
-        retry_failed=args.retry_failed,
-        progress=not args.quiet,
-    )
+    try:
+        summary = run_batch(
+            args.inputs,
+            args.out,
+            spec,
+            date=args.date,
+            address=args.address,
+            workers=args.workers,
+            retry_failed=args.retry_failed,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: Ray is stopped and OUT closed by now
+        print(f"geoforensics batch: interrupted; the rows done are in {safe(args.out)}: run the same command again "
+              "to go on", file=sys.stderr)
+        raise
     print(f"{summary.line()}; results in {args.out}", file=sys.stderr)
     return 1 if summary.failed else 0

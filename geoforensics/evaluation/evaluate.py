@@ -7,7 +7,11 @@ to be equal, and takes Haversine distances on a sphere of R = 6371 km. It report
 returns exactly those keys, in that order.
 
 ``PointsWriter`` and ``write_points_csv`` write that format (``%.6f`` degrees), for every prediction
-file the package and the benchmarks produce.
+file the package and the benchmarks produce. A text cell that a spreadsheet would run as a formula
+(it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a file named
+``=HYPERLINK(...).mp3``) is written with a leading apostrophe, as is one that starts with an
+apostrophe (:func:`csv_cell`); :func:`csv_text` undoes it, and every reader of these files here
+(``read_points_csv``, the batch sinks) gives back the original text. Numbers are never prefixed.
 
 Where the official script asserts or silently keeps the last of repeated ids, this module raises an
 ``InputError`` naming the file and rows: missing file or columns, empty file, repeated ids,
@@ -18,10 +22,11 @@ text with surrounding whitespace removed.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -37,6 +42,20 @@ ID_COLUMN = "audio_id"
 LAT_COLUMN = "latitude"
 LON_COLUMN = "longitude"
 OFFICIAL_KEYS = ("mean_error", "median_error", "street", "city", "region", "country", "continent")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP's CSV-injection list)."""
+
+
+def csv_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: an apostrophe before a formula's first character (and
+    before a leading apostrophe, so that :func:`csv_text` can tell the two apart)."""
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text :func:`csv_cell` was given for ``cell``."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in (*FORMULA_STARTS, "'") else cell
 
 
 class Points(NamedTuple):
@@ -74,7 +93,7 @@ def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> 
         for line, row in rows:
             if len(row) <= need:
                 raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
-            audio_id = row[i_id].strip()
+            audio_id = csv_text(row[i_id].strip())
             if not audio_id:
                 raise InputError(f"{where}: line {line} has an empty {ID_COLUMN}")
             coords.extend(parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line} ({ID_COLUMN} {audio_id})"))
@@ -91,20 +110,28 @@ def read_points_csv(path: str | os.PathLike[str], role: str = "predictions") -> 
 class PointsWriter:
     """Writes ``audio_id,latitude,longitude`` rows (6 decimals) to an open text stream, header first.
 
-    ``columns`` adds columns after those three (e.g. a batch's confidence and error); their values
-    are written as given, None as an empty cell. Without ``header`` the stream is continued (a
-    resumed file). With ``flush`` each row reaches the file whole as it is written, so an interrupted
-    run keeps its rows.
+    ``columns`` adds columns after those three (e.g. a batch's confidence and error): a number is
+    written with ``decimals[column]`` decimals (as Python prints it without), text through
+    :func:`csv_cell`, None as an empty cell. Without ``header`` the stream is continued (a resumed
+    file). With ``flush`` each row reaches the file whole as it is written, so an interrupted run
+    keeps its rows.
     """
 
-    def __init__(self, stream: TextIO, *, flush: bool = True, columns: Sequence[str] = (), header: bool = True) -> None:
+    def __init__(
+        self, stream: TextIO, *, flush: bool = True, columns: Sequence[str] = (), header: bool = True,
+        decimals: Mapping[str, int] | None = None,
+    ) -> None:
         self._stream = stream
-        self._csv = csv.writer(stream, lineterminator="\n")
+        self._line = io.StringIO()
+        # a "\r\n" terminator makes the writer quote a cell holding a carriage return (with "\n" alone it
+        # would not, and readers would split the row there); each line then ends in "\n" as the format wants
+        self._csv = csv.writer(self._line, lineterminator="\r\n")
         self._flush = flush
         self.columns = (ID_COLUMN, LAT_COLUMN, LON_COLUMN, *columns)
+        self._decimals = [(decimals or {}).get(c) for c in columns]
         self.rows = 0
         if header:
-            self._csv.writerow(self.columns)
+            self._writerow(self.columns)
             if flush:
                 stream.flush()
 
@@ -114,10 +141,24 @@ class PointsWriter:
         if len(values) != len(self.columns) - 3:
             raise ValueError(f"{len(values)} values for the {len(self.columns) - 3} extra columns")
         coords = ["" if v is None else f"{float(v):.6f}" for v in (lat, lon)]
-        self._csv.writerow([audio_id, *coords, *("" if v is None else v for v in values)])
+        self._writerow([csv_cell(str(audio_id)), *coords, *map(self._cell, values, self._decimals)])
         self.rows += 1
         if self._flush:
             self._stream.flush()
+
+    def _writerow(self, cells: Sequence[str]) -> None:
+        self._line.seek(0)
+        self._line.truncate()
+        self._csv.writerow(cells)
+        self._stream.write(self._line.getvalue()[:-2] + "\n")
+
+    @staticmethod
+    def _cell(value: Any, decimals: int | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            return str(value) if decimals is None else f"{float(value):.{decimals}f}"
+        return csv_cell(str(value))
 
     def write_all(self, ids: Iterable[str], latlon: Any) -> None:
         """One row per id and its (lat, lon) in the (N, 2) ``latlon``."""

