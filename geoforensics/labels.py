@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -77,6 +77,22 @@ class RecordingDetections:
     path: str
     detections: list[Detection] = field(default_factory=list)
     duration_s: float = 0.0
+
+
+class SpeciesPlace(Protocol):
+    """A species heard, at a claimed place (:class:`geoforensics.forensics.results.SpeciesAtClaim`)."""
+
+    scientific_name: str
+    occurrence: float
+
+    @property
+    def lives_here(self) -> bool: ...
+
+
+def claim_occurrences(evidence: Sequence[SpeciesPlace]) -> dict[str, tuple[float, bool]]:
+    """Each species heard -> (its occurrence at the claimed place, whether it lives there): the ``at_claim``
+    of :func:`detections`, from a claim check's evidence."""
+    return {e.scientific_name: (e.occurrence, e.lives_here) for e in evidence}
 
 
 def _window_guesses(scores: WindowScores, prediction: GeoPrediction | None) -> list[WindowPrediction | None]:
@@ -195,14 +211,16 @@ def audacity_labels(found: Sequence[Detection], *, frequencies: bool = True) -> 
     return "".join(line + "\n" for line in lines)
 
 
-def write_labels(out: str | os.PathLike[str], fmt: str, recordings: Sequence[RecordingDetections]) -> list[Path]:
+def write_labels(
+    out: str | os.PathLike[str], fmt: str, recordings: Sequence[RecordingDetections], *, file_columns: bool | None = None
+) -> list[Path]:
     """Write ``recordings`` as ``fmt`` ("raven" or "audacity"), atomically; returns the files written.
-    Raven: one table at ``out``. Audacity: a label track is one file's, so ``out`` is the track for one
+    Raven: one table at ``out`` (``file_columns``: see :func:`raven_table`). Audacity: a label track is one file's, so ``out`` is the track for one
     recording, and a folder holding ``<file name>.txt`` for each of several."""
     if fmt not in FORMATS:
         raise InputError(f"labels format {fmt!r}: use {' or '.join(FORMATS)}")
     if fmt == "raven":
-        return [write_text(out, raven_table(recordings))]
+        return [write_text(out, raven_table(recordings, file_columns=file_columns))]
     if len(recordings) == 1:
         return [write_text(out, audacity_labels(recordings[0].detections))]
     folder = Path(out)
@@ -231,7 +249,9 @@ __all__ = [
     "RAVEN_COLUMNS",
     "Detection",
     "RecordingDetections",
+    "SpeciesPlace",
     "audacity_labels",
+    "claim_occurrences",
     "detections",
     "label_text",
     "raven_table",

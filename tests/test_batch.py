@@ -496,8 +496,9 @@ def test_sigterm_is_handled_like_ctrl_c_while_ray_runs():
 
 
 def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_path):
-    """A driver that dies by SIGKILL cannot clean up: its reaper stops every process carrying its token and
-    removes the Ray folder; an unmarked process is left alone."""
+    """A driver that dies by SIGKILL cannot clean up: its reaper stops every process carrying its token, and
+    every process holding a file in the Ray folder open (Ray's agents may lack the token), and removes the
+    folder; a process of neither kind is left alone."""
     code = (
         "import os, signal, subprocess, sys\n"
         "from geoforensics.batch.engine import _reaped_ray_folder\n"
@@ -508,26 +509,29 @@ def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_p
         "    marked = subprocess.Popen(['sleep', '300'], **quiet)\n"
         "    os.environ.pop('GEOFORENSICS_RAY_RUN')\n"
         "    plain = subprocess.Popen(['sleep', '300'], **quiet)\n"
-        "    print(folder, marked.pid, plain.pid, flush=True)\n"
+        "    with open(folder / 'session_x' / 'agent.out', 'w') as log:\n"
+        "        agent = subprocess.Popen(['sleep', '300'], stdin=subprocess.DEVNULL, stdout=log, stderr=log)\n"
+        "    print(folder, marked.pid, plain.pid, agent.pid, flush=True)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     short = Path(tempfile.mkdtemp(prefix="gfr", dir="/tmp"))  # Ray's folder must be short: its sockets are in it
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAY_TMPDIR": str(short)}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
-    folder, tagged, plain = r.stdout.split()
+    folder, tagged, plain, agent = r.stdout.split()
     assert Path(folder).parent == short and Path(folder).name.startswith("gfray-")
     deadline = time.monotonic() + 30
     while (_state(int(tagged)) not in ("Z", "X") or Path(folder).exists()) and time.monotonic() < deadline:
         time.sleep(0.1)
     try:
         assert _state(int(tagged)) in ("Z", "X"), "the marked process outlived its batch"
+        assert _state(int(agent)) in ("Z", "X"), "a process writing into the Ray folder outlived its batch"
         assert not Path(folder).exists()
         assert _state(int(plain)) not in ("Z", "X"), "a process of no Ray was stopped"
         assert list(short.iterdir()) == []
     finally:
         shutil.rmtree(short, ignore_errors=True)
-        for pid in (int(tagged), int(plain)):
+        for pid in (int(tagged), int(plain), int(agent)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:

@@ -90,18 +90,20 @@ def run_batch(
     spec: LocateSpec,
     *,
     date: str | None = None,
+    claims: str | None = None,
+    filename_dates: bool = True,
     address: str | None = None,
     workers: int | None = None,
     retry_failed: bool = False,
     progress: bool = True,
 ) -> BatchSummary:
-    """Locate every recording named by ``inputs`` not yet in ``out``, appending a row per recording
-    as it finishes (see the package docstring)."""
+    """Locate every recording named by ``inputs`` and the ``claims`` CSV not yet in ``out``, appending a row
+    per recording as it finishes, with the check of its claimed place when the CSV gives one (see the
+    package docstring and :mod:`.inputs`)."""
     parsed = parse_date(date)
     date = None if parsed is None else str(parsed)
-
     check_model(spec.model)
-    items, no_audio = collect_inputs(inputs, date)
+    items, no_audio = collect_inputs(inputs, date, claims=claims, filename_dates=filename_dates)
     summary = BatchSummary(total=len(items), no_audio=no_audio)
     with open_sink(out, retry_failed=retry_failed) as sink:
         done = sink.done()

@@ -46,10 +46,14 @@ import numpy as np
 
 from ..defaults import AUDIO_MODEL, MAX_DURATION_S, TOP_K
 from ..errors import GeoforensicsError, InputError
-from ..evidence import cached_scores
+from ..evidence import cached_scores, gather_evidence
+from ..forensics.checker import ClaimChecker
+from ..forensics.claims import Claim, point_label
+from ..forensics.results import ClaimCheck, SpeciesAtClaim
 from ..geolocators.base import Geolocator
 from ..geolocators.registry import GEOLOCATORS, get_geolocator
 from ..models.birdnet import get_audio_model, get_meta_model
+from ..prediction import GeoPrediction
 from . import reaper
 from .inputs import BatchInput
 from .sinks import COLUMNS, FLOAT_COLUMNS
@@ -86,12 +90,14 @@ class LocateSpec:
     options: tuple[tuple[str, Any], ...] = ()
     top_k: int = TOP_K
     max_duration_s: float | None = MAX_DURATION_S
+    cache: bool = False
+    """Keep each recording's BirdNET scores in the scores cache (for labels written after the run)."""
 
     @classmethod
     def of(cls, model: str = AUDIO_MODEL, *, top_k: int = TOP_K, max_duration_s: float | None = MAX_DURATION_S,
-           **options: Any) -> LocateSpec:
+           cache: bool = False, **options: Any) -> LocateSpec:
         """A spec from ``locate``-style keywords (``options`` go to the geolocator)."""
-        return cls(model, tuple(sorted(options.items())), top_k, max_duration_s)
+        return cls(model, tuple(sorted(options.items())), top_k, max_duration_s, cache)
 
     def geolocator(self) -> Geolocator:
         """The process-wide geolocator for this spec."""
@@ -135,15 +141,30 @@ def cpu_budget(n: int | None) -> Iterator[None]:
         os.cpu_count = real
 
 
-def result_row(item: dict[str, Any], pred: Any = None, error: str | None = None, elapsed_s: float = 0.0) -> dict[str, Any]:
-    """The result row of one recording: from its prediction, or its error."""
+def range_flag(e: SpeciesAtClaim) -> str:
+    """A species heard that is unlikely at the claimed place, as a batch row writes it."""
+    near = f"nearest {e.nearest_km:,.0f} km" if e.nearest_km is not None else "lives nowhere on the map"
+    return f"{e.scientific_name} (score {e.score:.2f}, occurrence {e.occurrence:.2f}, {near})"
+
+
+def result_row(
+    item: dict[str, Any], pred: Any = None, error: str | None = None, elapsed_s: float = 0.0,
+    check: ClaimCheck | None = None,
+) -> dict[str, Any]:
+    """The result row of one recording: from its prediction and the check of its claimed place, or its error."""
     row: dict[str, Any] = {
         "audio_id": item["audio_id"],
         "path": item["path"],
-        "date": item.get("date"),
+        "date": item.get("date") or None,
+        "date_source": item.get("date_source") or None,
+        "claim_latitude": item.get("claim_latitude") or None,
+        "claim_longitude": item.get("claim_longitude") or None,
         "elapsed_s": elapsed_s,
         "error": error,
     }
+    if check is not None:
+        row.update(verdict=check.verdict, mismatch_score=check.mismatch_score,
+                   range_flags="; ".join(range_flag(e) for e in check.range_flags))
     if pred is not None:
         r50, r90 = pred.region(0.5), pred.region(0.9)
         top = pred.evidence[0] if pred.evidence else None
@@ -167,14 +188,36 @@ def error_text(e: BaseException) -> str:
     return " ".join(text.split()) or type(e).__name__
 
 
+def _claim_of(item: dict[str, Any]) -> Claim | None:
+    lat, lon = item.get("claim_latitude"), item.get("claim_longitude")
+    if lat in (None, "") or lon in (None, ""):
+        return None
+    return Claim(float(lat), float(lon), "csv", point_label(float(lat), float(lon)))
+
+
+def locate_and_check(geo: Any, item: dict[str, Any], spec: LocateSpec) -> tuple[GeoPrediction, ClaimCheck | None]:
+    """One recording through ``geo`` as ``locate`` does it, and its claimed place (if any) checked as ``check``
+    does it (the sound heard once for both; mains hum and the soundtrack's content count)."""
+    date = item.get("date") or None
+    claim = _claim_of(item)
+    if claim is None and not spec.cache:
+        return geo.predict(item["path"], k=spec.top_k, date=date, max_duration_s=spec.max_duration_s), None
+    evidence = gather_evidence(item["path"], max_duration_s=spec.max_duration_s, hum=claim is not None,
+                               content=claim is not None, cache=spec.cache, keep_audio=spec.model != AUDIO_MODEL)
+    pred = geo.predict(evidence, k=spec.top_k, date=date, max_duration_s=spec.max_duration_s)
+    if claim is None:
+        return pred, None
+    return pred, ClaimChecker.from_evidence(evidence, date=date).check(claim)
+
+
 def locate_item(geo: Any, item: dict[str, Any], spec: LocateSpec) -> dict[str, Any]:
-    """One recording through ``geo`` as ``locate`` does it; an error becomes the row's ``error``."""
+    """One recording through :func:`locate_and_check`; an error becomes the row's ``error``."""
     t0 = time.perf_counter()
     try:
-        pred = geo.predict(item["path"], k=spec.top_k, date=item.get("date") or None, max_duration_s=spec.max_duration_s)
+        pred, check = locate_and_check(geo, item, spec)
     except Exception as e:  # noqa: BLE001 - a batch records every failure and goes on
         return result_row(item, error=error_text(e), elapsed_s=time.perf_counter() - t0)
-    return result_row(item, pred, elapsed_s=time.perf_counter() - t0)
+    return result_row(item, pred, elapsed_s=time.perf_counter() - t0, check=check)
 
 
 def _columns(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -615,7 +658,7 @@ def locate_many(
 ) -> Iterator[dict[str, Any]]:
     """Result rows (see :data:`geoforensics.batch.sinks.COLUMNS`) of ``items``, in the order they
     finish, from ``workers`` actors of the current Ray (open one with :func:`ray_session`)."""
-    rows = [{k: ("" if v is None else v) for k, v in asdict(i).items()} for i in items]
+    rows = [{k: ("" if v is None else str(v)) for k, v in asdict(i).items()} for i in items]
     for row in _map(rows, _Locator, {"spec": spec}, workers):
         yield {c: row.get(c) for c in COLUMNS}
 

@@ -6,9 +6,13 @@
 ``GEOFORENSICS_RAY_RUN=TOKEN`` in the environment every process of that Ray inherits, and ``FOLDER`` as
 that Ray's temporary folder (sockets, session logs). When the pipe on its stdin closes (the batch
 closed it after stopping Ray, or the batch died: the kernel closes it then), every process of this user
-whose environment holds that token is sent SIGTERM, then SIGKILL after :data:`GRACE_S`, and ``FOLDER``
-is removed. Without it, a killed batch leaves Ray's two agents running about 60 s (they wait for a GCS
-that is gone) and its session logs in ``TMPDIR``.
+whose environment holds that token, or that holds a file inside ``FOLDER`` open, is sent SIGTERM, then
+SIGKILL after :data:`GRACE_S`, and ``FOLDER`` is removed. Without it, a killed batch leaves Ray's two
+agents running about 60 s (they wait for a GCS that is gone) and its session logs in ``TMPDIR``.
+
+The environment alone does not find them all: Ray 2.60's raylet sometimes starts its two agents with an
+environment of its own making that lacks the token (seen in about half of the local starts). Every Ray
+process keeps its log files inside ``FOLDER`` open, which marks it as surely.
 
 It imports the standard library only (started with ``-I``, it costs ~40 ms and ~10 MB), and runs in
 a session of its own, so that a Ctrl-C or SIGTERM sent to the batch's process group leaves it its job.
@@ -31,8 +35,9 @@ GRACE_S = 2.0
 """Seconds the processes get to exit after SIGTERM before SIGKILL."""
 
 
-def marked(entry: str, spare: Collection[int] = ()) -> list[int]:
-    """Live processes (not zombies) whose environment holds ``entry`` (``NAME=value``), except ``spare``."""
+def marked(entry: str, spare: Collection[int] = (), folder: Path | None = None) -> list[int]:
+    """Live processes (not zombies) whose environment holds ``entry`` (``NAME=value``), or that hold a file
+    inside ``folder`` open, except ``spare``."""
     needle = entry.encode()
     found = []
     try:
@@ -43,7 +48,9 @@ def marked(entry: str, spare: Collection[int] = ()) -> list[int]:
         if not d.isdigit() or int(d) in spare:
             continue
         try:
-            if needle not in Path(f"/proc/{d}/environ").read_bytes().split(b"\0"):
+            if needle not in Path(f"/proc/{d}/environ").read_bytes().split(b"\0") and not (
+                folder is not None and _holds_open(d, folder)
+            ):
                 continue
             if Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
                 continue
@@ -53,17 +60,30 @@ def marked(entry: str, spare: Collection[int] = ()) -> list[int]:
     return found
 
 
-def stop(entry: str, spare: Collection[int] = (), grace_s: float = GRACE_S) -> int:
-    """SIGTERM, then SIGKILL after ``grace_s``, the processes :func:`marked` with ``entry``; how many there were."""
-    first = marked(entry, spare)
+def _holds_open(pid: str, folder: Path) -> bool:
+    """Whether process ``pid`` has a file inside ``folder`` open."""
+    inside = f"{folder}{os.sep}"
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(inside):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def stop(entry: str, spare: Collection[int] = (), grace_s: float = GRACE_S, folder: Path | None = None) -> int:
+    """SIGTERM, then SIGKILL after ``grace_s``, the processes :func:`marked` with ``entry`` (or ``folder``);
+    how many there were."""
+    first = marked(entry, spare, folder)
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        for pid in marked(entry, spare):
+        for pid in marked(entry, spare, folder):
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
         deadline = time.monotonic() + wait_s
-        while marked(entry, spare) and time.monotonic() < deadline:
+        while marked(entry, spare, folder) and time.monotonic() < deadline:
             time.sleep(0.05)
     return len(first)
 
@@ -73,7 +93,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass
-    stop(f"{RUN_VAR}={token}", {os.getpid(), driver})
+    stop(f"{RUN_VAR}={token}", {os.getpid(), driver}, folder=folder)
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -56,14 +56,29 @@ RESULT_COLUMNS = (
     "elapsed_s",
     "error",
     "path",
+    "date_source",
+    "claim_latitude",
+    "claim_longitude",
+    "verdict",
+    "mismatch_score",
+    "range_flags",
 )
 """Columns after ``audio_id,latitude,longitude``: the confidence (1 - entropy ratio), the radii of
 the 50 % and 90 % regions, the species that counts most with its score, the place name of the best
-candidate, the date used, seconds spent on the recording, the error of a failed one, its path."""
+candidate, the date used, seconds spent on the recording, the error of a failed one, its path; where
+the date comes from (``claims CSV``, ``dataset``, ``--date``, ``file name``); and for a recording with a
+claimed place (a claims CSV row): that place, the claim check's verdict and mismatch score, and its range
+flags, each species heard that is unlikely there and then ("Aquila adalberti (score 0.99, occurrence 0.00, nearest
+1,806 km)", ``; ``-separated)."""
 
 COLUMNS = (ID_COLUMN, LAT_COLUMN, LON_COLUMN, *RESULT_COLUMNS)
-FLOAT_COLUMNS = (LAT_COLUMN, LON_COLUMN, "confidence", "radius50_km", "radius90_km", "top_species_score", "elapsed_s")
-_DECIMALS = {"confidence": 4, "radius50_km": 1, "radius90_km": 1, "top_species_score": 4, "elapsed_s": 3}
+COLUMNS_V1 = COLUMNS[: COLUMNS.index("path") + 1]
+"""The columns of OUT files written before dates' sources and claims were recorded: read, then rewritten
+with :data:`COLUMNS` (the new cells empty)."""
+FLOAT_COLUMNS = (LAT_COLUMN, LON_COLUMN, "confidence", "radius50_km", "radius90_km", "top_species_score", "elapsed_s",
+                 "claim_latitude", "claim_longitude", "mismatch_score")
+_DECIMALS = {"confidence": 4, "radius50_km": 1, "radius90_km": 1, "top_species_score": 4, "elapsed_s": 3,
+             "mismatch_score": 4}
 SUFFIXES = (".csv", ".parquet")
 PART_ROWS = 256
 PART_SECONDS = 30.0
@@ -201,14 +216,21 @@ def _deduplicated(path: Path, rows: list[dict[str, Any]], retry_failed: bool) ->
 
 
 def read_csv_results(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The normalised rows of a CSV result file, and the length in bytes of its complete lines (a partial
-    last line, from a crash mid-write, is left out). InputError, naming the line, for anything that is
-    not a batch result file: other columns, not UTF-8, a row of the wrong length, a field too large to
-    read, a missing id or a bad number."""
+    """The normalised rows of a CSV result file (also one with the older :data:`COLUMNS_V1`), and the length
+    in bytes of its complete lines (a partial last line, from a crash mid-write, is left out). InputError,
+    naming the line, for anything that is not a batch result file: other columns, not UTF-8, a row of the
+    wrong length, a field too large to read, a missing id or a bad number."""
+    rows, end, _ = _read_csv(path)
+    return rows, end
+
+
+def _read_csv(path: Path) -> tuple[list[dict[str, Any]], int, bool]:
+    """:func:`read_csv_results`, and whether the file has the older columns."""
     data = path.read_bytes()
     header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8", "replace"))), [])
     refuse = f"name another --out, or move {path.name} away"
-    if tuple(h.strip() for h in header) != COLUMNS:
+    columns = tuple(h.strip() for h in header)
+    if columns not in (COLUMNS, COLUMNS_V1):
         raise InputError(
             f"{path} exists but is not a batch result file (columns {','.join(header[:4])[:200]}...); {refuse}"
         )
@@ -225,11 +247,12 @@ def read_csv_results(path: Path) -> tuple[list[dict[str, Any]], int]:
         for cells in reader:
             if not cells:
                 continue
-            if len(cells) != len(COLUMNS):
+            if len(cells) != len(columns):
                 raise InputError(
-                    f"{path}: line {reader.line_num} has {len(cells)} fields, a batch result row has {len(COLUMNS)}; {refuse}"
+                    f"{path}: line {reader.line_num} has {len(cells)} fields, a batch result row has {len(columns)}; "
+                    f"{refuse}"
                 )
-            r = dict(zip(COLUMNS, map(csv_text, cells)))
+            r = dict(zip(columns, map(csv_text, cells)))
             try:
                 rows.append(normalise(r))
             except ValueError:
@@ -238,7 +261,7 @@ def read_csv_results(path: Path) -> tuple[list[dict[str, Any]], int]:
                 raise InputError(f"{path}: line {reader.line_num} has no {ID_COLUMN}; {refuse}")
     except csv.Error as e:
         raise InputError(f"{path}: line {reader.line_num} cannot be read as CSV ({e}); {refuse}") from None
-    return rows, end
+    return rows, end, columns != COLUMNS
 
 
 class CsvSink(Sink):
@@ -251,10 +274,10 @@ class CsvSink(Sink):
         self._created = not (self.path.exists() and self.path.stat().st_size > 0)
         rows: list[dict[str, Any]] = []
         if not self._created:
-            rows, end = read_csv_results(self.path)
+            rows, end, older = _read_csv(self.path)
             kept = _deduplicated(self.path, rows, retry_failed)
-            if kept is not None:
-                rows = kept
+            if kept is not None or older:
+                rows = kept if kept is not None else rows
                 with atomic_path(self.path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
                     writer = self._writer_on(f, header=True)
                     for r in rows:
@@ -311,7 +334,11 @@ def _parquet_table(path: Path) -> Any:
     tables = []
     for f in ([path] if path.exists() else []) + _part_files(path):
         try:
-            tables.append(pq.read_table(f).select(list(COLUMNS)).cast(_schema()))
+            table = pq.read_table(f)
+            for c in COLUMNS[len(COLUMNS_V1):]:
+                if c not in table.column_names and all(v in table.column_names for v in COLUMNS_V1):
+                    table = table.append_column(c, pa.nulls(table.num_rows))
+            tables.append(table.select(list(COLUMNS)).cast(_schema()))
         except (OSError, KeyError, ValueError, pa.ArrowException) as e:
             raise InputError(f"{f} is not a readable batch result file ({e}); name another --out, or delete it") from None
     return pa.concat_tables(tables) if tables else _schema().empty_table()

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from ..batch import LocateSpec, run_batch
+from ..errors import InputError
 from ..text import safe
+from .exports import add_export_options, check_labels
 from .locate import geolocator_options
 from .options import output_file, shared
 
@@ -47,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "inputs",
-        nargs="+",
+        nargs="*",
         metavar="INPUT",
         help="audio/video files, folders (searched recursively; a dataset folder such as one with labels.csv is "
         "read as that dataset), or dataset files (manifest CSV, iNatSounds JSON, XCDC CSV); a dataset's own "
@@ -58,19 +60,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="result file, .csv or .parquet (appended to; in a CSV, a text cell that a spreadsheet would run as a "
         "formula gets a leading apostrophe)",
     )
+    p.add_argument(
+        "--claims", metavar="CLAIMS.csv",
+        help="a deployment's place for each file: columns file,latitude,longitude[,date] (other columns ignored); "
+        "its files join the inputs, and each row of OUT then holds the claim check's verdict, mismatch score "
+        "and range flags (species heard that are unlikely there and then)",
+    )
+    add_export_options(p)
     p.add_argument("--retry-failed", action="store_true", help="try again the recordings OUT holds as failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = LocateSpec.of(args.model, top_k=args.top_k, max_duration_s=args.max_duration, **geolocator_options(args))
+    if not args.inputs and not args.claims:
+        raise InputError("name the recordings: files, folders or datasets, or a --claims CSV")
+    labels = check_labels(args)
+    spec = LocateSpec.of(args.model, top_k=args.top_k, max_duration_s=args.max_duration, cache=labels is not None,
+                         **geolocator_options(args))
     try:
         summary = run_batch(
             args.inputs,
             args.out,
             spec,
             date=args.date,
+            claims=args.claims,
+            filename_dates=not args.no_filename_date,
             address=args.address,
             workers=args.workers,
             retry_failed=args.retry_failed,
@@ -81,4 +96,9 @@ def run(args: argparse.Namespace) -> int:
               "to go on", file=sys.stderr)
         raise
     print(f"{summary.line()}; results in {args.out}", file=sys.stderr)
+    gis = [path for path in (args.geojson, args.kml) if path]
+    from ..batch.exports import write_batch_exports  # lazy: loads shapely
+
+    for path in write_batch_exports(args.out, spec, gis=gis, labels=labels, threshold=args.label_threshold):
+        print(f"wrote {safe(path)}", file=sys.stderr)
     return 1 if summary.failed else 0

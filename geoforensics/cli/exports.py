@@ -15,7 +15,7 @@ from .. import dates
 from ..dates import RecordingDate
 from ..errors import InputError
 from ..forensics.results import ClaimCheck
-from ..labels import FORMATS, LABEL_THRESHOLD, RecordingDetections, detections, write_labels
+from ..labels import FORMATS, LABEL_THRESHOLD, RecordingDetections, claim_occurrences, detections, write_labels
 from ..models.birdnet import load_labels
 from ..prediction import GeoPrediction
 from ..scoring import WindowScores
@@ -62,11 +62,6 @@ class Exported:
     claims: list[ClaimCheck] = field(default_factory=list)
 
 
-def at_claim(check: ClaimCheck) -> dict[str, tuple[float, bool]]:
-    """Each species heard -> (its occurrence at the claimed place, whether it lives there)."""
-    return {e.scientific_name: (e.occurrence, e.lives_here) for e in check.evidence}
-
-
 def write_exports(args: argparse.Namespace, items: Sequence[Exported]) -> list[Path]:
     """Write what ``--geojson``, ``--kml`` and ``--labels`` ask for, from ``items``; the paths written."""
     written: list[Path] = []
@@ -90,7 +85,7 @@ def write_exports(args: argparse.Namespace, items: Sequence[Exported]) -> list[P
         for it in items:
             if it.scores is None:
                 continue
-            claim = at_claim(it.claims[0]) if it.claims else None
+            claim = claim_occurrences(it.claims[0].evidence) if it.claims else None
             found = detections(it.scores, names, threshold=args.label_threshold, prediction=it.audio, at_claim=claim)
             recordings.append(RecordingDetections(str(it.path), found, it.scores.duration_s))
         written += write_labels(out, fmt, recordings)
@@ -110,5 +105,5 @@ def recording_date(given: RecordingDate | None, path: Path, args: argparse.Names
     return date, note
 
 
-__all__ = ["LABEL_THRESHOLD", "Exported", "add_export_options", "at_claim", "check_labels", "recording_date",
+__all__ = ["LABEL_THRESHOLD", "Exported", "add_export_options", "check_labels", "recording_date",
            "write_exports"]

@@ -1,16 +1,30 @@
 """Claims: the place a clip is said to come from, typed ("lat, lon" or a place name, geocoded offline),
 clicked on a map, the file's own GPS tag (a claim to test, never an input to a prediction), a CSV row,
-or the picture's guess. Checking a claim is :mod:`geoforensics.forensics.checker`'s job."""
+or the picture's guess; many claims come in a CSV (:func:`read_claims_csv`). Checking a claim is
+:mod:`geoforensics.forensics.checker`'s job."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ..dates import RecordingDate, parse_date
 from ..errors import InputError
 from ..geo.gazetteer import geocode
 from ..geo.geodesy import as_latlon
 from ..geo.places import place_name
+from ..tables import (
+    DATE_COLUMNS,
+    FILE_COLUMNS,
+    LAT_COLUMNS,
+    LON_COLUMNS,
+    find_column,
+    open_table,
+    parse_latlon,
+    pick_column,
+)
 
 CLAIM_SOURCES = ("typed", "map", "file tag", "image guess", "csv", "api")
 
@@ -74,4 +88,57 @@ def resolve_claim(claim: Claim | str | Sequence[float], source: str = "typed") -
     return Claim(lat, lon, source)
 
 
-__all__ = ["CLAIM_SOURCES", "Claim", "claim_candidates", "point_label", "resolve_claim"]
+@dataclass(frozen=True)
+class ClaimRow:
+    """One row of a claims CSV: the file, the place claimed for it, its date (or None) and its line."""
+
+    file: Path
+    lat: float
+    lon: float
+    date: RecordingDate | None
+    line: int
+
+
+MAX_CLAIMS = 1_000_000
+"""Most rows a claims CSV may hold (each file named in it is analysed once)."""
+
+
+def read_claims_csv(path: str | os.PathLike[str]) -> list[ClaimRow]:
+    """Rows of a claims CSV (columns file, latitude, longitude and optionally date, under any of the names
+    :mod:`geoforensics.tables` knows; other columns ignored), read as a stream (at most :data:`MAX_CLAIMS`). A
+    relative ``file`` is looked up beside the CSV first, then from here; a file named again is looked up once.
+    :class:`InputError`, naming the line, for a missing column, a bad place or date, or no rows."""
+    csv_path = Path(path)
+    where = f"claims CSV {csv_path.name}"
+    out = []
+    found: dict[str, Path] = {}
+    with open_table(csv_path, role="claims CSV", max_rows=MAX_CLAIMS) as (header, rows):
+        i_file = find_column(header, None, FILE_COLUMNS, "file", where)
+        i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
+        i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
+        date_column = pick_column(header, DATE_COLUMNS)
+        i_date = header.index(date_column) if date_column is not None else None
+        need = max(i_file, i_lat, i_lon)
+        for line, row in rows:
+            if len(row) <= need:
+                raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
+            lat, lon = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
+            name = row[i_file].strip()
+            if not name:
+                raise InputError(f"{where}: line {line} names no file")
+            if name not in found:
+                beside = csv_path.parent / name
+                found[name] = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
+            text = row[i_date] if i_date is not None and i_date < len(row) else ""
+            try:
+                date = parse_date(text)
+            except InputError as e:
+                raise InputError(f"{where}: line {line}: {e}") from None
+            out.append(ClaimRow(found[name], lat, lon, date, line))
+    if not out:
+        raise InputError(f"{where}: no data rows after the header")
+    return out
+
+
+__all__ = ["CLAIM_SOURCES", "MAX_CLAIMS", "Claim", "ClaimRow", "claim_candidates", "point_label", "read_claims_csv",
+           "resolve_claim"]

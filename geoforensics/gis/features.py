@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .. import __version__
-from ..batch.sinks import COLUMNS, normalise
 from ..geo.geodesy import haversine_km
 from ..prediction import GeoPrediction, finite_json
 from ..text import safe
@@ -175,13 +174,25 @@ def collection(features: list[dict[str, Any]], *, name: str) -> dict[str, Any]:
 
 
 def batch_collection(rows: Iterable[Mapping[str, Any]], *, name: str = "geoforensics batch") -> dict[str, Any]:
-    """One point per batch result row (``geoforensics.batch.sinks.COLUMNS``: ``audio_id``, ``latitude``,
-    ``longitude``, the radii, the top species, ...); a failed row keeps its ``error`` and has no geometry."""
+    """One point per batch result row (mappings with ``audio_id``, ``latitude``, ``longitude`` and the rest
+    of a batch row: ``geoforensics.batch.sinks.COLUMNS``); a failed row keeps its ``error`` and has no
+    geometry. A row with a claimed place (``claim_latitude``, ``claim_longitude``) adds that place, with its
+    verdict, mismatch score and range flags, and the great-circle line from the guess to it."""
     feats = []
-    for row in rows:
-        r = normalise(dict(row))
-        lat, lon = r["latitude"], r["longitude"]
-        geometry = point_geometry(lat, lon) if lat is not None and lon is not None else None
-        props = {c: r[c] for c in COLUMNS if c not in ("latitude", "longitude")}
-        feats.append(feature(geometry, kind="recording", name=r["audio_id"], **props))
+    for r in rows:
+        lat, lon = r.get("latitude"), r.get("longitude")
+        guess = (float(lat), float(lon)) if lat is not None and lon is not None else None
+        geometry = point_geometry(*guess) if guess is not None else None
+        props = {c: v for c, v in r.items() if c not in ("latitude", "longitude")}
+        feats.append(feature(geometry, kind="recording", name=str(r.get("audio_id")), **props))
+        c_lat, c_lon = r.get("claim_latitude"), r.get("claim_longitude")
+        if c_lat is None or c_lon is None:
+            continue
+        claimed = {"verdict": r.get("verdict"), "mismatch_score": r.get("mismatch_score")}
+        feats.append(feature(point_geometry(c_lat, c_lon), kind="claim", name=f"claim: {r.get('audio_id')}",
+                             audio_id=r.get("audio_id"), range_flags=r.get("range_flags"), date=r.get("date"),
+                             **claimed))
+        if guess is not None:
+            feats.append(distance_feature(guess, (float(c_lat), float(c_lon)), name=f"{r.get('audio_id')}: guess to claim",
+                                          source=str(r.get("audio_id")), **claimed))
     return collection(feats, name=name)

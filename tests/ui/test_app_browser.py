@@ -203,7 +203,7 @@ def test_clip_download_button_against_a_local_server(app_page, tmp_path, monkeyp
     a 127.0.0.1 server stands in for ViT-L/14, so afterwards image geolocation reports available."""
     from geoforensics.forensics.analysis import image_geolocator_status
     from geoforensics.geolocators.image import CLIP_WEIGHTS
-    from tests.models.test_weights_download import Server, register
+    from tests.test_weights_download import Server, register
 
     page, blocked = app_page
     server = Server()
