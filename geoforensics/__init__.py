@@ -18,5 +18,6 @@ __version__ = "0.1.0"
 """The one place the version is written (``pyproject.toml`` reads it from here)."""
 
 __all__ = [
-    "GeoPrediction", "GeoforensicsError", "InputError", "MissingWeightsError", "__version__", "analyze", "check", "locate",
+    "GeoPrediction", "GeoforensicsError", "InputError", "MissingWeightsError", "__version__", "analyze", "check",
+    "locate",
 ]

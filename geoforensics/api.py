@@ -40,8 +40,8 @@ def locate(
     read), a mono/stereo array with ``sample_rate``, or a clip's gathered evidence
     (:func:`geoforensics.evidence.gather_evidence`). ``date`` ("YYYY-MM-DD", "YYYY-MM", a
     ``datetime.date`` or a month 1-12) is optional and sharpens the species ranges. Files are analysed
-    up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator (e.g. ``gallery``,
-    ``prior``); each distinct configuration is built once per process."""
+    up to ``max_duration_s`` (default ``defaults.MAX_DURATION_S``, 600 s). ``options`` configure the geolocator
+    (e.g. ``gallery``, ``prior``); each distinct configuration is built once per process."""
     date = parse_date(date)
     top_k = number(top_k, "top_k", int, 1, MAX_TOP_K)
     if max_duration_s is not None:

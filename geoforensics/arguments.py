@@ -12,7 +12,8 @@ from .errors import InputError
 
 
 def number(
-    value: Any, name: str, kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False
+    value: Any, name: str, kind: type = float, low: float | None = None, high: float | None = None, *,
+    above: bool = False,
 ) -> Any:
     """``value`` as ``kind`` (int or float; text is read), finite, at least ``low`` (more than ``low`` with
     ``above``) and at most ``high``; :class:`InputError` naming ``name`` otherwise."""

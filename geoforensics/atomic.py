@@ -64,9 +64,13 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @overload
-def atomic_open(dest: str | os.PathLike[str], mode: Literal["w"] = "w", **kwargs: Any) -> AbstractContextManager[TextIO]: ...
+def atomic_open(
+    dest: str | os.PathLike[str], mode: Literal["w"] = "w", **kwargs: Any
+) -> AbstractContextManager[TextIO]: ...
 @overload
-def atomic_open(dest: str | os.PathLike[str], mode: Literal["wb"], **kwargs: Any) -> AbstractContextManager[BinaryIO]: ...
+def atomic_open(
+    dest: str | os.PathLike[str], mode: Literal["wb"], **kwargs: Any
+) -> AbstractContextManager[BinaryIO]: ...
 @contextmanager  # type: ignore[misc]
 def atomic_open(dest: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """``open(dest, mode, **kwargs)`` written through :func:`atomic_path` (``mode`` "w" or "wb")."""
@@ -128,12 +132,15 @@ def check_writable(path: str | os.PathLike[str], what: str = "the output") -> No
         raise InputError(f"cannot write {what} to {Path(path).name}: {problem}")
 
 
-def refuse_overwrite(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]], what: str = "the output") -> None:
+def refuse_overwrite(
+    out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]], what: str = "the output"
+) -> None:
     """:class:`InputError` when ``out`` is one of ``inputs`` (the same file by any path or link)."""
     for item in inputs:
         if same_file(out, item):
             raise InputError(
-                f"refusing to write {what} to {Path(out).name}: it is an input of this run ({Path(item).name}); name another file"
+                f"refusing to write {what} to {Path(out).name}: it is an input of this run ({Path(item).name}); "
+                "name another file"
             )
 
 

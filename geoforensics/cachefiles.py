@@ -66,7 +66,8 @@ def is_intact(path: Path) -> bool:
             why = "no checksum beside it"
         elif st.st_size != record.get("size"):
             why = f"{st.st_size} bytes, {record.get('size')} written"
-        elif (st.st_size <= ALWAYS_HASH_BYTES or st.st_mtime_ns != record.get("mtime_ns")) and _digest(path) != record.get("sha256"):
+        elif ((st.st_size <= ALWAYS_HASH_BYTES or st.st_mtime_ns != record.get("mtime_ns"))
+              and _digest(path) != record.get("sha256")):
             why = "its bytes do not match its checksum"
     except (OSError, ValueError, AttributeError) as e:
         why = f"unreadable ({e})"

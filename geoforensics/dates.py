@@ -86,7 +86,9 @@ def parse_date(value: object) -> RecordingDate | None:
             raise InputError(f"a date given as a number is a month, 1 to 12, not {value}")
         return RecordingDate(None, int(value), None)
     if not isinstance(value, str):
-        raise InputError(f"a date is text ({FORMS}), a datetime.date or a month 1-12, not {type(value).__name__} {value!r}")
+        raise InputError(
+            f"a date is text ({FORMS}), a datetime.date or a month 1-12, not {type(value).__name__} {value!r}"
+        )
     text = value.strip()
     if not text:
         return None
@@ -158,10 +160,14 @@ _SEP = r"[_\-. ]"
 _TIME_COMPACT = r"(?:[_\-T](?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})Z?)?"
 _TIME_EXTENDED = r"(?:[_T ](?P<H>\d{2})[\-.:](?P<M>\d{2})[\-.:](?P<S>\d{2})Z?)?"
 _STAMPS = (
-    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})(?P<m>\d{{2}})(?P<d>\d{{2}}){_TIME_COMPACT}(?={_SEP}|$)", re.ASCII),
-    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}){_TIME_EXTENDED}(?={_SEP}|$)", re.ASCII),
+    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})(?P<m>\d{{2}})(?P<d>\d{{2}})"
+               rf"{_TIME_COMPACT}(?={_SEP}|$)", re.ASCII),
+    re.compile(rf"(?:^|(?<={_SEP}))(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{2}})-(?P<d>\d{{2}})"
+               rf"{_TIME_EXTENDED}(?={_SEP}|$)", re.ASCII),
 )
-_DAY_FIRST = re.compile(rf"(?:^|(?<={_SEP}))(?P<a>\d{{2}})[\-.]?(?P<b>\d{{2}})[\-.]?(?P<y>(?:19|20)\d{{2}})(?={_SEP}|$)", re.ASCII)
+_DAY_FIRST = re.compile(
+    rf"(?:^|(?<={_SEP}))(?P<a>\d{{2}})[\-.]?(?P<b>\d{{2}})[\-.]?(?P<y>(?:19|20)\d{{2}})(?={_SEP}|$)", re.ASCII
+)
 FILENAME_FORMS = (
     "YYYYMMDD_HHMMSS (AudioMoth), PREFIX_YYYYMMDD_HHMMSS (Song Meter, Swift and most other recorders), "
     "YYYYMMDDTHHMMSS, YYYY-MM-DD_HH-MM-SS, or the date alone (YYYYMMDD, YYYY-MM-DD) as its own part of the name"
@@ -224,7 +230,9 @@ def filename_stamp(name: str | os.PathLike[str]) -> FilenameStamp | None:
         day_first = _DAY_FIRST.search(stem)
         if day_first is None:
             return None
-        return FilenameStamp(repr(day_first.group(0)), None, problem="the year comes last, so day and month cannot be told apart")
+        return FilenameStamp(
+            repr(day_first.group(0)), None, problem="the year comes last, so day and month cannot be told apart"
+        )
     stamps = list(found.values())
     if len(stamps) == 1:
         return stamps[0]
@@ -234,7 +242,9 @@ def filename_stamp(name: str | os.PathLike[str]) -> FilenameStamp | None:
     return FilenameStamp(" and ".join(s.text for s in stamps), None, problem="it holds more than one date")
 
 
-def recording_date(given: object, path: str | os.PathLike[str] | None, *, from_filename: bool = True) -> tuple[RecordingDate | None, str]:
+def recording_date(
+    given: object, path: str | os.PathLike[str] | None, *, from_filename: bool = True
+) -> tuple[RecordingDate | None, str]:
     """The date a recording is analysed for: the user's (:func:`parse_date`), else, with ``from_filename``, the
     one a recorder wrote into the file name, with the note that says where it came from ("recording date
     2021-05-14 05:30:00 from the file name ('20210514_053000')"; also a name that looks like a date but is

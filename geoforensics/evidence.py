@@ -102,10 +102,11 @@ def gather_evidence(
 ) -> ClipEvidence:
     """The :class:`ClipEvidence` of a file, or of an audio array with its ``sample_rate``.
 
-    ``hum``: detect mains hum; ``content``: tell what each window holds; ``frames``: sample video frames; ``cache``: read and write BirdNET's scores
-    in the disk cache (a file only; the audio is then decoded only when the scores are missing or the hum
-    is asked for); ``max_bytes``: refuse larger files; ``need_audio``: InputError for a file without an
-    audio stream (else its ``scores`` are None). InputError for anything that cannot be read.
+    ``hum``: detect mains hum; ``content``: tell what each window holds; ``frames``: sample video frames;
+    ``cache``: read and write BirdNET's scores in the disk cache (a file only; the audio is then decoded only
+    when the scores are missing or the hum is asked for); ``max_bytes``: refuse larger files; ``need_audio``:
+    InputError for a file without an audio stream (else its ``scores`` are None). InputError for anything that
+    cannot be read.
     """
     if isinstance(source, np.ndarray):
         return _array_evidence(source, sample_rate, max_duration_s, window, hum, content, keep_audio)

@@ -192,7 +192,9 @@ _LOG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 _OPEN_ERROR = re.compile(r"Error opening input(?: files?)?: (.+)$")
 
 
-def ffmpeg_reason(stderr: str | bytes, path: str | os.PathLike[str] | None = None, fallback: str = "ffmpeg could not read it") -> str:
+def ffmpeg_reason(
+    stderr: str | bytes, path: str | os.PathLike[str] | None = None, fallback: str = "ffmpeg could not read it"
+) -> str:
     """A short, one-line, user-facing reason from ffmpeg's error output; ``path`` is shown by its name only."""
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
     for needle, reason in KNOWN_REASONS:

@@ -120,7 +120,9 @@ def detections(
         raise InputError(f"the detection threshold is a score above 0 and at most 1, not {threshold}")
     s = np.asarray(scores.scores)
     if s.ndim != 2 or s.shape[1] != len(labels.scientific) or s.shape[0] != len(scores.starts_s):
-        raise ValueError(f"scores of shape {s.shape} for {len(scores.starts_s)} windows and {len(labels.scientific)} labels")
+        raise ValueError(
+            f"scores of shape {s.shape} for {len(scores.starts_s)} windows and {len(labels.scientific)} labels"
+        )
     keep = s >= threshold
     if species_only:
         keep &= labels.is_species[None, :]
@@ -157,7 +159,9 @@ def _seconds(x: float) -> str:
     return f"{x:.6f}"
 
 
-def raven_table(recordings: Sequence[RecordingDetections], *, claim: bool | None = None, file_columns: bool | None = None) -> str:
+def raven_table(
+    recordings: Sequence[RecordingDetections], *, claim: bool | None = None, file_columns: bool | None = None
+) -> str:
     """A Raven Pro 1.6 selection table of ``recordings`` (see the module docstring). ``claim``: add the
     claim columns (default: when any detection has an occurrence at a claim); ``file_columns``: add
     Raven's file columns (default: for more than one recording)."""
@@ -225,7 +229,9 @@ def write_labels(
         return [write_text(out, audacity_labels(recordings[0].detections))]
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder.name}: Audacity labels for {len(recordings)} files go in a folder, one track each; name a folder")
+        raise InputError(
+            f"{folder.name}: Audacity labels for {len(recordings)} files go in a folder, one track each; name a folder"
+        )
     written: list[Path] = []
     taken: set[str] = set()
     for rec in recordings:

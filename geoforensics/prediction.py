@@ -268,7 +268,9 @@ def point_estimate(gallery: np.ndarray, probs: np.ndarray, method: str = "argmax
     raise ValueError(f"unknown point method {method!r}; use 'argmax' or 'topk_mean:K'")
 
 
-def top_k_candidates(gallery: np.ndarray, probs: np.ndarray, k: int = 5, min_separation_km: float = 300.0) -> list[Candidate]:
+def top_k_candidates(
+    gallery: np.ndarray, probs: np.ndarray, k: int = 5, min_separation_km: float = 300.0
+) -> list[Candidate]:
     """The ``k`` most probable points, greedily skipping any within ``min_separation_km`` of one
     already chosen, so the list shows distinct places rather than neighbouring grid cells."""
     order = np.argsort(-probs)
@@ -289,7 +291,9 @@ def smallest_mass_set(probs: np.ndarray, mass: float) -> np.ndarray:
     return order[: min(n, len(order))]
 
 
-def probability_region(gallery: np.ndarray, probs: np.ndarray, point: tuple[float, float], mass: float, res: int = 2) -> Region:
+def probability_region(
+    gallery: np.ndarray, probs: np.ndarray, point: tuple[float, float], mass: float, res: int = 2
+) -> Region:
     """Smallest set of H3 cells (at ``res``) holding ``mass`` of the probability, and the radius
     around ``point`` that holds the same mass."""
     idx = smallest_mass_set(probs, 0.9999)

@@ -105,7 +105,9 @@ def pool_scores(scores: np.ndarray, how: str = "max") -> np.ndarray:
     raise ValueError(f"unknown pooling {how!r}: use 'max' or 'mean'")
 
 
-def score_windows(audio: np.ndarray, window: WindowSpec = WINDOW, *, source_duration_s: float | None = None) -> WindowScores:
+def score_windows(
+    audio: np.ndarray, window: WindowSpec = WINDOW, *, source_duration_s: float | None = None
+) -> WindowScores:
     """BirdNET scores of the windows of mono float32 ``audio`` at BirdNET's rate; ``source_duration_s``: the
     whole recording's length when only part of it is ``audio``."""
     t0 = time.perf_counter()
@@ -136,7 +138,9 @@ def _cache_file(path: Path, max_duration_s: float | None, window: WindowSpec) ->
     return cache_dir(SCORES_CACHE) / f"{path.stem[:40]}-{key}.npz"
 
 
-def load_cached_scores(path: Path, max_duration_s: float | None = MAX_DURATION_S, window: WindowSpec = WINDOW) -> WindowScores | None:
+def load_cached_scores(
+    path: Path, max_duration_s: float | None = MAX_DURATION_S, window: WindowSpec = WINDOW
+) -> WindowScores | None:
     """The cached scores of the file ``path`` with these settings, or None (absent, unreadable, or written
     without the recording's length by an older version for a recording cut at ``max_duration_s``)."""
     t0 = time.perf_counter()
@@ -156,7 +160,8 @@ def load_cached_scores(path: Path, max_duration_s: float | None = MAX_DURATION_S
 
 
 def store_scores(
-    path: str | os.PathLike[str], ws: WindowScores, *, max_duration_s: float | None = MAX_DURATION_S, window: WindowSpec = WINDOW
+    path: str | os.PathLike[str], ws: WindowScores, *, max_duration_s: float | None = MAX_DURATION_S,
+    window: WindowSpec = WINDOW,
 ) -> bool:
     """Put scores of ``path`` into this machine's cache (computed here, or elsewhere, e.g. on a Ray worker,
     with the same settings), so :func:`load_cached_scores` finds them. Nothing is written when the cache

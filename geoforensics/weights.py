@@ -110,7 +110,9 @@ for _spec in [
             sha256="94b80ae3af89fca78539e129dd2929d321247f5ceeeb0a31bc2c31041a253394",
             size_bytes=37_806_041,
             licence="MIT (GeoCLIP)",
-            description="GeoCLIP location encoder: Equal Earth + random Fourier features (sigma 1, 16, 256) + MLPs -> 512-d",
+            description=(
+                "GeoCLIP location encoder: Equal Earth + random Fourier features (sigma 1, 16, 256) + MLPs -> 512-d"
+            ),
             preprocessing={"input": "(lat, lon) degrees", "projection": "equal_earth", "sigmas": (1.0, 16.0, 256.0)},
         ),
         WeightSpec(
@@ -390,7 +392,8 @@ def _copy_verified(spec: WeightSpec, src: BinaryIO, progress: bool | Progress, t
             print(file=sys.stderr)
         digest = h.hexdigest()
         if done != spec.size_bytes or digest != spec.sha256:
-            what = "truncated" if done < spec.size_bytes else "wrong checksum" if done == spec.size_bytes else "too long"
+            what = ("truncated" if done < spec.size_bytes
+                    else "wrong checksum" if done == spec.size_bytes else "too long")
             raise ChecksumError(
                 f"refusing {spec.name!r} ({what}): got {done:,} bytes with sha256 {digest}, "
                 f"expected {spec.size_bytes:,} bytes with sha256 {spec.sha256}; nothing was kept"
@@ -429,7 +432,8 @@ def fetch(name: str, progress: bool | Progress = True, from_file: str | Path | N
     except MissingWeightsError:
         raise
     except (OSError, http.client.HTTPException) as e:
-        why = "the connection broke before the whole file arrived" if isinstance(e, http.client.IncompleteRead) else str(e)
+        why = ("the connection broke before the whole file arrived" if isinstance(e, http.client.IncompleteRead)
+               else str(e))
         raise GeoforensicsError(
             f"could not download {spec.name!r} from {spec.url}: {why}. Nothing was kept. Download it another way "
             f"and run `{fetch_command(name)} --from FILE`"
@@ -455,7 +459,8 @@ def offer(name: str, *, why: str = "", stdin: TextIO | None = None, out: TextIO 
     command = f"run `{fetch_command(name)}`"
     marker = offer_marker(name)
     if not (stdin.isatty() and not marker.exists()):
-        print(f"[geoforensics] {name} is not here{why}: {command} ({spec.size_bytes / 1e9:.1f} GB) to add it.", file=out)
+        print(f"[geoforensics] {name} is not here{why}: {command} ({spec.size_bytes / 1e9:.1f} GB) to add it.",
+              file=out)
         return False
     print(f"[geoforensics] {name} ({what}) is not here{why}.", file=out)
     print("[geoforensics] Download it now? [y/N] ", end="", file=out, flush=True)

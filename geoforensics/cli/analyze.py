@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 ORDER = 5
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
-"""A source that starts like this and is no file is a URL (``data:...``, ``javascript:...``): the URL policy refuses it."""
+"""A source that starts like this and is no file is a URL (``data:...``, ``javascript:...``): the URL policy
+refuses it."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
         parents=shared("date", "model", "max_duration", "json"),
     )
-    p.add_argument("source", metavar="FILE|URL", help="a local audio/video file or an http(s) URL (fetched with yt-dlp)")
+    p.add_argument("source", metavar="FILE|URL",
+                   help="a local audio/video file or an http(s) URL (fetched with yt-dlp)")
     p.add_argument(
         "--claim", metavar="PLACE",
         help='the place the clip claims: "lat, lon" (e.g. "22.05,-159.5") or a name ("Lihue, Hawaii")',
@@ -64,8 +66,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and a closing card with the distances, data sources and licences",
     )
     p.add_argument(
-        "--video-seconds", type=number(float, 0, EVIDENCE_SECONDS_LIMIT, above=True), default=EVIDENCE_SECONDS, metavar="S",
-        help=f"seconds of the clip the evidence video shows, from the start (default {EVIDENCE_SECONDS:g}, at most {EVIDENCE_SECONDS_LIMIT:g})",
+        "--video-seconds", type=number(float, 0, EVIDENCE_SECONDS_LIMIT, above=True), default=EVIDENCE_SECONDS,
+        metavar="S",
+        help=f"seconds of the clip the evidence video shows, from the start (default {EVIDENCE_SECONDS:g}, "
+        f"at most {EVIDENCE_SECONDS_LIMIT:g})",
     )
     p.add_argument(
         "--report", metavar="OUT.png|OUT.pdf", type=report_file,
@@ -95,7 +99,8 @@ def format_report(report: ForensicReport) -> str:
     if report.audio:
         lines.append("audio: " + format_prediction(Path(report.source), report.audio).split(": ", 1)[1])
     status = safe(report.image_status)
-    lines.append(f"image: {status}" if report.image is None else f"image: {report.image.lat:.3f}, {report.image.lon:.3f} ({status})")
+    lines.append(f"image: {status}" if report.image is None
+                 else f"image: {report.image.lat:.3f}, {report.image.lon:.3f} ({status})")
     if report.metadata:
         lines.append("container metadata (display only, never used by the predictions):")
         lines += [f"  {safe(k)}: {safe(_shown(v))}" for k, v in report.metadata.items()]

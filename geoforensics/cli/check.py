@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parents=shared("date", "max_duration", "json"),
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="the audio or video file (with --claim)")
-    p.add_argument("--claim", metavar="PLACE", help='"lat, lon" (e.g. "22.05,-159.5") or a place name ("Lihue, Hawaii")')
+    p.add_argument("--claim", metavar="PLACE",
+                   help='"lat, lon" (e.g. "22.05,-159.5") or a place name ("Lihue, Hawaii")')
     p.add_argument("--claims", metavar="CLAIMS.csv", help="many claims: columns file,latitude,longitude[,date]")
     add_export_options(p)
     p.set_defaults(func=run)
@@ -116,8 +117,8 @@ def format_check(c: Any) -> str:
                          f"occurrence {e.occurrence:.2f}  nearest {near}{flag}")
         if len(c.evidence) > SHOWN_SPECIES:
             rest = c.evidence[SHOWN_SPECIES:]
-            lines.append(f"    ... and {len(rest)} more species heard ({sum(not e.lives_here for e in rest)} unlikely there): "
-                         "see --json")
+            lines.append(f"    ... and {len(rest)} more species heard "
+                         f"({sum(not e.lives_here for e in rest)} unlikely there): see --json")
     if c.soundtrack is not None:
         lines.append(f"  soundtrack: {safe(c.soundtrack['summary'])}")
     if c.hum is not None:
@@ -128,31 +129,45 @@ def format_check(c: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    _refuse_bad_arguments(args)
+    check_labels(args)
+    show_text = text_to_stdout(args)
+    likelihood_model()
+    if args.claim:
+        return _check_one(args, show_text)
+    return _check_csv(args, show_text)
+
+
+def _refuse_bad_arguments(args: argparse.Namespace) -> None:
+    """InputError unless there is either one FILE with --claim or a --claims CSV."""
     if bool(args.claims) == bool(args.claim):
         raise InputError("give one FILE with --claim PLACE, or --claims CLAIMS.csv")
     if args.claims and args.file:
         raise InputError("--claims names its files in the CSV: leave FILE out")
     if args.claim and not args.file:
         raise InputError("--claim needs the FILE to check")
-    check_labels(args)
-    show_text = text_to_stdout(args)
-    likelihood_model()
-    if args.claim:
-        claim = resolve_claim(args.claim)
-        path = Path(args.file)
-        date, note = recording_date(args.date, path, args)
-        evidence = gather_evidence(path, max_duration_s=args.max_duration, hum=True, content=True)
-        checker = ClaimChecker.from_evidence(evidence, date=date)
-        result = checker.check(claim)
-        result.notes += [note] if note else []
-        with open_output(args.json) as out:
-            if out is not None:
-                write_json(out, result.to_dict())
-        if show_text:
-            print(format_check(result))
-        write_exports(args, [Exported(path, checker.prediction, evidence.scores, claims=[result])])
-        return 0
 
+
+def _check_one(args: argparse.Namespace, show_text: bool) -> int:
+    """Check FILE against --claim: report, JSON and exports."""
+    claim = resolve_claim(args.claim)
+    path = Path(args.file)
+    date, note = recording_date(args.date, path, args)
+    evidence = gather_evidence(path, max_duration_s=args.max_duration, hum=True, content=True)
+    checker = ClaimChecker.from_evidence(evidence, date=date)
+    result = checker.check(claim)
+    result.notes += [note] if note else []
+    with open_output(args.json) as out:
+        if out is not None:
+            write_json(out, result.to_dict())
+    if show_text:
+        print(format_check(result))
+    write_exports(args, [Exported(path, checker.prediction, evidence.scores, claims=[result])])
+    return 0
+
+
+def _check_csv(args: argparse.Namespace, show_text: bool) -> int:
+    """Check every claim of the --claims CSV, each file analysed once; 1 when any file failed."""
     rows = read_claims_csv(args.claims)
     by_file: dict[Path, dict[RecordingDate | None, list[ClaimRow]]] = {}
     for r in rows:

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         parents=shared("model", "gallery", "csv", "address", "workers"),
     )
-    p.add_argument("--data", required=True, metavar="DIR", help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="dataset (folder with labels.csv, iNatSounds JSON, ...)")
     p.add_argument("--limit", type=number(int, 0), default=0, metavar="N", help="only the first N recordings (0 = all)")
     p.add_argument("--out", dest="csv", type=csv_out, help=argparse.SUPPRESS)  # the old name of --csv
     p.set_defaults(func=run)
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
             p = geo.predict(r.audio_path)
             pred.append(p.point)
             true.append((r.lat, r.lon))
-            print(f"[{i + 1}/{len(recs)}] {safe(r.id)}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km", file=sys.stderr)
+            print(f"[{i + 1}/{len(recs)}] {safe(r.id)}: {haversine_km(p.point, (r.lat, r.lon)):,.0f} km",
+                  file=sys.stderr)
     err = haversine_km(np.array(pred), np.array(true))
     if text_to_stdout(args):
         print(metrics_table_header(with_n=True))

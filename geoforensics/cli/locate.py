@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "json", "csv"),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio/video files or folders (searched recursively)")
-    p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse", help="probability surface in --json")
+    p.add_argument("--surface", choices=["none", "sparse", "full"], default="sparse",
+                   help="probability surface in --json")
     add_export_options(p)
     p.set_defaults(func=run)
 
@@ -43,13 +44,15 @@ def geolocator_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def format_prediction(path: Path, pred: GeoPrediction) -> str:
-    """A short human-readable report of one prediction (every name in it passed through :func:`geoforensics.text.safe`)."""
+    """A short human-readable report of one prediction (every name in it passed through
+    :func:`geoforensics.text.safe`)."""
     lines = [f"{safe(path.name)}: {pred.lat:.3f}, {pred.lon:.3f}"]
     if pred.top_k:
         lines[0] += f"  ({safe(pred.top_k[0].place)})"
     r50, r90 = pred.region(0.5), pred.region(0.9)
     conf = f"{pred.confidence:.2f}" if pred.confidence is not None else "n/a"
-    lines.append(f"  confidence {pred.confidence_label} ({conf})" + (f"; 50% within {r50.radius_km:,.0f} km, 90% within {r90.radius_km:,.0f} km" if r50 and r90 else ""))
+    lines.append(f"  confidence {pred.confidence_label} ({conf})"
+                 + (f"; 50% within {r50.radius_km:,.0f} km, 90% within {r90.radius_km:,.0f} km" if r50 and r90 else ""))
     for note in pred.notes:
         lines.append(f"  note: {safe(note)}")
     if pred.top_k:
@@ -60,7 +63,8 @@ def format_prediction(path: Path, pred: GeoPrediction) -> str:
         lines.append("  species evidence (score, windows heard, km the guess moves without it):")
         for e in pred.evidence:
             shift = f"{e.shift_km:,.0f} km" if e.shift_km is not None else "-"
-            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  {len(e.windows)} windows  {shift}")
+            lines.append(f"    {e.score:.2f}  {safe(e.common_name)} ({safe(e.scientific_name)})  "
+                         f"{len(e.windows)} windows  {shift}")
     return "\n".join(lines)
 
 

@@ -89,13 +89,17 @@ csv_out = output_file("--csv", (".csv",))
 OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "date": (
         "--date",
-        dict(type=date_arg, metavar="DATE", help="recording date YYYY-MM-DD or YYYY-MM (optional; sharpens species ranges)"),
+        dict(type=date_arg, metavar="DATE",
+             help="recording date YYYY-MM-DD or YYYY-MM (optional; sharpens species ranges)"),
     ),
     "gallery": (
         "--gallery",
         dict(default=GALLERY, help=f"candidate locations: {GALLERY} (default), land-0.5, uniform-1, csv:PATH, ..."),
     ),
-    "model": ("--model", dict(default=AUDIO_MODEL, help=f"geolocator name (default {AUDIO_MODEL}; see `geoforensics models`)")),
+    "model": (
+        "--model",
+        dict(default=AUDIO_MODEL, help=f"geolocator name (default {AUDIO_MODEL}; see `geoforensics models`)"),
+    ),
     "top_k": (
         "--top-k",
         dict(
@@ -215,7 +219,9 @@ def open_output(dest: str | None) -> Iterator[TextIO | None]:
     opened = ExitStack()
     try:
         if path.exists():
-            stream = opened.enter_context(open(opened.enter_context(atomic_path(path)), "w", newline="", encoding="utf-8"))
+            stream = opened.enter_context(
+                open(opened.enter_context(atomic_path(path)), "w", newline="", encoding="utf-8")
+            )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             stream = opened.enter_context(open(path, "x", newline="", encoding="utf-8"))
@@ -266,8 +272,8 @@ def check_outputs(args: argparse.Namespace) -> None:
         if out.suffix.lower() in MEDIA_EXTS and out.exists():
             for folder in (p for p, kind in inputs if kind == "dir"):
                 if out.resolve().is_relative_to(folder.resolve()):
-                    raise InputError(f"refusing to write {option} to {safe(out.name)}: it is a media file in the input folder "
-                                     f"{safe(folder.name)}; name a file outside it")
+                    raise InputError(f"refusing to write {option} to {safe(out.name)}: it is a media file in the "
+                                     f"input folder {safe(folder.name)}; name a file outside it")
     seen: dict[Path, str] = {}
     for option, out in outputs.items():
         key = out.resolve()

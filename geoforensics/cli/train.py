@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--epochs", type=number(int, 1, 1_000_000), help="override epochs")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if OUTPUT/last.pt exists")
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (dotted keys, YAML values)"
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config field (dotted keys, YAML values)",
     )
     p.set_defaults(func=run)
 
@@ -51,5 +52,6 @@ def run(args: argparse.Namespace) -> int:
         overrides["resume"] = False
     result = train(load_config(args.config, overrides))
     if result["rank"] == 0:
-        print(f"trained {result['epochs_run']} epochs; best validation median {result['best_median_km']:,.0f} km; {safe(result['output_dir'])}")
+        print(f"trained {result['epochs_run']} epochs; best validation median {result['best_median_km']:,.0f} km; "
+              f"{safe(result['output_dir'])}")
     return 0

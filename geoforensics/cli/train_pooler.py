@@ -27,11 +27,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         parents=shared("gallery"),
     )
-    p.add_argument("--head", default="birdnet-sim-v1", help="AG-CLIP head (shipped name or checkpoint .pt) reading BirdNET scores")
+    p.add_argument("--head", default="birdnet-sim-v1",
+                   help="AG-CLIP head (shipped name or checkpoint .pt) reading BirdNET scores")
     p.add_argument("--output", required=True, metavar="PATH.pt", help="where to write the pooler")
     p.add_argument("--epochs", type=number(int, 1, 1_000_000), default=50, help="epochs (paper: 50)")
-    p.add_argument("--steps-per-epoch", type=number(int, 1), default=None, help="batches per epoch (default: one pass over the training clips)")
-    p.add_argument("--batch-size", type=number(int, 2, 1_000_000), default=64, help="clips per batch (in-batch negatives)")
+    p.add_argument("--steps-per-epoch", type=number(int, 1), default=None,
+                   help="batches per epoch (default: one pass over the training clips)")
+    p.add_argument("--batch-size", type=number(int, 2, 1_000_000), default=64,
+                   help="clips per batch (in-batch negatives)")
     p.add_argument("--seed", type=number(int, 0, 2**32 - 1), default=0)
     p.add_argument("--train-clips", type=number(int, 2, 100_000_000), default=2048, help="simulated training clips")
     p.add_argument("--val-clips", type=number(int, 0, 100_000_000), default=256, help="held-out simulated clips")
@@ -58,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         raise GeoforensicsError("--batch-size must be at least 2 (in-batch negatives)")
     model = create_model("agclip", pretrained=args.head)
     if model.input_kind != "birdnet":
-        raise GeoforensicsError(f"head {args.head!r} reads {model.input_kind} inputs; simulated clips are BirdNET scores")
+        raise GeoforensicsError(
+            f"head {args.head!r} reads {model.input_kind} inputs; simulated clips are BirdNET scores"
+        )
     sim = ScoreSimulator(SimConfig(clip_prob=0.0))
     config = TransformerPoolerConfig(layers=args.layers)
     res = train_pooler(

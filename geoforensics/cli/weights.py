@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "~/.cache/geoforensics/weights) and verify size and SHA-256 before keeping them.",
     )
     p_fetch.add_argument("name", help="a name from `geoforensics weights list`")
-    p_fetch.add_argument("--from", dest="from_file", metavar="FILE", help="import this file instead of downloading (verified)")
+    p_fetch.add_argument("--from", dest="from_file", metavar="FILE",
+                         help="import this file instead of downloading (verified)")
     p_fetch.add_argument("--quiet", action="store_true", help="no progress output")
     p_fetch.set_defaults(func=run_fetch)
     p_offer = actions.add_parser(

@@ -241,12 +241,14 @@ def compare(
     a_near = mass_within(audio, image.point, radius_km)
     i_near = mass_within(image, audio.point, radius_km)
     if d <= radius_km or a_near >= 0.25:
-        level, text = "consistent", f"consistent: the sound and the picture point to the same region ({d:,.0f} km apart)"
+        level = "consistent"
+        text = f"consistent: the sound and the picture point to the same region ({d:,.0f} km apart)"
     elif a_near < 0.05 and i_near < 0.05:
         level = "mismatch"
         text = f"mismatch: the birds heard live about {d:,.0f} km from the place shown"
     else:
-        level, text = "uncertain", f"uncertain: the guesses are {d:,.0f} km apart but the audio does not rule the picture's place out"
+        level = "uncertain"
+        text = f"uncertain: the guesses are {d:,.0f} km apart but the audio does not rule the picture's place out"
     text += f" (audio puts {a_near:.0%} of its probability within {radius_km:,.0f} km of the picture's guess)"
     return Verdict(level, text, d, a_near, i_near)
 

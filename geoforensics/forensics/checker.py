@@ -11,7 +11,8 @@ For each claim (:mod:`geoforensics.forensics.claims`) the answer is ``consistent
   engine ``log(q rho_s(x) + (1 - q) c)``, ``geolocators/species_ranges.py``). The claim is compared with
   the alternative "recorded at least ``FAR_KM`` from the claim" by a Bayes factor:
 
-      log BF = log mean_{x: d(x, claim) >= FAR_KM} prod_s L_s(x)  -  sum_s max_{x: d(x, claim) <= TOLERANCE_KM} log L_s(x)
+      log BF = log mean_{x: d(x, claim) >= FAR_KM} prod_s L_s(x)
+               -  sum_s max_{x: d(x, claim) <= TOLERANCE_KM} log L_s(x)
 
   The claim side lets each species live anywhere within ``TOLERANCE_KM`` of the claim (range maps
   are coarse, and so are claims). The mixture constant c keeps one confident false detection from
@@ -144,7 +145,9 @@ class ClaimChecker:
         self.splice = find_splice(scores, geo, self.week)
 
     @classmethod
-    def from_evidence(cls, evidence: ClipEvidence, *, date: Any = None, geolocator: object | None = None) -> ClaimChecker:
+    def from_evidence(
+        cls, evidence: ClipEvidence, *, date: Any = None, geolocator: object | None = None
+    ) -> ClaimChecker:
         """The checker of a clip's gathered evidence; :class:`InputError` when it has no audio."""
         if evidence.scores is None:
             raise InputError(f"{evidence.name} has no audio stream to check a claim against")

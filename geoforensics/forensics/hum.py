@@ -21,7 +21,9 @@ HUM_ERROR = 0.05
 """Chance that a detected hum's frequency is not the grid's where the clip was recorded."""
 
 
-def hum_evidence(hum: HumResult, claim: Claim, gallery: np.ndarray, far: np.ndarray, far_probs: np.ndarray) -> HumEvidence:
+def hum_evidence(
+    hum: HumResult, claim: Claim, gallery: np.ndarray, far: np.ndarray, far_probs: np.ndarray
+) -> HumEvidence:
     """``hum`` against ``claim``'s grid; ``far`` marks the gallery points of the alternative ("recorded far
     from the claim") and ``far_probs`` are the audio surface's probabilities there."""
     grid = grid_frequency(claim.lat, claim.lon)

@@ -4,9 +4,9 @@ BirdNET V2.4 scores stationary non-animal sound as birds: white noise as a Lesse
 (0.58), an engine's drone as a Great Bittern (0.80). Such a false species, heard in every window,
 would make a claim look wrong. The *noise floor* of a species is the highest score BirdNET gives it on
 a corpus of generated non-animal sound (noise of several colours and levels, engines and drones,
-sirens and sweeps, wind, rain, music, clicks, mains hum, speech-like vowels: :func:`non_animal_signals`); the claim check
-discounts every score to ``max(0, (q - floor) / (1 - floor))``, so a species counts only for what it
-scores above what noise alone can give it.
+sirens and sweeps, wind, rain, music, clicks, mains hum, speech-like vowels: :func:`non_animal_signals`); the
+claim check discounts every score to ``max(0, (q - floor) / (1 - floor))``, so a species counts only for what
+it scores above what noise alone can give it.
 
 The table ships as ``models/birdnet_noise_floor.json`` (read by :func:`geoforensics.scoring.noise_floor`, which
 also applies it: :func:`geoforensics.scoring.discount`); rebuild it with
@@ -71,15 +71,18 @@ def _signals(rng: np.random.Generator, levels: tuple[float, ...], pitch: float) 
             yield f"{name} noise {level:g} dB", a * _coloured(rng, n, slope)
         wobble = 1 + 0.08 * np.sin(2 * np.pi * rng.uniform(0.05, 0.4) * t)
         for f0 in (30 * pitch, 55 * pitch, 95 * pitch, 140 * pitch):
-            yield f"engine {f0:.0f} Hz {level:g} dB", a * (_tone_stack(t, f0 * wobble, 12, 1.0) + 0.1 * _coloured(rng, n, 1.0))
+            yield (f"engine {f0:.0f} Hz {level:g} dB",
+                   a * (_tone_stack(t, f0 * wobble, 12, 1.0) + 0.1 * _coloured(rng, n, 1.0)))
         for f0 in (60 * pitch, 300 * pitch, 700 * pitch):
             sweep = f0 * (1 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t))
             yield f"sweep {f0:.0f} Hz {level:g} dB", a * _tone_stack(t, sweep, 5, 1.0)
-        yield f"drone 200 Hz {level:g} dB", a * _tone_stack(t, 200 * pitch * (1 + 0.002 * np.sin(2 * np.pi * 7 * t)), 30, 0.5)
+        yield (f"drone 200 Hz {level:g} dB",
+               a * _tone_stack(t, 200 * pitch * (1 + 0.002 * np.sin(2 * np.pi * 7 * t)), 30, 0.5))
         gust = _moving_average(np.abs(rng.standard_normal(n)), 24000)
         yield f"wind {level:g} dB", a * _coloured(rng, n, 2.0) * gust / (gust.max() + 1e-12)
         drops = (rng.random(n) < 0.002) * rng.standard_normal(n)
-        yield f"rain {level:g} dB", a * (np.convolve(drops, np.exp(-np.arange(200) / 30), "same") + 0.3 * _coloured(rng, n, 0.5))
+        yield (f"rain {level:g} dB",
+               a * (np.convolve(drops, np.exp(-np.arange(200) / 30), "same") + 0.3 * _coloured(rng, n, 0.5)))
         yield f"clicks {level:g} dB", a * (rng.random(n) < 0.0005) * np.sign(rng.standard_normal(n))
         hz = 50 if rng.random() < 0.5 else 60
         yield f"hum {hz} Hz {level:g} dB", a * (_tone_stack(t, float(hz), 6, 1.0) + 0.05 * _coloured(rng, n, 0.0))
@@ -88,7 +91,8 @@ def _signals(rng: np.random.Generator, levels: tuple[float, ...], pitch: float) 
         yield f"music {level:g} dB", a * _tone_stack(t, seq, 8, 1.5) * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t) ** 2)
         chord = np.sum([_tone_stack(t, 130.8 * pitch * r, 6, 1.2) for r in (1.0, 1.26, 1.5)], axis=0)
         yield f"chord {level:g} dB", a * chord / 3
-        formants = np.sum([np.sin(2 * np.pi * f * t) * np.exp(-((f - 700) / 900) ** 2) for f in np.arange(120, 3000, 120) * pitch], axis=0)
+        formants = np.sum([np.sin(2 * np.pi * f * t) * np.exp(-((f - 700) / 900) ** 2)
+                           for f in np.arange(120, 3000, 120) * pitch], axis=0)
         syll = (np.sin(2 * np.pi * 4 * t) > 0).astype(float)
         yield f"vowels {level:g} dB", a * formants / (np.abs(formants).max() + 1e-12) * syll
     yield "silence", np.zeros(n)

@@ -4,7 +4,8 @@ track).
 For each change point t the two segments' surfaces p_A and p_B are compared with the same place for both:
 ``log BF = -log(N sum_x p_A(x) p_B(x))`` (0 when the two agree no more than random surfaces would); the
 largest over t, above :data:`SPLICE_AT`, is reported with the time and where each part points. The
-surfaces come from the geolocator's species likelihoods (:class:`~geoforensics.geolocators.base.SpeciesLikelihoodModel`).
+surfaces come from the geolocator's species likelihoods
+(:class:`~geoforensics.geolocators.base.SpeciesLikelihoodModel`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ SPLICE_MIN_SCORE = 0.3
 """Each side of a splice needs a species heard at least this confidently."""
 
 
-def find_splice(scores: WindowScores, geo: SpeciesLikelihoodModel, week: int = -1, max_candidates: int = 80) -> SpliceFinding:
+def find_splice(
+    scores: WindowScores, geo: SpeciesLikelihoodModel, week: int = -1, max_candidates: int = 80
+) -> SpliceFinding:
     """The change point where the two parts of the soundtrack point to the most different places."""
     s = scores.scores
     n = len(s)
@@ -68,7 +71,8 @@ def find_splice(scores: WindowScores, geo: SpeciesLikelihoodModel, week: int = -
         segs.append(SpliceSegment(float(scores.starts_s[a]), float(scores.ends_s[b - 1]), float(lat), float(lon),
                                   place_name(float(lat), float(lon)), top))
     change = float(scores.starts_s[best])
-    return SpliceFinding(score > SPLICE_AT, round(score, 4), change, round(float(haversine_km(pts[0], pts[1])), 1), segs)
+    return SpliceFinding(score > SPLICE_AT, round(score, 4), change, round(float(haversine_km(pts[0], pts[1])), 1),
+                         segs)
 
 
 __all__ = ["SPLICE_AT", "SPLICE_MIN_SCORE", "SPLICE_MIN_WINDOWS", "find_splice"]

@@ -337,7 +337,39 @@ def fetch_url(
             return refused[-1]
         return None
 
-    opts: dict[str, Any] = {
+    opts = _ydl_options(work, limits, timeout_s, log, progress, match_filter)
+    try:
+        with _guarded(allow_hosts) as refusals, yt_dlp.YoutubeDL(opts) as ydl:
+            try:
+                _extract_and_download(ydl, url, limits, allow_hosts, deadline, timeout_s)
+            except InputError:
+                raise
+            except _Abort as e:
+                msg = str(e)
+                raise InputError(msg if msg.startswith("file larger") else f"could not fetch: {msg}") from None
+            except (DownloadError, DownloadCancelled) as e:
+                if refusals:
+                    raise InputError(refusals[-1]) from None
+                raise InputError(f"could not fetch: {_one_line(e)}") from None
+            except Exception as e:
+                raise InputError(refusals[-1] if refusals else f"could not fetch: {_one_line(e)}") from None
+        got = _downloaded_file(work, refused, log, limits)
+        media = _checked_media(got, limits)
+        return _move_into(dest_dir, got, media)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _ydl_options(
+    work: Path,
+    limits: MediaLimits,
+    timeout_s: float,
+    log: _Log,
+    progress: Callable[[dict[str, Any]], None],
+    match_filter: Callable[..., str | None],
+) -> dict[str, Any]:
+    """yt-dlp's options for one fetch into ``work``: no config, cookies or cache, the size and time limits."""
+    return {
         "quiet": True,
         "no_warnings": True,
         "noprogress": True,
@@ -373,53 +405,57 @@ def fetch_url(
         "concurrent_fragment_downloads": 1,
         "compat_opts": {"prefer-legacy-http-handler"},
     }
+
+
+def _extract_and_download(
+    ydl: Any, url: str, limits: MediaLimits, allow_hosts: frozenset[str], deadline: float, timeout_s: float
+) -> None:
+    """Read the page without downloading, vet what it offers, then download it (before ``deadline``)."""
+    info = ydl.extract_info(url, download=False)
+    if not isinstance(info, dict):
+        raise InputError("could not fetch: nothing found at this URL")
+    _vet_info(info, limits, allow_hosts)
+    if time.monotonic() > deadline:
+        raise InputError(f"could not fetch: took longer than {timeout_s:g} s")
+    ydl.process_ie_result(info, download=True)
+
+
+def _downloaded_file(work: Path, refused: list[str], log: _Log, limits: MediaLimits) -> Path:
+    """The media file the download left in ``work`` (InputError naming why there is none)."""
+    files = _new_files(work)
+    if not files:
+        if refused:
+            raise InputError(refused[-1])
+        if any("max-filesize" in line for line in log.lines):
+            raise InputError(f"file larger than {format_mb(limits.max_bytes)} MB")
+        raise InputError("could not fetch: no media was downloaded")
+    got = next((f for f in files if f.suffix.lower() in MEDIA_EXTS), files[0])
     try:
-        with _guarded(allow_hosts) as refusals, yt_dlp.YoutubeDL(opts) as ydl:
-            try:
-                info = ydl.extract_info(url, download=False)
-                if not isinstance(info, dict):
-                    raise InputError("could not fetch: nothing found at this URL")
-                _vet_info(info, limits, allow_hosts)
-                if time.monotonic() > deadline:
-                    raise InputError(f"could not fetch: took longer than {timeout_s:g} s")
-                ydl.process_ie_result(info, download=True)
-            except InputError:
-                raise
-            except _Abort as e:
-                msg = str(e)
-                raise InputError(msg if msg.startswith("file larger") else f"could not fetch: {msg}") from None
-            except (DownloadError, DownloadCancelled) as e:
-                if refusals:
-                    raise InputError(refusals[-1]) from None
-                raise InputError(f"could not fetch: {_one_line(e)}") from None
-            except Exception as e:
-                raise InputError(refusals[-1] if refusals else f"could not fetch: {_one_line(e)}") from None
-        files = _new_files(work)
-        if not files:
-            if refused:
-                raise InputError(refused[-1])
-            if any("max-filesize" in line for line in log.lines):
-                raise InputError(f"file larger than {format_mb(limits.max_bytes)} MB")
-            raise InputError("could not fetch: no media was downloaded")
-        got = next((f for f in files if f.suffix.lower() in MEDIA_EXTS), files[0])
-        try:
-            check_extension(got)
-        except InputError as e:
-            raise InputError(f"could not fetch: {e}") from None
-        try:
-            media = open_media(got, limits.max_bytes)
-        except InputError as e:
-            raise InputError(f"could not fetch: the download is not a readable media file ({e})") from None
-        info = media.info
-        if not (info.has_audio or info.has_video):
-            raise InputError("could not fetch: the download is not an audio or video file")
-        check_duration(info.duration_s, limits)
-        final = dest_dir / got.name
-        stem, n = got.stem, 1
-        while final.exists():
-            final = dest_dir / f"{stem}-{n}{got.suffix}"
-            n += 1
-        shutil.move(str(got), final)
-        return replace(media, path=final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        check_extension(got)
+    except InputError as e:
+        raise InputError(f"could not fetch: {e}") from None
+    return got
+
+
+def _checked_media(got: Path, limits: MediaLimits) -> MediaFile:
+    """The download opened and probed: a readable audio or video file within ``limits``."""
+    try:
+        media = open_media(got, limits.max_bytes)
+    except InputError as e:
+        raise InputError(f"could not fetch: the download is not a readable media file ({e})") from None
+    info = media.info
+    if not (info.has_audio or info.has_video):
+        raise InputError("could not fetch: the download is not an audio or video file")
+    check_duration(info.duration_s, limits)
+    return media
+
+
+def _move_into(dest_dir: Path, got: Path, media: MediaFile) -> MediaFile:
+    """Move the download into ``dest_dir`` under a name not taken there; ``media`` at its new path."""
+    final = dest_dir / got.name
+    stem, n = got.stem, 1
+    while final.exists():
+        final = dest_dir / f"{stem}-{n}{got.suffix}"
+        n += 1
+    shutil.move(str(got), final)
+    return replace(media, path=final)

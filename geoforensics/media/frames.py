@@ -113,7 +113,9 @@ class VideoFrames:
     or when ffmpeg runs past ``timeout_s``.
     """
 
-    def __init__(self, path: str | Path, width: int, height: int, fps: float, duration_s: float, timeout_s: float = 600.0) -> None:
+    def __init__(
+        self, path: str | Path, width: int, height: int, fps: float, duration_s: float, timeout_s: float = 600.0
+    ) -> None:
         if width < 2 or height < 2 or width % 2 or height % 2:
             raise InputError(f"frame size must be even and at least 2 x 2, got {width} x {height}")
         if not fps > 0 or not duration_s > 0:

@@ -50,7 +50,8 @@ INTRO = (
     "## geoforensics\n"
     "Where was this recorded? Does this soundtrack belong to the place it claims? "
     "Predictions use the sound (bird species heard) and the picture, never the file's tags; "
-    "a place the clip is said to come from (typed, clicked on the map, or the file's GPS tag) is tested against the sound."
+    "a place the clip is said to come from (typed, clicked on the map, or the file's GPS tag) is tested against "
+    "the sound."
 )
 
 
@@ -100,7 +101,9 @@ def launch_options() -> dict[str, Any]:
     }
 
 
-def serve(server_name: str | None = None, server_port: int | None = None, limits: AppLimits | None = None, **kwargs: Any) -> Any:
+def serve(
+    server_name: str | None = None, server_port: int | None = None, limits: AppLimits | None = None, **kwargs: Any
+) -> Any:
     """Build, queue and launch the app (blocking unless ``prevent_thread_lock=True``)."""
     limits = limits or APP_LIMITS
     demo = build_demo(limits).queue(**limits.queue_options())

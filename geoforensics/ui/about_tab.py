@@ -44,7 +44,8 @@ from geoforensics.forensics.analysis import analyze_media
 report = analyze_media("video.mp4", claim="Lihue, Hawaii")  # ForensicReport: .verdict, .claims, .audio, .image
 ```
 ```
-geoforensics locate clip.mp3          geoforensics analyze video.mp4 --claim "Lihue, Hawaii" --json out.json --html map.html
+geoforensics locate clip.mp3          geoforensics analyze video.mp4 --claim "Lihue, Hawaii" \
+--json out.json --html map.html
 geoforensics check clip.mp3 --claim "22.05,-159.5"
 geoforensics app                      # this app
 ```

@@ -91,8 +91,8 @@ def prepare_audio_downloads(scientific_name: str | None, pred: GeoPrediction | N
         raise gr.Error("No result yet: locate a clip first, then prepare its downloads.", print_exception=False)
     species = species_range(scientific_name) if scientific_name else None
     name = name or "audio"
-    return export_prediction(pred.to_json(indent=1), prediction_map(pred, species_range=species), safe_stem(name, "audio"),
-                             f"geoforensics: {name}", audio=pred, source=name)
+    return export_prediction(pred.to_json(indent=1), prediction_map(pred, species_range=species),
+                             safe_stem(name, "audio"), f"geoforensics: {name}", audio=pred, source=name)
 
 
 @user_errors("Drawing the species range")
@@ -113,7 +113,8 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Bird sounds: upload or record")
             date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
             run = gr.Button("Locate", variant="primary")
-            gr.Markdown(f"<small>The first {MAX_AUDIO_S / 60:g} min are analysed; files up to {LIMITS.max_bytes // 1_000_000} MB.</small>")
+            gr.Markdown(f"<small>The first {MAX_AUDIO_S / 60:g} min are analysed; "
+                        f"files up to {LIMITS.max_bytes // 1_000_000} MB.</small>")
             files = example_files(list(EXAMPLES))
             if files:
                 gr.Examples(
@@ -124,16 +125,20 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
                 )
                 gr.Markdown(f"<small>{CREDITS}</small>", elem_classes=["gf-note"])
         with gr.Column(scale=2, min_width=420):
-            summary = gr.Markdown("Drop a recording, then press **Locate**.", elem_id="gf-audio-summary", elem_classes=["gf-panel"])
+            summary = gr.Markdown("Drop a recording, then press **Locate**.", elem_id="gf-audio-summary",
+                                  elem_classes=["gf-panel"])
             amap = gr.Plot(label="Where the birds say", elem_id="gf-audio-map")
-            species = gr.Dropdown(choices=[("(locate a clip first)", "")], value="", label="Draw a species' range on the map (green)", interactive=False)
+            species = gr.Dropdown(choices=[("(locate a clip first)", "")], value="",
+                                  label="Draw a species' range on the map (green)", interactive=False)
     evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True)
     with gr.Accordion("Timeline", open=False):
         timeline = gr.Plot(show_label=False)
-    prepare = gr.Button("Prepare the downloads: the prediction (JSON), the map (HTML, about 5 MB) and map layers (GeoJSON, KML)",
+    prepare = gr.Button("Prepare the downloads: the prediction (JSON), the map (HTML, about 5 MB) "
+                        "and map layers (GeoJSON, KML)",
                         size="sm", elem_id="gf-audio-prepare-downloads")
-    downloads = gr.File(label="Download: the prediction (JSON), the map (standalone HTML) and its layers (GeoJSON, KML)", file_count="multiple", interactive=False,
-                        elem_classes=["gf-results"])
+    downloads = gr.File(label="Download: the prediction (JSON), the map (standalone HTML) "
+                        "and its layers (GeoJSON, KML)",
+                        file_count="multiple", interactive=False, elem_classes=["gf-results"])
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 
@@ -147,6 +152,7 @@ def build_audio_tab(limits: AppLimits | None = None) -> None:
         api_description="Where was this recorded? Geolocation from the bird species heard.",
         **limits.heavy(),
     )
-    species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range", **LIGHT)
-    prepare.click(prepare_audio_downloads, inputs=[species, pred_state, name_state], outputs=[downloads], api_visibility="private",
-                  show_progress_on=[downloads], **LIGHT)
+    species.input(audio_species_range, inputs=[species, pred_state], outputs=[amap], api_name="audio_species_range",
+                  **LIGHT)
+    prepare.click(prepare_audio_downloads, inputs=[species, pred_state, name_state], outputs=[downloads],
+                  api_visibility="private", show_progress_on=[downloads], **LIGHT)

@@ -21,7 +21,8 @@ def clip_button_label() -> str:
 
 def clip_download_button(elem_id: str) -> gr.Button:
     """The button that downloads CLIP, shown only while image geolocation is unavailable."""
-    return gr.Button(clip_button_label(), variant="secondary", size="sm", elem_id=elem_id, visible=not image_geolocator_status()[0])
+    return gr.Button(clip_button_label(), variant="secondary", size="sm", elem_id=elem_id,
+                     visible=not image_geolocator_status()[0])
 
 
 CLIP_DOWNLOAD: dict[str, Any] = {"concurrency_id": "geoforensics-clip-download", "concurrency_limit": 1}
@@ -43,8 +44,8 @@ def download_clip(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:
         raise GeoforensicsError(f"The CLIP download failed, so the app stays audio-only: {one_line(str(e))}") from None
     ok, status = image_geolocator_status()
     if ok:
-        text = (f'<span class="gf-tag gf-ok">Image geolocation</span> CLIP ViT-L/14 downloaded and its checksum verified '
-                f"({md_escape(path.name)}): press **Analyze** to geolocate the frames.")
+        text = (f'<span class="gf-tag gf-ok">Image geolocation</span> CLIP ViT-L/14 downloaded and its checksum '
+                f"verified ({md_escape(path.name)}): press **Analyze** to geolocate the frames.")
     else:
         text = (f'<span class="gf-tag gf-no">Image geolocation</span> CLIP ViT-L/14 downloaded and verified '
                 f"({md_escape(path.name)}), but image geolocation is still unavailable: {status}")

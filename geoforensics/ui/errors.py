@@ -39,11 +39,13 @@ def user_errors(action: str) -> Callable[[F], F]:
             except gr.Error:
                 raise
             except GeoforensicsError as e:
-                raise gr.Error(html.escape(one_line(str(e)), quote=False) or f"{action} failed", print_exception=False) from None
+                raise gr.Error(html.escape(one_line(str(e)), quote=False) or f"{action} failed",
+                               print_exception=False) from None
             except Exception:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("%s failed (ref %s)", action, ref)
-                raise gr.Error(f"{action} failed because of an internal error (ref {ref}); it has been logged.", print_exception=False) from None
+                raise gr.Error(f"{action} failed because of an internal error (ref {ref}); it has been logged.",
+                               print_exception=False) from None
 
         return wrapper  # type: ignore[return-value]
 

@@ -36,7 +36,9 @@ class ExportStore:
     a second copy; they must outlive the request. Before each new folder the store drops folders older
     than ``ttl_s``, then the oldest until the rest fit in ``max_bytes``; the whole store goes at exit."""
 
-    def __init__(self, ttl_s: float = EXPORT_TTL_S, max_bytes: int = EXPORT_MAX_BYTES, parent: str | Path | None = None) -> None:
+    def __init__(
+        self, ttl_s: float = EXPORT_TTL_S, max_bytes: int = EXPORT_MAX_BYTES, parent: str | Path | None = None
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_bytes = max_bytes
         self.parent = parent

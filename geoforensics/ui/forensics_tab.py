@@ -75,7 +75,8 @@ MAP_CLICK_JS = """
     const lon = ((ll[0] + 540) % 360) - 180;
     const input = document.querySelector('#gf-map-click textarea, #gf-map-click input');
     if (!input) return;
-    input.value = `${ll[1].toFixed(4)}, ${lon.toFixed(4)} @${Date.now()}`;  // the time: a second click on one spot is a change too
+    input.value = `${ll[1].toFixed(4)}, ${lon.toFixed(4)} @${Date.now()}`;  \
+// the time: a second click on one spot is a change too
     input.dispatchEvent(new Event('input', {bubbles: true}));
   }, true);
 })();
@@ -156,7 +157,8 @@ def verdict_markdown(report: ForensicReport) -> str:
     if check is not None:
         text = md_escape(text)
     elif not report.has_video and v.basis == "none" and report.audio is not None:
-        label, text = "AUDIO ONLY", f"no picture to compare with and no claim to test: {CLAIM_PROMPT}. The audio's own guess is below"
+        label, text = "AUDIO ONLY", (f"no picture to compare with and no claim to test: {CLAIM_PROMPT}. "
+                                     "The audio's own guess is below")
     parts = [f"{badge(v.level, label)} {_sentence(text)}"]
     if check is not None:
         parts.append(md_escape(" ".join(reasons(check))))
@@ -166,8 +168,8 @@ def verdict_markdown(report: ForensicReport) -> str:
     others = [c for c in report_claims(report) if c is not check]
     if others:
         items = [
-            f"{badge(c.verdict, small=True)} {CLAIM_SOURCE_NAMES.get(c.claim.source, c.claim.source)}: {md_escape(c.claim.label)} "
-            f"(mismatch score {c.mismatch_score:.2f})"
+            f"{badge(c.verdict, small=True)} {CLAIM_SOURCE_NAMES.get(c.claim.source, c.claim.source)}: "
+            f"{md_escape(c.claim.label)} (mismatch score {c.mismatch_score:.2f})"
             for c in others
         ]
         facts.append("**Also tested:**  \n" + "  \n".join(items))
@@ -175,9 +177,11 @@ def verdict_markdown(report: ForensicReport) -> str:
         c = report.comparison
         facts.append(f"**Picture vs sound:** {badge(c.level, small=True)} {c.text.removeprefix(f'{c.level}: ')}")
     if check is not None and check.distance_km is not None:
-        facts.append(f"**Distance:** {check.distance_km:,.0f} km between the audio's guess and the claimed place (great-circle)")
+        facts.append(f"**Distance:** {check.distance_km:,.0f} km between the audio's guess and the claimed place "
+                     "(great-circle)")
     if v.discrepancy_km is not None and v.basis == "image":
-        facts.append(f"**Discrepancy:** {v.discrepancy_km:,.0f} km between the audio and the image guesses (great-circle)")
+        facts.append(f"**Discrepancy:** {v.discrepancy_km:,.0f} km between the audio and the image guesses "
+                     "(great-circle)")
     if v.audio_mass_near_image is not None and v.image_mass_near_audio is not None:
         facts.append(
             f"**How sure:** the audio puts {v.audio_mass_near_image:.0%} of its probability near the picture's guess, "
@@ -363,7 +367,9 @@ def _with_claim(report: ForensicReport | None, claim: Claim | None, species: str
     """Re-check ``report`` with ``claim`` (None: no claim of the user's) and redraw what depends on it
     (:class:`ClaimOutputs`; ``candidates`` None: the alternatives are left as they are)."""
     if report is None:
-        raise InputError("No analysis yet: upload a clip (or paste a URL) and press Analyze; the claim is tested with it.")
+        raise InputError(
+            "No analysis yet: upload a clip (or paste a URL) and press Analyze; the claim is tested with it."
+        )
     report = report.with_claim(claim)
     fig = report_map(report, _species(species))
     return ClaimOutputs(
@@ -443,7 +449,8 @@ def evidence_video(report: ForensicReport | None, upload: str | None, kept: str 
     source = _analysed_source(report, upload, kept)
     assert report is not None
     out = EXPORTS.new_dir() / f"{safe_stem(report.source, 'clip')}_evidence.mp4"
-    render_evidence_video(report, source, out, max_seconds=EVIDENCE_SECONDS, progress=lambda f, msg: progress(f, desc=msg))
+    render_evidence_video(report, source, out, max_seconds=EVIDENCE_SECONDS,
+                          progress=lambda f, msg: progress(f, desc=msg))
     return [str(out)]
 
 
@@ -475,7 +482,8 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     fetched_state = gr.State(None, time_to_live=3600)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            upload = upload_file(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES, file_count="single", height=120)
+            upload = upload_file(label="Video or audio file", elem_id="gf-upload", file_types=MEDIA_FILE_TYPES,
+                                 file_count="single", height=120)
             url = gr.Textbox(label="…or a URL (http/https, fetched with yt-dlp)", placeholder="https://…", max_lines=1)
             claim = gr.Textbox(
                 label="Claimed place (optional): where is this clip said to come from?",
@@ -483,7 +491,8 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
                 max_lines=1,
                 elem_id="gf-claim",
             )
-            alternatives = gr.Radio(choices=[], label="That name fits several places: pick one", visible=False, type="index", elem_id="gf-claim-alternatives")
+            alternatives = gr.Radio(choices=[], label="That name fits several places: pick one", visible=False,
+                                    type="index", elem_id="gf-claim-alternatives")
             with gr.Row():
                 check_btn = gr.Button("Check claim", size="sm", elem_id="gf-check-claim")
                 tag_btn = gr.Button("Use the file's GPS tag", size="sm", interactive=False, elem_id="gf-use-tag")
@@ -506,31 +515,40 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
             clicked = gr.Textbox(visible="hidden", elem_id="gf-map-click", max_lines=1)
         with gr.Column(scale=2, min_width=420):
             verdict = gr.Markdown(VERDICT_PLACEHOLDER, elem_id="gf-verdict", elem_classes=["gf-panel"])
-            image_panel = gr.Markdown('<span class="gf-tag">Image geolocation</span> runs on the video frames', elem_id="gf-image-status", elem_classes=["gf-panel"])
+            image_panel = gr.Markdown('<span class="gf-tag">Image geolocation</span> runs on the video frames',
+                                      elem_id="gf-image-status", elem_classes=["gf-panel"])
             clip_btn = clip_download_button("gf-clip-download")
-            fmap = gr.Plot(label="Where the sound, the picture and the claims point: click the map to test a place", elem_id="gf-forensics-map")
+            fmap = gr.Plot(label="Where the sound, the picture and the claims point: click the map to test a place",
+                           elem_id="gf-forensics-map")
             species = gr.Dropdown(
                 choices=[("(run an analysis first)", "")],
                 value="",
                 label="Draw a species' range on the map (green)",
                 interactive=False,
             )
-    claim_evidence = gr.Dataframe(headers=CLAIM_HEADERS, label=NO_CLAIM_TABLE, interactive=False, wrap=True, elem_id="gf-claim-evidence")
-    timeline = gr.Plot(label="Timeline: top species per 3 s window, and how far each window (and frame) points", elem_id="gf-timeline")
-    evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True, elem_id="gf-evidence")
+    claim_evidence = gr.Dataframe(headers=CLAIM_HEADERS, label=NO_CLAIM_TABLE, interactive=False, wrap=True,
+                                  elem_id="gf-claim-evidence")
+    timeline = gr.Plot(label="Timeline: top species per 3 s window, and how far each window (and frame) points",
+                       elem_id="gf-timeline")
+    evidence = gr.Dataframe(headers=EVIDENCE_HEADERS, label="Species evidence", interactive=False, wrap=True,
+                            elem_id="gf-evidence")
     with gr.Group(elem_classes=["gf-metadata"]):
         gr.Markdown(f"#### {METADATA_TITLE}", elem_classes=["gf-metadata-title"])
-        metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True, elem_id="gf-metadata")
-    prepare = gr.Button("Prepare the downloads: the result (JSON), the map (HTML, about 5 MB), map layers (GeoJSON, KML) "
-                        "and a Raven selection table", size="sm", elem_id="gf-prepare-downloads")
-    downloads = gr.File(label="Download: the whole result with its claims (JSON), the map (standalone HTML, works offline), "
+        metadata = gr.Dataframe(headers=["tag", "value"], show_label=False, interactive=False, wrap=True,
+                                elem_id="gf-metadata")
+    prepare = gr.Button("Prepare the downloads: the result (JSON), the map (HTML, about 5 MB), "
+                        "map layers (GeoJSON, KML) and a Raven selection table",
+                        size="sm", elem_id="gf-prepare-downloads")
+    downloads = gr.File(label="Download: the whole result with its claims (JSON), "
+                        "the map (standalone HTML, works offline), "
                         "its layers for QGIS or Google Earth (GeoJSON, KML) and the labelled windows for Raven",
                         file_count="multiple", interactive=False, elem_id="gf-downloads", elem_classes=["gf-results"])
     with gr.Row():
-        video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm", elem_id="gf-evidence-video")
+        video_btn = gr.Button("Evidence video (MP4): the clip with its verdict, map and timeline", size="sm",
+                              elem_id="gf-evidence-video")
         report_btn = gr.Button("Report (PNG and PDF): one page to print or share", size="sm", elem_id="gf-report-page")
-    evidence_files = gr.File(label="Evidence video and report", file_count="multiple", interactive=False, elem_id="gf-evidence-files",
-                             elem_classes=["gf-results"])
+    evidence_files = gr.File(label="Evidence video and report", file_count="multiple", interactive=False,
+                             elem_id="gf-evidence-files", elem_classes=["gf-results"])
     with gr.Accordion("Raw result (JSON)", open=False):
         raw = gr.JSON(show_label=False)
 
@@ -545,7 +563,8 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
         outputs=list(shown),
         api_name="analyze",
         show_progress_on=[fmap],
-        api_description="Forensic check of a clip: where the sound points vs where the picture points, and whether it fits a claimed place.",
+        api_description="Forensic check of a clip: where the sound points vs where the picture points, "
+        "and whether it fits a claimed place.",
         **limits.heavy(),
     )
     claim_outputs = list(ClaimOutputs(
@@ -555,13 +574,16 @@ def build_forensics_tab(limits: AppLimits | None = None) -> None:
     private: dict[str, Any] = {"api_visibility": "private", "show_progress_on": [fmap], **LIGHT}
     check_btn.click(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)
     claim.submit(check_claim, inputs=[claim, species, report_state], outputs=claim_outputs, **private)
-    alternatives.input(pick_alternative, inputs=[alternatives, candidates_state, species, report_state], outputs=claim_outputs, **private)
+    alternatives.input(pick_alternative, inputs=[alternatives, candidates_state, species, report_state],
+                       outputs=claim_outputs, **private)
     tag_btn.click(use_file_tag, inputs=[species, report_state], outputs=claim_outputs, **private)
     clicked.change(map_click, inputs=[clicked, species, report_state], outputs=claim_outputs, **private)
-    upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private", show_progress="hidden", **LIGHT)
+    upload.change(lambda: (None, tag_button(None)), outputs=[report_state, tag_btn], api_visibility="private",
+                  show_progress="hidden", **LIGHT)
     prepare.click(prepare_downloads, inputs=[species, report_state], outputs=[downloads], api_visibility="private",
                   show_progress_on=[downloads], **LIGHT)
-    clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip", show_progress_on=[image_panel], **CLIP_DOWNLOAD)
+    clip_btn.click(download_clip, outputs=[image_panel, clip_btn], api_name="download_clip",
+                   show_progress_on=[image_panel], **CLIP_DOWNLOAD)
     video_btn.click(evidence_video, inputs=[report_state, upload, fetched_state], outputs=[evidence_files],
                     api_visibility="private", show_progress_on=[evidence_files], **limits.heavy())
     report_btn.click(report_files, inputs=[report_state], outputs=[evidence_files], api_visibility="private",

@@ -38,7 +38,9 @@ def upload_file(**kwargs: Any) -> gr.File:
 
     def process(f: Any) -> Any:
         if component.file_types and not client_utils.is_valid_file(f.path, component.file_types):
-            raise gr.Error(f"Invalid file type. Please upload a file that is one of these formats: {component.file_types}")
+            raise gr.Error(
+                f"Invalid file type. Please upload a file that is one of these formats: {component.file_types}"
+            )
         return NamedString(f.path)  # type: ignore[no-untyped-call]  # gradio leaves it unannotated
 
     if component.type == "filepath":

@@ -201,7 +201,8 @@ def match_audio(audio: str | None, date: str | None, prompts: str | None, images
     rows = [[i, m.name, kinds[m.name], round(m.score, 3), round(m.km)] for i, m in enumerate(ranked, 1)]
     summary, fig, top, raw = _outputs(pred, "Audio points to", Path(audio).name)
     notes = sorted({n for c in candidates.values() for n in c.notes if "meaningless" in n})
-    best = f"**Best fit:** {md_escape(ranked[0].name)} (overlap {ranked[0].score:.2f}, {ranked[0].km:,.0f} km between the guesses)"
+    best = (f"**Best fit:** {md_escape(ranked[0].name)} "
+            f"(overlap {ranked[0].score:.2f}, {ranked[0].km:,.0f} km between the guesses)")
     summary += "  \n" + best + "".join(f"  \nnote: {md_escape(n)}" for n in notes)
     return summary, fig, top, raw, pd.DataFrame(rows, columns=MATCH_HEADERS)
 
@@ -249,7 +250,8 @@ def build_multimodal_tab(limits: AppLimits | None = None) -> None:
                 )
                 species_btn = gr.Button("Show affinity", variant="primary")
             with gr.Tab("Text"):
-                text = gr.Textbox(label="Describe a place", placeholder="a misty pine forest by a lake", lines=2, max_length=MAX_TEXT_CHARS)
+                text = gr.Textbox(label="Describe a place", placeholder="a misty pine forest by a lake", lines=2,
+                                  max_length=MAX_TEXT_CHARS)
                 text_btn = gr.Button("Locate text", variant="primary")
             with gr.Tab("Image"):
                 image = gr.Image(type="filepath", sources=["upload", "clipboard"], label="A photo", height=220)
@@ -257,19 +259,24 @@ def build_multimodal_tab(limits: AppLimits | None = None) -> None:
             with gr.Tab("Match audio"):
                 match_audio_in = gr.Audio(sources=["upload"], type="filepath", label="The recording")
                 match_date = gr.Textbox(label="Recording date (optional)", placeholder="YYYY-MM-DD", max_lines=1)
-                match_prompts = gr.Textbox(label=f"Prompts, one per line (at most {MAX_PROMPTS})", lines=3, placeholder="a beach in Hawaii\na pine forest in Spain")
-                match_images = upload_file(label=f"Images (at most {MAX_MATCH_IMAGES})", file_count="multiple", file_types=["image"], height=120)
+                match_prompts = gr.Textbox(label=f"Prompts, one per line (at most {MAX_PROMPTS})", lines=3,
+                                           placeholder="a beach in Hawaii\na pine forest in Spain")
+                match_images = upload_file(label=f"Images (at most {MAX_MATCH_IMAGES})", file_count="multiple",
+                                           file_types=["image"], height=120)
                 match_btn = gr.Button("Which fits this recording?", variant="primary")
-                matches = gr.Dataframe(headers=MATCH_HEADERS, label="Best fit first", interactive=False, elem_id="gf-mm-matches")
+                matches = gr.Dataframe(headers=MATCH_HEADERS, label="Best fit first", interactive=False,
+                                       elem_id="gf-mm-matches")
         with gr.Column(scale=2, min_width=420):
-            summary = gr.Markdown("Ask with a text, an image, a sound or a species.", elem_classes=["gf-panel"], elem_id="gf-mm-summary")
+            summary = gr.Markdown("Ask with a text, an image, a sound or a species.", elem_classes=["gf-panel"],
+                                  elem_id="gf-mm-summary")
             mmap = gr.Plot(label="Where the query points", elem_id="gf-mm-map")
             top = gr.Dataframe(headers=TOP_K_HEADERS, label="Top candidates", interactive=False)
             with gr.Accordion("Raw result (JSON)", open=False):
                 raw = gr.JSON(show_label=False)
     outputs = [summary, mmap, top, raw]
     heavy = {"show_progress_on": [mmap], **limits.heavy()}
-    clip_btn.click(download_clip_here, outputs=[status, clip_btn], api_visibility="private", show_progress_on=[status], **CLIP_DOWNLOAD)
+    clip_btn.click(download_clip_here, outputs=[status, clip_btn], api_visibility="private",
+                   show_progress_on=[status], **CLIP_DOWNLOAD)
     text_btn.click(query_text, inputs=[text], outputs=outputs, api_name="query_text", **heavy)
     text.submit(query_text, inputs=[text], outputs=outputs, api_visibility="private", **heavy)
     image_btn.click(query_image, inputs=[image], outputs=outputs, api_name="query_image", **heavy)

@@ -50,5 +50,6 @@ def top_k_rows(pred: GeoPrediction | None) -> Any:
     """The top-k candidate table as a DataFrame."""
     import pandas as pd
 
-    rows = [] if pred is None else [[i, c.place, round(c.lat, 3), round(c.lon, 3), round(c.prob, 4)] for i, c in enumerate(pred.top_k, 1)]
+    rows = [] if pred is None else [[i, c.place, round(c.lat, 3), round(c.lon, 3), round(c.prob, 4)]
+                                    for i, c in enumerate(pred.top_k, 1)]
     return pd.DataFrame(rows, columns=TOP_K_HEADERS)

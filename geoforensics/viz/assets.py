@@ -36,7 +36,9 @@ def topojson_text() -> str:
 
 def _js_safe(text: str) -> str:
     """JSON text made safe to inline in an HTML ``<script>`` element."""
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (
+        text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +61,9 @@ def head_html() -> str:
 
 def figure_html(fig: Any, *, config: dict[str, Any] | None = None, include_plotlyjs: bool | str = True) -> str:
     """An HTML fragment (the geo assets, then the figure's div and script) to embed in a page."""
-    body: str = fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, config={**PLOT_CONFIG, **(config or {})})
+    body: str = fig.to_html(
+        full_html=False, include_plotlyjs=include_plotlyjs, config={**PLOT_CONFIG, **(config or {})}
+    )
     return geo_assets_script() + "\n" + body
 
 
@@ -81,7 +85,11 @@ def write_standalone_html(
     body = fig.to_html(full_html=False, include_plotlyjs=True, config={**PLOT_CONFIG, **(config or {})})
     if notes:
         paras = "".join(f"<p style=\"margin:4px 0\">{html.escape(n)}</p>" for n in notes)
-        body = f"<div class=\"gf-notes\" style=\"font-family:sans-serif;font-size:14px;padding:8px 12px\">{paras}</div>\n{body}"
+        body = (
+            f"<div class=\"gf-notes\" style=\"font-family:sans-serif;font-size:14px;padding:8px 12px\">{paras}</div>"
+            f"\n{body}"
+        )
+
     page = (
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\" />\n"
         f"<title>{html.escape(title)}</title>\n"

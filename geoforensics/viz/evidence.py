@@ -129,20 +129,22 @@ def _clock(t: float) -> str:
     return f"{int(t // 60)}:{int(t % 60):02d}"
 
 
-def _verdict_banner(fig: Figure, report: ForensicReport, box: tuple[int, int, int, int], size: tuple[int, int], span_s: float) -> None:
+def _verdict_banner(
+    fig: Figure, report: ForensicReport, box: tuple[int, int, int, int], size: tuple[int, int], span_s: float
+) -> None:
     color = VERDICT_COLORS.get(report.verdict.level, VERDICT_COLORS["inconclusive"])
     ax = fig.add_axes(_axes_rect(box, size))
     ax.set_axis_off()
     ax.add_patch(Rectangle((0, 0), 1, 1, color=color, transform=ax.transAxes))
-    ax.text(0.012, 0.5, report.verdict.level.upper(), color="white", fontsize=20, fontweight="bold", va="center", ha="left",
-            transform=ax.transAxes)
+    ax.text(0.012, 0.5, report.verdict.level.upper(), color="white", fontsize=20, fontweight="bold", va="center",
+            ha="left", transform=ax.transAxes)
     text = drawable(report.verdict.text.split(": ", 1)[-1], 400)
     lines = textwrap.wrap(text, 100)
     lines = lines[:2] if len(lines) <= 2 else [lines[0], lines[1][:97] + "…"]
-    ax.text(0.215, 0.62 if len(lines) > 1 else 0.5, "\n".join(lines), color="white", fontsize=11.5, va="center", ha="left",
-            transform=ax.transAxes, linespacing=1.25, parse_math=False)
-    ax.text(0.995, 0.06, f"geoforensics evidence · {drawable(report.source, 80)} · first {span_s:.0f} s", color="white", fontsize=8,
-            va="bottom", ha="right", transform=ax.transAxes, alpha=0.9, parse_math=False)
+    ax.text(0.215, 0.62 if len(lines) > 1 else 0.5, "\n".join(lines), color="white", fontsize=11.5, va="center",
+            ha="left", transform=ax.transAxes, linespacing=1.25, parse_math=False)
+    ax.text(0.995, 0.06, f"geoforensics evidence · {drawable(report.source, 80)} · first {span_s:.0f} s", color="white",
+            fontsize=8, va="bottom", ha="right", transform=ax.transAxes, alpha=0.9, parse_math=False)
 
 
 @dataclass(frozen=True)
@@ -169,20 +171,22 @@ def _spectrogram_db(audio: np.ndarray, rate: int) -> np.ndarray:
 def _draw_spectrogram(ax: Axes, audio: np.ndarray, span_s: float, source: str) -> None:
     """The sound of an audio-only clip where its picture would be: time 0..``span_s`` across, 0 to
     11 kHz up (where birds sing)."""
-    ax.imshow(_spectrogram_db(audio, SPECTROGRAM_RATE), origin="lower", aspect="auto", cmap="magma", interpolation="bilinear",
-              extent=(0.0, len(audio) / SPECTROGRAM_RATE, 0.0, SPECTROGRAM_RATE / 2000))
+    ax.imshow(_spectrogram_db(audio, SPECTROGRAM_RATE), origin="lower", aspect="auto", cmap="magma",
+              interpolation="bilinear", extent=(0.0, len(audio) / SPECTROGRAM_RATE, 0.0, SPECTROGRAM_RATE / 2000))
     ax.set_xlim(0.0, span_s)
     ax.set_ylim(0.0, SPECTROGRAM_RATE / 2000)
     ax.set_yticks([0, 2, 4, 6, 8, 10])
     ax.tick_params(axis="y", direction="in", pad=-16, labelsize=8, colors="#e0e0e0", length=3)
     for label in ax.get_yticklabels():
         label.set_horizontalalignment("left")
-    ax.text(0.01, 0.985, f"audio only: the sound of {drawable(source, 60)} (kHz up, time across)", transform=ax.transAxes,
-            color="white", fontsize=9, va="top", ha="left", parse_math=False,
+    ax.text(0.01, 0.985, f"audio only: the sound of {drawable(source, 60)} (kHz up, time across)",
+            transform=ax.transAxes, color="white", fontsize=9, va="top", ha="left", parse_math=False,
             bbox=dict(boxstyle="round,pad=0.2", fc="black", ec="none", alpha=0.55))
 
 
-def _background(report: ForensicReport, size: tuple[int, int], span_s: float, sound: np.ndarray | None) -> tuple[np.ndarray, _Panels]:
+def _background(
+    report: ForensicReport, size: tuple[int, int], span_s: float, sound: np.ndarray | None
+) -> tuple[np.ndarray, _Panels]:
     """The static frame and the axes the moving parts are placed on; ``sound`` (mono at
     :data:`SPECTROGRAM_RATE`) is drawn as a spectrogram in the picture's place for an audio-only clip."""
     scale = size[0] / SIZE[0]
@@ -205,8 +209,8 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
     """The closing card: verdict, claims with distances, the guesses, splice and hum, sources and licences."""
     fig = _figure(size)
     color = VERDICT_COLORS.get(report.verdict.level, VERDICT_COLORS["inconclusive"])
-    fig.text(0.04, 0.93, f"What the sound of {drawable(report.source, 60)} says", fontsize=20, fontweight="bold", va="top",
-             color="#212121", parse_math=False)
+    fig.text(0.04, 0.93, f"What the sound of {drawable(report.source, 60)} says", fontsize=20, fontweight="bold",
+             va="top", color="#212121", parse_math=False)
     fig.text(0.04, 0.855, report.verdict.level.upper(), fontsize=16, fontweight="bold", color="white", va="top",
              bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="none"))
     verdict = "\n".join(textwrap.wrap(drawable(report.verdict.text.split(": ", 1)[-1], 400), 90)[:3])
@@ -214,8 +218,8 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
     y = 0.74
     for line in summary_lines(report):
         for i, part in enumerate(textwrap.wrap(drawable(line, 600), 150)[:2]):
-            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=10.5, va="top", color="#212121",
-                     parse_math=False)
+            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=10.5, va="top",
+                     color="#212121", parse_math=False)
             y -= 0.036
     species = species_lines(report)
     if species:
@@ -230,12 +234,14 @@ def _card(report: ForensicReport, size: tuple[int, int], span_s: float) -> np.nd
     y -= 0.045
     for line in report_sources(report):
         for i, part in enumerate(textwrap.wrap(drawable(line, 600), 160)[:2]):
-            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=9.5, va="top", color="#424242",
-                     parse_math=False)
+            fig.text(0.04 if i == 0 else 0.055, y, ("• " if i == 0 else "") + part, fontsize=9.5, va="top",
+                     color="#424242", parse_math=False)
             y -= 0.032
-    footer = (f"The video shows the first {span_s:.0f} s of the clip. Container metadata (GPS tags, titles) is never used "
-              f"by the predictions. Made with {software_line()}.")
-    fig.text(0.04, 0.02, "\n".join(textwrap.wrap(footer, 190)), fontsize=8, color="#616161", va="bottom", parse_math=False)
+    footer = (f"The video shows the first {span_s:.0f} s of the clip. Container metadata (GPS tags, titles) is never "
+              f"used by the predictions. Made with {software_line()}.")
+    fig.text(0.04, 0.02, "\n".join(textwrap.wrap(footer, 190)), fontsize=8, color="#616161", va="bottom",
+             parse_math=False)
+
     return _rgb(fig)
 
 
@@ -269,7 +275,9 @@ class _Frames:
             x0 = to_px(panels.spectrogram, 0, 0)[0]
             self.spec_x = (x0, to_px(panels.spectrogram, 1, 0)[0] - x0)
         self.ref = reference_point(report)
-        self.win_px = [to_px(ax_map, w.lon, w.lat) if w.lat is not None and w.lon is not None else None for w in self.windows]
+        self.win_px = [
+            to_px(ax_map, w.lon, w.lat) if w.lat is not None and w.lon is not None else None for w in self.windows
+        ]
         km = window_distances(self.windows, self.ref) if self.ref is not None else np.full(len(self.windows), np.nan)
         self.captions = [self._caption(w, d) for w, d in zip(self.windows, km)]
 
@@ -311,18 +319,22 @@ class _Frames:
             at = self.win_px[i]
             if at is not None:
                 r = 9 * s
-                draw.ellipse((at[0] - r - 3 * s, at[1] - r - 3 * s, at[0] + r + 3 * s, at[1] + r + 3 * s), outline=AUDIO_DARK, width=max(1, round(2 * s)))
-                draw.ellipse((at[0] - r, at[1] - r, at[0] + r, at[1] + r), fill=AUDIO_COLOR, outline="white", width=max(1, round(2 * s)))
+                draw.ellipse((at[0] - r - 3 * s, at[1] - r - 3 * s, at[0] + r + 3 * s, at[1] + r + 3 * s),
+                             outline=AUDIO_DARK, width=max(1, round(2 * s)))
+                draw.ellipse((at[0] - r, at[1] - r, at[0] + r, at[1] + r), fill=AUDIO_COLOR, outline="white",
+                             width=max(1, round(2 * s)))
         x = self._x(min(t, self.span_s))
         draw.line((x, self.tl_top - 4 * s, x, self.tl_bottom), fill="#d50000", width=max(1, round(2 * s)))
         cx0, cy0, _, cy1 = self.caption_box
         clock = f"{_clock(t)} / {_clock(self.span_s)}"
-        draw.text((cx0 + 4 * s, (cy0 + cy1) / 2), clock, fill="#212121", font=_font(round(17 * s), bold=True), anchor="lm")
+        draw.text((cx0 + 4 * s, (cy0 + cy1) / 2), clock, fill="#212121", font=_font(round(17 * s), bold=True),
+                  anchor="lm")
         text = drawable(self.captions[i], 160) if i is not None else "no window analysed here"
         draw.text((cx0 + 130 * s, (cy0 + cy1) / 2), text, fill="#212121", font=_font(round(15 * s)), anchor="lm")
         self.drawn += 1
         if self.drawn % 10 == 0:
-            self.progress(0.05 + 0.85 * min(self.drawn / self.n_frames, 1.0), f"drawing frame {self.drawn} of {self.n_frames}")
+            self.progress(0.05 + 0.85 * min(self.drawn / self.n_frames, 1.0),
+                          f"drawing frame {self.drawn} of {self.n_frames}")
         return np.asarray(frame)
 
 
@@ -372,13 +384,17 @@ def render_evidence_video(
     check_writable(out, "the evidence video")
     step(0.01, "reading the clip")
     info = probe(src)
-    known = info.duration_s or (max(w.end_s for w in report.audio.windows) if report.audio and report.audio.windows else None)
+    known = info.duration_s or (
+        max(w.end_s for w in report.audio.windows) if report.audio and report.audio.windows else None
+    )
     span = min(max_seconds, known) if known else max_seconds
     if span <= 0:
         raise InputError(f"{src.name} has no duration to show")
     total = span + CARD_SECONDS
     n_frames = int(math.ceil(total * fps))
-    copy, audio_kbps = _audio_plan(info.audio.codec if info.audio else None, info.audio.kbps if info.audio else None, span, max_bytes)
+    copy, audio_kbps = _audio_plan(
+        info.audio.codec if info.audio else None, info.audio.kbps if info.audio else None, span, max_bytes
+    )
     audio_bits = audio_kbps * 1000 * span if info.audio else 0.0
     video_kbps = int(min(4000, max(100, (0.85 * max_bytes * 8 - audio_bits) / total / 1000)))
 
@@ -398,7 +414,8 @@ def render_evidence_video(
             clip = concatenate_videoclips([VideoClip(frames, duration=span), ImageClip(card, duration=CARD_SECONDS)])
             clip.write_videofile(
                 str(picture_mp4), fps=fps, codec="libx264", preset="veryfast", audio=False, threads=2, logger=None,
-                ffmpeg_params=["-crf", "27", "-maxrate", f"{video_kbps}k", "-bufsize", f"{2 * video_kbps}k", "-g", str(int(fps * 5))],
+                ffmpeg_params=["-crf", "27", "-maxrate", f"{video_kbps}k", "-bufsize", f"{2 * video_kbps}k",
+                               "-g", str(int(fps * 5))],
             )
             clip.close()
         finally:
@@ -408,8 +425,11 @@ def render_evidence_video(
         audio = mux_with_audio(picture_mp4, src, muxed, span_s=span, audio=info.audio, copy=copy, kbps=audio_kbps)
         n = muxed.stat().st_size
         if n > max_bytes:
-            raise GeoforensicsError(f"the evidence video came out at {n / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit: "
-                                    "show fewer seconds of the clip")
+            raise GeoforensicsError(f"the evidence video came out at {n / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB "
+                                    "limit: show fewer seconds of the clip")
+
+
+
         with atomic_path(out) as final:
             shutil.move(str(muxed), final)
     step(1.0, "done")

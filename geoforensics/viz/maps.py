@@ -229,7 +229,10 @@ def _hex_traces(
                 showscale=colorbar is not None,
                 colorbar=colorbar,
             ),
-            hovertext=[f"{style.label}: {_fmt_prob(m)} in this cell<br>{c} (res {surface.res})" for c, m in zip(surface.cells, surface.mass)],
+            hovertext=[
+                f"{style.label}: {_fmt_prob(m)} in this cell<br>{c} (res {surface.res})"
+                for c, m in zip(surface.cells, surface.mass)
+            ],
             hoverinfo="text",
             name=f"{style.label} cells",
             legendgroup=legendgroup,
@@ -250,7 +253,9 @@ def region_outline(cells: Sequence[str]) -> list[np.ndarray]:
     return lines
 
 
-def _region_traces(pred: GeoPrediction, style: _Style, *, legendgroup: str, max_cells: int = 4000) -> list[go.Scattergeo]:
+def _region_traces(
+    pred: GeoPrediction, style: _Style, *, legendgroup: str, max_cells: int = 4000
+) -> list[go.Scattergeo]:
     traces = []
     for region in sorted(pred.regions, key=lambda r: r.mass):
         if region.cells and len(region.cells) <= max_cells:
@@ -266,10 +271,15 @@ def _region_traces(pred: GeoPrediction, style: _Style, *, legendgroup: str, max_
                 lat=lat,
                 lon=lon,
                 mode="lines",
-                line=dict(color=style.dark, width=2.0 if region.mass <= 0.5 else 1.3, dash="solid" if region.mass <= 0.5 else "dash"),
+                line=dict(
+                    color=style.dark,
+                    width=2.0 if region.mass <= 0.5 else 1.3,
+                    dash="solid" if region.mass <= 0.5 else "dash",
+                ),
                 name=f"{style.label} {mass_pct} region ({region.radius_km:,.0f} km)",
                 legendgroup=f"{legendgroup}-region",
-                hovertext=f"{style.label} {mass_pct} region: {how}; {mass_pct} of the probability lies within {region.radius_km:,.0f} km of the guess",
+                hovertext=f"{style.label} {mass_pct} region: {how}; {mass_pct} of the probability lies within "
+                f"{region.radius_km:,.0f} km of the guess",
                 hoverinfo="text",
             )
         )
@@ -348,7 +358,9 @@ def _path_traces(a: GeoPrediction, b: GeoPrediction) -> list[go.Scattergeo]:
     ]
 
 
-def _range_traces(name: str, latlon: Any, values: Any, *, res: int = SURFACE_RES, max_cells: int = MAX_CELLS) -> list[go.Scattergeo]:
+def _range_traces(
+    name: str, latlon: Any, values: Any, *, res: int = SURFACE_RES, max_cells: int = MAX_CELLS
+) -> list[go.Scattergeo]:
     """Cells where a species' range value (mean over the cell's points) is at least half its maximum."""
     pts = as_latlon(latlon, name="species range").reshape(-1, 2)
     vals = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -392,7 +404,10 @@ def _claim_traces(claims: Sequence[ClaimMarker], audio: GeoPrediction | None) ->
         color = CLAIM_COLORS.get(c.verdict, CLAIM_COLORS["inconclusive"])
         score = f", mismatch score {c.score:.2f}" if c.score is not None else ""
         name = f"Claimed place ({c.source}): {c.verdict.upper()}"
-        hover = f"<b>{c.label}</b><br>{c.source}: {c.verdict.upper()}{score}<br>{_fmt_latlon(c.lat, c.lon)}<br>tolerance {c.radius_km:,.0f} km"
+        hover = (
+            f"<b>{c.label}</b><br>{c.source}: {c.verdict.upper()}{score}<br>{_fmt_latlon(c.lat, c.lon)}"
+            f"<br>tolerance {c.radius_km:,.0f} km"
+        )
         lat, lon = _rings_lat_lon(split_line(circle_polygon((c.lat, c.lon), c.radius_km)))
         traces.append(
             go.Scattergeo(
@@ -431,7 +446,10 @@ def _centre_lon(points: list[tuple[float, float]]) -> float:
     return 180.0 if spread[180.0] < spread[0.0] else 0.0
 
 
-def style_geo(fig: go.Figure, *, centre_lon: float = 0.0, height: int = MAP_HEIGHT, title: str | None = None) -> go.Figure:
+def style_geo(
+    fig: go.Figure, *, centre_lon: float = 0.0, height: int = MAP_HEIGHT, title: str | None = None
+) -> go.Figure:
+
     """The shared map look: natural earth, world_110m outlines (the bundled file), no fitbounds."""
     fig.update_geos(
         projection_type="natural earth",

@@ -43,11 +43,14 @@ def _metadata_rows(meta: dict[str, Any]) -> list[str]:
     return rows or ["(none)"]
 
 
-def _wrapped(fig: Figure, x: float, y: float, lines: list[str], width: int, size: float, step: float, **style: Any) -> float:
+def _wrapped(
+    fig: Figure, x: float, y: float, lines: list[str], width: int, size: float, step: float, **style: Any
+) -> float:
     """Draw ``lines`` as bullets wrapped at ``width`` characters from (x, y) down; returns the next y."""
     for line in lines:
         for i, part in enumerate(textwrap.wrap(drawable(line, 600), width) or [""]):
-            fig.text(x + (0.012 if i else 0.0), y, ("• " if not i else "") + part, fontsize=size, va="top", parse_math=False, **style)
+            fig.text(x + (0.012 if i else 0.0), y, ("• " if not i else "") + part, fontsize=size, va="top",
+                     parse_math=False, **style)
             y -= step
     return y
 
@@ -60,7 +63,8 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
     FigureCanvasAgg(fig)
     color = VERDICT_COLORS.get(report.verdict.level, VERDICT_COLORS["inconclusive"])
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    fig.text(0.03, 0.965, drawable(f"geoforensics report: {report.source}", 90), fontsize=16, fontweight="bold", va="top", parse_math=False)
+    fig.text(0.03, 0.965, drawable(f"geoforensics report: {report.source}", 90), fontsize=16, fontweight="bold",
+             va="top", parse_math=False)
     fig.text(0.97, 0.965, now, fontsize=9, va="top", ha="right", color="#616161")
     fig.text(0.03, 0.915, report.verdict.level.upper(), fontsize=13, fontweight="bold", color="white", va="top",
              bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="none"))
@@ -95,11 +99,14 @@ def report_page(report: ForensicReport, command: str | None = None) -> Figure:
     top = 0.335
     fig.text(0.04, top - 0.012, METADATA_TITLE, fontsize=9.5, fontweight="bold", va="top", color="#424242")
     bottom = _wrapped(fig, 0.04, top - 0.045, _metadata_rows(report.metadata)[:10], 100, 7.5, 0.021, color="#424242")
-    fig.patches.append(FancyBboxPatch((0.03, bottom), 0.52, top - bottom, boxstyle="round,pad=0.005", transform=fig.transFigure,
-                                      fc="#f5f5f5", ec="#9e9e9e", lw=0.8, figure=fig, zorder=-1))
+    fig.patches.append(FancyBboxPatch((0.03, bottom), 0.52, top - bottom, boxstyle="round,pad=0.005",
+                                      transform=fig.transFigure, fc="#f5f5f5", ec="#9e9e9e", lw=0.8, figure=fig,
+                                      zorder=-1))
 
     cmd = command or reproduce_command(report)
-    line = textwrap.fill("Reproduce: " + drawable(cmd, 300), width=150, subsequent_indent="    ", break_on_hyphens=False)
+    line = textwrap.fill("Reproduce: " + drawable(cmd, 300), width=150, subsequent_indent="    ",
+                         break_on_hyphens=False)
+
     fig.text(0.03, 0.105, line, fontsize=8.5, family="monospace", va="top", parse_math=False)
     fig.text(0.03, 0.05, f"Made with {software_line()}.", fontsize=7.5, color="#616161", va="top")
     return fig

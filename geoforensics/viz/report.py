@@ -22,7 +22,8 @@ CLAIM_SOURCE_NAMES = {"typed": "your claim", "map": "your map click", "api": "th
 def claim_marker(check: ClaimCheck) -> ClaimMarker:
     """How one claim check is drawn."""
     who = CLAIM_SOURCE_NAMES.get(check.claim.source, check.claim.source)
-    return ClaimMarker(check.claim.lat, check.claim.lon, check.claim.label, check.verdict, TOLERANCE_KM, who, check.mismatch_score)
+    return ClaimMarker(check.claim.lat, check.claim.lon, check.claim.label, check.verdict, TOLERANCE_KM, who,
+                       check.mismatch_score)
 
 
 def report_claims(report: ForensicReport) -> list[ClaimCheck]:
@@ -119,7 +120,8 @@ def summary_lines(report: ForensicReport) -> list[str]:
     for c in report_claims(report):
         who = CLAIM_SOURCE_NAMES.get(c.claim.source, c.claim.source)
         far = f", {c.distance_km:,.0f} km from the sound's guess" if c.distance_km is not None else ""
-        lines.append(f"{who[:1].upper()}{who[1:]}: {c.claim.label}: {c.verdict.upper()}{far} (mismatch score {c.mismatch_score:.2f})")
+        lines.append(f"{who[:1].upper()}{who[1:]}: {c.claim.label}: {c.verdict.upper()}{far} "
+                     f"(mismatch score {c.mismatch_score:.2f})")
     if report.audio is not None:
         region = report.audio.region(0.9)
         within = f"; 90% within {region.radius_km:,.0f} km" if region is not None else ""
@@ -150,8 +152,10 @@ def species_rows(report: ForensicReport) -> list[tuple[str, str, str, str, str]]
     check = report.headline_claim
     if check is not None and check.evidence:
         return [
-            (f"{e.common_name} ({e.scientific_name})", f"{e.score:.2f}", str(e.windows), "yes" if e.lives_here else "no",
-             "here" if e.lives_here else (f"{e.nearest_km:,.0f} km" if e.nearest_km is not None else "nowhere on the map"))
+            (f"{e.common_name} ({e.scientific_name})", f"{e.score:.2f}", str(e.windows),
+             "yes" if e.lives_here else "no",
+             "here" if e.lives_here else
+             (f"{e.nearest_km:,.0f} km" if e.nearest_km is not None else "nowhere on the map"))
             for e in sorted(check.evidence, key=lambda e: -e.score)
         ]
     if report.audio is None:
@@ -164,7 +168,9 @@ def species_lines(report: ForensicReport) -> list[str]:
     """:func:`species_rows` as sentences."""
     out = []
     for name, score, windows, lives, nearest in species_rows(report):
-        where = "" if not lives else "; lives at the claimed place" if lives == "yes" else f"; not at the claimed place (nearest {nearest})"
+        where = ("" if not lives else "; lives at the claimed place" if lives == "yes"
+                 else f"; not at the claimed place (nearest {nearest})")
+
         out.append(f"{name}: {score} in {windows} windows{where}")
     return out
 

@@ -101,7 +101,9 @@ def _points(report: ForensicReport) -> list[tuple[float, float]]:
     return pts
 
 
-def map_extent(points: Sequence[tuple[float, float]], aspect: float, min_span: float = 40.0) -> tuple[float, float, float, float]:
+def map_extent(
+    points: Sequence[tuple[float, float]], aspect: float, min_span: float = 40.0
+) -> tuple[float, float, float, float]:
     """(lon0, lon1, lat0, lat1) around ``points`` (lat, lon) with a margin, at least ``min_span``
     degrees wide, widened to ``aspect`` (width / height) and kept on the globe."""
     if not points:
@@ -122,7 +124,8 @@ def map_extent(points: Sequence[tuple[float, float]], aspect: float, min_span: f
 def draw_land(ax: Axes) -> None:
     """Sea background and land outlines."""
     ax.set_facecolor(SEA_COLOR)
-    ax.add_collection(PolyCollection(list(land_rings()), facecolors=LAND_COLOR, edgecolors=COAST_COLOR, linewidths=0.4, zorder=1))
+    ax.add_collection(PolyCollection(list(land_rings()), facecolors=LAND_COLOR, edgecolors=COAST_COLOR, linewidths=0.4,
+                                     zorder=1))
 
 
 def _surface(ax: Axes, pred: GeoPrediction) -> None:
@@ -138,7 +141,9 @@ def _surface(ax: Axes, pred: GeoPrediction) -> None:
     ax.scatter(pred.gallery[idx, 1], pred.gallery[idx, 0], s=6, marker="s", c=colors, linewidths=0, zorder=2)
 
 
-def draw_report_map(ax: Axes, report: ForensicReport, *, windows: bool = True, legend: bool = True, fontsize: float = 8.0) -> None:
+def draw_report_map(
+    ax: Axes, report: ForensicReport, *, windows: bool = True, legend: bool = True, fontsize: float = 8.0
+) -> None:
     """The report's map on ``ax``: land, the sound's 90 % region, each window's guess (``windows``), the
     sound's and the picture's guesses, every claimed place coloured by its verdict, and the arc from
     the sound's guess to the headline claim with its length. The extent fits them all at ``ax``'s aspect."""
@@ -151,8 +156,9 @@ def draw_report_map(ax: Axes, report: ForensicReport, *, windows: bool = True, l
         _surface(ax, audio)
         if windows:
             ws = [w for w in audio.windows if w.lat is not None and w.lon is not None]
-            ax.scatter(np.array([w.lon for w in ws], dtype=float), np.array([w.lat for w in ws], dtype=float), s=14, c=AUDIO_COLOR, alpha=0.5, edgecolors="white",
-                       linewidths=0.4, zorder=4, label="a window's guess")
+            ax.scatter(np.array([w.lon for w in ws], dtype=float), np.array([w.lat for w in ws], dtype=float), s=14,
+                       c=AUDIO_COLOR, alpha=0.5, edgecolors="white", linewidths=0.4, zorder=4,
+                       label="a window's guess")
     headline = report.headline_claim
     if audio is not None and headline is not None:
         path = great_circle_path(audio.point, headline.claim.latlon, 97)
@@ -167,12 +173,14 @@ def draw_report_map(ax: Axes, report: ForensicReport, *, windows: bool = True, l
         c = check.claim
         color = VERDICT_COLORS.get(check.verdict, VERDICT_COLORS["inconclusive"])
         big = check is headline
-        ax.scatter([c.lon], [c.lat], s=170 if big else 90, marker="*", c=color, edgecolors="black", linewidths=0.6, zorder=6)
+        ax.scatter([c.lon], [c.lat], s=170 if big else 90, marker="*", c=color, edgecolors="black", linewidths=0.6,
+                   zorder=6)
         if c.source != "image guess":
             left = c.lon > 0.5 * (lon0 + lon1)  # the label towards the middle of the map
-            ax.annotate(short_label(c.label), (c.lon, c.lat), xytext=(-9 if left else 9, -14 if big else 8), textcoords="offset points",
-                        ha="right" if left else "left", fontsize=fontsize, color=color, fontweight="bold" if big else "normal",
-                        zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75), parse_math=False)
+            ax.annotate(short_label(c.label), (c.lon, c.lat), xytext=(-9 if left else 9, -14 if big else 8),
+                        textcoords="offset points", ha="right" if left else "left", fontsize=fontsize, color=color,
+                        fontweight="bold" if big else "normal", zorder=7,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75), parse_math=False)
     if report.image is not None:
         ax.scatter([report.image.lon], [report.image.lat], s=70, marker="D", c=IMAGE_COLOR, edgecolors="white",
                    linewidths=0.8, zorder=5, label="the picture's guess")
@@ -187,7 +195,8 @@ def draw_report_map(ax: Axes, report: ForensicReport, *, windows: bool = True, l
     if legend:
         handles = [h for h in ax.get_legend_handles_labels()[0]]
         if handles:
-            ax.legend(loc="lower left", fontsize=fontsize - 1, framealpha=0.8, borderpad=0.3, handletextpad=0.2, markerscale=0.8)
+            ax.legend(loc="lower left", fontsize=fontsize - 1, framealpha=0.8, borderpad=0.3, handletextpad=0.2,
+                      markerscale=0.8)
 
 
 def window_distances(windows: Sequence[WindowPrediction], ref: Reference) -> np.ndarray:
@@ -215,7 +224,9 @@ def species_colors(windows: Sequence[WindowPrediction]) -> dict[str, str]:
     return colors
 
 
-def draw_timeline(ax_species: Axes, ax_km: Axes, report: ForensicReport, span_s: float, *, fontsize: float = 8.0) -> None:
+def draw_timeline(
+    ax_species: Axes, ax_km: Axes, report: ForensicReport, span_s: float, *, fontsize: float = 8.0
+) -> None:
     """Two panels over ``[0, span_s]`` seconds: each window's top species and score (bars one stride
     wide, named where the species changes), and how far each window's guess lies from
     :func:`reference_point` (red beyond the claim tolerance when it is a claim); splice sides shaded,
@@ -227,9 +238,11 @@ def draw_timeline(ax_species: Axes, ax_km: Axes, report: ForensicReport, span_s:
     for i, w in enumerate(windows):
         label = w.label or NO_LABEL
         x0, x1 = float(w.start_s), min(float(w.start_s) + stride, span_s)
-        ax_species.bar(x0, float(w.score or 0.0), width=x1 - x0, align="edge", color=colors[label], edgecolor="white", linewidth=0.4)
+        ax_species.bar(x0, float(w.score or 0.0), width=x1 - x0, align="edge", color=colors[label], edgecolor="white",
+                       linewidth=0.4)
         if i == 0 or (windows[i - 1].label or NO_LABEL) != label:
-            ax_species.text(x0 + 0.1, 1.02, label, fontsize=fontsize, va="bottom", ha="left", color="#212121", clip_on=True)
+            ax_species.text(x0 + 0.1, 1.02, label, fontsize=fontsize, va="bottom", ha="left", color="#212121",
+                            clip_on=True)
     ax_species.set_ylim(0, 1.25)
     ax_species.set_yticks([0, 0.5, 1])
     ax_species.set_ylabel("score", fontsize=fontsize)
@@ -247,8 +260,9 @@ def draw_timeline(ax_species: Axes, ax_km: Axes, report: ForensicReport, span_s:
         ax_km.set_ylim(0, max(top * 1.15, 2 * TOLERANCE_KM if ref.is_claim else 100.0))
         if ref.is_claim:
             ax_km.axhline(TOLERANCE_KM, color="#757575", lw=0.8, ls=":")
-        ax_km.set_title(f"How far each window's guess lies from {drawable(ref.label, 60)} (km)", fontsize=fontsize + 1, loc="left",
-                        pad=2, parse_math=False)
+        ax_km.set_title(f"How far each window's guess lies from {drawable(ref.label, 60)} (km)", fontsize=fontsize + 1,
+                        loc="left", pad=2, parse_math=False)
+
     ax_km.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     for ax in (ax_species, ax_km):
         ax.set_xlim(0, span_s)

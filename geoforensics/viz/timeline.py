@@ -71,11 +71,12 @@ def window_timeline(
     height: int = 460,
 ) -> go.Figure:
     """Two panels over time (s): each window's top species and its score (bars one stride wide, so
-    overlapping windows tile the axis; one colour per species), and each window's distance from the clip-level point estimate (red beyond the 90%
-    region radius). ``frames`` (e.g. per-video-frame image guesses in its ``windows``) adds each
-    frame's distance from the same audio point. ``spans`` (e.g. the two sides of a splice) are shaded
-    on both panels and labelled on top, with a dashed line where one ends and the next begins. ``content``
-    adds a band between them: what dominates each window (birds, speech, music, noise, silence)."""
+    overlapping windows tile the axis; one colour per species), and each window's distance from the clip-level
+    point estimate (red beyond the 90% region radius). ``frames`` (e.g. per-video-frame image guesses in its
+    ``windows``) adds each frame's distance from the same audio point. ``spans`` (e.g. the two sides of a splice)
+    are shaded on both panels and labelled on top, with a dashed line where one ends and the next begins.
+    ``content`` adds a band between them: what dominates each window (birds, speech, music, noise, silence)."""
+
     dist_row = 3 if content else 2
     fig = make_subplots(
         rows=dist_row,
@@ -136,8 +137,18 @@ def window_timeline(
                 y=np.round(d, 1),
                 mode="lines+markers",
                 line=dict(color=WINDOW_COLOR, width=1),
-                marker=dict(size=9, color=[OUTLIER_COLOR if o else WINDOW_COLOR for o in outlier], line=dict(color="white", width=1)),
-                error_x=dict(type="data", array=[0.5 * (float(w.end_s) - float(w.start_s)) for w in ws], thickness=1, width=0, color="rgba(230, 85, 13, 0.45)"),
+                marker=dict(
+                    size=9,
+                    color=[OUTLIER_COLOR if o else WINDOW_COLOR for o in outlier],
+                    line=dict(color="white", width=1),
+                ),
+                error_x=dict(
+                    type="data",
+                    array=[0.5 * (float(w.end_s) - float(w.start_s)) for w in ws],
+                    thickness=1,
+                    width=0,
+                    color="rgba(230, 85, 13, 0.45)",
+                ),
                 name="Audio window vs clip guess",
                 hovertext=[
                     f"{w.start_s:.1f}–{w.end_s:.1f} s: {km:,.0f} km from the clip guess"
@@ -173,7 +184,10 @@ def window_timeline(
                     mode="markers",
                     marker=dict(size=8, color=FRAME_COLOR, symbol="diamond", line=dict(color="white", width=1)),
                     name="Video frame vs audio guess",
-                    hovertext=[f"frame {w.start_s:.1f} s: {km:,.0f} km from the audio guess<br>{_fmt_where(w)}" for w, km in zip(fws, fd[fh])],
+                    hovertext=[
+                        f"frame {w.start_s:.1f} s: {km:,.0f} km from the audio guess<br>{_fmt_where(w)}"
+                        for w, km in zip(fws, fd[fh])
+                    ],
                     hoverinfo="text",
                 ),
                 row=dist_row,
@@ -192,7 +206,10 @@ def window_timeline(
 
     for i, span in enumerate(spans):
         color = SPAN_COLORS[i % len(SPAN_COLORS)]
-        fig.add_vrect(x0=span.start_s, x1=span.end_s, row="all", col=1, fillcolor=color, opacity=0.12, line_width=0, layer="below")
+        fig.add_vrect(
+            x0=span.start_s, x1=span.end_s, row="all", col=1, fillcolor=color, opacity=0.12, line_width=0, layer="below"
+        )
+
         fig.add_annotation(
             x=0.5 * (span.start_s + span.end_s), xref="x", y=1.0, yref="y domain", yanchor="top", showarrow=False,
             text=span.label, font=dict(size=11, color=color), bgcolor="rgba(255,255,255,0.85)",
