@@ -1,12 +1,12 @@
 """What is in a soundtrack, window by window: animals, speech, music, other noise, silence.
 
-Per window (the windows BirdNET scored: :data:`geoforensics.defaults.WINDOW`, 3 s every 1.5 s) a *presence* in [0, 1] for each of
-:data:`KINDS`, the window's level and the level of three bands (rumble 50-500 Hz, voice 300-3,400 Hz, birds
+Per window (the windows BirdNET scored: :data:`geoforensics.defaults.WINDOW`, 3 s every 1.5 s) a *presence* in [0, 1]
+for each of :data:`KINDS`, the window's level and the level of three bands (rumble 50-500 Hz, voice 300-3,400 Hz, birds
 2-10 kHz), from two sources:
 
 * BirdNET, when its window scores are given (after the noise-floor discount,
-  :func:`geoforensics.scoring.discount`): the best animal species is the animal presence; its "Human vocal" class adds to
-  speech, "Engine", "Noise", "Environmental", "Power tools" and "Siren" to noise. BirdNET has no music class.
+  :func:`geoforensics.scoring.discount`): the best animal species is the animal presence; its "Human vocal" class adds
+  to speech, "Engine", "Noise", "Environmental", "Power tools" and "Siren" to noise. BirdNET has no music class.
 * Signal features of a spectrogram (1,024-point frames every 512 samples at 48 kHz):
   - *syllable rhythm* (speech): the share of the voice band's level fluctuation at 2-8 Hz, times how much of the
     window's energy lies in the voice band;
@@ -26,10 +26,11 @@ Per window (the windows BirdNET scored: :data:`geoforensics.defaults.WINDOW`, 3 
 
 The *shares* are the presences scaled to sum to 1 in each window (silence takes the window alone). A window is
 *audible* (for animals) when the animal presence reaches :data:`AUDIBLE_AT`; *masked* when it is not audible and
-speech, music or noise dominates it; for a verdict only speech and music count as masking. :meth:`SoundtrackContent.summary` says it in words ("birds audible in 4 of
-20 windows; music covers the rest") and :meth:`SoundtrackContent.masked_reason` gives the reason a verdict
-should be inconclusive, or None. The constants were set on xc-dev clips mixed under generated distractors
-(``benchmarks/distractors.py``) and are measured by ``benchmarks/soundtrack_content.py``.
+speech, music or noise dominates it; for a verdict only speech and music count as masking.
+:meth:`SoundtrackContent.summary` says it in words ("birds audible in 4 of 20 windows; music covers the rest") and
+:meth:`SoundtrackContent.masked_reason` gives the reason a verdict should be inconclusive, or None. The constants were
+set on xc-dev clips mixed under generated distractors (``benchmarks/distractors.py``) and are measured by
+``benchmarks/soundtrack_content.py``.
 """
 
 from __future__ import annotations
@@ -154,8 +155,8 @@ class SoundtrackContent:
 
     def masked_reason(self) -> str | None:
         """Why the species cannot carry a verdict, or None: animals audible in fewer than :data:`MIN_AUDIBLE`
-        windows and speech, music or a steady tone covering at least :data:`MASKED_SHARE` of them. Noise alone does not count:
-        between songs a field recording's own background is noise (with it, the rule fired on 8 % of the clean
+        windows and speech, music or a steady tone covering at least :data:`MASKED_SHARE` of them. Noise alone does not
+        count: between songs a field recording's own background is noise (with it, the rule fired on 8 % of the clean
         xc-dev clips and cost 3.5 points of far claims called mismatch there)."""
         if not len(self):
             return None
@@ -288,7 +289,9 @@ def signal_features(audio: np.ndarray, sample_rate: int, starts_s: np.ndarray, e
         t = float(total[a:b].sum()) + 1e-20
         na, nb = int(s / note_s), max(int(s / note_s) + 1, int(e / note_s))
         f = {
-            "level_dbfs": float(10 * np.log10(np.mean(np.square(seg, dtype=np.float64)) + 1e-20)) if len(seg) else -200.0,
+            "level_dbfs": (
+                float(10 * np.log10(np.mean(np.square(seg, dtype=np.float64)) + 1e-20)) if len(seg) else -200.0
+            ),
             "flatness": float(np.exp(np.mean(np.log(mean[flat_band]))) / np.mean(mean[flat_band])),
             "low_share": float(low[a:b].sum() / t),
             "speech_share": float(speechy[a:b].sum() / t),

@@ -112,7 +112,9 @@ def decode_audio(
         raise InputError(f"cannot decode {path.name}: {GUESSED_REASON}")
     n = len(proc.stdout) // 4
     if n == 0 and proc.returncode != 0 and _cannot_mix_down(proc.stderr):
-        cmd = head + ["-ar", str(int(sample_rate)), *tail, "-fflags", "+bitexact", "-f", "wav", "-c:a", "pcm_f32le", "pipe:1"]
+        cmd = head + [
+            "-ar", str(int(sample_rate)), *tail, "-fflags", "+bitexact", "-f", "wav", "-c:a", "pcm_f32le", "pipe:1"
+        ]
         return _finite(_decode_averaging_channels(cmd, path, timeout_s), path, offset_s)
     if n == 0:
         if proc.returncode != 0:
@@ -190,11 +192,15 @@ def _decode_averaging_channels(cmd: list[str], path: Path, timeout_s: float) -> 
     if run.timed_out:
         raise InputError(f"decoding {path.name} timed out after {timeout_s:g} s")
     if channels > MAX_CHANNELS:
-        raise InputError(f"cannot decode {path.name}: it has {channels} audio channels; at most {MAX_CHANNELS} are supported")
+        raise InputError(
+            f"cannot decode {path.name}: it has {channels} audio channels; at most {MAX_CHANNELS} are supported"
+        )
     if not parts:
         text = run.stderr
         if "Failed to set option" in text.decode("utf-8", "replace"):
-            raise InputError(f"cannot decode {path.name}: too many audio channels (at most {MAX_CHANNELS} are supported)")
+            raise InputError(
+                f"cannot decode {path.name}: too many audio channels (at most {MAX_CHANNELS} are supported)"
+            )
         raise InputError(f"cannot decode {path.name}: {ffmpeg_reason(text, path)}")
     return np.concatenate(parts)
 
@@ -282,8 +288,8 @@ def load_array(
     Accepts mono ``[T]``, ``[channels, T]`` or ``[T, channels]`` (the shorter axis is taken as the
     channels and averaged); integer PCM is scaled to [-1, 1). ``max_duration_s`` keeps only the first
     seconds, cut *before* resampling (so a 2 h array is never resampled whole); the result equals
-    the first seconds of the resampled whole up to float rounding. Memory beyond the input and the result stays bounded for any length, rate
-    or channel count (see the module docstring for the resamplers). Raises InputError for empty or
+    the first seconds of the resampled whole up to float rounding. Memory beyond the input and the result stays bounded
+    for any length, rate or channel count (see the module docstring for the resamplers). Raises InputError for empty or
     non-finite audio, a bad shape or dtype, or a ``sample_rate_in`` outside
     :data:`MIN_SAMPLE_RATE`..:data:`MAX_SAMPLE_RATE`.
     """
@@ -344,7 +350,8 @@ def _resample_sinc(mono: _Mono, n: int, sr_in: int, sr_out: int) -> np.ndarray:
 
 
 def _polyphase_factors(sr_in: int, sr_out: int) -> tuple[int, int]:
-    """(up, down) of ``sr_out / sr_in``, or of the nearest ratio whose factors are at most :data:`MAX_POLYPHASE_FACTOR`."""
+    """(up, down) of ``sr_out / sr_in``, or of the nearest ratio whose factors are at most
+    :data:`MAX_POLYPHASE_FACTOR`."""
     ratio = Fraction(sr_out, sr_in)
     if max(ratio.numerator, ratio.denominator) > MAX_POLYPHASE_FACTOR:
         ratio = ratio.limit_denominator(MAX_POLYPHASE_FACTOR)

@@ -452,7 +452,10 @@ def _why_not(f: HumFamily, cfg: HumConfig) -> str:
     if f.presence < cfg.min_presence:
         return f"no stable hum: the {f.nominal_hz} Hz family is present in only {100 * f.presence:.0f} % of frames"
     if f.longest_gap > cfg.max_gap:
-        return f"no stable hum: the {f.nominal_hz} Hz family is missing from {100 * f.longest_gap:.0f} % of the clip at a stretch"
+        return (
+            f"no stable hum: the {f.nominal_hz} Hz family is missing from {100 * f.longest_gap:.0f} % of the clip "
+            "at a stretch"
+        )
     if f.spread_hz is None or f.spread_hz > cfg.max_spread_hz:
         return f"no stable hum: the {f.nominal_hz} Hz family's frequency wanders ({f.spread_hz} Hz spread)"
     return (

@@ -114,7 +114,10 @@ class RecordingDataset(Sequence[Recording]):
 
     def __repr__(self) -> str:
         skipped = f", skipped={self.skipped}" if self.skipped else ""
-        return f"RecordingDataset(name={self.name!r}, format={self.format!r}, n={len(self)}{skipped}, root={str(self.root)!r})"
+        return (
+            f"RecordingDataset(name={self.name!r}, format={self.format!r}, n={len(self)}{skipped}, "
+            f"root={str(self.root)!r})"
+        )
 
     def _derive(self, items: Iterable[Recording], suffix: str = "") -> RecordingDataset:
         return RecordingDataset(

@@ -91,13 +91,33 @@ def _load_json(path: Path) -> Any:
         raise InputError(f"{path}: not a readable JSON file ({e})") from None
 
 
+def _extra(
+    audio: dict[str, Any], cats: list[dict[str, Any]], licenses: dict[Any, str], partial: bool
+) -> dict[str, str]:
+    """A recording's ``extra`` fields: iNatSounds id, rights holder, uncertainty, license, supercategory, raw date."""
+    extra = {"audio_id": str(audio.get("id"))}
+    for key in ("rights_holder", "location_uncertainty"):
+        if audio.get(key) not in (None, ""):
+            extra[key] = str(audio[key])
+    if audio.get("license") in licenses:
+        extra["license"] = licenses[audio["license"]]
+    if cats and cats[0].get("supercategory"):
+        extra["supercategory"] = str(cats[0]["supercategory"])
+    if partial:
+        extra["date_raw"] = str(audio.get("date"))
+    return extra
+
+
 def read(path: str | Path, *, root: str | Path | None = None, name: str | None = None) -> RecordingDataset:
     """Read an iNatSounds split file; ``root`` (default: its folder) is where ``file_name`` paths start."""
     path = Path(path).expanduser().resolve()
     if path.is_dir():
         found = _json_files(path)
         if len(found) != 1:
-            raise InputError(f"{path}: expected one of {[s + '.json' for s in SPLIT_NAMES]}, found {[f.name for f in found]}; pass the file")
+            raise InputError(
+                f"{path}: expected one of {[s + '.json' for s in SPLIT_NAMES]}, found {[f.name for f in found]}; "
+                "pass the file"
+            )
         path = found[0]
     data = _load_json(path)
     if not isinstance(data, dict) or any(not isinstance(data.get(k), list) for k in REQUIRED_KEYS):
@@ -132,16 +152,7 @@ def read(path: str | Path, *, root: str | Path | None = None, name: str | None =
         species = tuple(dict.fromkeys(str(c.get("name", "")).strip() for c in cats if c.get("name")))
         common_of = {str(c.get("name", "")).strip(): str(c.get("common_name") or "") for c in cats}
         commons = tuple(common_of.get(s, "") for s in species)
-        extra = {"audio_id": str(audio.get("id"))}
-        for key in ("rights_holder", "location_uncertainty"):
-            if audio.get(key) not in (None, ""):
-                extra[key] = str(audio[key])
-        if audio.get("license") in licenses:
-            extra["license"] = licenses[audio["license"]]
-        if cats and cats[0].get("supercategory"):
-            extra["supercategory"] = str(cats[0]["supercategory"])
-        if partial:
-            extra["date_raw"] = str(audio.get("date"))
+        extra = _extra(audio, cats, licenses, partial)
         duration = audio.get("duration")
         recordings.append(
             Recording(

@@ -234,51 +234,70 @@ def _parse_events(
         yield ctx, row, Vocalization("", species, start, end, low, high)
 
 
-def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> dict[str, _Pending]:
-    pending: dict[str, _Pending] = {}
-    if flat is not None:
-        header, rows = read_table(flat)
-        file_c = pick_column(header, FILE_COLUMNS)
-        site_c = pick_column(header, SITE_COLUMNS)
-        lat_c, lon_c = pick_column(header, LAT_COLUMNS), pick_column(header, LON_COLUMNS)
-        date_c = pick_column(header, DATE_COLUMNS)
-        if file_c is None:
-            raise InputError(f"{flat}: annotations need a recording column ({'/'.join(FILE_COLUMNS)}); found {header}")
-        if not (lat_c and lon_c) and not (site_c and sites is not None):
-            raise InputError(f"{flat}: annotations need lat/lon columns, or a site column and a sites table in {root}")
-        index = _audio_index(root)
-        for ctx, row, voc in _parse_events(flat, header, rows):
-            rel = row[file_c].strip()
-            if not rel:
-                raise InputError(f"{ctx}: the recording ({file_c}) is empty")
-            key = Path(rel).with_suffix("").as_posix() if Path(rel).suffix.lower() in AUDIO_EXTENSIONS else rel
-            if lat_c and lon_c and row[lat_c].strip():
-                lat, lon = parse_latlon(row[lat_c], row[lon_c], ctx)
-                site = sites.get(row[site_c].strip()) if (sites and site_c) else None
-            else:
-                if not site_c:
-                    raise InputError(f"{ctx}: no coordinates and no site column")
-                site = (sites or {}).get(row[site_c].strip())
-                if site is None:
-                    raise InputError(f"{ctx}: site {row[site_c].strip()!r} is not in the sites table")
-                lat, lon = site.lat, site.lon
-            date_raw = row[date_c].strip() if date_c else ""
-            if date_raw:
-                date, partial = metadata_date(date_raw, ctx)
-            else:
-                named, partial = date_from_filename(Path(rel).name), False
-                date = named.calendar_date if named is not None else None
-            date_raw = date_raw if partial else ""
-            p = pending.get(key)
-            if p is None:
-                audio = index.get(Path(rel).name) if len(Path(rel).parts) == 1 else None
-                p = _Pending(audio or resolve_audio(root, rel), site, lat, lon, date, date_raw, ctx, [])
-                pending[key] = p
-            elif (p.lat, p.lon) != (lat, lon):
-                raise InputError(f"{ctx}: recording {rel!r} has coordinates ({lat}, {lon}) but ({p.lat}, {p.lon}) at {p.source}")
-            p.vocalizations.append(voc)
-        return pending
+def _flat_place(
+    ctx: str, row: dict[str, str], sites: dict[str, _Site] | None, site_c: str | None, lat_c: str | None,
+    lon_c: str | None,
+) -> tuple[float, float, _Site | None]:
+    """(lat, lon, site) of an annotation row: its own coordinates, else its site's."""
+    if lat_c and lon_c and row[lat_c].strip():
+        lat, lon = parse_latlon(row[lat_c], row[lon_c], ctx)
+        site = sites.get(row[site_c].strip()) if (sites and site_c) else None
+        return lat, lon, site
+    if not site_c:
+        raise InputError(f"{ctx}: no coordinates and no site column")
+    site = (sites or {}).get(row[site_c].strip())
+    if site is None:
+        raise InputError(f"{ctx}: site {row[site_c].strip()!r} is not in the sites table")
+    return site.lat, site.lon, site
 
+
+def _flat_date(ctx: str, row: dict[str, str], date_c: str | None, rel: str) -> tuple[dt.date | None, str]:
+    """(date, raw text of a partial date or "") of an annotation row: its date column, else the file name's stamp."""
+    date_raw = row[date_c].strip() if date_c else ""
+    if date_raw:
+        date, partial = metadata_date(date_raw, ctx)
+    else:
+        named, partial = date_from_filename(Path(rel).name), False
+        date = named.calendar_date if named is not None else None
+    return date, date_raw if partial else ""
+
+
+def _collect_flat(root: Path, sites: dict[str, _Site] | None, flat: Path) -> dict[str, _Pending]:
+    """The recordings of a flat layout: one annotations table."""
+    pending: dict[str, _Pending] = {}
+    header, rows = read_table(flat)
+    file_c = pick_column(header, FILE_COLUMNS)
+    site_c = pick_column(header, SITE_COLUMNS)
+    lat_c, lon_c = pick_column(header, LAT_COLUMNS), pick_column(header, LON_COLUMNS)
+    date_c = pick_column(header, DATE_COLUMNS)
+    if file_c is None:
+        raise InputError(f"{flat}: annotations need a recording column ({'/'.join(FILE_COLUMNS)}); found {header}")
+    if not (lat_c and lon_c) and not (site_c and sites is not None):
+        raise InputError(f"{flat}: annotations need lat/lon columns, or a site column and a sites table in {root}")
+    index = _audio_index(root)
+    for ctx, row, voc in _parse_events(flat, header, rows):
+        rel = row[file_c].strip()
+        if not rel:
+            raise InputError(f"{ctx}: the recording ({file_c}) is empty")
+        key = Path(rel).with_suffix("").as_posix() if Path(rel).suffix.lower() in AUDIO_EXTENSIONS else rel
+        lat, lon, site = _flat_place(ctx, row, sites, site_c, lat_c, lon_c)
+        date, date_raw = _flat_date(ctx, row, date_c, rel)
+        p = pending.get(key)
+        if p is None:
+            audio = index.get(Path(rel).name) if len(Path(rel).parts) == 1 else None
+            p = _Pending(audio or resolve_audio(root, rel), site, lat, lon, date, date_raw, ctx, [])
+            pending[key] = p
+        elif (p.lat, p.lon) != (lat, lon):
+            raise InputError(
+                f"{ctx}: recording {rel!r} has coordinates ({lat}, {lon}) but ({p.lat}, {p.lon}) at {p.source}"
+            )
+        p.vocalizations.append(voc)
+    return pending
+
+
+def _collect_raven(root: Path, sites: dict[str, _Site] | None) -> dict[str, _Pending]:
+    """The recordings of a Raven layout: one selection table per recording, sites from the sites table."""
+    pending: dict[str, _Pending] = {}
     if sites is None:
         raise InputError(f"{root}: no sites table (a CSV/TSV named *site* with site id and lat/lon columns)")
     for table in _raven_tables(root):
@@ -300,6 +319,13 @@ def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> d
     if not pending:
         raise InputError(f"{root}: no Raven selection tables (*.txt with Species and Begin/End Time columns) found")
     return pending
+
+
+def _collect(root: Path, sites: dict[str, _Site] | None, flat: Path | None) -> dict[str, _Pending]:
+    """The recordings at ``root``, by key: from the flat annotations table, else from Raven selection tables."""
+    if flat is not None:
+        return _collect_flat(root, sites, flat)
+    return _collect_raven(root, sites)
 
 
 def _audio_index(root: Path) -> dict[str, Path]:

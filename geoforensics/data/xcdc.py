@@ -16,7 +16,7 @@ duplicates; ``common_names`` is aligned with it (``''`` where unknown). The audi
 the release: ``audio_path`` is ``<root>/audio/<audio_id>.<ext>`` (or ``XC<audio_id>.<ext>``) for
 ext in mp3/wav/flac/ogg when such a file exists, else None, with ``url`` pointing at Xeno-canto.
 ``time`` and ``recordist`` go to ``extra``.
-"""
+"""  # noqa: E501  (the example CSV row above is one record: it cannot be wrapped)
 
 from __future__ import annotations
 

@@ -74,7 +74,9 @@ def error_map(true_latlon: Any, errors_km: Any, path: str | Path, title: str = "
     e = np.clip(np.asarray(errors_km, float), 1.0, 20038.0)
     fig, ax = plt.subplots(figsize=(10, 5.2))
     _land_background(ax)
-    sc = ax.scatter(pts[:, 1], pts[:, 0], c=e, cmap="viridis_r", norm=LogNorm(1, 20038), s=18, edgecolor="k", lw=0.3, zorder=2)
+    sc = ax.scatter(
+        pts[:, 1], pts[:, 0], c=e, cmap="viridis_r", norm=LogNorm(1, 20038), s=18, edgecolor="k", lw=0.3, zorder=2
+    )
     fig.colorbar(sc, ax=ax, label="error (km)", shrink=0.8)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-90, 90)

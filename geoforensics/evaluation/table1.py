@@ -122,7 +122,9 @@ def register_table1_system(system: TableSystem) -> TableSystem:
     return SYSTEMS.register(system.key, system, description=system.row_name)
 
 
-def register_agclip_checkpoint(label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY) -> TableSystem:
+def register_agclip_checkpoint(
+    label: str, path: str | Path, pooling: str = "mean", gallery: str = GALLERY
+) -> TableSystem:
     """Add a row "Retrieve: AG-CLIP (label)" for a trained checkpoint (``geoforensics train`` output) or a
     shipped head's tag (either may start with "agclip:"), so ablations trained with the same CLI are
     evaluated beside the registered rows. The row's geolocator is "agclip:PATH", like any model name."""
@@ -161,7 +163,8 @@ for _s in (
                 options=_opts(prior=None)),
     TableSystem("species-all", "Species Ranges", "Predicted Sp (All)", "species-ranges", feed="scores",
                 options=_opts(prior=None)),
-    TableSystem("species-all-prior", "Species Ranges", "Predicted Sp (All) + photo-density prior (ours, the default engine)",
+    TableSystem("species-all-prior", "Species Ranges",
+                "Predicted Sp (All) + photo-density prior (ours, the default engine)",
                 "species-ranges", feed="scores", options=_opts(prior="photo-density")),
     # gallery ablation of the default system (Supp. Table A1); "species-all" itself uses --gallery (land-1)
     TableSystem("species-all-uniform1", "Species Ranges", "Predicted Sp (All), uniform 1° gallery", "species-ranges",
@@ -189,8 +192,9 @@ for _s in (
                 options=_opts(gallery="uniform-0.5", pooling="mean")),
     TableSystem("agclip-train", "Retrieve", "AG-CLIP, train gallery", "agclip:birdnet-sim-v1",
                 feed="scores", options=_opts(pooling="mean"), sample_gallery="train"),
-    TableSystem("taxabind-style", "Retrieve", "TaxaBind-style (species names -> CLIP text -> GeoCLIP)", "taxabind-style",
-                feed="scores", note="zero-shot: BirdNET species names -> CLIP ViT-L/14 text -> GeoCLIP image head; "
+    TableSystem("taxabind-style", "Retrieve", "TaxaBind-style (species names -> CLIP text -> GeoCLIP)",
+                "taxabind-style", feed="scores",
+                note="zero-shot: BirdNET species names -> CLIP ViT-L/14 text -> GeoCLIP image head; "
                 "no geotagged audio (geoforensics/geolocators/taxabind.py says how it differs from TaxaBind)"),
     TableSystem("agclip-validation", "Retrieve", "AG-CLIP, validation gallery", "agclip:birdnet-sim-v1",
                 feed="scores", options=_opts(pooling="mean"), sample_gallery="validation"),
@@ -266,6 +270,79 @@ def _create(system: TableSystem, overrides: dict[str, Any]) -> Geolocator:
     return create_geolocator(system.geolocator, **{**dict(system.options), **overrides.get(system.key, {})})
 
 
+def _sample_gallery_predictions(
+    system: TableSystem, samples: Sequence[Sample], true: np.ndarray, folds: int, seed: int,
+    overrides: dict[str, dict[str, Any]], preds: list[GeoPrediction | None],
+) -> str:
+    """Fill ``preds`` with a gallery of the samples' own locations (test set, other folds or next fold); the note."""
+    n = len(samples)
+    note = system.note
+    if system.sample_gallery == "test":
+        note = note or (
+            f"gallery: the {len(np.unique(true, axis=0))} distinct locations of these {n} recordings, "
+            "each one's own included"
+        )
+        geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true, axis=0)}})
+        for i, s in enumerate(samples):
+            preds[i] = geo.predict(s.feed(system.feed), light=True)
+    elif system.sample_gallery in ("train", "validation"):
+        parts = folds_of(n, folds, seed)
+        what = "the other folds" if system.sample_gallery == "train" else "the next fold"
+        note = note or f"gallery: the exact locations of {what} ({len(parts)}-fold over these {n} recordings)"
+        for j, test in enumerate(parts):
+            if system.sample_gallery == "train":
+                train = np.setdiff1d(np.arange(n), test)
+            else:
+                train = parts[(j + 1) % len(parts)]
+            gallery = np.unique(true[train], axis=0)
+            geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": gallery}})
+            for i in test:
+                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
+    else:
+        raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train, validation or test")
+    return note
+
+
+def _train_gallery_predictions(
+    system: TableSystem, samples: Sequence[Sample], true: np.ndarray, folds: int, seed: int,
+    overrides: dict[str, dict[str, Any]], preds: list[GeoPrediction | None],
+) -> str:
+    """Fill ``preds`` with a gallery of H3 cells around the other folds' locations; the note."""
+    assert system.train_gallery is not None
+    n = len(samples)
+    res, ring = system.train_gallery
+    parts = folds_of(n, folds, seed)
+    note = system.note or (f"gallery: H3 res-{res} cells and {ring}-ring of the other folds' locations "
+                           f"({len(parts)}-fold over these {n} recordings)")
+    for test in parts:
+        train = np.setdiff1d(np.arange(n), test)
+        gallery = h3_neighbours(true[train], res, ring).latlon
+        geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": gallery}})
+        for i in test:
+            preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
+    return note
+
+
+def _cross_validated_predictions(
+    system: TableSystem, samples: Sequence[Sample], true: np.ndarray, folds: int, seed: int,
+    overrides: dict[str, dict[str, Any]], preds: list[GeoPrediction | None],
+) -> str:
+    """Fill ``preds`` with a trained row, fitted on the other folds for each fold; the note."""
+    n = len(samples)
+    X = np.stack([np.asarray(s.features) for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
+    parts = folds_of(n, folds, seed)
+    note = system.note or f"{len(parts)}-fold cross-validation over these {n} recordings"
+    for test in parts:
+        train = np.setdiff1d(np.arange(n), test)
+        geo = _create(system, overrides)
+        if not isinstance(geo, Trainable):
+            raise TypeError(f"Table-1 row {system.key}: geolocator {system.geolocator} has no fit()")
+        geo.fit(X[train], true[train])
+        for i in test:
+            preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
+    return note
+
+
 def run_system(
     system: TableSystem,
     samples: Sequence[Sample],
@@ -282,46 +359,12 @@ def run_system(
     preds: list[GeoPrediction | None] = [None] * n
     true = np.array([[s.lat, s.lon] for s in samples], dtype=np.float64)
     note = system.note
-    if system.sample_gallery == "test":
-        note = note or f"gallery: the {len(np.unique(true, axis=0))} distinct locations of these {n} recordings, each one's own included"
-        geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true, axis=0)}})
-        for i, s in enumerate(samples):
-            preds[i] = geo.predict(s.feed(system.feed), light=True)
-    elif system.sample_gallery in ("train", "validation"):
-        parts = folds_of(n, folds, seed)
-        what = "the other folds" if system.sample_gallery == "train" else "the next fold"
-        note = note or f"gallery: the exact locations of {what} ({len(parts)}-fold over these {n} recordings)"
-        for j, test in enumerate(parts):
-            train = np.setdiff1d(np.arange(n), test) if system.sample_gallery == "train" else parts[(j + 1) % len(parts)]
-            geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": np.unique(true[train], axis=0)}})
-            for i in test:
-                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
-    elif system.sample_gallery:
-        raise ValueError(f"unknown sample_gallery {system.sample_gallery!r}: train, validation or test")
+    if system.sample_gallery:
+        note = _sample_gallery_predictions(system, samples, true, folds, seed, overrides, preds)
     elif system.train_gallery is not None:
-
-        res, ring = system.train_gallery
-        parts = folds_of(n, folds, seed)
-        note = note or (f"gallery: H3 res-{res} cells and {ring}-ring of the other folds' locations "
-                        f"({len(parts)}-fold over these {n} recordings)")
-        for test in parts:
-            train = np.setdiff1d(np.arange(n), test)
-            gallery = h3_neighbours(true[train], res, ring).latlon
-            geo = _create(system, {system.key: {**overrides.get(system.key, {}), "gallery": gallery}})
-            for i in test:
-                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
+        note = _train_gallery_predictions(system, samples, true, folds, seed, overrides, preds)
     elif system.trains:
-        X = np.stack([np.asarray(s.features) for s in samples]) if samples[0].features is not None else np.zeros((n, 0))
-        parts = folds_of(n, folds, seed)
-        note = note or f"{len(parts)}-fold cross-validation over these {n} recordings"
-        for test in parts:
-            train = np.setdiff1d(np.arange(n), test)
-            geo = _create(system, overrides)
-            if not isinstance(geo, Trainable):
-                raise TypeError(f"Table-1 row {system.key}: geolocator {system.geolocator} has no fit()")
-            geo.fit(X[train], true[train])
-            for i in test:
-                preds[i] = geo.predict(samples[i].feed(system.feed), light=True)
+        note = _cross_validated_predictions(system, samples, true, folds, seed, overrides, preds)
     else:
         geo = _create(system, overrides)
         for i, s in enumerate(samples):
@@ -366,7 +409,9 @@ def run_table1(
             continue
         out.append(r)
         if progress:
-            progress(n / len(keys), f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)")
+            progress(
+                n / len(keys), f"{r.system.row_name}: median {r.metrics['median_error']:,.0f} km ({r.seconds:.1f} s)"
+            )
     return out
 
 
@@ -381,7 +426,10 @@ def markdown_table(results: Sequence[SystemResult], n: int) -> str:
             lines.append(f"| {r.system.row_name} | 0 | skipped |" + " |" * (1 + len(THRESHOLDS_KM)))
         elif len(r.seed_metrics) > 1:
             ms = r.metrics_summary()
-            cells = [f"{ms['median_error'][0]:,.0f} ± {ms['median_error'][1]:,.0f}", f"{ms['mean_error'][0]:,.0f} ± {ms['mean_error'][1]:,.0f}"]
+            cells = [
+                f"{ms['median_error'][0]:,.0f} ± {ms['median_error'][1]:,.0f}",
+                f"{ms['mean_error'][0]:,.0f} ± {ms['mean_error'][1]:,.0f}",
+            ]
             cells += [f"{100 * ms[k][0]:.1f} ± {100 * ms[k][1]:.1f}" for k in THRESHOLDS_KM]
             lines.append(f"| {r.system.row_name} ({len(r.seed_metrics)} seeds) | {n} | " + " | ".join(cells) + " |")
         else:
@@ -410,8 +458,8 @@ def write_report(
     extra_sections: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``table1.md``, ``table1.json``, ``predictions/<system>.csv``, ``cdf.png`` and
-    ``error_map.png`` (of the best system that is not an oracle) under ``out_dir``. With ``gold`` every prediction file is re-scored with
-    :func:`evaluate_files` and the table uses those (identical) numbers."""
+    ``error_map.png`` (of the best system that is not an oracle) under ``out_dir``. With ``gold`` every prediction
+    file is re-scored with :func:`evaluate_files` and the table uses those (identical) numbers."""
     out = Path(out_dir)
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     gold_path = Path(gold) if gold else write_gold_csv(out / "predictions" / "gold.csv", samples)
@@ -433,7 +481,9 @@ def write_report(
         lines += ["Notes:", ""] + notes + [""]
     lines += list(extra_sections)
     lines += ["", "![CDF of errors](cdf.png)", "", "![Error map](error_map.png)", ""]
-    paths = {"markdown": out / "table1.md", "json": out / "table1.json", "cdf": out / "cdf.png", "map": out / "error_map.png"}
+    paths = {
+        "markdown": out / "table1.md", "json": out / "table1.json", "cdf": out / "cdf.png", "map": out / "error_map.png"
+    }
     write_text(paths["markdown"], "\n".join(lines))
     write_text(paths["json"], json.dumps(
         {"n": n, "rows": {r.system.key: {"name": r.system.row_name, **r.metrics, "seconds": r.seconds, "note": r.note,

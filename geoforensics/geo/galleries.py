@@ -171,11 +171,17 @@ def h3_neighbours(latlon: Any, res: int = 2, k: int = 1) -> Gallery:
     # cells a k-ring around every seed may hold: at most 3k(k+1)+1 each, and never more than the resolution has
     bound = min(len(seeds) * (3 * int(k) * (int(k) + 1) + 1), 2 + 120 * 7 ** int(res))
     if bound > 20 * MAX_GALLERY_POINTS:
-        raise InputError(f"h3 gallery: {k}-rings around {len(seeds):,} cells are too large (at most {MAX_GALLERY_POINTS:,} points)")
+        raise InputError(
+            f"h3 gallery: {k}-rings around {len(seeds):,} cells are too large (at most {MAX_GALLERY_POINTS:,} points)"
+        )
     cells = sorted(grid_disk(seeds, int(k)))
     if len(cells) > MAX_GALLERY_POINTS:
-        raise InputError(f"h3 gallery: {len(cells):,} cells, more than the {MAX_GALLERY_POINTS:,} points a gallery may have")
-    return Gallery(f"h3-r{res}-k{k}", cell_centroids(cells), f"H3 res {res} cells of {len(pts)} points and their {k}-ring")
+        raise InputError(
+            f"h3 gallery: {len(cells):,} cells, more than the {MAX_GALLERY_POINTS:,} points a gallery may have"
+        )
+    return Gallery(
+        f"h3-r{res}-k{k}", cell_centroids(cells), f"H3 res {res} cells of {len(pts)} points and their {k}-ring"
+    )
 
 
 # ---------------------------------------------------------------- named, cached galleries

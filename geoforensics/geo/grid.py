@@ -125,7 +125,9 @@ def _decide(lat: float, lon: float, place: dict[str, Any], max_km: float) -> Gri
     if cc == "JP":
         jp = japan_grid_hz(lat, lon, place["admin1"])
         side = "east" if jp == 50 else "west"
-        return GridFrequency(jp, cc, name, f"Japan, {side} of the Itoigawa-Fuji line ({place['admin1'] or where}): {jp} Hz")
+        return GridFrequency(
+            jp, cc, name, f"Japan, {side} of the Itoigawa-Fuji line ({place['admin1'] or where}): {jp} Hz"
+        )
     hz = country_grid_hz(cc)
     if hz is None:
         return GridFrequency(None, cc, name, f"{name}: no single grid frequency")

@@ -120,7 +120,9 @@ def log_prior(name: str, gallery: np.ndarray, bandwidth_km: float = 500.0, floor
 
 
 @lru_cache(maxsize=4)
-def _log_prior_cached(name: str, key: str, gbytes: bytes, shape: tuple[int, ...], bandwidth_km: float, floor: float) -> np.ndarray:
+def _log_prior_cached(
+    name: str, key: str, gbytes: bytes, shape: tuple[int, ...], bandwidth_km: float, floor: float
+) -> np.ndarray:
     path = cache_dir("priors") / f"{name}-{key}.npy"
     cached = load_array(path)
     if cached is not None and cached.shape == shape[:1] and np.isfinite(cached).all():

@@ -79,7 +79,9 @@ class AGCLIPGeolocator:
             return None
 
         if pooler is None:
-            raise GeoforensicsError("pooling 'transformer' needs pooler=PATH (train one with `geoforensics train-pooler`)")
+            raise GeoforensicsError(
+                "pooling 'transformer' needs pooler=PATH (train one with `geoforensics train-pooler`)"
+            )
         p = load_pooler(pooler) if isinstance(pooler, (str, Path)) else pooler
         dim = getattr(getattr(self.model, "config", None), "embed_dim", p.config.dim)
         if p.config.dim != dim:
@@ -121,7 +123,9 @@ class AGCLIPGeolocator:
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:
         """Gallery log-scores of one or more embeddings [.., 512]: logit scale x cosine similarity."""
         with torch.no_grad():
-            scores: np.ndarray = (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            scores: np.ndarray = (
+                (float(self.model.logit_scale()) * (emb.float() @ self.gallery_emb.T)).numpy().astype(np.float64)
+            )
             return scores
 
     def predict(
@@ -165,7 +169,8 @@ class AGCLIPGeolocator:
         for w in range(len(per)):
             i = int(np.argmax(per[w]))
             p = np.exp(per[w] - per[w].max())
-            windows.append(WindowPrediction(float(starts[w]), float(ends[w]), float(self._gallery[i, 0]), float(self._gallery[i, 1]), float(1.0 / p.sum())))
+            windows.append(WindowPrediction(float(starts[w]), float(ends[w]), float(self._gallery[i, 0]),
+                                            float(self._gallery[i, 1]), float(1.0 / p.sum())))
         pred.windows = windows
         if ws is not None:
             pred.evidence = self._evidence(ws)

@@ -68,12 +68,16 @@ class CellClassifier:
         if levels not in LEVELS:
             raise ValueError(f"levels must be one of {tuple(LEVELS)}, not {levels!r}")
         self.levels, self.res = levels, LEVELS[levels]
-        self.hidden, self.epochs, self.lr, self.wd, self.dropout, self.seed = hidden, epochs, lr, weight_decay, dropout, seed
+        self.hidden, self.epochs, self.lr, self.wd, self.dropout, self.seed = (
+            hidden, epochs, lr, weight_decay, dropout, seed
+        )
         self.name = f"classify-{levels}"
         fine = self.res[-1]
         self.cells = cells_at_resolution(fine)
         self._gallery = cell_centroids(self.cells)
-        self.parent_index = [_parent_index(self.cells, r) if r != fine else np.arange(len(self.cells)) for r in self.res]
+        self.parent_index = [
+            _parent_index(self.cells, r) if r != fine else np.arange(len(self.cells)) for r in self.res
+        ]
         self.model: _Heads | None = None
 
     @property
@@ -85,14 +89,19 @@ class CellClassifier:
         pts = as_latlon(latlon, name="training locations").reshape(-1, 2)
         X = np.asarray(features, np.float32)
         if len(X) != len(pts) or len(X) < 2:
-            raise InputError(f"classification needs >= 2 training rows with features, got {len(X)} and {len(pts)} locations")
+            raise InputError(
+                f"classification needs >= 2 training rows with features, got {len(X)} and {len(pts)} locations"
+            )
         self.scale = Standardizer().fit(X)
         Xt = self.scale(X)
         ys = [torch.as_tensor(_labels(pts, r)) for r in self.res]
-        self.model = _Heads(Xt.shape[1], tuple(len(cells_at_resolution(r)) for r in self.res), self.hidden, self.dropout)
+        self.model = _Heads(
+            Xt.shape[1], tuple(len(cells_at_resolution(r)) for r in self.res), self.hidden, self.dropout
+        )
         ce = torch.nn.functional.cross_entropy
         self.losses = fit_full_batch(
-            self.model, lambda outs: sum((ce(o, y) for o, y in zip(outs, ys)), torch.tensor(0.0)), Xt, self.epochs, self.lr, self.wd, self.seed
+            self.model, lambda outs: sum((ce(o, y) for o, y in zip(outs, ys)), torch.tensor(0.0)),
+            Xt, self.epochs, self.lr, self.wd, self.seed,
         )
         return self
 

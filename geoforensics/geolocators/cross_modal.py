@@ -243,7 +243,9 @@ def resolve_species(name: str, labels: Any) -> int:
             pool.setdefault(c.lower(), i)
     close = difflib.get_close_matches(low, list(pool), n=8, cutoff=0.6)
     shown = list(dict.fromkeys(f"{labels.scientific[pool[c]]} ({labels.common[pool[c]]})" for c in close))[:4]
-    hint = f"; did you mean {', '.join(shown)}?" if shown else "; use a BirdNET scientific name such as 'Aquila adalberti'"
+    hint = (
+        f"; did you mean {', '.join(shown)}?" if shown else "; use a BirdNET scientific name such as 'Aquila adalberti'"
+    )
     raise InputError(f"unknown species {query!r}{hint}")
 
 

@@ -78,7 +78,9 @@ class ChecklistOracle:
         self.mode, self.threshold, self.fraction, self.keep = mode, threshold, fraction, keep
         self.corruption, self.eps, self.batch = corruption, eps, batch
         self.rng = np.random.default_rng(seed)
-        self.name = {"full": "oracle-full", "corrupt": f"oracle-corrupt{round(100 * fraction)}", "keep": f"oracle-keep{keep}"}[mode]
+        self.name = {
+            "full": "oracle-full", "corrupt": f"oracle-corrupt{round(100 * fraction)}", "keep": f"oracle-keep{keep}"
+        }[mode]
         self._G: np.ndarray | None = None
 
     @property
@@ -152,7 +154,8 @@ class ChecklistOracle:
                 rho = np.minimum(self.keep / np.maximum(n_g, 1.0), 1.0)
             rho = np.clip(rho, eps, 1.0 - eps)[None]
             out[i : i + self.batch] = (
-                a * np.log(rho) + (n_g[None] - a) * np.log1p(-rho) + (k - a) * np.log(eps) + (S - k - n_g[None] + a) * np.log1p(-eps)
+                a * np.log(rho) + (n_g[None] - a) * np.log1p(-rho) + (k - a) * np.log(eps) +
+                (S - k - n_g[None] + a) * np.log1p(-eps)
             )
         return out
 

@@ -1,8 +1,8 @@
 """Registry of geolocators: ``create_geolocator(name)``, ``list_geolocators()``, cached ``get_geolocator``.
 
-Builders live in :data:`GEOLOCATORS` (a :class:`geoforensics.registry.Registry`). A builder is a small function returning an object that answers
-:class:`~geoforensics.geolocators.base.Geolocator`. Builders import their heavy parts lazily, so
-listing is cheap. A builder registered with ``arg`` also answers names "NAME:VALUE", with VALUE
+Builders live in :data:`GEOLOCATORS` (a :class:`geoforensics.registry.Registry`). A builder is a small function
+returning an object that answers :class:`~geoforensics.geolocators.base.Geolocator`. Builders import their heavy
+parts lazily, so listing is cheap. A builder registered with ``arg`` also answers names "NAME:VALUE", with VALUE
 passed as its option ``arg``: "agclip:birdnet-sim-v1" (a shipped head) and "agclip:PATH.pt" (a
 checkpoint) are the "agclip" builder with ``model=`` that tag or path.
 """
@@ -85,7 +85,8 @@ def _text_geoclip(gallery: str = "geoclip-100k", **kw: Any) -> Geolocator:
 
 @register_geolocator(
     "taxabind-style",
-    "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head -> land-1 gallery",
+    "TaxaBind-style baseline: BirdNET species -> name prompts -> CLIP ViT-L/14 text -> GeoCLIP image head "
+    "-> land-1 gallery",
 )
 def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
     from .taxabind import TaxaBindStyleGeolocator  # lazy: loads PIL, torch
@@ -95,7 +96,8 @@ def _taxabind_style(gallery: str = GALLERY, **kw: Any) -> Geolocator:
 
 @register_geolocator(
     "agclip",
-    "AG-CLIP: agclip:TAG (a shipped head, see `geoforensics weights list`) or agclip:PATH.pt (a checkpoint of `geoforensics train`)",
+    "AG-CLIP: agclip:TAG (a shipped head, see `geoforensics weights list`) "
+    "or agclip:PATH.pt (a checkpoint of `geoforensics train`)",
     arg="model",
 )
 def _agclip(model: Any = "birdnet-sim-v1", gallery: str = GALLERY, **kw: Any) -> Geolocator:

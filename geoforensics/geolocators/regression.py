@@ -80,7 +80,10 @@ def fit_full_batch(
         torch.set_num_threads(before)
 
 
-def _fit(model: torch.nn.Module, loss_fn: Callable[[Any], torch.Tensor], X: torch.Tensor, epochs: int, lr: float, wd: float, seed: int) -> list[float]:
+def _fit(
+    model: torch.nn.Module, loss_fn: Callable[[Any], torch.Tensor], X: torch.Tensor, epochs: int, lr: float, wd: float,
+    seed: int,
+) -> list[float]:
     torch.manual_seed(seed)
     for m in model.modules():
         reset = getattr(m, "reset_parameters", None)
@@ -189,7 +192,9 @@ class RegressionGeolocator:
         return make_prediction(self.gallery, log_scores=log_s, model=self.name, k=k, light=light, point=tuple(point))
 
 
-@register_geolocator("regress-euclidean", "Table-1 baseline: MLP regression of normalised (lat, lon), MSE loss (fit first)")
+@register_geolocator(
+    "regress-euclidean", "Table-1 baseline: MLP regression of normalised (lat, lon), MSE loss (fit first)"
+)
 def _regress_euclidean(**kw: Any) -> RegressionGeolocator:
     return RegressionGeolocator("euclidean", **kw)
 

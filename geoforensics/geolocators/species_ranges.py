@@ -178,8 +178,9 @@ class SpeciesRangeGeolocator:
         light: bool = False,
     ) -> GeoPrediction:
         """Geolocate a file path, an audio array (with ``sample_rate``), a clip's
-        :class:`~geoforensics.evidence.ClipEvidence` or precomputed :class:`WindowScores`. ``date`` (optional) selects the range model's week; files and arrays
-        are scored up to ``max_duration_s`` (default: the instance's)."""
+        :class:`~geoforensics.evidence.ClipEvidence` or precomputed :class:`WindowScores`. ``date`` (optional)
+        selects the range model's week; files and arrays are scored up to ``max_duration_s`` (default: the
+        instance's)."""
         week = week_of(date)
         ws = score_audio(inputs, sample_rate=sample_rate, window=self.window,
                          max_duration_s=max_duration_s or self.max_duration_s)
@@ -198,7 +199,9 @@ class SpeciesRangeGeolocator:
             table.rows(np.where(labels.is_species & (q >= self.rule.threshold))[0])
         return SpeciesLikelihood(idx, q, species_terms(table, idx, q[idx], self.rule))
 
-    def predict_from_scores(self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False) -> GeoPrediction:
+    def predict_from_scores(
+        self, ws: WindowScores, week: int = -1, k: int = TOP_K, light: bool = False
+    ) -> GeoPrediction:
         """The combination rule applied to window scores; see the module docstring. ``light``: no
         species evidence, no per-window guesses, one candidate without name and no regions."""
         t0 = time.perf_counter()
@@ -221,7 +224,8 @@ class SpeciesRangeGeolocator:
 
             log_s = log_s + self.prior_weight * log_prior(self.prior, self._gallery, self.prior_bandwidth_km)
             notes.append(
-                f"recording-effort prior {self.prior!r} (weight {self.prior_weight:g}, {self.prior_bandwidth_km:g} km): "
+                f"recording-effort prior {self.prior!r} (weight {self.prior_weight:g}, "
+                f"{self.prior_bandwidth_km:g} km): "
                 + get_prior(self.prior).description
             )
         pred = GeoPrediction.from_log_scores(
@@ -233,7 +237,9 @@ class SpeciesRangeGeolocator:
             pred.windows = self._windows(ws, idx, table, labels)
         pred.notes = notes
         pred.confidence = float(1.0 - pred.entropy_ratio()) if len(idx) else 0.0
-        pred.version = f"{self.range_model.version}|{self.gallery_name}|week {week}" + (f"|prior {self.prior}:{self.prior_weight:g}" if self.prior else "")
+        pred.version = f"{self.range_model.version}|{self.gallery_name}|week {week}" + (
+            f"|prior {self.prior}:{self.prior_weight:g}" if self.prior else ""
+        )
         pred.timings = {**ws.timings, "locate_s": time.perf_counter() - t0}
         return pred
 

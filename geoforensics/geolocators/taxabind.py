@@ -183,7 +183,9 @@ class TaxaBindStyleGeolocator:
     def log_scores(self, emb: torch.Tensor) -> np.ndarray:
         """Gallery log-scores of one or more embeddings [.., 512]: GeoCLIP logit scale x cosine similarity."""
         with torch.no_grad():
-            return self.text.logits(emb.reshape(-1, emb.shape[-1]).float()).double().numpy().reshape(*emb.shape[:-1], -1)
+            return (
+                self.text.logits(emb.reshape(-1, emb.shape[-1]).float()).double().numpy().reshape(*emb.shape[:-1], -1)
+            )
 
     def predict(
         self,
@@ -225,7 +227,8 @@ class TaxaBindStyleGeolocator:
             notes.append(cut)
         if fell_back:
             notes.append(
-                f"no species scored >= {self.threshold:g}: the {len(idx)} best-scoring species were used (weak evidence)"
+                f"no species scored >= {self.threshold:g}: the {len(idx)} best-scoring species were used "
+                "(weak evidence)"
             )
         pred.notes = notes + list(pred.notes or [])
         pred.confidence = float(1.0 - pred.entropy_ratio())
@@ -259,7 +262,9 @@ class TaxaBindStyleGeolocator:
         out = []
         for w in range(len(scores)):
             top = int(np.argmax(np.where(usable, scores[w], -np.inf)))
-            wp = WindowPrediction(float(ws.starts_s[w]), float(ws.ends_s[w]), label=labels.common[top], score=float(scores[w, top]))
+            wp = WindowPrediction(
+                float(ws.starts_s[w]), float(ws.ends_s[w]), label=labels.common[top], score=float(scores[w, top])
+            )
             sw = np.clip(scores[w, idx], 0.0, None)
             if sw.sum() > 0:
                 s = self.log_scores(weighted_mean_embedding(emb, sw))

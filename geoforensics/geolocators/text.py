@@ -89,7 +89,9 @@ class PromptScore:
     prob: float
 
 
-def location_embedding(pred: GeoPrediction, locator: CLIPSpaceGeolocator, mass: float = 0.999, max_points: int = 20000) -> torch.Tensor:
+def location_embedding(
+    pred: GeoPrediction, locator: CLIPSpaceGeolocator, mass: float = 0.999, max_points: int = 20000
+) -> torch.Tensor:
     """(512,) unit vector: the probability-weighted mean GeoCLIP embedding of ``pred``'s surface.
 
     Only the most probable points holding ``mass`` of the probability (at most ``max_points``) are

@@ -293,7 +293,9 @@ def agclip_loss(
         month_loss = month_cross_entropy(out.month_logits, month)
         loss = loss + model.config.month_weight * month_loss
         lm = float(month_loss.detach())
-    return loss, {"loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach()), "month": lm}
+    return loss, {
+        "loss": float(loss.detach()), "contrastive": float(lc.detach()), "bce": float(lb.detach()), "month": lm
+    }
 
 
 # -- checkpoints -----------------------------------------------------------------------------

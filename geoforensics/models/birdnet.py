@@ -171,7 +171,9 @@ class BirdNETAudio:
         if x.ndim != 2 or x.shape[1] != WINDOW_SAMPLES:
             raise ValueError(f"BirdNET needs windows of shape [n, {WINDOW_SAMPLES}], got {x.shape}")
         if len(x) == 0:
-            return np.zeros((0, len(self.labels)), np.float32), (np.zeros((0, 1024), np.float32) if embeddings else None)
+            return np.zeros((0, len(self.labels)), np.float32), (
+                np.zeros((0, 1024), np.float32) if embeddings else None
+            )
         per_worker = -(-len(x) // (self._workers * self._batch))
         chunks = [c for c in np.array_split(x, self._workers * per_worker) if len(c)]
         embs = None

@@ -49,7 +49,9 @@ def equal_earth_projection(latlon_deg: torch.Tensor) -> torch.Tensor:
     theta = torch.asin(math.sqrt(3.0) / 2.0 * torch.sin(lat))
     t2 = theta * theta
     t6 = t2 * t2 * t2
-    denom = 3.0 * (9.0 * EQUAL_EARTH_A4 * t6 * t2 + 7.0 * EQUAL_EARTH_A3 * t6 + 3.0 * EQUAL_EARTH_A2 * t2 + EQUAL_EARTH_A1)
+    denom = 3.0 * (
+        9.0 * EQUAL_EARTH_A4 * t6 * t2 + 7.0 * EQUAL_EARTH_A3 * t6 + 3.0 * EQUAL_EARTH_A2 * t2 + EQUAL_EARTH_A1
+    )
     x = 2.0 * math.sqrt(3.0) * lon * torch.cos(theta) / denom
     y = theta * (EQUAL_EARTH_A4 * t6 * t2 + EQUAL_EARTH_A3 * t6 + EQUAL_EARTH_A2 * t2 + EQUAL_EARTH_A1)
     return torch.stack((x, y), dim=1) * (GEOCLIP_SCALE / 180.0)
@@ -139,7 +141,9 @@ class GeoCLIPLocationEncoder(nn.Module):
         init) are cached in memory only.
         """
         fingerprint = self.weights_sha256[:12] if self.weights_sha256 else None
-        return cached_gallery_embeddings(self.encode, gallery_latlon, name, "geoclip-loc", fingerprint, EMBED_DIM, self._gallery_memo)
+        return cached_gallery_embeddings(
+            self.encode, gallery_latlon, name, "geoclip-loc", fingerprint, EMBED_DIM, self._gallery_memo
+        )
 
 
 class GeoCLIPImageHead(nn.Module):
@@ -187,7 +191,8 @@ def gallery_key(gallery_latlon: Any) -> tuple[np.ndarray, str]:
 
 
 def cached_gallery_embeddings(
-    encode: Any, gallery_latlon: Any, name: str, prefix: str, fingerprint: str | None, dim: int, memo: dict[str, torch.Tensor]
+    encode: Any, gallery_latlon: Any, name: str, prefix: str, fingerprint: str | None, dim: int,
+    memo: dict[str, torch.Tensor],
 ) -> torch.Tensor:
     """``encode(gallery)`` memoised in ``memo`` and, when the encoder has a ``fingerprint`` (a hash of
     its weights or definition), on disk under ``cache_dir("embeddings")`` keyed by gallery and fingerprint."""
@@ -210,7 +215,9 @@ def cached_gallery_embeddings(
 def load_embeddings(path: Path, shape: tuple[int, int]) -> torch.Tensor | None:
     """Cached float32 embeddings of this shape (:func:`geoforensics.cachefiles.load_array`), or None."""
     arr = load_array(path)
-    return torch.from_numpy(np.array(arr)) if arr is not None and arr.shape == shape and arr.dtype == np.float32 else None
+    return (
+        torch.from_numpy(np.array(arr)) if arr is not None and arr.shape == shape and arr.dtype == np.float32 else None
+    )
 
 
 def save_embeddings(path: Path, arr: np.ndarray) -> None:

@@ -118,13 +118,17 @@ class RangeLocationEncoder:
 
     trainable = False
 
-    def __init__(self, range_model: Any = None, dim: int | None = RANGE_DIM, seed: int = RANGE_SEED, week: int = -1) -> None:
+    def __init__(
+        self, range_model: Any = None, dim: int | None = RANGE_DIM, seed: int = RANGE_SEED, week: int = -1
+    ) -> None:
         if range_model is None:
 
             range_model = BirdNETRangeModel()
         self.range_model = range_model
         self.week = week
-        mask = np.asarray(getattr(range_model, "counts_in_richness", np.ones(len(range_model.species), bool)), dtype=bool)
+        mask = np.asarray(
+            getattr(range_model, "counts_in_richness", np.ones(len(range_model.species), bool)), dtype=bool
+        )
         self.species_idx = np.where(mask)[0]
         n = len(self.species_idx)
         self.projection = None if dim is None else torch.from_numpy(orthogonal_projection(n, dim, seed))
@@ -155,7 +159,9 @@ class RangeLocationEncoder:
     def gallery_embeddings(self, gallery_latlon: Any, name: str = "gallery") -> torch.Tensor:
         """``encode(gallery_latlon)``, cached in memory and on disk (``cache_dir("embeddings")``)."""
         with self._lock:
-            return cached_gallery_embeddings(self.encode, gallery_latlon, name, "range-loc", self.fingerprint, self.dim, self._gallery_memo)
+            return cached_gallery_embeddings(
+                self.encode, gallery_latlon, name, "range-loc", self.fingerprint, self.dim, self._gallery_memo
+            )
 
 
 class LearnedRFFLocationEncoder(GeoCLIPLocationEncoder):
@@ -223,17 +229,21 @@ _SATCLIP_MISSING = (
 LOCATION_ENCODERS: Registry[LocationEncoderEntry] = Registry("location encoder")
 for _e in (
         LocationEncoderEntry(
-            "geoclip", EMBED_DIM, False, "geoclip-location-encoder", "GeoCLIP's released location encoder (frozen, 512-d; default)"
+            "geoclip", EMBED_DIM, False, "geoclip-location-encoder",
+            "GeoCLIP's released location encoder (frozen, 512-d; default)",
         ),
         LocationEncoderEntry(
             "range", RANGE_DIM, False, "range-location-encoder",
-            "SINR-style: BirdNET range-model year-round species occurrences, sqrt, L2, fixed orthogonal projection to 512-d (frozen)",
+            "SINR-style: BirdNET range-model year-round species occurrences, sqrt, L2, fixed orthogonal projection "
+            "to 512-d (frozen)",
         ),
         LocationEncoderEntry(
             "learned-rff", EMBED_DIM, True, "learned-rff-location-encoder",
             "GeoCLAP-style: GeoCLIP's RFF + MLP architecture, randomly initialised, trained jointly (512-d)",
         ),
-        LocationEncoderEntry("satclip", SATCLIP_DIM, False, "", "SatCLIP (weights not available offline)", _SATCLIP_MISSING),
+        LocationEncoderEntry(
+            "satclip", SATCLIP_DIM, False, "", "SatCLIP (weights not available offline)", _SATCLIP_MISSING
+        ),
 ):
     LOCATION_ENCODERS.register(_e.name, _e, description=_e.description)
 

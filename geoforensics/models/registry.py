@@ -44,7 +44,9 @@ _instances: dict[tuple[Any, ...], Any] = {}
 _lock = threading.RLock()
 
 
-def register_model(name: str, factory: Callable[..., Any], weights: tuple[str, ...] = (), description: str = "") -> None:
+def register_model(
+    name: str, factory: Callable[..., Any], weights: tuple[str, ...] = (), description: str = ""
+) -> None:
     """Add (or replace) a model; replacing drops its cached instances."""
     with _lock:
         MODELS.register(name, ModelEntry(name, factory, tuple(weights), description), description=description)

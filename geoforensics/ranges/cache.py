@@ -81,7 +81,9 @@ _TABLES: OrderedDict[Path, RangeTable] = OrderedDict()
 """The tables opened in this process (the last 8), each checked once."""
 
 
-def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...], week: int, directory: str) -> RangeTable:
+def _range_table(
+    model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...], week: int, directory: str
+) -> RangeTable:
     """Checked and memory-mapped once per process and table (:mod:`geoforensics.cachefiles`); a missing or
     damaged table is built again."""
     gallery = np.frombuffer(gallery_bytes, dtype=np.float64).reshape(shape)
@@ -109,7 +111,9 @@ def _range_table(model: RangeModel, gallery_bytes: bytes, shape: tuple[int, ...]
         write_text(path.with_suffix(".json"), json.dumps(meta))
         values = load_array(path, mmap=True)
         if values is None:
-            raise GeoforensicsError(f"the range table {path} could not be read back after it was written: check the disk")
+            raise GeoforensicsError(
+                f"the range table {path} could not be read back after it was written: check the disk"
+            )
     table = RangeTable(model=model.name, week=week, gallery=gallery, values=values, species=tuple(model.species),
                        richness=richness)
     _TABLES[path] = table

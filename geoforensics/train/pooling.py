@@ -190,7 +190,9 @@ def train_pooler(
     elif hasattr(source, "batch"):
         train_set = simulate_sequences(model, source, rng, train_clips, min_windows, max_windows, enc)
         if val is None and val_clips > 0:
-            val = simulate_sequences(model, source, np.random.default_rng((seed, 2)), val_clips, min_windows, max_windows, enc)
+            val = simulate_sequences(
+                model, source, np.random.default_rng((seed, 2)), val_clips, min_windows, max_windows, enc
+            )
     else:
         train_set = embed_recordings(model, list(source), enc)
         if val is None and len(train_set) >= 10 and val_fraction > 0:
@@ -207,7 +209,9 @@ def train_pooler(
     torch.manual_seed(seed)
     dev = torch.device(device if device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
     if config.dim != train_set.target.shape[1]:
-        raise GeoforensicsError(f"pooler dim {config.dim} does not match the {train_set.target.shape[1]}-d location embeddings")
+        raise GeoforensicsError(
+            f"pooler dim {config.dim} does not match the {train_set.target.shape[1]}-d location embeddings"
+        )
     pooler = TransformerPooler(config).to(dev)
     opt = torch.optim.Adam(pooler.parameters(), lr=lr, weight_decay=weight_decay)
     scale = float(model.logit_scale())

@@ -215,7 +215,9 @@ class ScoreSimulator:
         b = rng.choice(len(self._bin_p), n, p=self._bin_p)
         return rng.uniform(self._bins[b], self._bins[b + 1])
 
-    def window_scores(self, rng: np.random.Generator, occurrence: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    def window_scores(
+        self, rng: np.random.Generator, occurrence: np.ndarray, k: np.ndarray | None = None
+    ) -> np.ndarray:
         """[n, 6522] simulated BirdNET scores for windows (or max-pooled clips of ``k`` windows) whose
         places have ``occurrence`` [n, 6522]."""
         c = self.config
