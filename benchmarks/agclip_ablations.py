@@ -51,13 +51,17 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # Auxiliary losses reach the location output only through shared trainable parameters; the BirdNET
     # encoder is frozen, so they are ablated on the joint decoder (one hidden layer shared by all outputs).
     "joint": ("GeoCLIP + checklist, joint decoder (authors' release)", {"model.decoder": "joint"}),
-    "joint-no-checklist": ("joint decoder, no checklist loss (Table 2b)", {"model.decoder": "joint", "model.bce_weight": 0.0}),
-    "joint-month-0.8": ("joint decoder + month loss, weight 0.8 (Table A8)", {"model.decoder": "joint", "model.month_weight": 0.8}),
-    "joint-month-5.0": ("joint decoder + month loss, weight 5.0 (Table A8)", {"model.decoder": "joint", "model.month_weight": 5.0}),
+    "joint-no-checklist": ("joint decoder, no checklist loss (Table 2b)",
+                           {"model.decoder": "joint", "model.bce_weight": 0.0}),
+    "joint-month-0.8": ("joint decoder + month loss, weight 0.8 (Table A8)",
+                        {"model.decoder": "joint", "model.month_weight": 0.8}),
+    "joint-month-5.0": ("joint decoder + month loss, weight 5.0 (Table A8)",
+                        {"model.decoder": "joint", "model.month_weight": 5.0}),
 }
 
 
-def train_variant(name: str, overrides: dict[str, Any], epochs: int, steps: int, retrain: bool, seed: int = 0) -> tuple[Path, float]:
+def train_variant(name: str, overrides: dict[str, Any], epochs: int, steps: int, retrain: bool,
+                  seed: int = 0) -> tuple[Path, float]:
     """``best.pt`` of the variant at ``seed`` (trained unless present) and the training seconds (0 when re-used)."""
     from geoforensics.train.config import load_config
     from geoforensics.train.loop import train
@@ -75,7 +79,8 @@ def train_variant(name: str, overrides: dict[str, Any], epochs: int, steps: int,
     t0 = time.perf_counter()
     result = train(cfg)
     secs = time.perf_counter() - t0
-    print(f"{name} (seed {seed}): {result['epochs_run']} epochs, simulated-val median {result['best_median_km']:,.0f} km, {secs:.0f} s",
+    print(f"{name} (seed {seed}): {result['epochs_run']} epochs, "
+          f"simulated-val median {result['best_median_km']:,.0f} km, {secs:.0f} s",
           file=sys.stderr, flush=True)
     return best, secs
 
@@ -105,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--transformer", action="store_true", help="also train a transformer pooler on the base head")
     ap.add_argument("--pooler-epochs", type=int, default=10, help="epochs of the transformer pooler (paper: 50)")
     ap.add_argument("--seeds", type=int, default=1, help="train each variant with seeds 0..N-1 and report mean ± std")
-    ap.add_argument("--retrain", action="store_true", help="train again even if runs/ablations/<variant>/best.pt exists")
+    ap.add_argument("--retrain", action="store_true",
+                    help="train again even if runs/ablations/<variant>/best.pt exists")
     ap.add_argument("--runs", default=str(RUNS), help="folder of the variants' training runs")
     ap.add_argument("--limit", type=int, default=0, help="evaluate on the first N recordings only")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "agclip_ablations"), help="output path stem")

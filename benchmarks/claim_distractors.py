@@ -154,7 +154,8 @@ class Task:
         key = "|".join(map(str, (self.path, st.st_size, st.st_mtime_ns, self.condition, self.seed, self.far,
                                  self.profile.name, self.fp)))
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        return cache_dir("distractor-benchmark") / f"{self.clip}-{self.condition.name.replace(' ', '')}-{digest}{suffix}"
+        return (cache_dir("distractor-benchmark")
+                / f"{self.clip}-{self.condition.name.replace(' ', '')}-{digest}{suffix}")
 
     def media(self) -> Path:
         """The file the checker reads: the original, or the packed mixture (kept in the cache)."""
@@ -187,7 +188,8 @@ def claims_for(task: Task, gallery: np.ndarray) -> list[tuple[str, tuple[float, 
     """The clip's claims, the same in every condition."""
     rng = np.random.default_rng(D.seed_of(task.seed, task.clip, "claims"))
     true = (task.lat, task.lon)
-    claims = [("true", true)] + [("far", CC.random_claim(gallery, true, C.FAR_KM, 20038.0, rng)) for _ in range(task.far)]
+    claims = [("true", true)] + [("far", CC.random_claim(gallery, true, C.FAR_KM, 20038.0, rng))
+                                 for _ in range(task.far)]
     return claims + [(f"{d} km", CC.random_claim(gallery, true, 0.8 * d, 1.2 * d, rng)) for d in CC.DISTANCES_KM]
 
 
@@ -243,7 +245,8 @@ def run_task(task: Task) -> dict[str, Any]:
 
 
 def rows_of(results: list[dict[str, Any]]) -> list[CC.Row]:
-    return [CC.Row(r["clip"], "", k, lbf, s, v, r["has_evidence"]) for r in results for k, _, _, lbf, s, v in r["claims"]]
+    return [CC.Row(r["clip"], "", k, lbf, s, v, r["has_evidence"])
+            for r in results for k, _, _, lbf, s, v in r["claims"]]
 
 
 def window_shares(results: list[dict[str, Any]], clean: dict[str, dict[str, Any]]) -> tuple[float, float]:
@@ -327,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips")
     ap.add_argument("--every", type=int, default=1, help="only every N-th clip (a quicker, coarser run)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    ap.add_argument("--fit", action="store_true", help="also refit the calibration on every condition (cross-validated)")
+    ap.add_argument("--fit", action="store_true",
+                    help="also refit the calibration on every condition (cross-validated)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "claim_distractors")
     args = ap.parse_args(argv)
@@ -360,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# The claim check under distractors (xc-dev)", "",
         f"`{cmd}` on {machine()}.",
-        f"{len(recs)} clips; per clip its true location, {args.far} far claims (>= {C.FAR_KM:,.0f} km) and one at about "
-        f"each of {', '.join(f'{d:,}' for d in CC.DISTANCES_KM)} km, the same in every condition (seed {args.seed}). "
+        f"{len(recs)} clips; per clip its true location, {args.far} far claims (>= {C.FAR_KM:,.0f} km) and one at "
+        f"about each of {', '.join(f'{d:,}' for d in CC.DISTANCES_KM)} km, the same in every condition "
+        f"(seed {args.seed}). "
         f"Shipped calibration (slope {C.SLOPE}, offset {C.OFFSET}); mismatch from {C.MISMATCH_AT}, consistent up to "
         f"{C.CONSISTENT_AT}. Level: the bird recording's RMS over the clip against the distractor's (mono downmixes), "
         f"as mixed: off by at most {max(map(abs, measured), default=0):.3f} dB. Phone paths take turns over the clips: "

@@ -376,6 +376,53 @@ LEAD_PROGRAMS = (73, 40, 65, 80, 71, 56, 11, 0, 25)
 BASS_PROGRAMS = (32, 33, 38, 43)
 
 
+def _note(ev: list[tuple[int, bytes]], ch: int, t: int, dur: int, pitch: int, vel: int) -> None:
+    """Append a note's on and off messages to ``ev``."""
+    pitch = int(np.clip(pitch, 0, 127))
+    ev.append((t, bytes([0x90 | ch, pitch, int(np.clip(vel, 1, 127))])))
+    ev.append((t + max(dur, 1), bytes([0x80 | ch, pitch, 0])))
+
+
+def _chord_bar(ev: list[tuple[int, bytes]], t0: int, chord: list[int], style: int, tpq: int) -> None:
+    """One bar of the chord in ``style``: 0 held chords, 1 arpeggios, 2 strummed beats."""
+    if style == 0:
+        for p in chord:
+            _note(ev, 0, t0, 4 * tpq - 20, p, 60)
+    elif style == 1:
+        for i in range(8):
+            _note(ev, 0, t0 + i * tpq // 2, tpq // 2, chord[i % 3] + 12 * (i // 3 % 2), 55)
+    else:
+        for b in range(4):
+            for p in chord:
+                _note(ev, 0, t0 + b * tpq, tpq - 40, p, 70 if b % 2 == 0 else 55)
+
+
+def _melody_bar(rng: np.random.Generator, ev: list[tuple[int, bytes]], t0: int, key: int, pos: int, tpq: int) -> int:
+    """One bar of melody, a random walk on the scale resting now and then; returns the walk's last position."""
+    t = t0
+    while t < t0 + 4 * tpq:
+        dur = int(rng.choice([tpq // 2, tpq, tpq, 3 * tpq // 2, 2 * tpq]))
+        pos = int(np.clip(pos + rng.integers(-2, 3), -3, 10))
+        pitch = 72 + key % 12 + int(MAJOR[pos % 7]) + 12 * (pos // 7)
+        if rng.random() > 0.15:
+            _note(ev, 1, t, dur - 30, pitch, int(rng.integers(70, 100)))
+        t += dur
+    return pos
+
+
+def _drum_bar(ev: list[tuple[int, bytes]], t0: int, bar: int, tpq: int) -> None:
+    """One bar of drums: hi-hat on every eighth, kick, snare, an open hi-hat every fourth bar."""
+    for b in range(8):
+        tt = t0 + b * tpq // 2
+        _note(ev, 9, tt, 60, 42, 60 + 20 * (b % 2 == 0))
+        if b in (0, 5):
+            _note(ev, 9, tt, 80, 36, 100)
+        if b in (2, 6):
+            _note(ev, 9, tt, 80, 38, 90)
+    if bar % 4 == 3:
+        _note(ev, 9, t0 + 7 * tpq // 2, 200, 46, 80)
+
+
 def song(seconds: float, seed: int) -> tuple[bytes, float]:
     """A song as MIDI bytes and its tempo: chords, bass, melody and (in most seeds) drums."""
     rng = np.random.default_rng(seed)
@@ -386,12 +433,6 @@ def song(seconds: float, seed: int) -> tuple[bytes, float]:
     drums = rng.random() < 0.75
     beats = int(np.ceil(seconds * bpm / 60)) + 4
     ev: list[tuple[int, bytes]] = []
-
-    def note(ch: int, t: int, dur: int, pitch: int, vel: int) -> None:
-        pitch = int(np.clip(pitch, 0, 127))
-        ev.append((t, bytes([0x90 | ch, pitch, int(np.clip(vel, 1, 127))])))
-        ev.append((t + max(dur, 1), bytes([0x80 | ch, pitch, 0])))
-
     for ch, programs in ((0, CHORD_PROGRAMS), (1, LEAD_PROGRAMS), (2, BASS_PROGRAMS)):
         ev.append((0, bytes([0xC0 | ch, int(rng.choice(programs))])))
         ev.append((0, bytes([0xB0 | ch, 10, int(rng.integers(30, 98))])))  # pan
@@ -402,36 +443,12 @@ def song(seconds: float, seed: int) -> tuple[bytes, float]:
         minor = prog[bar % len(prog)] in MINOR_ROOTS
         chord = [48 + root, 48 + root + (3 if minor else 4), 48 + root + 7]
         t0 = bar * 4 * tpq
-        if style == 0:
-            for p in chord:
-                note(0, t0, 4 * tpq - 20, p, 60)
-        elif style == 1:
-            for i in range(8):
-                note(0, t0 + i * tpq // 2, tpq // 2, chord[i % 3] + 12 * (i // 3 % 2), 55)
-        else:
-            for b in range(4):
-                for p in chord:
-                    note(0, t0 + b * tpq, tpq - 40, p, 70 if b % 2 == 0 else 55)
-        note(2, t0, 2 * tpq - 20, 36 + root, 85)
-        note(2, t0 + 2 * tpq, 2 * tpq - 20, 36 + root + (7 if rng.random() < 0.5 else 0), 80)
-        t = t0
-        while t < t0 + 4 * tpq:  # melody: a random walk on the scale, resting now and then
-            dur = int(rng.choice([tpq // 2, tpq, tpq, 3 * tpq // 2, 2 * tpq]))
-            pos = int(np.clip(pos + rng.integers(-2, 3), -3, 10))
-            pitch = 72 + key % 12 + int(MAJOR[pos % 7]) + 12 * (pos // 7)
-            if rng.random() > 0.15:
-                note(1, t, dur - 30, pitch, int(rng.integers(70, 100)))
-            t += dur
+        _chord_bar(ev, t0, chord, style, tpq)
+        _note(ev, 2, t0, 2 * tpq - 20, 36 + root, 85)
+        _note(ev, 2, t0 + 2 * tpq, 2 * tpq - 20, 36 + root + (7 if rng.random() < 0.5 else 0), 80)
+        pos = _melody_bar(rng, ev, t0, key, pos, tpq)
         if drums:
-            for b in range(8):
-                tt = t0 + b * tpq // 2
-                note(9, tt, 60, 42, 60 + 20 * (b % 2 == 0))
-                if b in (0, 5):
-                    note(9, tt, 80, 36, 100)
-                if b in (2, 6):
-                    note(9, tt, 80, 38, 90)
-            if bar % 4 == 3:
-                note(9, t0 + 7 * tpq // 2, 200, 46, 80)
+            _drum_bar(ev, t0, bar, tpq)
     return midi_file(ev, bpm, tpq), bpm
 
 
@@ -599,7 +616,8 @@ def mix(bird: np.ndarray, noise: np.ndarray | None, level_db: float | None, kind
         d *= rms(b) / max(rms(d), 1e-12) / 10 ** (level_db / 20)
     total = b + d
     g = PEAK / max(float(np.abs(total).max()), 1e-9)
-    return Mixture((b * g).astype(np.float32), (d * g).astype(np.float32), (total * g).astype(np.float32), kind, level_db)
+    return Mixture((b * g).astype(np.float32), (d * g).astype(np.float32), (total * g).astype(np.float32),
+                   kind, level_db)
 
 
 def pack(x: np.ndarray, profile: Profile, out: str | Path, timeout_s: float = 600.0) -> Path:
@@ -637,7 +655,8 @@ def make_mixture(bird: np.ndarray, kind: str | None, level_db: float | None, see
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Mix a recording under a generated distractor and pack it like a phone video.")
+    ap = argparse.ArgumentParser(
+        description="Mix a recording under a generated distractor and pack it like a phone video.")
     ap.add_argument("clip", type=Path, help="a bird recording (any format the package decodes)")
     ap.add_argument("--kind", choices=KINDS, default="music")
     ap.add_argument("--level", type=float, default=-6.0, help="bird-to-distractor level in dB (RMS over the clip)")

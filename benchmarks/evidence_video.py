@@ -39,8 +39,10 @@ def sixty_second_clip(data: Path, folder: Path) -> tuple[Path, str]:
     audio = next(p for p in sorted((data / "audio").glob("*.mp3")) if (probe(p).duration_s or 0) >= 65)
     out = folder / "sixty_seconds.mp4"
     subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60",
-         "-t", "60", "-i", str(audio), "-map", "0:v", "-map", "1:a", "-map_metadata", "-1", "-c:v", "libx264", "-preset", "veryfast",
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60",
+         "-t", "60", "-i", str(audio), "-map", "0:v", "-map", "1:a", "-map_metadata", "-1",
+         "-c:v", "libx264", "-preset", "veryfast",
          "-c:a", "aac", "-b:a", "128k", "-shortest", str(out)],
         check=True,
     )
@@ -49,7 +51,8 @@ def sixty_second_clip(data: Path, folder: Path) -> tuple[Path, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="xc-dev folder (for the 60 s clip's sound)")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "xc-dev"),
+                    help="xc-dev folder (for the 60 s clip's sound)")
     ap.add_argument("--repeats", type=int, default=2, help="renders per clip (default 2)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "evidence_video"), help="output path stem")
     args = ap.parse_args()
@@ -62,8 +65,10 @@ def main() -> int:
         folder = Path(tmp)
         sixty, sound = sixty_second_clip(Path(args.data), folder)
         clips = [
-            ("flagship: kauai_with_european_birds.mp4, claim Lihue", ROOT / "examples" / "kauai_with_european_birds.mp4", "Lihue, Kauai, Hawaii"),
-            ("matched: XC148645.mp3 (audio only), claim Plasencia", ROOT / "examples" / "XC148645.mp3", "Plasencia, Spain"),
+            ("flagship: kauai_with_european_birds.mp4, claim Lihue",
+             ROOT / "examples" / "kauai_with_european_birds.mp4", "Lihue, Kauai, Hawaii"),
+            ("matched: XC148645.mp3 (audio only), claim Plasencia", ROOT / "examples" / "XC148645.mp3",
+             "Plasencia, Spain"),
             (f"60 s video (testsrc2 1280x720 30 fps + {sound})", sixty, None),
         ]
         for name, path, claim in clips:
@@ -79,20 +84,25 @@ def main() -> int:
             times = [v.render_s for v in renders]
             v = renders[-1]
             rows.append({
-                "clip": name, "verdict": report.verdict.level, "clip_s": v.clip_s, "video_s": v.duration_s, "frames": round(v.duration_s * v.fps),
-                "analysis_s": analysis_s, "render_s_min": min(times), "render_s_max": max(times), "mb": v.size_bytes / 1e6, "audio": v.audio,
+                "clip": name, "verdict": report.verdict.level, "clip_s": v.clip_s, "video_s": v.duration_s,
+                "frames": round(v.duration_s * v.fps),
+                "analysis_s": analysis_s, "render_s_min": min(times), "render_s_max": max(times),
+                "mb": v.size_bytes / 1e6, "audio": v.audio,
                 "load_before": load_before, "load_after": load_after,
             })
-            print(f"{name}: render {min(times):.1f}-{max(times):.1f} s, {v.size_bytes / 1e6:.2f} MB, load {load_before:.2f} -> {load_after:.2f}",
+            print(f"{name}: render {min(times):.1f}-{max(times):.1f} s, {v.size_bytes / 1e6:.2f} MB, "
+                  f"load {load_before:.2f} -> {load_after:.2f}",
                   file=sys.stderr)
 
-    head = "| clip | verdict | clip shown (s) | video (s, with card) | frames | analysis (s) | render (s), fastest / slowest | output (MB) | audio | load avg before / after |"
+    head = ("| clip | verdict | clip shown (s) | video (s, with card) | frames | analysis (s) "
+            "| render (s), fastest / slowest | output (MB) | audio | load avg before / after |")
     lines = [
         "# Evidence video: render time and size",
         "",
         f"Command: `{shlex.join(['python', 'benchmarks/evidence_video.py', *sys.argv[1:]])}`",
         f"Machine: {machine()}",
-        f"Renders per clip: {args.repeats}; video 1280 x 720, 12 fps, libx264 veryfast; a 6 s closing card follows the clip.",
+        f"Renders per clip: {args.repeats}; video 1280 x 720, 12 fps, libx264 veryfast; "
+        "a 6 s closing card follows the clip.",
         "Analysis (BirdNET, claims; no CLIP weights here) is timed apart and is not part of the render time.",
         "",
         head,
@@ -100,8 +110,9 @@ def main() -> int:
     ]
     for r in rows:
         lines.append(
-            f"| {r['clip']} | {r['verdict']} | {r['clip_s']:.1f} | {r['video_s']:.1f} | {r['frames']} | {r['analysis_s']:.1f} | "
-            f"{r['render_s_min']:.1f} / {r['render_s_max']:.1f} | {r['mb']:.2f} | {r['audio']} | {r['load_before']:.2f} / {r['load_after']:.2f} |"
+            f"| {r['clip']} | {r['verdict']} | {r['clip_s']:.1f} | {r['video_s']:.1f} | {r['frames']} | "
+            f"{r['analysis_s']:.1f} | {r['render_s_min']:.1f} / {r['render_s_max']:.1f} | {r['mb']:.2f} | "
+            f"{r['audio']} | {r['load_before']:.2f} / {r['load_after']:.2f} |"
         )
     text = "\n".join(lines) + "\n"
     save_results(args.out, text, {"machine": machine(), "repeats": args.repeats, "clips": rows})

@@ -251,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Generated hum: detection by level",
         "",
-        "| hum | level re clip RMS | found, right family | found as the other family | none | mean confidence when right |",
+        (
+            "| hum | level re clip RMS | found, right family | found as the other family | none "
+            "| mean confidence when right |"
+        ),
         "|---|---|---|---|---|---|",
     ]
     summary: dict = {"n_clips": len(per_clip), "n_eligible": len(eligible), "hum": {}, "false": {}}
@@ -275,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## False detections",
         "",
-        f"Confounders are mixed in at {CONFOUNDER_DB:g} dB re the clip's RMS. Columns after the first rate leave out the",
+        (
+            f"Confounders are mixed in at {CONFOUNDER_DB:g} dB re the clip's RMS. Columns after the first rate leave "
+            "out the"
+        ),
         f"{len(own)} clip(s) whose clean recording already gives a verdict (listed below).",
         "",
         "| audio | any verdict | any verdict, clips without their own | as 50 Hz | as 60 Hz |",
@@ -316,17 +322,23 @@ def main(argv: list[str] | None = None) -> int:
         "## Speed",
         "",
         (
-            f"`detect_hum` on the {len(per_clip)} clean clips at 48 kHz ({minutes:.1f} audio-minutes): {seconds:.2f} s in"
-            f" all, **{per_min:.3f} s per audio-minute** (decimation included, decoding not; the fastest of"
-            f" {max(1, args.repeats)} runs per clip)."
+            f"`detect_hum` on the {len(per_clip)} clean clips at 48 kHz ({minutes:.1f} audio-minutes): "
+            f"{seconds:.2f} s in all, **{per_min:.3f} s per audio-minute** (decimation included, decoding not; "
+            f"the fastest of {max(1, args.repeats)} runs per clip)."
         ),
-        f"Load average before/after the run: {load_before[0]:.1f} / {load_after[0]:.1f} (other jobs shared the 2 CPUs).",
+        (
+            f"Load average before/after the run: {load_before[0]:.1f} / {load_after[0]:.1f} "
+            "(other jobs shared the 2 CPUs)."
+        ),
         "",
         "## Notes",
         "",
         "- A high-pass filter alone lowers the hum and the background around it alike, so the hum stays detectable;",
         "  mp3 encoding after the filter removes it. The encoder also makes new lines out of the harmonics left above",
-        "  the cut-off (a 60 Hz comb in white noise, filtered and encoded the same way, comes back with a line at 50 Hz",
+        (
+            "  the cut-off (a 60 Hz comb in white noise, filtered and encoded the same way, comes back with a line "
+            "at 50 Hz"
+        ),
         "  among others): that is how a few 60 Hz hums come out as 50 Hz in that row.",
         "- A note held at exactly 100 Hz with harmonics is the 50 Hz family's even lines: held over most of a clip it",
         "  cannot be told from hum; held for 40 % of it, it is rejected in most clips (the table above).",

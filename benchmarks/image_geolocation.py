@@ -135,7 +135,8 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
     result_s = _best_time(lambda: GeoPrediction.from_probs(gallery, probs), repeats)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
-    g = f"GeoCLIP 100K gallery{'' if gallery_subsample <= 1 else f' (every {gallery_subsample}th point: {len(gallery):,})'}"
+    g = ("GeoCLIP 100K gallery"
+         f"{'' if gallery_subsample <= 1 else f' (every {gallery_subsample}th point: {len(gallery):,})'}")
     lines = [
         f"## Speed: {arch} image tower with random weights"
         + (" (the architecture of CLIP ViT-L/14: the same cost as the real weights)" if arch == "ViT-L-14" else ""),
@@ -143,7 +144,8 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
         f"{n_params / 1e6:.1f} M image-tower parameters, {size}x{size} input, float32; built in {build_s:.1f} s. "
         f"Fastest of {repeats} timed run(s) per cell after a warm-up (the cores may be shared with other jobs).",
         "",
-        f"| batch (frames) | CLIP image encoder s / frame | GeoCLIP head + similarity + softmax over the {g} s / frame | total s / frame | frames / s |",
+        f"| batch (frames) | CLIP image encoder s / frame | GeoCLIP head + similarity + softmax over the {g} s / frame "
+        "| total s / frame | frames / s |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for b, enc, sc in rows:
@@ -151,8 +153,8 @@ def speed_section(arch: str, batch_sizes: list[int], repeats: int, gallery_subsa
     best = min(enc + sc for _, enc, sc in rows)
     lines += [
         "",
-        f"- Result object per prediction (top-5 with place names, 50 % / 90 % H3 regions) over {len(gallery):,} points, "
-        f"on a random surface: {result_s:.2f} s (once per image, or once per clip when frames are aggregated).",
+        f"- Result object per prediction (top-5 with place names, 50 % / 90 % H3 regions) over {len(gallery):,} "
+        f"points, on a random surface: {result_s:.2f} s (once per image, or once per clip when frames are aggregated).",
         f"- Gallery location embeddings: {gal_s:.1f} s here (computed on first use, then read from the disk cache).",
         f"- Peak memory of this process: {peak_gb:.2f} GB.",
         f"- Target: under 1 s per frame on 2 CPU cores. Best here: {best:.2f} s per frame "
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", nargs="*", default=[], metavar="PATH:LAT:LON", help="more images with true locations")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "image_geolocation.md")
-    ap.add_argument("--speed", action=argparse.BooleanOptionalAction, default=True, help="measure s / frame (default on)")
+    ap.add_argument("--speed", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure s / frame (default on)")
     ap.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 4, 8])
     ap.add_argument("--repeats", type=int, default=2, help="timed runs per cell; the fastest is reported")
     ap.add_argument("--arch", default="ViT-L-14", help="open_clip architecture for the speed table (or 'tiny-test')")
@@ -180,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}.  ",
         "Command: `.venv/bin/python benchmarks/image_geolocation.py"
-        + (" " + " ".join(argv if argv is not None else sys.argv[1:]) if (argv if argv is not None else sys.argv[1:]) else "")
+        + (" " + " ".join(argv if argv is not None else sys.argv[1:])
+           if (argv if argv is not None else sys.argv[1:]) else "")
         + "`",
         "",
     ]

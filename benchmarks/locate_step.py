@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {machine()}",
         "",
         f"- {len(scores)} clips, {minutes:.1f} min of audio; passes: {', '.join(f'{p:.2f} s' for p in passes)}",
-        f"- best pass: {best:.2f} s, {best / minutes:.3f} s per audio-minute, {1000 * best / len(scores):.0f} ms per clip",
+        f"- best pass: {best:.2f} s, {best / minutes:.3f} s per audio-minute, "
+        f"{1000 * best / len(scores):.0f} ms per clip",
     ])
     save_results(Path(args.out), text, {"clips": len(scores), "minutes": minutes, "passes_s": passes,
                                         "s_per_audio_minute": best / minutes})

@@ -79,14 +79,16 @@ def paper_row(name: str, v: tuple) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def run_set(name: str, gold_path: Path, limit: int, gallery: str, seed: int, out: Path, oracles: dict) -> tuple[list[str], dict]:
+def run_set(name: str, gold_path: Path, limit: int, gallery: str, seed: int, out: Path,
+            oracles: dict) -> tuple[list[str], dict]:
     gold = read_points_csv(gold_path, "gold")
     ids, true = gold.ids, gold.latlon
     if limit and limit < len(ids):
         keep = np.sort(np.random.default_rng(seed).choice(len(ids), limit, replace=False))
         ids, true = [ids[i] for i in keep], true[keep]
     sub_gold = write_points_csv(out / f"{name}_gold_subset.csv", ids, true) if len(ids) < len(gold.ids) else gold_path
-    lines = [f"## {name}: {len(ids):,} of {len(gold.ids):,} test locations" + (f" (random subsample, seed {seed})" if len(ids) < len(gold.ids) else ""), ""]
+    lines = [f"## {name}: {len(ids):,} of {len(gold.ids):,} test locations"
+             + (f" (random subsample, seed {seed})" if len(ids) < len(gold.ids) else ""), ""]
     lines += [metrics_table_header(with_n=True)]
     results = {}
     preds = {"naive": naive_points(true, seed)}
@@ -109,7 +111,8 @@ def run_set(name: str, gold_path: Path, limit: int, gallery: str, seed: int, out
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gold-dir", default=str(GOLD))
-    ap.add_argument("--inat-limit", type=int, default=10000, help="random subsample of the iNat test set (0 = all 49,527)")
+    ap.add_argument("--inat-limit", type=int, default=10000,
+                    help="random subsample of the iNat test set (0 = all 49,527)")
     ap.add_argument("--gallery", default="land-1", help="retrieval gallery (get_gallery name)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -126,19 +129,21 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Naive and species-oracle rows on the paper's test locations",
         "",
-        f"Command: `.venv/bin/python benchmarks/oracle_reproduction.py --inat-limit {args.inat_limit} --gallery {args.gallery}`",
+        "Command: `.venv/bin/python benchmarks/oracle_reproduction.py "
+        f"--inat-limit {args.inat_limit} --gallery {args.gallery}`",
         "",
-        f"Range model: BirdNET V2.4 meta-model, year-round (week -1), checklists = occurrence >= 0.1 over real species. "
-        f"Gallery: `{args.gallery}` ({len(full.gallery):,} points). Naive pool: the other locations of the same test set. "
-        "Oracle retrieval: log-likelihood of the (corrupted) checklist given each gallery point's checklist "
-        "(Hamming distance for the full checklist); 50 % corrupted = half the present species omitted; keep 10 = 10 random "
-        "present species. Scored with `geoforensics.evaluation.evaluate_files`; prediction CSVs in "
+        f"Range model: BirdNET V2.4 meta-model, year-round (week -1), checklists = occurrence >= 0.1 over real "
+        f"species. Gallery: `{args.gallery}` ({len(full.gallery):,} points). Naive pool: the other locations of the "
+        "same test set. Oracle retrieval: log-likelihood of the (corrupted) checklist given each gallery point's "
+        "checklist (Hamming distance for the full checklist); 50 % corrupted = half the present species omitted; keep "
+        "10 = 10 random present species. Scored with `geoforensics.evaluation.evaluate_files`; prediction CSVs in "
         "`benchmarks/results/oracle_predictions/`.",
         "",
     ]
     all_results = {}
     for name, fname, limit in (("xcdc", "xcdc_gold.csv", 0), ("inat", "inat_test_gold.csv", args.inat_limit)):
-        sec, res = run_set(name, Path(args.gold_dir) / fname, limit, args.gallery, args.seed, out / "oracle_predictions", oracles)
+        sec, res = run_set(name, Path(args.gold_dir) / fname, limit, args.gallery, args.seed,
+                           out / "oracle_predictions", oracles)
         lines += sec
         all_results[name] = res
     lines.append(f"Wall time: {time.perf_counter() - t0:.0f} s on this machine (2 shared CPU cores).")

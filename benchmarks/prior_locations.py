@@ -80,7 +80,8 @@ def read_gold(path: Path) -> np.ndarray:
 
 def nearest_cells(gallery: np.ndarray, points: np.ndarray) -> np.ndarray:
     g = latlon_to_xyz(gallery)
-    return np.concatenate([np.argmax(latlon_to_xyz(points[i : i + 4096]) @ g.T, axis=1) for i in range(0, len(points), 4096)])
+    return np.concatenate([np.argmax(latlon_to_xyz(points[i : i + 4096]) @ g.T, axis=1)
+                           for i in range(0, len(points), 4096)])
 
 
 def simulate(values: np.ndarray, usable: np.ndarray, cell: int, rng: np.random.Generator) -> np.ndarray:
@@ -114,10 +115,12 @@ def towns_prior(gallery: np.ndarray, photo_density: np.ndarray, bandwidth_km: fl
     from geoforensics.geo.priors import kde_on_gallery, one_sided
 
     towns = place_coordinates()
-    return one_sided(np.maximum(photo_density, kde_on_gallery(gallery, towns, np.ones(len(towns)), bandwidth_km) * len(gallery)))
+    return one_sided(np.maximum(photo_density,
+                                kde_on_gallery(gallery, towns, np.ones(len(towns)), bandwidth_km) * len(gallery)))
 
 
-def xc_dev_errors(geo: SpeciesRangeGeolocator, data: Path, priors: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
+def xc_dev_errors(geo: SpeciesRangeGeolocator, data: Path,
+                  priors: dict[str, np.ndarray]) -> tuple[list[str], dict[str, np.ndarray]]:
     """Errors (km) of xc-dev's real clips under each prior (BirdNET scores from the package's cache)."""
     from geoforensics.data import open_dataset
     from geoforensics.evidence import cached_scores
@@ -142,9 +145,12 @@ def paired(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gold", default=str(ROOT.parent / "shared" / "data" / "benchmark-gold"), help="benchmark-gold folder")
-    ap.add_argument("--xc-dev", default=str(ROOT.parent / "shared" / "data" / "xc-dev"), help="xc-dev (to check the continent boxes)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gold", default=str(ROOT.parent / "shared" / "data" / "benchmark-gold"),
+                    help="benchmark-gold folder")
+    ap.add_argument("--xc-dev", default=str(ROOT.parent / "shared" / "data" / "xc-dev"),
+                    help="xc-dev (to check the continent boxes)")
     ap.add_argument("--inat", type=int, default=5000, help="iNatSounds test locations drawn at random (0: none)")
     ap.add_argument("--towns", action="store_true", help="also try max(photo, town density) (module docstring)")
     ap.add_argument("--draws", type=int, default=3, help="simulated recordings per location")
@@ -160,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         sets["iNatSounds test"] = inat[np.sort(rng.choice(len(inat), min(args.inat, len(inat)), replace=False))]
 
     with open(Path(args.xc_dev) / "labels.csv", newline="") as f:
-        labelled = [(r["continent"].split(" (")[0], rough_continent(float(r["lat"]), float(r["lon"]))) for r in csv.DictReader(f)]
+        labelled = [(r["continent"].split(" (")[0], rough_continent(float(r["lat"]), float(r["lon"])))
+                    for r in csv.DictReader(f)]
     agree = sum(a == b for a, b in labelled)
 
     geo = SpeciesRangeGeolocator(prior=None)
@@ -180,13 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# The default prior at real recording locations, per continent",
         "",
-        f"Command: `{' '.join(['python', 'benchmarks/prior_locations.py', *(sys.argv[1:] if argv is None else argv)])}`",
+        "Command: `"
+        f"{' '.join(['python', 'benchmarks/prior_locations.py', *(sys.argv[1:] if argv is None else argv)])}`",
         f"Machine: {machine()}",
-        f"Prior: {PRIOR!r}, weight {w:g}, {PRIOR_BANDWIDTH_KM:g} km, on the {geo.gallery_name} gallery ({len(geo.gallery):,} cells). "
+        f"Prior: {PRIOR!r}, weight {w:g}, {PRIOR_BANDWIDTH_KM:g} km, on the {geo.gallery_name} gallery "
+        f"({len(geo.gallery):,} cells). "
         f"Continent boxes agree with xc-dev's labels on {agree} of {len(labelled)} clips.",
-        f"Simulated recordings ({args.draws} per location): focal species 0.9 + two background species + a false positive 30 % "
-        "of the time, drawn from the range model at the true cell (see the script's docstring); errors in km, paired with and "
-        "without the prior; intervals resample locations.",
+        f"Simulated recordings ({args.draws} per location): focal species 0.9 + two background species + a false "
+        "positive 30 % of the time, drawn from the range model at the true cell (see the script's docstring); errors "
+        "in km, paired with and without the prior; intervals resample locations.",
         "",
     ]
     data: dict[str, dict] = {}
@@ -207,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                     e[i, j] = haversine_km(locate(geo, q, variants[k]), pts[i])
         lines += [f"## {name}: {len(pts):,} locations", "",
                   "| continent | n | prior at the truth: median nats | share below -1 nat | below -2 nats "
-                  "| simulated median km, no prior | with the default prior | change [95 % CI] | within 200 km, no prior / prior |",
+                  "| simulated median km, no prior | with the default prior | change [95 % CI] "
+                  "| within 200 km, no prior / prior |",
                   "|---|---|---|---|---|---|---|---|---|"]
         data[name] = {}
         for c in (*CONTINENTS, "all"):
@@ -215,16 +225,18 @@ def main(argv: list[str] | None = None) -> int:
             if not m.any():
                 continue
             row = {
-                "n": int(m.sum()), "prior_median": float(np.median(at_truth[m])), "below_1": float(np.mean(at_truth[m] < -1)),
+                "n": int(m.sum()), "prior_median": float(np.median(at_truth[m])),
+                "below_1": float(np.mean(at_truth[m] < -1)),
                 "below_2": float(np.mean(at_truth[m] < -2)), "median_none": float(np.median(err0[m])),
                 "median_prior": float(np.median(err1[m])), "within200_none": float(np.mean(err0[m] <= 200)),
                 "within200_prior": float(np.mean(err1[m] <= 200)),
             }
             data[name][c] = row
             lines.append(
-                f"| {'**all**' if c == 'all' else c} | {row['n']:,} | {row['prior_median']:.2f} | {100 * row['below_1']:.1f} % | "
-                f"{100 * row['below_2']:.1f} % | {row['median_none']:,.0f} | {row['median_prior']:,.0f} | "
-                f"{paired(err1[m], err0[m], rng)} | {100 * row['within200_none']:.1f} / {100 * row['within200_prior']:.1f} % |"
+                f"| {'**all**' if c == 'all' else c} | {row['n']:,} | {row['prior_median']:.2f} | "
+                f"{100 * row['below_1']:.1f} % | {100 * row['below_2']:.1f} % | {row['median_none']:,.0f} | "
+                f"{row['median_prior']:,.0f} | {paired(err1[m], err0[m], rng)} | "
+                f"{100 * row['within200_none']:.1f} / {100 * row['within200_prior']:.1f} % |"
             )
         lines.append("")
         for k, e in errv.items():
@@ -232,18 +244,21 @@ def main(argv: list[str] | None = None) -> int:
             for c in (*CONTINENTS, "all"):
                 m = np.ones(len(pts), bool) if c == "all" else cont == c
                 if m.any():
-                    lines.append(f"- {c} ({int(m.sum()):,}): {np.median(err1[m]):,.0f} -> {np.median(e[m]):,.0f} km, change "
-                                 f"{paired(e[m], err1[m], rng)}; prior below -1 nat at the truth "
-                                 f"{100 * np.mean(variants[k][cells[m]] < -1):.1f} % (default {100 * np.mean(at_truth[m] < -1):.1f} %)")
+                    lines.append(f"- {c} ({int(m.sum()):,}): {np.median(err1[m]):,.0f} -> {np.median(e[m]):,.0f} km, "
+                                 f"change {paired(e[m], err1[m], rng)}; prior below -1 nat at the truth "
+                                 f"{100 * np.mean(variants[k][cells[m]] < -1):.1f} % "
+                                 f"(default {100 * np.mean(at_truth[m] < -1):.1f} %)")
             lines.append("")
     if len(variants) > 1:
         conts, real = xc_dev_errors(geo, Path(args.xc_dev), {"none": np.zeros(len(geo.gallery)), **variants})
         lines += ["## xc-dev's real clips (86, BirdNET scores), median km", "",
-                  "| prior | all | within 200 km | " + " | ".join(CONTINENTS) + " | change of the median against the default [95 % CI] |",
+                  "| prior | all | within 200 km | " + " | ".join(CONTINENTS)
+                  + " | change of the median against the default [95 % CI] |",
                   "|---|---|---|" + "---|" * len(CONTINENTS) + "---|"]
         cs = np.array(conts)
         for k, e in real.items():
-            per = " | ".join(f"{np.median(e[cs == c]):,.0f} ({int((cs == c).sum())})" if (cs == c).any() else "-" for c in CONTINENTS)
+            per = " | ".join(f"{np.median(e[cs == c]):,.0f} ({int((cs == c).sum())})" if (cs == c).any() else "-"
+                             for c in CONTINENTS)
             change = "" if k == "default prior" else paired(e, real["default prior"], rng)
             lines.append(f"| {k} | {np.median(e):,.0f} | {100 * np.mean(e <= 200):.1f} % | {per} | {change} |")
             data.setdefault("xc-dev", {})[k] = e.tolist()

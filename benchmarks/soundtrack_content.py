@@ -228,7 +228,8 @@ CALIBRATIONS = {
 """Calibrations fitted on the mixtures: which variant's log Bayes factors, and the features of each claim."""
 
 
-def cross_validated(results: list[dict[str, Any]], name: str, folds: int, seed: int) -> tuple[list[dict[str, Any]], list[float]]:
+def cross_validated(results: list[dict[str, Any]], name: str, folds: int,
+                    seed: int) -> tuple[list[dict[str, Any]], list[float]]:
     """The results with ``name``'s claims rescored by a calibration fitted on the other folds (grouped by clip,
     every condition together, true vs far weighted to equal odds), verdicts guarded; and the fit on all."""
     variant, feats = CALIBRATIONS[name]

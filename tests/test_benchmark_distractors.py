@@ -66,7 +66,8 @@ def test_distractor_is_deterministic_and_unit_rms(kind):
 def test_the_same_seed_gives_the_same_sound_in_another_process():
     code = ("import hashlib, sys; sys.path.insert(0, '.'); from benchmarks import distractors as D; "
             "print(hashlib.sha256(D.distractor('speech', 3.0, D.seed_of(0, 'XC1', 'speech')).tobytes()).hexdigest())")
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                           check=True)
     import hashlib
 
     here = hashlib.sha256(D.distractor("speech", 3.0, D.seed_of(0, "XC1", "speech")).tobytes()).hexdigest()

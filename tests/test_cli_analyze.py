@@ -22,8 +22,8 @@ def test_analyze_help(capsys):
 def test_evidence_video_and_report_page_from_the_command_line(tmp_path):
     video, page = tmp_path / "evidence.mp4", tmp_path / "report.pdf"
     r = subprocess.run(
-        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Kauai, Hawaii", "--frame-every", "10",
-         "--video", str(video), "--video-seconds", "5", "--report", str(page)],
+        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Kauai, Hawaii",
+         "--frame-every", "10", "--video", str(video), "--video-seconds", "5", "--report", str(page)],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
@@ -66,7 +66,8 @@ def test_refused_urls(source, message, capsys):
 def test_demo_video_json_and_offline_html(tmp_path):
     html = tmp_path / "map.html"
     r = subprocess.run(
-        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--json", "-", "--html", str(html), "--frame-every", "5"],
+        [sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--json", "-", "--html", str(html),
+         "--frame-every", "5"],
         capture_output=True,
         text=True,
     )

@@ -26,7 +26,8 @@ def test_check_help():
 
 @pytest.mark.parametrize(
     "argv",
-    [["check"], ["check", str(KAUAI)], ["check", "--claim", "1,1"], ["check", str(KAUAI), "--claim", "1,1", "--claims", "x.csv"]],
+    [["check"], ["check", str(KAUAI)], ["check", "--claim", "1,1"],
+     ["check", str(KAUAI), "--claim", "1,1", "--claims", "x.csv"]],
 )
 def test_wrong_combinations_are_refused(argv):
     with pytest.raises(InputError):

@@ -42,7 +42,8 @@ def test_bad_file_is_a_clean_error(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "geoforensics", "locate", str(tmp_path / "nope.wav")], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "geoforensics", "locate", str(tmp_path / "nope.wav")],
+                       capture_output=True, text=True)
     assert r.returncode == 2 and "no such file" in r.stderr
 
 
@@ -51,7 +52,8 @@ def test_locate_json_csv_then_evaluate(tmp_path):
     clip = XC / "audio" / "XC148645.mp3"
     out_csv = tmp_path / "pred.csv"
     r = subprocess.run(
-        [sys.executable, "-m", "geoforensics", "locate", str(clip), "--json", "--surface", "none", "--csv", str(out_csv)],
+        [sys.executable, "-m", "geoforensics", "locate", str(clip), "--json", "--surface", "none",
+         "--csv", str(out_csv)],
         capture_output=True,
         text=True,
     )
@@ -62,7 +64,8 @@ def test_locate_json_csv_then_evaluate(tmp_path):
     assert rows[0]["audio_id"] == "XC148645"
     gold = tmp_path / "gold.csv"
     gold.write_text("audio_id,latitude,longitude\nXC148645,39.8427,-5.9972\n")
-    r = subprocess.run([sys.executable, "-m", "geoforensics", "evaluate", str(out_csv), str(gold), "--json"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "geoforensics", "evaluate", str(out_csv), str(gold), "--json"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["median_error"] < 2500 and m["continent"] == 1.0
@@ -92,7 +95,8 @@ def test_folder_search_uses_the_one_extension_list(tmp_path):
 
 def test_several_files_json_lines_and_csv_to_files(tmp_path, capsys):
     out_json, out_csv = tmp_path / "out" / "pred.jsonl", tmp_path / "out" / "pred.csv"
-    argv = ["locate", *map(str, CLIPS), "--surface", "none", "--top-k", "3", "--json", str(out_json), "--csv", str(out_csv)]
+    argv = ["locate", *map(str, CLIPS), "--surface", "none", "--top-k", "3", "--json", str(out_json),
+            "--csv", str(out_csv)]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("XC148645.mp3: ") and "\nXC132220.mp3: " in captured.out  # the text report stays

@@ -155,7 +155,7 @@ def test_listing_json_stdout_and_file(
     assert text.strip() and not text.lstrip().startswith(("{", "["))
 
 
-# ---------------------------------------------------------------- issue 14: every number checked, destinations first, strict JSON
+# -------------------------------------------------- issue 14: every number checked, destinations first, strict JSON
 
 
 @pytest.mark.parametrize(
@@ -191,12 +191,14 @@ def test_every_number_is_checked(argv: list[str], capsys: pytest.CaptureFixture)
         main(argv)
     assert e.value.code == 2
     err = capsys.readouterr().err
-    flag = next(a for a in argv if a.startswith("--") and a not in ("--data", "--out", "--config", "--output")).split("=")[0]
+    flag = next(a for a in argv
+                if a.startswith("--") and a not in ("--data", "--out", "--config", "--output")).split("=")[0]
     assert f"argument {flag}: must be" in err and "Traceback" not in err
 
 
 def test_numbers_in_range_pass() -> None:
-    args = build_parser().parse_args(["locate", "a.wav", "--prior-weight", "0", "--top-k", "100", "--max-duration", "1800"])
+    args = build_parser().parse_args(["locate", "a.wav", "--prior-weight", "0", "--top-k", "100",
+                                      "--max-duration", "1800"])
     assert (args.prior_weight, args.top_k, args.max_duration) == (0.0, 100, 1800.0)
     assert build_parser().parse_args(["app"]).port == 7860
 

@@ -75,7 +75,8 @@ def test_a_media_output_inside_an_input_folder_is_refused(tmp_path):
     shutil.copy(DEMO, tmp_path / "old.mp4")
     with pytest.raises(InputError, match="media file in the input folder"):
         check_outputs(argparse.Namespace(files=[str(tmp_path)], video=str(tmp_path / "old.mp4"), argv=[]))
-    check_outputs(argparse.Namespace(files=[str(tmp_path)], video=str(tmp_path / "new.mp4"), json=str(tmp_path / "r.json")))
+    check_outputs(argparse.Namespace(files=[str(tmp_path)], video=str(tmp_path / "new.mp4"),
+                                     json=str(tmp_path / "r.json")))
     check_outputs(argparse.Namespace(source=str(tmp_path / "a.wav"), video=str(tmp_path / "old.mp4"),
                                      argv=["analyze", str(tmp_path / "a.wav"), "--video", str(tmp_path / "old.mp4")]))
 
@@ -145,7 +146,8 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_nothing(outputs, tmp_path):
     earlier.write_text('{"earlier": true}\n')
     argv = [a.format(out=out) for a in outputs]
     env = {**os.environ, "TMPDIR": str(tmp)}
-    proc = subprocess.Popen([sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Hawaii", *argv],
+    proc = subprocess.Popen([sys.executable, "-m", "geoforensics", "analyze", str(DEMO), "--claim", "Lihue, Hawaii",
+                             *argv],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(tmp.iterdir()):

@@ -74,8 +74,10 @@ def tiny_locators(monkeypatch):
 
     gallery = np.array(load_gps_gallery_100k()[::200])
     clip = create_clip(config="tiny-test")
-    monkeypatch.setattr(cli_locate_image, "make_image_geolocator", lambda **kw: ImageGeolocator(clip=clip, gallery=gallery, **kw))
-    monkeypatch.setattr(cli_locate_image, "make_text_geolocator", lambda **kw: TextGeolocator(clip=clip, gallery=gallery, **kw))
+    monkeypatch.setattr(cli_locate_image, "make_image_geolocator",
+                        lambda **kw: ImageGeolocator(clip=clip, gallery=gallery, **kw))
+    monkeypatch.setattr(cli_locate_image, "make_text_geolocator",
+                        lambda **kw: TextGeolocator(clip=clip, gallery=gallery, **kw))
 
 
 def test_locate_image_json_lines(tiny_locators, capsys):

@@ -42,7 +42,8 @@ def test_good_dates() -> None:
 
 
 def test_week_of() -> None:
-    assert [week_of(x) for x in (None, "2020-01-01", "2020-06-15", "2020-12-31", "2020-06", 3)] == [-1, 1, 23, 48, 22, 10]
+    assert ([week_of(x) for x in (None, "2020-01-01", "2020-06-15", "2020-12-31", "2020-06", 3)]
+            == [-1, 1, 23, 48, 22, 10])
     with pytest.raises(InputError):
         week_of("2021-02-30")
 
@@ -107,7 +108,8 @@ def test_impossible_or_ambiguous_names_give_no_date_and_say_why(name: str, why: 
 
 
 @pytest.mark.parametrize(
-    "name", ["XC132220.mp3", "rec-123456789.wav", "x_120210514_053000.wav", "track20210514.wav", "20210514053000.wav", ""]
+    "name",
+    ["XC132220.mp3", "rec-123456789.wav", "x_120210514_053000.wav", "track20210514.wav", "20210514053000.wav", ""],
 )
 def test_names_without_a_stamp_of_their_own_give_nothing(name: str) -> None:
     from geoforensics.dates import filename_stamp

@@ -107,9 +107,11 @@ def test_raven_table_reads_back_as_raven_does(scores, prediction, tmp_path: Path
     header = out.read_text().split("\n")[0].split("\t")
     assert header == list(RAVEN_COLUMNS + EXTRA_COLUMNS + CLAIM_COLUMNS)
     assert [(r["Begin Time (s)"], r["Species"], r["Lives At Claim"]) for r in rows] == [
-        ("0.000000", "Turdus merula", "yes"), ("1.500000", "Erithacus rubecula", "no"), ("1.500000", "Turdus merula", "yes")]
+        ("0.000000", "Turdus merula", "yes"), ("1.500000", "Erithacus rubecula", "no"),
+        ("1.500000", "Turdus merula", "yes")]
     assert rows[1]["Occurrence At Claim"] == "0.0300"
-    assert float(rows[1]["Km From Clip Guess"]) == pytest.approx(float(haversine_km((52.0, 5.0), (48.0, 2.0))), abs=0.05)
+    assert float(rows[1]["Km From Clip Guess"]) == pytest.approx(float(haversine_km((52.0, 5.0), (48.0, 2.0))),
+                                                                 abs=0.05)
     # the package's own reader of real Raven tables (WABAD's annotations) reads it too
     from geoforensics.data.base import read_table
 
@@ -120,7 +122,8 @@ def test_raven_table_reads_back_as_raven_does(scores, prediction, tmp_path: Path
 
 def test_a_raven_table_of_many_files_places_each_selection_in_its_file(scores, prediction):
     first = RecordingDetections("/cards/A/20210514_053000.WAV", detections(scores, LABELS, threshold=0.5), 7.5)
-    second = RecordingDetections("/cards/B/SMM01234_20210514_060000.wav", detections(scores, LABELS, threshold=0.85), 60.0)
+    second = RecordingDetections("/cards/B/SMM01234_20210514_060000.wav", detections(scores, LABELS, threshold=0.85),
+                                 60.0)
     rows = read_raven(raven_table([first, second]))
     assert list(rows[0])[len(RAVEN_COLUMNS): len(RAVEN_COLUMNS) + 3] == list(FILE_COLUMNS)
     assert [r["Begin File"] for r in rows] == ["20210514_053000.WAV"] * 3 + ["SMM01234_20210514_060000.wav"]
@@ -136,14 +139,15 @@ def test_audacity_labels_read_back_as_audacity_does(scores, prediction, tmp_path
     labels = read_audacity(audacity_labels(found))
     assert [(s, e) for s, e, _, _ in labels] == [(0.0, 3.0), (1.5, 4.5), (1.5, 4.5)]
     assert labels[0][3] == (0.0, 15000.0)
-    assert labels[0][2] == "Eurasian Blackbird (Turdus merula) 0.90; window guess 52.00, 5.00, 0 km from the clip's guess; " \
-        "lives at the claimed place (occurrence 0.82)"
+    assert labels[0][2] == "Eurasian Blackbird (Turdus merula) 0.90; window guess 52.00, 5.00, 0 km from the " \
+        "clip's guess; lives at the claimed place (occurrence 0.82)"
     assert "not at the claimed place (occurrence 0.03)" in labels[1][2]
     assert all(f is None for *_, f in read_audacity(audacity_labels(found, frequencies=False)))
 
     one = write_labels(tmp_path / "clip.txt", "audacity", [RecordingDetections("clip.wav", found, 7.5)])
     assert len(read_audacity(one[0].read_text())) == 3
-    many = write_labels(tmp_path / "tracks", "audacity", [RecordingDetections("a/x.wav", found), RecordingDetections("b/x.wav", [])])
+    many = write_labels(tmp_path / "tracks", "audacity",
+                        [RecordingDetections("a/x.wav", found), RecordingDetections("b/x.wav", [])])
     assert [p.name for p in many] == ["x.wav.txt", "x.wav.2.txt"] and many[1].read_text() == ""
     with pytest.raises(InputError, match="folder"):
         write_labels(one[0], "audacity", [RecordingDetections("a.wav"), RecordingDetections("b.wav")])

@@ -23,7 +23,8 @@ SR = 22050
 
 def _chirps(seconds: float, sr: int = SR) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
-    return (0.3 * np.sin(2 * np.pi * (2500 + 400 * np.sin(2 * np.pi * 3 * t)) * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+    return (0.3 * np.sin(2 * np.pi * (2500 + 400 * np.sin(2 * np.pi * 3 * t)) * t)
+            * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
 
 
 def _write_wav(path: Path, audio: np.ndarray, sr: int = SR) -> Path:
@@ -167,7 +168,8 @@ def test_a_cache_file_without_the_recording_length_of_a_cut_recording_is_rebuilt
     path = _write_wav(tmp_path / "long.wav", _chirps(12.0))
     fresh = cached_scores(path, max_duration_s=4.5)
     (file,) = _cache_files()
-    np.savez(file, starts_s=fresh.starts_s, ends_s=fresh.ends_s, scores=fresh.scores, duration_s=np.float64(fresh.duration_s))
+    np.savez(file, starts_s=fresh.starts_s, ends_s=fresh.ends_s, scores=fresh.scores,
+             duration_s=np.float64(fresh.duration_s))
     again = cached_scores(path, max_duration_s=4.5)
     assert "cache_s" not in again.timings and again.source_duration_s == pytest.approx(12.0, abs=0.01)
     third = cached_scores(path, max_duration_s=4.5)

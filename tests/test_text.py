@@ -48,7 +48,8 @@ def test_safe_multiline_keeps_lines_only() -> None:
 
 
 def test_safe_formatter() -> None:
-    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%s decoded partially: %s", ("a\x1b[2J.mp3", "y\nz"), None)
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%s decoded partially: %s", ("a\x1b[2J.mp3", "y\nz"),
+                               None)
     assert SafeFormatter().format(record) == "a\\x1b[2J.mp3 decoded partially: y\\nz"
     assert record.getMessage() == "a\x1b[2J.mp3 decoded partially: y\nz"  # other handlers see the record unchanged
 
@@ -100,5 +101,6 @@ def test_hostile_file_names_in_reports_and_errors(tmp_path: Path) -> None:
     assert "clip\\x1b[2J\\nfake: line\\u202e.wav: " in r.stdout
     assert "junk\\x1b]0;t\\x07.mp3: error: " in r.stderr
     assert "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "geoforensics", "locate", str(junk)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run([sys.executable, "-m", "geoforensics", "locate", str(junk)], capture_output=True, text=True,
+                       timeout=300)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "junk\\x1b]0;t\\x07.mp3" in r.stderr

@@ -202,7 +202,8 @@ def test_train_pooler_cli_on_a_bad_head_is_a_clean_error(tmp_path, capsys):
     from geoforensics.cli import main
 
     (tmp_path / "bad.pt").write_bytes(b"garbage")
-    assert main(["train-pooler", "--head", str(tmp_path / "bad.pt"), "--output", str(tmp_path / "p.pt"), "--epochs", "1"]) == 2
+    assert main(["train-pooler", "--head", str(tmp_path / "bad.pt"), "--output", str(tmp_path / "p.pt"),
+                 "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "cannot be read as a PyTorch checkpoint" in err and "Traceback" not in err
     assert not (tmp_path / "p.pt").exists()

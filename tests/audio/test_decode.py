@@ -437,7 +437,8 @@ def _non_media(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 def test_non_media_files_are_refused_before_ffmpeg_guesses(tmp_path):
     for kind, (path, what) in _non_media(tmp_path).items():
-        with pytest.raises(InputError, match=rf"{path.name}: not a readable audio or video file \(it is (a |an )?{what}") as e:
+        with pytest.raises(InputError,
+                           match=rf"{path.name}: not a readable audio or video file \(it is (a |an )?{what}") as e:
             decode_audio(path, 16000)
         assert "/etc/passwd" not in str(e.value), kind
         with pytest.raises(InputError, match=rf"^could not read {path.name}: not a readable audio or video file"):

@@ -30,9 +30,13 @@ audio/XC3.mp3,XC3,35.0,139.0,,Cettia diphone,Japanese Bush Warbler,Japan,Asia,10
 """
 
 # Two rows in the exact format of cvl-umass/nat-sound2loc-benchmark xcdc/xcdc_recordings.csv (MIT), one made up.
-XCDC = """audio_id,url,latitude,longitude,length,date,time,recordist,main_scientific,main_common,all_scientific,all_common
-894098,https://xeno-canto.org/894098,52.75,0.462,3:05,2024-03-31,07:00,Stuart Fisher,Aythya ferina,Common Pochard,"['Cyanistes caeruleus', 'Corvus corone', 'Aythya ferina']","['Blue Tit', 'Carrion Crow', 'Common Pochard']"
-322459,https://xeno-canto.org/322459,31.84,-109.025,9:24,2015-04-25,06:43,Richard E. Webster,Callipepla gambelii,Gambel's Quail,"['Tyrannus verticalis', 'Icterus parisorum', 'Callipepla gambelii']","['Western Kingbird', ""Scott's Oriole"", ""Gambel's Quail""]"
+XCDC = """audio_id,url,latitude,longitude,length,date,time,recordist,main_scientific,main_common,\
+all_scientific,all_common
+894098,https://xeno-canto.org/894098,52.75,0.462,3:05,2024-03-31,07:00,Stuart Fisher,Aythya ferina,Common Pochard,\
+"['Cyanistes caeruleus', 'Corvus corone', 'Aythya ferina']","['Blue Tit', 'Carrion Crow', 'Common Pochard']"
+322459,https://xeno-canto.org/322459,31.84,-109.025,9:24,2015-04-25,06:43,Richard E. Webster,Callipepla gambelii,\
+Gambel's Quail,"['Tyrannus verticalis', 'Icterus parisorum', 'Callipepla gambelii']",\
+"['Western Kingbird', ""Scott's Oriole"", ""Gambel's Quail""]"
 100,,10.5,20.25,1:02:03,2010-06-00,,X,Parus major,Great Tit,Parus major;Sitta europaea;Parus major,Great Tit;;Great Tit
 """
 
@@ -103,7 +107,8 @@ def wabad_dir(tmp_path: Path) -> Path:
     )
     bra = root / "BRA" / "BRA"
     write(bra / "Recordings" / "rec7.wav", "")
-    write(bra / "Raven_Pro_annotations" / "rec7.txt", RAVEN_HEADER + "1\tSpectrogram 1\t1\t0.5\t1.0\t800\t1200\tCrypturellus soui\n")
+    write(bra / "Raven_Pro_annotations" / "rec7.txt",
+          RAVEN_HEADER + "1\tSpectrogram 1\t1\t0.5\t1.0\t800\t1200\tCrypturellus soui\n")
     return root
 
 
@@ -171,7 +176,8 @@ def test_manifest_reads_rows(manifest_csv: Path):
 
 
 def test_manifest_generic_columns_and_stem_ids(tmp_path: Path):
-    p = write(tmp_path / "clips.csv", "path,latitude,lng,scientific_name\n/abs/a.wav,1.5,2.5,Parus major\nsub/b.flac,-1,-2,\n")
+    p = write(tmp_path / "clips.csv",
+              "path,latitude,lng,scientific_name\n/abs/a.wav,1.5,2.5,Parus major\nsub/b.flac,-1,-2,\n")
     ds = read_manifest(p)
     assert ds.name == "clips"
     assert ds.ids == ["a", "b"]
@@ -297,7 +303,8 @@ def test_wabad_raven_layout(wabad_dir: Path):
     assert r.species == ("Fringilla coelebs", "Turdus merula")  # 2 calls before 1
     assert r.extra["site"] == "ESP01" and r.extra["country"] == "Spain" and r.extra["n_vocalizations"] == "3"
     b = ds.by_id("rec7")  # no site id in the file name: matched by its location folder
-    assert (b.lat, b.lon) == (-3.1, -60.0) and b.extra["site"] == "BRA" and b.date is None and b.species == ("Crypturellus soui",)
+    assert ((b.lat, b.lon) == (-3.1, -60.0) and b.extra["site"] == "BRA" and b.date is None
+            and b.species == ("Crypturellus soui",))
     vocs = read_vocalizations(wabad_dir)
     assert len(vocs) == 4
     first = next(v for v in vocs if v.species == "Turdus merula")
@@ -325,7 +332,8 @@ def test_wabad_flat_layout_and_errors(tmp_path: Path):
     assert ds[1].latlon == (-3.1, -60.0) and ds[1].audio_path == (root / "b" / "x.wav").resolve()
     assert detect_format(root / "annotations.csv") == "wabad" and len(open_dataset(root / "sites.csv")) == 2
 
-    write(root / "annotations.csv", "file,site,species,start,end\na.wav,ESP01,Parus major,0,1\nb.wav,NOPE,Parus major,0,1\n")
+    write(root / "annotations.csv",
+          "file,site,species,start,end\na.wav,ESP01,Parus major,0,1\nb.wav,NOPE,Parus major,0,1\n")
     with pytest.raises(InputError, match=r"annotations.csv, row 2 \(line 3\).*'NOPE'"):
         read_wabad(root)
     write(root / "annotations.csv", "file,site,species,start,end\na.wav,ESP01,Parus major,5,1\n")

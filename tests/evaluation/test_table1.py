@@ -20,7 +20,8 @@ CITIES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (-1.3, 36.8), (35.7, 139
 
 
 def test_help_smoke():
-    out = subprocess.run([sys.executable, "-m", "geoforensics", "table1", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "geoforensics", "table1", "--help"], capture_output=True, text=True,
+                         timeout=60)
     assert out.returncode == 0 and "--systems" in out.stdout and "--gold" in out.stdout
 
 

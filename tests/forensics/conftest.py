@@ -27,6 +27,7 @@ def window_scores(*rows: list[float]) -> WindowScores:
     s = np.array(rows, dtype=np.float32)
     s = np.concatenate([s, np.zeros((len(s), 40), np.float32)], axis=1)
     n = len(s)
-    return WindowScores(starts_s=np.arange(n) * 1.5, ends_s=np.arange(n) * 1.5 + 3.0, scores=s, duration_s=n * 1.5 + 1.5)
+    return WindowScores(starts_s=np.arange(n) * 1.5, ends_s=np.arange(n) * 1.5 + 3.0, scores=s,
+                        duration_s=n * 1.5 + 1.5)
 
 

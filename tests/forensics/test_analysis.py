@@ -117,7 +117,8 @@ def test_more_claims_are_answered_from_the_stored_report(flagship):
     assert stockholm.verdict.level == "consistent" and stockholm.claims[0].claim.label == "Stockholm, Sweden"
     assert flagship.verdict.level == "mismatch"  # the original is left as it was
     clicked = flagship.with_claim(C.Claim(22.05, -159.5, "map", C.point_label(22.05, -159.5)))
-    assert clicked.verdict.level == "mismatch" and clicked.verdict.basis == "map" and "Hawaii" in clicked.claims[0].claim.label
+    assert (clicked.verdict.level == "mismatch" and clicked.verdict.basis == "map"
+            and "Hawaii" in clicked.claims[0].claim.label)
     none = flagship.with_claim(None)
     assert none.claims == [] and none.verdict.level == "inconclusive" and none.verdict.basis == "none"
     assert A.CLAIM_PROMPT in none.verdict.text
@@ -170,7 +171,8 @@ def test_with_clip_the_picture_is_tested_as_a_claim_too(tiny_clip_env):
     report = analyze_media(KAUAI, frame_every_s=10)
     assert report.image is not None and report.comparison is not None
     (check,) = report.claims
-    assert check.claim.source == "image guess" and (check.claim.lat, check.claim.lon) == pytest.approx(report.image.point)
+    assert (check.claim.source == "image guess"
+            and (check.claim.lat, check.claim.lon) == pytest.approx(report.image.point))
     assert report.verdict is report.comparison and report.verdict.basis == "image"
     claimed = report.with_claim("Lihue, Hawaii")
     assert [c.claim.source for c in claimed.claims] == ["typed", "image guess"]
@@ -201,4 +203,5 @@ def test_the_soundtrack_is_described_in_the_report_its_lines_and_its_timeline():
     assert "Soundtrack: birds audible in 5 of 16 windows; music covers the rest" in report_notes(report)
     assert [s.kind for s in content_spans(report)] == [w["dominant"] for w in soundtrack["windows"]]
     band = [t for t in report_timeline(report).data if t.name and t.name.startswith("soundtrack: ")]
-    assert {t.name: len(t.x) for t in band}["soundtrack: music"] == sum(w["dominant"] == "music" for w in soundtrack["windows"])
+    assert ({t.name: len(t.x) for t in band}["soundtrack: music"]
+            == sum(w["dominant"] == "music" for w in soundtrack["windows"]))

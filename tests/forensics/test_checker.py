@@ -1,4 +1,5 @@
-"""The claim check on a tiny fake world (known ranges), through the public protocol, and on the real flagship example."""
+"""The claim check on a tiny fake world (known ranges), through the public protocol, and on the real flagship
+example."""
 
 from __future__ import annotations
 
@@ -143,7 +144,8 @@ def test_any_geolocator_answering_the_protocol_backs_a_verdict():
     checker = K.ClaimChecker(ws, geolocator=geo)
     paris, sydney = checker.check(PARIS), checker.check(SYDNEY)
     assert paris.log_bayes_factor < 0 < sydney.log_bayes_factor and sydney.mismatch_score > paris.mismatch_score
-    assert paris.evidence[0].common_name == "Paris bird" and paris.evidence[0].lives_here and paris.evidence[0].windows == 2
+    assert (paris.evidence[0].common_name == "Paris bird" and paris.evidence[0].lives_here
+            and paris.evidence[0].windows == 2)
     assert not sydney.evidence[0].lives_here and sydney.evidence[0].nearest_km == pytest.approx(16960, rel=0.01)
 
 

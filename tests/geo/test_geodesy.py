@@ -85,7 +85,8 @@ def test_order_converters():
 
 @pytest.mark.parametrize(
     "bad, word",
-    [([[91, 0]], "latitude"), ([[0, 181]], "longitude"), ([[float("nan"), 0]], "finite"), ([[1, 2, 3]], "last dimension")],
+    [([[91, 0]], "latitude"), ([[0, 181]], "longitude"), ([[float("nan"), 0]], "finite"),
+     ([[1, 2, 3]], "last dimension")],
 )
 def test_validation_errors_are_clear(bad, word):
     with pytest.raises(CoordinateError, match=word):

@@ -108,18 +108,21 @@ def test_a_checkpoint_path_is_a_model_name_in_the_cli(tmp_path: Path, capsys, is
     (data / "labels.csv").write_text("file,id,lat,lon\nclip0.wav,c0,48.85,2.35\nclip1.wav,c1,40.7,-74.0\n")
     name = f"agclip:{ckpt}"
     out = tmp_path / "pred.csv"
-    assert main(["evaluate-model", "--model", name, "--data", str(data), "--gallery", "uniform-10", "--out", str(out)]) == 0
+    assert main(["evaluate-model", "--model", name, "--data", str(data), "--gallery", "uniform-10",
+                 "--out", str(out)]) == 0
     assert name in capsys.readouterr().out
     rows = list(csv.DictReader(out.open()))
     assert [r["audio_id"] for r in rows] == ["c0", "c1"]
     assert all(abs(float(r["latitude"])) <= 90 for r in rows)
     located = tmp_path / "located.csv"
-    assert main(["locate", str(data / "clip0.wav"), "--model", name, "--gallery", "uniform-10", "--csv", str(located)]) == 0
+    assert main(["locate", str(data / "clip0.wav"), "--model", name, "--gallery", "uniform-10",
+                 "--csv", str(located)]) == 0
     assert list(csv.DictReader(located.open()))[0]["latitude"] == rows[0]["latitude"]
     from geoforensics.evaluation import table1
 
     try:
-        assert main(["table1", "--agclip-head", f"tiny={name}", "--list", "--data", str(data), "--out", str(tmp_path)]) == 0
+        assert main(["table1", "--agclip-head", f"tiny={name}", "--list", "--data", str(data),
+                     "--out", str(tmp_path)]) == 0
         assert f"geolocator {name}" in capsys.readouterr().out
     finally:
         table1.SYSTEMS.unregister("agclip-tiny")

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.usefixtures("isolated_module_cache")
 
 GALLERY = uniform_grid(15).latlon
 CITIES = {"paris": (48.85, 2.35), "sydney": (-33.9, 151.2), "nairobi": (-1.3, 36.8), "new york": (40.7, -74.0)}
-TRAIN = np.array([c for c in CITIES.values() for _ in range(3)]) + np.tile([[0.5, 0.5], [0.0, 0.0], [-0.5, -0.5]], (4, 1))
+TRAIN = (np.array([c for c in CITIES.values() for _ in range(3)])
+         + np.tile([[0.5, 0.5], [0.0, 0.0], [-0.5, -0.5]], (4, 1)))
 SR = 22050
 TYPED = ("k", "date", "sample_rate", "max_duration_s", "light")
 RANDOM = {"naive", "oracle-corrupt50", "oracle-keep10"}
@@ -48,7 +49,8 @@ def _window_scores() -> WindowScores:
 
 def _chirps(seconds: float = 4.5, sr: int = SR) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
-    return (0.3 * np.sin(2 * np.pi * (3000 + 500 * np.sin(2 * np.pi * 4 * t)) * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+    return (0.3 * np.sin(2 * np.pi * (3000 + 500 * np.sin(2 * np.pi * 4 * t)) * t)
+            * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
 
 
 def _features() -> np.ndarray:

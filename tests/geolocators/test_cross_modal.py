@@ -38,7 +38,8 @@ def grid(step: float, offset: float = 0.0) -> np.ndarray:
 G1 = grid(1.0)
 
 
-def bump(centre: tuple[float, float], sigma_km: float = 400.0, gallery: np.ndarray = G1, cutoff_km: float | None = None) -> GeoPrediction:
+def bump(centre: tuple[float, float], sigma_km: float = 400.0, gallery: np.ndarray = G1,
+         cutoff_km: float | None = None) -> GeoPrediction:
     """A Gaussian surface around ``centre`` (zero beyond ``cutoff_km`` when given)."""
     d = haversine_km(gallery, centre)
     p = np.exp(-0.5 * (d / sigma_km) ** 2)
@@ -96,7 +97,8 @@ def test_rank_by_location_orders_by_overlap_then_distance():
     assert km == pytest.approx(float(haversine_km(PARIS, MADRID)), abs=60)  # point estimates on the 1-degree grid
     # all disjoint from a sharp query: overlaps tie at 0 and the distance decides
     sharp = bump(PARIS, sigma_km=100.0, cutoff_km=200)
-    far = {k: bump(c, sigma_km=100.0, cutoff_km=200) for k, c in (("Sydney", SYDNEY), ("Madrid", MADRID), ("Moscow", MOSCOW))}
+    far = {k: bump(c, sigma_km=100.0, cutoff_km=200)
+           for k, c in (("Sydney", SYDNEY), ("Madrid", MADRID), ("Moscow", MOSCOW))}
     ranked = rank_by_location(sharp, far)
     assert [m.name for m in ranked] == ["Madrid", "Moscow", "Sydney"] and all(m.score == 0 for m in ranked)
 
@@ -158,7 +160,8 @@ def test_species_affinity_spanish_imperial_eagle_is_iberian():
 
 
 def test_species_affinity_misspelt_or_not_a_species():
-    with pytest.raises(InputError, match=r"unknown species 'Aquila adalbertii'; did you mean Aquila adalberti \(Spanish Eagle\)"):
+    with pytest.raises(InputError, match=r"unknown species 'Aquila adalbertii'; "
+                                         r"did you mean Aquila adalberti \(Spanish Eagle\)"):
         species_affinity("Aquila adalbertii")
     with pytest.raises(InputError, match="did you mean Cyanistes caeruleus"):
         species_affinity("Cyanistes caerulus")

@@ -203,7 +203,8 @@ def test_benchmark_speed_table_without_weights(capsys, monkeypatch, tmp_path):
     """The speed path, with the tiny architecture and a 1,000-point gallery to stay fast."""
     monkeypatch.delenv("GEOFORENSICS_CLIP_CONFIG", raising=False)
     out = tmp_path / "r.md"
-    args = ["--arch", "tiny-test", "--batch-sizes", "1", "2", "--repeats", "1", "--gallery-subsample", "100", "--out", str(out)]
+    args = ["--arch", "tiny-test", "--batch-sizes", "1", "2", "--repeats", "1", "--gallery-subsample", "100",
+            "--out", str(out)]
     assert _bench().main(args) == 0
     text = out.read_text()
     assert "run `geoforensics weights fetch clip-vit-l-14-openai`" in text and "Machine: " in text

@@ -50,7 +50,8 @@ def test_one_species_prediction(locator, gallery):
     assert np.isfinite(pred.lat) and np.isfinite(pred.lon) and -90 <= pred.lat <= 90 and -180 <= pred.lon <= 180
     assert [e.scientific_name for e in pred.evidence] == ["Erithacus rubecula"]
     (ev,) = pred.evidence
-    assert ev.common_name == "European Robin" and ev.score == pytest.approx(0.9) and ev.windows == [0] and ev.weight == 1.0
+    assert (ev.common_name == "European Robin" and ev.score == pytest.approx(0.9) and ev.windows == [0]
+            and ev.weight == 1.0)
     expected = torch.softmax(locator.text.logits(locator.species_embeddings([ROBIN])).double(), dim=1)[0].numpy()
     assert np.allclose(pred.probs, expected, atol=1e-6)
     assert any("meaningless" in n for n in pred.notes) and any("TaxaBind-style" in n for n in pred.notes)
@@ -100,7 +101,8 @@ def test_bad_inputs(locator, gallery):
 def test_registry_creates_it(locator, gallery):
     assert "taxabind-style" in list_geolocators()
     geo = create_geolocator(
-        "taxabind-style", gallery=gallery, clip=locator.clip, location_encoder=locator.text.location_encoder, names=False
+        "taxabind-style", gallery=gallery, clip=locator.clip, location_encoder=locator.text.location_encoder,
+        names=False
     )
     assert isinstance(geo, TaxaBindStyleGeolocator) and geo.name == "taxabind-style" and geo.modality == "audio"
     assert len(geo.gallery) == len(gallery)

@@ -86,7 +86,8 @@ def test_the_collection_holds_guesses_regions_candidates_claims_and_distances(fi
     mismatch = by_kind(collection, "claim", verdict="mismatch")[0]["properties"]
     assert mismatch["mismatch_score"] == 0.98 and mismatch["claim_source"] == "typed"
     assert "not here: Kikau (occurrence 0.00, nearest 15,880 km)" in mismatch["species_at_claim"]
-    assert "lives here: Kikau (occurrence 0.74)" in by_kind(collection, "claim", verdict="consistent")[0]["properties"]["species_at_claim"]
+    assert ("lives here: Kikau (occurrence 0.74)"
+            in by_kind(collection, "claim", verdict="consistent")[0]["properties"]["species_at_claim"])
     lines = by_kind(collection, "distance")
     assert len(lines) == 3  # audio to picture, audio to each claim
     to_reykjavik = by_kind(collection, "distance", verdict="mismatch")[0]["properties"]["distance_km"]
@@ -181,7 +182,8 @@ def test_hostile_text_is_shown_escaped_and_the_files_stay_readable(fiji, tmp_pat
     text = kml.read_text(encoding="utf-8")
     assert "\\u202egnp.exe" in text and "\\xff.wav" in text and "<b>" not in text and "\u202e" not in text
     geojson = write_geojson(tmp_path / "x.geojson", col)
-    assert json.loads(geojson.read_text(encoding="utf-8"))["name"] == "clip\\x00\\x07 <b>&amp; \\u202egnp.exe\ufffe\\xff.wav"
+    assert (json.loads(geojson.read_text(encoding="utf-8"))["name"]
+            == "clip\\x00\\x07 <b>&amp; \\u202egnp.exe\ufffe\\xff.wav")
     assert len(pyogrio.raw.read(geojson)[2]) == len(col["features"])
 
 
@@ -200,7 +202,8 @@ def test_batch_rows_become_points_and_failed_rows_stay(tmp_path: Path):
     assert col["features"][1]["properties"]["error"] == "not audio"
     out = write_gis(tmp_path / "batch.geojson", col)
     meta, _, geometry, fields = pyogrio.raw.read(out)
-    assert len(geometry) == 3 and list(fields[list(meta["fields"]).index("audio_id")]) == ["XC148645", "broken", "kamchatka"]
+    assert (len(geometry) == 3
+            and list(fields[list(meta["fields"]).index("audio_id")]) == ["XC148645", "broken", "kamchatka"])
     kml = write_gis(tmp_path / "batch.kml", col)
     doc = etree.parse(str(kml))
     assert kml_schema().validate(doc)

@@ -144,7 +144,8 @@ def test_fetch_not_media(server: tuple[str, Path], tmp_path: Path) -> None:
 
 
 def test_fetch_refuses_a_download_without_a_media_extension(server: tuple[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"^could not fetch: unsupported file type '\.unknown_video'; expected one of: .*mp4"):
+    with pytest.raises(InputError,
+                       match=r"^could not fetch: unsupported file type '\.unknown_video'; expected one of: .*mp4"):
         fetch_url(f"{server[0]}/clip.bin", tmp_path, allow_hosts=LOCAL)
     assert list(tmp_path.iterdir()) == []
 

@@ -21,4 +21,5 @@ def test_extensions() -> None:
     with pytest.raises(InputError, match=r"unsupported file type '\(none\)'"):
         check_extension("README")
     assert MEDIA_EXTS == AUDIO_EXTS | VIDEO_EXTS and not AUDIO_EXTS & VIDEO_EXTS
-    assert {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"} == MEDIA_EXTS
+    assert {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".mov", ".webm", ".mkv", ".avi",
+            ".m4v"} == MEDIA_EXTS

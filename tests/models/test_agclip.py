@@ -84,7 +84,8 @@ def test_checklist_bce_and_total_loss_weight():
 
 
 def test_logit_scale_modes_and_queue():
-    assert float(AGCLIPModel(AGCLIPConfig(encoder="birdnet", logit_scale_mode="linear")).logit_scale()) == pytest.approx(3.681)
+    assert (float(AGCLIPModel(AGCLIPConfig(encoder="birdnet", logit_scale_mode="linear")).logit_scale())
+            == pytest.approx(3.681))
     learn = AGCLIPModel(AGCLIPConfig(encoder="birdnet", logit_scale_mode="learn"))
     assert learn.log_logit_scale.requires_grad
     q = TargetQueue(3)

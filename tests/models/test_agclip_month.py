@@ -75,7 +75,8 @@ def test_agclip_loss_adds_weighted_month_term():
     assert parts["month"] == pytest.approx(math.log(12), rel=1e-6)
     assert parts["loss"] == pytest.approx(parts["contrastive"] + 0.01 * parts["bce"] + 2.0 * math.log(12), rel=1e-5)
     off = AGCLIPModel(AGCLIPConfig(encoder="birdnet", n_species=5, logit_scale=0.0))
-    _, parts_off = agclip_loss(off, AGCLIPOutput(torch.eye(2, 512), torch.zeros(2, 5)), torch.eye(2, 512), torch.zeros(2, 5))
+    _, parts_off = agclip_loss(off, AGCLIPOutput(torch.eye(2, 512), torch.zeros(2, 5)), torch.eye(2, 512),
+                               torch.zeros(2, 5))
     assert parts_off["month"] == 0.0
     assert parts_off["loss"] == pytest.approx(parts_off["contrastive"] + 0.01 * parts_off["bce"], rel=1e-6)
 

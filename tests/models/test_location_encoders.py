@@ -41,7 +41,8 @@ def test_registry_lists_the_encoders():
         "learned-rff": 512,
     }
     assert [n for n in list_location_encoders() if location_encoder_info(n).trainable] == ["learned-rff"]
-    with pytest.raises(InputError, match="unknown location encoder 'nope'; known: geoclip, learned-rff, range, satclip"):
+    with pytest.raises(InputError,
+                       match="unknown location encoder 'nope'; known: geoclip, learned-rff, range, satclip"):
         create_location_encoder("nope")
     with pytest.raises(InputError, match="unknown location encoder"):
         AGCLIPConfig(location_encoder="nope")

@@ -159,4 +159,5 @@ def test_geolocator_transformer_pooling(tmp_path: Path):
         assert np.isfinite([p.lat, p.lon]).all() and -90 <= p.lat <= 90 and -180 <= p.lon <= 180
         assert np.isfinite(p.probs).all() and abs(p.probs.sum() - 1) < 1e-9 and len(p.windows) == 6
     with pytest.raises(GeoforensicsError, match="-d"):
-        AGCLIPGeolocator(gallery="uniform-10", pooling="transformer", pooler=TransformerPooler(TransformerPoolerConfig(dim=64, heads=8, layers=1)))
+        AGCLIPGeolocator(gallery="uniform-10", pooling="transformer",
+                         pooler=TransformerPooler(TransformerPoolerConfig(dim=64, heads=8, layers=1)))

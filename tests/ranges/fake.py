@@ -13,7 +13,8 @@ class BumpRangeModel:
     version = "1"
 
     def __init__(
-        self, centres: dict[str, tuple[float, float]], radius_km: float = 1500.0, floor: float = 1e-4, widespread: int = 0
+        self, centres: dict[str, tuple[float, float]], radius_km: float = 1500.0, floor: float = 1e-4,
+        widespread: int = 0
     ):
         self.species = tuple(centres) + tuple(f"widespread{i}" for i in range(widespread))
         self.common_names = tuple(s.upper() for s in self.species)

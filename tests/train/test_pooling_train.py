@@ -14,7 +14,8 @@ from geoforensics.models.pooling import TransformerPoolerConfig
 from geoforensics.train.pooling import SequenceSet, train_pooler
 
 TINY = TransformerPoolerConfig(layers=1, seq_len=8)
-PLACES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (35.7, 139.7), (-1.3, 36.8), (-23.5, -46.6), (64.1, -21.9), (1.35, 103.8)]
+PLACES = [(48.85, 2.35), (40.7, -74.0), (-33.9, 151.2), (35.7, 139.7), (-1.3, 36.8), (-23.5, -46.6), (64.1, -21.9),
+          (1.35, 103.8)]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,8 @@ def _recordings(n: int, seed: int = 0) -> list[tuple[np.ndarray, tuple[float, fl
 
 def test_train_on_recordings_loss_decreases(head):
     logs: list[str] = []
-    res = train_pooler(head, _recordings(48), config=TINY, epochs=6, batch_size=16, seed=0, gallery="uniform-10", log=logs.append)
+    res = train_pooler(head, _recordings(48), config=TINY, epochs=6, batch_size=16, seed=0, gallery="uniform-10",
+                       log=logs.append)
     losses = [h["loss"] for h in res.history]
     assert len(losses) == 6 and all(math.isfinite(v) for v in losses)
     assert losses[-1] < losses[0]
@@ -81,7 +83,8 @@ def test_sequence_set_source(head):
 
     latlon = np.array(PLACES[:6], dtype=np.float64)
     data = SequenceSet(seqs, latlon, get_model("geoclip-location-encoder").encode(latlon))
-    res = train_pooler(head, data, config=TINY, epochs=1, batch_size=6, val=data.subset([0, 1, 2]), gallery="uniform-10")
+    res = train_pooler(head, data, config=TINY, epochs=1, batch_size=6, val=data.subset([0, 1, 2]),
+                       gallery="uniform-10")
     assert math.isfinite(res.history[0]["loss"]) and math.isfinite(res.val["median_error"])
 
 

@@ -20,7 +20,8 @@ def test_species_weights_inverse_count_and_sqrt():
     pts = np.array([PARIS] * 4)
     np.testing.assert_allclose(resampling_weights(keys, pts, "species"), np.array([1 / 3, 1 / 3, 1 / 3, 1]) / 2)
     s = 3 / math.sqrt(3) + 1
-    np.testing.assert_allclose(resampling_weights(keys, pts, "species", 0.5), np.array([1 / math.sqrt(3)] * 3 + [1]) / s)
+    np.testing.assert_allclose(resampling_weights(keys, pts, "species", 0.5),
+                               np.array([1 / math.sqrt(3)] * 3 + [1]) / s)
     np.testing.assert_allclose(resampling_weights(keys, pts, "none"), np.full(4, 0.25))
 
 

@@ -51,7 +51,8 @@ def test_queue_serves_several_users_at_once(app_url):
 
 
 def test_analyze_endpoint_tests_a_claim(client, demo_video):
-    out = client.predict(gradio_client.handle_file(str(demo_video)), "", "", 5.0, "Lihue, Kauai, Hawaii", api_name="/analyze")
+    out = client.predict(gradio_client.handle_file(str(demo_video)), "", "", 5.0, "Lihue, Kauai, Hawaii",
+                         api_name="/analyze")
     raw = out[8]
     assert raw["verdict"]["level"] == "mismatch" and raw["claims"][0]["claim"]["source"] == "typed"
     assert raw["claims"][0]["evidence"][0]["common_name"] == "Eurasian Blue Tit"

@@ -68,7 +68,8 @@ def test_forensics_tab_end_to_end(app_page, demo_video):
     page.wait_for_selector("#gf-upload >> text=kauai_with_european_birds.mp4", timeout=30_000)
     page.get_by_role("button", name="Analyze", exact=True).click()
     page.wait_for_function(
-        "badges => { const t = document.querySelector('#gf-verdict').innerText; return badges.some(b => t.includes(b)); }",
+        "badges => { const t = document.querySelector('#gf-verdict').innerText; "
+        "return badges.some(b => t.includes(b)); }",
         arg=list(BADGES),
         timeout=120_000,
     )
@@ -79,7 +80,8 @@ def test_forensics_tab_end_to_end(app_page, demo_video):
     assert re.search(r"\d km", verdict)
     assert map_countries(page, "#gf-forensics-map") > 50
     assert page.locator("#gf-forensics-map .geolayer .scattergeo path.point").count() >= 6  # top-5 and the guess
-    assert "not available" in page.locator("#gf-image-status").inner_text() or "frames" in page.locator("#gf-image-status").inner_text()
+    assert ("not available" in page.locator("#gf-image-status").inner_text()
+            or "frames" in page.locator("#gf-image-status").inner_text())
     assert page.locator("#gf-timeline .barlayer .bars path").count() > 3
     assert "Cyanistes caeruleus" in page.locator("#gf-evidence").inner_text()
     assert "never used by the predictions" in page.content()
@@ -89,7 +91,8 @@ def test_forensics_tab_end_to_end(app_page, demo_video):
     page.get_by_label("Draw a species' range on the map (green)").first.click()
     page.get_by_role("option", name=re.compile("Eurasian Blue Tit")).click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#gf-forensics-map .legendtext')].some(t => t.textContent.startsWith('Range: '))",
+        "() => [...document.querySelectorAll('#gf-forensics-map .legendtext')]"
+        ".some(t => t.textContent.startsWith('Range: '))",
         timeout=30_000,
     )
     page.locator("#gf-forensics-map").screenshot(path=str(ARTIFACTS / "ui_forensics_range.png"))
@@ -109,7 +112,8 @@ def test_audio_and_multimodal_tabs(app_page):
     page.get_by_text("Spanish Imperial Eagle · Spain").first.click()
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Locate", exact=True).click()
-    page.wait_for_function("() => document.querySelector('#gf-audio-summary').innerText.includes('Best guess')", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#gf-audio-summary').innerText.includes('Best guess')",
+                           timeout=120_000)
     page.wait_for_selector("#gf-audio-map .geolayer .layer.countries path", state="attached", timeout=30_000)
     page.wait_for_timeout(500)
     assert map_countries(page, "#gf-audio-map") > 50
@@ -175,7 +179,8 @@ def test_flagship_example_with_its_claim_then_a_map_click(app_page):
     assert "Eurasian Blue Tit (heard at 0.99" in verdict and "does not live there" in verdict
     stars = [t for t in plot_traces(page, "#gf-forensics-map") if t["name"] == "Claimed place (your claim): MISMATCH"]
     assert len(stars) == 1 and stars[0]["mode"] == "markers" and abs(stars[0]["lat"] - 21.98) < 0.01
-    legend = page.evaluate("() => [...document.querySelectorAll('#gf-forensics-map .legendtext')].map(t => t.textContent)")
+    legend = page.evaluate(
+        "() => [...document.querySelectorAll('#gf-forensics-map .legendtext')].map(t => t.textContent)")
     assert "Claimed place (your claim): MISMATCH" in legend
     table = page.locator("#gf-claim-evidence").inner_text()
     assert "Eurasian Blue Tit (Cyanistes caeruleus)" in table and "lives there?" in table
@@ -189,7 +194,8 @@ def test_flagship_example_with_its_claim_then_a_map_click(app_page):
     lat, lon = (float(v) for v in claim.split(","))
     assert abs(lat - 59.33) < 0.5 and abs(lon - 18.07) < 0.5  # the point under the click
     assert "(your map click): CONSISTENT" in page.locator("#gf-claim-evidence").inner_text()
-    assert any(t["name"] == "Claimed place (your map click): CONSISTENT" for t in plot_traces(page, "#gf-forensics-map"))
+    assert any(t["name"] == "Claimed place (your map click): CONSISTENT"
+               for t in plot_traces(page, "#gf-forensics-map"))
     page.wait_for_timeout(800)
     page.locator("#gf-forensics-map").screenshot(path=str(ARTIFACTS / "ui_forensics_map_click.png"))
     page.wait_for_timeout(6000)  # announcements are spaced up to 5 s apart

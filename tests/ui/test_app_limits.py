@@ -23,10 +23,12 @@ from benchmarks.app_load import AppServer  # noqa: E402
 
 gradio_client = pytest.importorskip("gradio_client")
 
-HEAVY = {"analyze", "locate_audio", "query_text", "query_text_1", "query_image", "query_audio", "species_affinity", "match_audio"}
-LIGHT = {"check_claim", "check_claim_1", "pick_alternative", "use_file_tag", "map_click", "species_range", "audio_species_range",
-         "prepare_downloads", "prepare_audio_downloads"}
-XC = shared_dir() / "data" / "xc-dev" / "audio" / "XC103543.mp3" if shared_dir() else None  # 14 s, Red Junglefowl, India
+HEAVY = {"analyze", "locate_audio", "query_text", "query_text_1", "query_image", "query_audio", "species_affinity",
+         "match_audio"}
+LIGHT = {"check_claim", "check_claim_1", "pick_alternative", "use_file_tag", "map_click", "species_range",
+         "audio_species_range", "prepare_downloads", "prepare_audio_downloads"}
+XC = (shared_dir() / "data" / "xc-dev" / "audio" / "XC103543.mp3"
+      if shared_dir() else None)  # 14 s, Red Junglefowl, India
 
 
 def test_heavy_events_share_one_group_and_redraws_skip_the_queue():
@@ -77,7 +79,8 @@ def test_the_exports_cap_drops_the_oldest_first(tmp_path):
     assert all(d.exists() for d in dirs)
     newest = store.new_dir()
     assert not dirs[0].exists() and dirs[1].exists() and dirs[2].exists() and newest.exists()
-    assert store.root is not None and store.root.parent == tmp_path and store.root.name.startswith("geoforensics-exports-")
+    assert (store.root is not None and store.root.parent == tmp_path
+            and store.root.name.startswith("geoforensics-exports-"))
     assert tree_bytes(store.root) <= store.max_bytes
 
 
@@ -144,4 +147,5 @@ def test_a_full_queue_says_so_with_its_length(tmp_path, demo_video):
     text = str(refused.value)
     assert "The app is busy: 1 request already waiting for 1 worker" in text and "try again" in text
     assert "Queue is full" not in text and "Traceback" not in text
-    assert answers[0]["verdict"] == answers[1]["verdict"] and answers[0]["audio"]["point"] == answers[1]["audio"]["point"]
+    assert (answers[0]["verdict"] == answers[1]["verdict"]
+            and answers[0]["audio"]["point"] == answers[1]["audio"]["point"])

@@ -64,8 +64,8 @@ def flagship(demo_video: Path) -> dict:
 @pytest.fixture(scope="module")
 def tagged(demo_video: Path, tmp_path_factory) -> dict:
     dest = tmp_path_factory.mktemp("tag") / "tagged.mp4"
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(demo_video), "-c", "copy",
-                    "-metadata", "location=+21.9789-159.3711/", str(dest)], check=True)
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(demo_video),
+                    "-c", "copy", "-metadata", "location=+21.9789-159.3711/", str(dest)], check=True)
     return run(dest)
 
 
@@ -87,7 +87,8 @@ def test_the_flagship_example_is_a_mismatch_with_the_blue_tit_in_the_table(flags
     assert any((t.name or "").endswith("km tolerance") for t in flagship["map"].data)
     assert flagship["alternatives"].visible is False and flagship["tag_button"].interactive is False
     raw = flagship["raw"]
-    assert raw["verdict"]["level"] == "mismatch" and raw["claims"][0]["evidence"][0]["common_name"] == "Eurasian Blue Tit"
+    assert (raw["verdict"]["level"] == "mismatch"
+            and raw["claims"][0]["evidence"][0]["common_name"] == "Eurasian Blue Tit")
 
 
 def test_the_downloads_carry_the_claims(flagship):
@@ -95,7 +96,8 @@ def test_the_downloads_carry_the_claims(flagship):
     json_path, html_path, geojson, _, labels = (Path(f) for f in prepare_downloads("", flagship["report"]))
     claims = [f for f in json.loads(geojson.read_text())["features"] if f["properties"]["kind"] == "claim"]
     assert [c["properties"]["verdict"] for c in claims] == ["mismatch"]
-    assert any(r.endswith("\tno") and "Cyanistes caeruleus" in r for r in labels.read_text().splitlines())  # not at Lihue
+    # not at Lihue
+    assert any(r.endswith("\tno") and "Cyanistes caeruleus" in r for r in labels.read_text().splitlines())
     d = json.loads(json_path.read_text())
     assert d["claims"][0]["verdict"] == "mismatch" and d["verdict"]["basis"] == "typed"
     assert ForensicReport.from_dict(d).claims[0].evidence[0].common_name == "Eurasian Blue Tit"
@@ -130,7 +132,8 @@ def test_more_claims_without_listening_again(flagship):
     assert out["report"].checker is report.checker and out["raw"]["claims"][0]["claim"]["label"] == "Stockholm, Sweden"
     assert table(out["claim_table"]).iloc[0]["lives there?"] == "yes"
     cleared = named(check_claim("   ", "", report))
-    assert cleared["report"].claims == [] and "INCONCLUSIVE" in cleared["verdict"] and "click the map" in cleared["verdict"]
+    assert (cleared["report"].claims == [] and "INCONCLUSIVE" in cleared["verdict"]
+            and "click the map" in cleared["verdict"])
     assert table(cleared["claim_table"]).empty
     kept = named(check_claim("Stockholm", "Cyanistes caeruleus", report))  # a species range stays drawn
     assert any((t.name or "").startswith("Range: Eurasian Blue Tit") for t in kept["map"].data)
@@ -165,10 +168,12 @@ def test_a_tagged_file_offers_its_tag(tagged, flagship):
     assert flagship["tag_button"].interactive is False
     assert "MISMATCH" in tagged["verdict"] and "GPS tag" in tagged["verdict"]  # no claim typed: the tag is the headline
     stockholm = named(check_claim("Stockholm", "", tagged["report"]))
-    assert "CONSISTENT" in stockholm["verdict"] and "Also tested" in stockholm["verdict"] and "the file says" in stockholm["verdict"]
+    assert ("CONSISTENT" in stockholm["verdict"] and "Also tested" in stockholm["verdict"]
+            and "the file says" in stockholm["verdict"])
     back = named(use_file_tag("", stockholm["report"]))
     assert back["claim"] == "21.9789, -159.3711" and back["report"].headline_claim.claim.source == "file tag"
-    assert "the place in the file's GPS tag" in back["verdict"] and "(the file says): MISMATCH" in back["claim_table"].label
+    assert ("the place in the file's GPS tag" in back["verdict"]
+            and "(the file says): MISMATCH" in back["claim_table"].label)
     with pytest.raises(gr.Error) as e:
         use_file_tag("", flagship["report"])
     assert "no GPS tag" in error_text(e)
@@ -206,8 +211,10 @@ def test_untrusted_text_is_escaped(flagship):
 def test_a_splice_is_shaded_on_the_timeline(tmp_path):
     spliced = tmp_path / "spain_then_singapore.wav"
     subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(EAGLE), "-i", str(XC_SINGAPORE),
-         "-filter_complex", "[0:a]atrim=0:15,asetpts=N/SR/TB[a];[1:a]atrim=0:15,asetpts=N/SR/TB[b];[a][b]concat=n=2:v=0:a=1[o]",
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+         "-i", str(EAGLE), "-i", str(XC_SINGAPORE),
+         "-filter_complex",
+         "[0:a]atrim=0:15,asetpts=N/SR/TB[a];[1:a]atrim=0:15,asetpts=N/SR/TB[b];[a][b]concat=n=2:v=0:a=1[o]",
          "-map", "[o]", "-ac", "1", "-ar", "48000", str(spliced)],
         check=True,
     )

@@ -76,7 +76,8 @@ def test_analyze_demo_video(demo_result):
     assert [Path(f).name.split(".", 1)[1] for f in files] == ["json", "html", "geojson", "kml", "selections.txt"]
     rows = Path(files[4]).read_text().splitlines()
     assert rows[0].startswith("Selection\tView\tChannel") and any("Cyanistes caeruleus" in r for r in rows[1:])
-    assert ForensicReport is type(report) and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point)
+    assert (ForensicReport is type(report)
+            and geoforensics.GeoPrediction.from_dict(raw["audio"]).point == pytest.approx(report.audio.point))
     assert "window.PlotlyGeoAssets" in Path(files[1]).read_text()
 
 
@@ -207,7 +208,8 @@ def test_bad_frame_interval(every, expected):
     assert expected in error_text(e)
 
 
-@pytest.mark.parametrize("error", [InputError("unreadable date 'x': use YYYY-MM-DD"), MissingWeightsError("run `fetch`")])
+@pytest.mark.parametrize("error", [InputError("unreadable date 'x': use YYYY-MM-DD"),
+                                   MissingWeightsError("run `fetch`")])
 def test_geoforensics_errors_are_shown_and_not_logged(error, caplog):
     @user_errors("Testing")
     def handler() -> None:
@@ -256,7 +258,8 @@ def test_locate_audio_matches_python_api():
     assert files is None and name == EAGLE.name
     json_path, html_path, geojson, kml = (Path(f) for f in prepare_audio_downloads("Aquila adalberti", pred, name))
     assert geojson.name == "XC148645.geojson" and kml.name == "XC148645.kml"
-    assert json_path.name == "XC148645.json" and geoforensics.GeoPrediction.from_json(json_path.read_text()).point == pytest.approx(direct.point)
+    assert (json_path.name == "XC148645.json"
+            and geoforensics.GeoPrediction.from_json(json_path.read_text()).point == pytest.approx(direct.point))
     assert html_path.name == "XC148645_map.html" and "Range: " in html_path.read_text()
     with pytest.raises(gr.Error) as e:
         locate_audio(None, "")
@@ -287,7 +290,8 @@ def test_metadata_panel_rows_and_limits():
 
 
 def test_analyze_audio_only_file():
-    verdict, _, image_panel, _, _, _, metadata, _, raw, report, *_ = analyze(str(EAGLE), "", "", 2.0, progress=no_progress)
+    verdict, _, image_panel, _, _, _, metadata, _, raw, report, *_ = analyze(str(EAGLE), "", "", 2.0,
+                                                                            progress=no_progress)
     assert not report.has_video and "AUDIO ONLY" in verdict and "no video stream" in image_panel
     assert in_europe(report.audio.point) and raw["audio"]["evidence"][0]["scientific_name"] == "Aquila adalberti"
     assert "title" in [tag for tag, _ in metadata]  # the file's own tags, shown in their own panel

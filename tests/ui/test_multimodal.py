@@ -130,17 +130,20 @@ def test_text_query_in_the_browser_with_random_test_clip(chromium: Any, tiny_cli
         page.route("**/*", route)
         page.goto(tiny_clip_app + "/")
         page.wait_for_function(
-            "() => (document.querySelector('#gf-mm-status') || {innerText: ''}).innerText.includes('random test weights')",
+            "() => (document.querySelector('#gf-mm-status') || {innerText: ''})"
+            ".innerText.includes('random test weights')",
             timeout=60_000,
         )
         status = page.locator("#gf-mm-status").inner_text()
         assert "text queries available" in status and "answers are meaningless" in status
-        assert page.get_by_role("tab", name="Audio", exact=True).get_attribute("aria-selected") == "true"  # opens on a query that works offline
+        # opens on a query that works offline
+        assert page.get_by_role("tab", name="Audio", exact=True).get_attribute("aria-selected") == "true"
         page.get_by_role("tab", name="Text", exact=True).click()
         record_announcements(page)
         page.get_by_label("Describe a place").fill("a misty pine forest by a lake")
         page.get_by_role("button", name="Locate text").click()
-        page.wait_for_function("() => document.querySelector('#gf-mm-summary').innerText.includes('Text points to')", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#gf-mm-summary').innerText.includes('Text points to')",
+                               timeout=60_000)
         page.wait_for_selector("#gf-mm-map .geolayer .layer.countries path", state="attached", timeout=30_000)
         page.wait_for_timeout(500)
         assert map_countries(page, "#gf-mm-map") > 50

@@ -32,16 +32,25 @@ def gaussian(grid: np.ndarray, centre: tuple[float, float], sigma_km: float, **m
 def dom_summary(page) -> dict:
     return page.evaluate(
         """() => {
-        const subpaths = sel => { const p = document.querySelector(sel); return p ? (p.getAttribute('d') || '').split('M').length - 1 : 0; };
+        const subpaths = sel => {
+            const p = document.querySelector(sel);
+            return p ? (p.getAttribute('d') || '').split('M').length - 1 : 0;
+        };
         const lines = [...document.querySelectorAll('.geolayer .scattergeo path.js-line')];
-        const filled = lines.filter(p => { const f = getComputedStyle(p).fill; return f && f !== 'none' && !f.endsWith(', 0)'); });
+        const filled = lines.filter(p => {
+            const f = getComputedStyle(p).fill;
+            return f && f !== 'none' && !f.endsWith(', 0)');
+        });
         return {
             countries: subpaths('.geolayer .layer.countries path'),
             land: subpaths('.geolayer .layer.land path'),
             points: document.querySelectorAll('.geolayer .scattergeo path.point').length,
             lines: lines.length,
             filled: filled.length,
-            filledArea: filled.map(p => { const b = p.getBBox(); return b.width * b.height; }).reduce((a, b) => a + b, 0),
+            filledArea: filled.map(p => {
+                const b = p.getBBox();
+                return b.width * b.height;
+            }).reduce((a, b) => a + b, 0),
             texts: [...document.querySelectorAll('.geolayer .scattergeo text')].map(t => t.textContent),
         };
     }"""
@@ -119,7 +128,8 @@ def test_head_html_works_when_it_follows_plotly_js(tmp_path, offline_page, grid)
 
 def test_timeline_renders_offline(tmp_path, offline_page, grid):
     audio = gaussian(grid, PARIS, 700.0)
-    audio.windows = [WindowPrediction(3.0 * i, 3.0 * i + 3, PARIS[0], PARIS[1], 0.1, "Turdus merula", 0.8) for i in range(5)]
+    audio.windows = [WindowPrediction(3.0 * i, 3.0 * i + 3, PARIS[0], PARIS[1], 0.1, "Turdus merula", 0.8)
+                     for i in range(5)]
     html = write_standalone_html(window_timeline(audio), tmp_path / "timeline.html")
     page = offline_page.page
     page.goto(html.as_uri())

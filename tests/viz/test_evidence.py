@@ -173,7 +173,8 @@ def generated(tmp_path_factory) -> Path:
         x[i : i + rate // 10] = rng.normal(0, 0.3, rate // 10)
     wav = path.with_suffix(".raw")
     wav.write_bytes(x.tobytes())
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
                     "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", str(wav), "-c:v", "libx264", "-c:a", "pcm_s16le",
                     "-shortest", str(path)], check=True)
     wav.unlink()
@@ -220,7 +221,8 @@ def test_failures_leave_nothing_behind(flagship, temp_root, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
 def test_report_page_files(flagship, tmp_path, suffix):
-    out = write_report_page(flagship, tmp_path / f"report{suffix}", command="geoforensics analyze kauai.mp4 --claim 'Lihue'")
+    out = write_report_page(flagship, tmp_path / f"report{suffix}",
+                            command="geoforensics analyze kauai.mp4 --claim 'Lihue'")
     data = out.read_bytes()
     assert len(data) > 50_000 and not list(tmp_path.glob(".*part"))
     if suffix == ".png":

@@ -181,7 +181,8 @@ def test_clockwise_ring_reverses_counter_clockwise_rings():
     ccw = np.array([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]], dtype=float)  # (lat, lon): east, north, west, south
     assert np.array_equal(clockwise_ring(ccw), ccw[::-1])
     assert np.array_equal(clockwise_ring(ccw[::-1].copy()), ccw[::-1])
-    polar = np.array(h3.cell_to_boundary(h3.latlng_to_cell(89.99, 0.0, 1)) + h3.cell_to_boundary(h3.latlng_to_cell(89.99, 0.0, 1))[:1])
+    polar = np.array(h3.cell_to_boundary(h3.latlng_to_cell(89.99, 0.0, 1))
+                     + h3.cell_to_boundary(h3.latlng_to_cell(89.99, 0.0, 1))[:1])
     assert not np.array_equal(clockwise_ring(polar), polar)  # h3 rings are anticlockwise, near the pole too
 
 
@@ -269,10 +270,12 @@ def test_standalone_html_inlines_plotly_and_assets_before_drawing(tmp_path, pari
 def clip_with_splice(grid) -> tuple[GeoPrediction, GeoPrediction]:
     audio = gaussian(grid, PARIS, 700.0)
     species = ["Turdus merula", "Erithacus rubecula", ""]
-    audio.windows = [WindowPrediction(3.0 * i, 3.0 * i + 3, PARIS[0] + 0.2 * i, PARIS[1], 0.1, species[i % 3], 0.5 + 0.03 * i) for i in range(8)]
+    audio.windows = [WindowPrediction(3.0 * i, 3.0 * i + 3, PARIS[0] + 0.2 * i, PARIS[1], 0.1, species[i % 3],
+                                      0.5 + 0.03 * i) for i in range(8)]
     audio.windows[5] = WindowPrediction(15.0, 18.0, -33.9, 151.2, 0.4, "Manorina melanocephala", 0.95)
     frames = gaussian(grid, KAUAI, 400.0, modality="image")
-    frames.windows = [WindowPrediction(t, t, KAUAI[0], KAUAI[1], 0.3) for t in (0.0, 8.0, 16.0)] + [WindowPrediction(20.0, 20.0)]
+    frames.windows = ([WindowPrediction(t, t, KAUAI[0], KAUAI[1], 0.3) for t in (0.0, 8.0, 16.0)]
+                      + [WindowPrediction(20.0, 20.0)])
     return audio, frames
 
 
@@ -280,7 +283,8 @@ def test_window_timeline_rows_and_spliced_window(grid):
     audio, frames = clip_with_splice(grid)
     fig = window_timeline(audio, frames=frames)
     bars = [t for t in fig.data if isinstance(t, go.Bar)]
-    assert {b.name for b in bars} == {"Turdus merula", "Erithacus rubecula", "Manorina melanocephala", "(nothing detected)"}
+    assert {b.name for b in bars} == {"Turdus merula", "Erithacus rubecula", "Manorina melanocephala",
+                                      "(nothing detected)"}
     assert sum(len(b.x) for b in bars) == 8
     (splice,) = [b for b in bars if b.name == "Manorina melanocephala"]
     assert splice.x == (16.5,) and splice.y == (0.95,) and splice.width == (3.0,)
@@ -319,10 +323,12 @@ def test_claims_are_stars_in_their_tolerance_circles_coloured_by_verdict(grid):
     from geoforensics.viz.maps import CLAIM_COLORS
 
     audio = gaussian(grid, PARIS, 800)
-    claims = [ClaimMarker(*KAUAI, "Lihue <b>", "mismatch", 300.0, "your claim", 0.99), ClaimMarker(*PARIS, "Paris", "consistent", 300.0, "the file says")]
+    claims = [ClaimMarker(*KAUAI, "Lihue <b>", "mismatch", 300.0, "your claim", 0.99),
+              ClaimMarker(*PARIS, "Paris", "consistent", 300.0, "the file says")]
     fig = prediction_map(audio, claims=claims)
     stars = [t for t in by_name(fig, "Claimed place") if t.mode == "markers"]
-    assert [t.name for t in stars] == ["Claimed place (your claim): MISMATCH", "Claimed place (the file says): CONSISTENT"]
+    assert [t.name for t in stars] == ["Claimed place (your claim): MISMATCH",
+                                       "Claimed place (the file says): CONSISTENT"]
     assert [t.marker.color for t in stars] == [CLAIM_COLORS["mismatch"], CLAIM_COLORS["consistent"]]
     assert stars[0].marker.symbol == "star" and (stars[0].lat[0], stars[0].lon[0]) == KAUAI
     assert "mismatch score 0.99" in stars[0].hovertext[0]
@@ -347,11 +353,13 @@ def test_timeline_shades_the_spans_of_a_splice(grid):
     rects = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(rects) == 4 and {(r.x0, r.x1) for r in rects} == {(0.0, 7.5), (7.5, 16.5)}  # both panels
     assert len([s for s in fig.layout.shapes if s.type == "line" and s.x0 == 7.5]) == 2  # the change, on both panels
-    assert [a.text for a in fig.layout.annotations if a.text.startswith(("before", "after"))] == [s.label for s in spans]
+    assert ([a.text for a in fig.layout.annotations if a.text.startswith(("before", "after"))]
+            == [s.label for s in spans])
     assert not [s for s in window_timeline(pred).layout.shapes if s.type == "rect"]
 
 
 def test_standalone_html_notes_are_escaped(tmp_path, paris_kauai):
-    out = write_standalone_html(prediction_map(paris_kauai[0]), tmp_path / "m.html", notes=["MISMATCH: <script>x</script>", "two"])
+    out = write_standalone_html(prediction_map(paris_kauai[0]), tmp_path / "m.html",
+                                notes=["MISMATCH: <script>x</script>", "two"])
     text = out.read_text()
     assert "MISMATCH: &lt;script&gt;x&lt;/script&gt;" in text and "<p style=\"margin:4px 0\">two</p>" in text
