@@ -13,6 +13,7 @@ import soundfile as sf
 from geoforensics.cli import check as cli_check
 from geoforensics.cli import main
 from geoforensics.errors import InputError
+from geoforensics.forensics.claims import read_claims_csv
 from geoforensics.paths import PROJECT_ROOT
 
 KAUAI = PROJECT_ROOT / "examples" / "kauai_with_european_birds.mp4"
@@ -91,7 +92,7 @@ def test_claims_csv_errors_name_the_line(tmp_path):
     bad = tmp_path / "claims.csv"
     bad.write_text("file,latitude,longitude\nx.wav,95,0\n")
     with pytest.raises(InputError, match="line 2"):
-        cli_check.read_claims_csv(bad)
+        read_claims_csv(bad)
     bad.write_text("name,lat\nx.wav,1\n")
     with pytest.raises(InputError, match="file column"):
-        cli_check.read_claims_csv(bad)
+        read_claims_csv(bad)

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..dates import RecordingDate, parse_date
+from ..dates import RecordingDate
 from ..errors import GeoforensicsError, InputError
 from ..evidence import gather_evidence
 from ..forensics.checker import ClaimChecker, likelihood_model
-from ..forensics.claims import Claim, resolve_claim
-from ..tables import (
-    DATE_COLUMNS,
-    FILE_COLUMNS,
-    LAT_COLUMNS,
-    LON_COLUMNS,
-    find_column,
-    open_table,
-    parse_latlon,
-    pick_column,
-)
+from ..forensics.claims import Claim, ClaimRow, read_claims_csv, resolve_claim
 from ..text import safe
 from .exports import Exported, add_export_options, check_labels, recording_date, write_exports
 from .options import STDOUT, open_output, shared, text_to_stdout, write_json
@@ -50,54 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
-class ClaimRow:
-    file: Path
-    lat: float
-    lon: float
-    date: RecordingDate | None
-    line: int
-
-
 SHOWN_SPECIES = 12
 """Species listed in the text report of a claim (the JSON holds them all)."""
-MAX_CLAIMS = 1_000_000
-"""Most rows a claims CSV may hold (each file named in it is analysed once)."""
-
-
-def read_claims_csv(path: str | Path) -> list[ClaimRow]:
-    """Rows of a claims CSV, read as a stream (at most :data:`MAX_CLAIMS`). A relative ``file`` is looked up
-    beside the CSV first, then from here; a file named again is looked up once."""
-    csv_path = Path(path)
-    where = f"claims CSV {csv_path.name}"
-    out = []
-    found: dict[str, Path] = {}
-    with open_table(csv_path, role="claims CSV", max_rows=MAX_CLAIMS) as (header, rows):
-        i_file = find_column(header, None, FILE_COLUMNS, "file", where)
-        i_lat = find_column(header, None, LAT_COLUMNS, "latitude", where)
-        i_lon = find_column(header, None, LON_COLUMNS, "longitude", where)
-        date_column = pick_column(header, DATE_COLUMNS)
-        i_date = header.index(date_column) if date_column is not None else None
-        need = max(i_file, i_lat, i_lon)
-        for line, row in rows:
-            if len(row) <= need:
-                raise InputError(f"{where}: line {line} has {len(row)} fields, expected at least {need + 1}")
-            lat, lon = parse_latlon(row[i_lat], row[i_lon], f"{where}: line {line}")
-            name = row[i_file].strip()
-            if not name:
-                raise InputError(f"{where}: line {line} names no file")
-            if name not in found:
-                beside = csv_path.parent / name
-                found[name] = beside if not Path(name).is_absolute() and beside.exists() else Path(name)
-            text = row[i_date] if i_date is not None and i_date < len(row) else ""
-            try:
-                date = parse_date(text)
-            except InputError as e:
-                raise InputError(f"{where}: line {line}: {e}") from None
-            out.append(ClaimRow(found[name], lat, lon, date, line))
-    if not out:
-        raise InputError(f"{where}: no data rows after the header")
-    return out
 
 
 def format_check(c: Any) -> str:
