@@ -84,10 +84,12 @@ class AppServer:
     def start(self) -> AppServer:
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
-               "GRADIO_TEMP_DIR": str(self.cache), "TMPDIR": str(self.tmp), "GRADIO_ANALYTICS_ENABLED": "False", **self.env}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_SERVER_NAME": "127.0.0.1",
+               "GRADIO_SERVER_PORT": str(self.port), "GRADIO_TEMP_DIR": str(self.cache), "TMPDIR": str(self.tmp),
+               "GRADIO_ANALYTICS_ENABLED": "False", **self.env}
         self.log = open(self.work / "app.log", "wb")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -163,7 +165,8 @@ def call(client: Any, api: str, path: Path) -> dict:
 def summary(api: str, raw: dict) -> dict:
     """What must not change under load: the audio point, the species heard and (analyze) the verdict."""
     pred = raw["audio"] if api == "/analyze" else raw
-    out = {"point": pred["point"] if pred else None, "species": [e["scientific_name"] for e in (pred or {}).get("evidence", [])]}
+    out = {"point": pred["point"] if pred else None,
+           "species": [e["scientific_name"] for e in (pred or {}).get("evidence", [])]}
     if api == "/analyze":
         out["verdict"] = raw["verdict"]["level"]
     return out
@@ -188,7 +191,8 @@ def run(args: argparse.Namespace) -> dict:
     from gradio_client import Client
 
     clips = inputs(args.clips)
-    plan = [[(clips[(i * args.requests + j) % len(clips)], j) for j in range(args.requests)] for i in range(args.sessions)]
+    plan = [[(clips[(i * args.requests + j) % len(clips)], j) for j in range(args.requests)]
+            for i in range(args.sessions)]
     pairs = sorted({(endpoint(p, j), p) for session in plan for p, j in session}, key=lambda t: (t[0], t[1].name))
     from geoforensics.ui.limits import AppLimits
 
@@ -223,7 +227,8 @@ def run(args: argparse.Namespace) -> dict:
                     got = summary(api, call(c, api, path))
                 except Exception as e:  # noqa: BLE001 (counted and reported)
                     with lock:
-                        errors.append(f"session {i} {api} {path.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+                        errors.append(f"session {i} {api} {path.name}: "
+                                      f"{str(e).splitlines()[0] if str(e) else type(e).__name__}")
                     continue
                 dt = time.monotonic() - t0
                 ref = reference.get((api, path.name))
@@ -302,9 +307,11 @@ def table(r: dict) -> str:
         f"| latency under load p50 / p95 | {r['load_p50_s']:.1f} s / {r['load_p95_s']:.1f} s |",
         f"| throughput under load | {r['throughput_per_min']:.1f} requests/min ({r['load_wall_s']:.0f} s wall) |",
         f"| server peak RSS | {r['peak_rss_mb']:.0f} MB |",
-        f"| disk kept per request | {r['disk_kept_per_request_mb']:.2f} MB ({r['disk_kept_bytes'] / 1e6:.1f} MB for {r['requests']} requests) |",
+        f"| disk kept per request | {r['disk_kept_per_request_mb']:.2f} MB "
+        f"({r['disk_kept_bytes'] / 1e6:.1f} MB for {r['requests']} requests) |",
         f"| disk kept per distinct input | {r['disk_kept_per_distinct_input_mb']:.2f} MB ({len(r['inputs'])} inputs) |",
-        f"| after SIGTERM: exit status, our folders left, files left in the Gradio cache | {r['exit_status_after_sigterm']}, "
+        "| after SIGTERM: exit status, our folders left, files left in the Gradio cache | "
+        f"{r['exit_status_after_sigterm']}, "
         f"{len(r['left_after_exit'])}, {r['files_left_in_cache_after_exit']} |",
         "",
         f"Inputs: {', '.join(r['inputs'])}.",
@@ -315,13 +322,17 @@ def table(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sessions", type=int, default=8, help="concurrent sessions (default 8)")
     p.add_argument("--requests", type=int, default=3, help="requests per session, one after another (default 3)")
-    p.add_argument("--clips", type=int, default=12, help="distinct inputs: the 4 shipped examples, then the shortest xc-dev clips (default 12)")
-    p.add_argument("--workers", type=int, default=0, help="GEOFORENSICS_WORKERS for the app (default: the app's own default)")
+    p.add_argument("--clips", type=int, default=12,
+                   help="distinct inputs: the 4 shipped examples, then the shortest xc-dev clips (default 12)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="GEOFORENSICS_WORKERS for the app (default: the app's own default)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the sessions (default 1800)")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "app_load"), help="results path without suffix")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "app_load"),
+                   help="results path without suffix")
     args = p.parse_args(argv)
     if min(args.sessions, args.requests, args.clips) < 1:
         p.error("--sessions, --requests and --clips must be at least 1")

@@ -216,11 +216,15 @@ def audacity_labels(found: Sequence[Detection], *, frequencies: bool = True) -> 
 
 
 def write_labels(
-    out: str | os.PathLike[str], fmt: str, recordings: Sequence[RecordingDetections], *, file_columns: bool | None = None
+    out: str | os.PathLike[str],
+    fmt: str,
+    recordings: Sequence[RecordingDetections],
+    *,
+    file_columns: bool | None = None,
 ) -> list[Path]:
     """Write ``recordings`` as ``fmt`` ("raven" or "audacity"), atomically; returns the files written.
-    Raven: one table at ``out`` (``file_columns``: see :func:`raven_table`). Audacity: a label track is one file's, so ``out`` is the track for one
-    recording, and a folder holding ``<file name>.txt`` for each of several."""
+    Raven: one table at ``out`` (``file_columns``: see :func:`raven_table`). Audacity: a label track is one file's,
+    so ``out`` is the track for one recording, and a folder holding ``<file name>.txt`` for each of several."""
     if fmt not in FORMATS:
         raise InputError(f"labels format {fmt!r}: use {' or '.join(FORMATS)}")
     if fmt == "raven":

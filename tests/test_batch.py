@@ -53,7 +53,8 @@ except ImportError:
     HAS_RAY = False
 
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason="ray[data] not installed (pip install -e '.[scale]')")
-needs_xc = pytest.mark.skipif(XC is None or not (XC / "labels.csv").exists(), reason="../shared/data/xc-dev not available")
+needs_xc = pytest.mark.skipif(XC is None or not (XC / "labels.csv").exists(),
+                              reason="../shared/data/xc-dev not available")
 
 
 def row(audio_id: str, lat: float | None = 1.5, lon: float | None = 2.5, error: str | None = None) -> dict:
@@ -159,7 +160,9 @@ def test_collect_inputs_files_folders_and_ids(tmp_path):
     make_audio(tmp_path / "site1" / "dawn.wav", 1.0)
     make_audio(tmp_path / "site2" / "dawn.wav", 1.0)
     items, no_audio = collect_inputs([str(tmp_path / "site1"), str(a)], date="2021-05")
-    assert [(i.audio_id, Path(i.path).name, i.date) for i in items] == [("dawn", "dawn.wav", "2021-05"), ("a", "a.wav", "2021-05")]
+    assert [(i.audio_id, Path(i.path).name, i.date) for i in items] == [
+        ("dawn", "dawn.wav", "2021-05"), ("a", "a.wav", "2021-05")
+    ]
     assert all(Path(i.path).is_absolute() for i in items) and no_audio == 0
     nested, _ = collect_inputs([str(tmp_path)])
     assert sorted(i.audio_id for i in nested) == ["a", "site1/dawn", "site2/dawn"]
@@ -894,7 +897,8 @@ def test_evaluate_model_on_the_cluster_matches_locate(cluster, tmp_path):
     from geoforensics.data import open_dataset
 
     out = tmp_path / "pred.csv"
-    r = cluster.cli("evaluate-model", "--data", str(XC), "--limit", "3", "--address", cluster.address, "--csv", str(out))
+    r = cluster.cli("evaluate-model", "--data", str(XC), "--limit", "3", "--address", cluster.address,
+                    "--csv", str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     assert "median" in r.stdout.lower() or "km" in r.stdout
     pred = read_points_csv(out)

@@ -166,13 +166,14 @@ def cache_scores(
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(paths), desc=f"BirdNET scores on {n} worker{'s' * (n > 1)}", unit="file", file=sys.stderr)
+            bar = tqdm(total=len(paths), desc=f"BirdNET scores on {n} worker{'s' * (n > 1)}", unit="file",
+                       file=sys.stderr)
         for row in score_many(paths, max_duration_s=max_duration_s, workers=n):
             if row["error"]:
                 errors[row["path"]] = row["error"]
             else:
-                ws = WindowScores(np.asarray(row["starts_s"]), np.asarray(row["ends_s"]), np.asarray(row["scores"], np.float32),
-                                  float(row["duration_s"]))
+                ws = WindowScores(np.asarray(row["starts_s"]), np.asarray(row["ends_s"]),
+                                  np.asarray(row["scores"], np.float32), float(row["duration_s"]))
                 store_scores(row["path"], ws, max_duration_s=max_duration_s)
             if bar is not None:
                 bar.update(1)

@@ -617,7 +617,9 @@ def _quiet_ray_data() -> None:
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
-def _map(items: Sequence[dict[str, Any]], actor: Callable[..., Any], kwargs: dict[str, Any], workers: int) -> Iterator[dict[str, Any]]:
+def _map(
+    items: Sequence[dict[str, Any]], actor: Callable[..., Any], kwargs: dict[str, Any], workers: int
+) -> Iterator[dict[str, Any]]:
     """``items`` through a pool of ``workers`` one-CPU actors, rows yielded as they finish."""
     ray = require_ray()
     from ray.data import ActorPoolStrategy
@@ -663,7 +665,9 @@ def locate_many(
         yield {c: row.get(c) for c in COLUMNS}
 
 
-def score_many(paths: Sequence[str], *, max_duration_s: float | None = MAX_DURATION_S, workers: int) -> Iterator[dict[str, Any]]:
+def score_many(
+    paths: Sequence[str], *, max_duration_s: float | None = MAX_DURATION_S, workers: int
+) -> Iterator[dict[str, Any]]:
     """BirdNET window scores of ``paths`` (through each worker's scores cache), in the order they
     finish: rows with ``path``, ``error`` ('' when none), ``starts_s``, ``ends_s``, ``scores`` and
     ``duration_s``."""

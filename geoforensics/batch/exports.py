@@ -1,8 +1,9 @@
 """A batch's results in analysts' tools, written from OUT after the run (so a resumed batch's files cover
 every recording in OUT): GeoJSON / KML (:func:`geoforensics.gis.batch_collection`: one point per recording,
 its claimed place with the verdict and range flags, the line between them) and one Raven selection table
-(with its file columns, whatever the number of files) or a folder of Audacity label tracks (:mod:`geoforensics.labels`), each window's own guess from the
-species-range model and, with a claimed place, each species' occurrence there."""
+(with its file columns, whatever the number of files) or a folder of Audacity label tracks
+(:mod:`geoforensics.labels`), each window's own guess from the species-range model and, with a claimed place,
+each species' occurrence there."""
 
 from __future__ import annotations
 

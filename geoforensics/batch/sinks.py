@@ -267,7 +267,9 @@ def _read_csv(path: Path) -> tuple[list[dict[str, Any]], int, bool]:
 class CsvSink(Sink):
     """Result rows appended to a CSV file (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, retry_failed: bool = False, lock: OutLock | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, retry_failed: bool = False, lock: OutLock | None = None
+    ) -> None:
         self.path = Path(path)
         self.lock = lock
         self._written = 0
@@ -340,14 +342,18 @@ def _parquet_table(path: Path) -> Any:
                     table = table.append_column(c, pa.nulls(table.num_rows))
             tables.append(table.select(list(COLUMNS)).cast(_schema()))
         except (OSError, KeyError, ValueError, pa.ArrowException) as e:
-            raise InputError(f"{f} is not a readable batch result file ({e}); name another --out, or delete it") from None
+            raise InputError(
+                f"{f} is not a readable batch result file ({e}); name another --out, or delete it"
+            ) from None
     return pa.concat_tables(tables) if tables else _schema().empty_table()
 
 
 class ParquetSink(Sink):
     """Result rows written as Parquet parts and merged into one file (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, retry_failed: bool = False, lock: OutLock | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, retry_failed: bool = False, lock: OutLock | None = None
+    ) -> None:
         self.path = Path(path)
         self.lock = lock
         self.parts = parts_dir(self.path)

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "joins that cluster, whose nodes must all see the input paths (a shared filesystem). Ctrl-C or SIGTERM "
             "stops it cleanly: run the same command again to go on. Container tags are never read."
         ),
-        parents=shared("date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "address", "workers"),
+        parents=shared(
+            "date", "top_k", "model", "gallery", "max_duration", "prior", "prior_weight", "address", "workers"
+        ),
     )
     p.add_argument(
         "inputs",

@@ -27,7 +27,8 @@ def add_export_options(p: argparse.ArgumentParser) -> None:
     """``--geojson OUT``, ``--kml OUT``, ``--labels raven|audacity OUT``, ``--label-threshold`` and
     ``--no-filename-date``, declared once for every command that writes them."""
     p.add_argument("--geojson", metavar="OUT.geojson", type=output_file("--geojson", (".geojson", ".json")),
-                   help="write the result as GeoJSON map layers (guesses, 50 %%/90 %% regions, candidates, claims, distances)")
+                   help="write the result as GeoJSON map layers "
+                        "(guesses, 50 %%/90 %% regions, candidates, claims, distances)")
     p.add_argument("--kml", metavar="OUT.kml", type=output_file("--kml", (".kml",)),
                    help="write the same layers as KML (Google Earth, QGIS)")
     p.add_argument("--labels", nargs=2, metavar=("raven|audacity", "OUT"),
@@ -94,7 +95,9 @@ def write_exports(args: argparse.Namespace, items: Sequence[Exported]) -> list[P
     return written
 
 
-def recording_date(given: RecordingDate | None, path: Path, args: argparse.Namespace) -> tuple[RecordingDate | None, str]:
+def recording_date(
+    given: RecordingDate | None, path: Path, args: argparse.Namespace
+) -> tuple[RecordingDate | None, str]:
     """The user's date, else (unless ``--no-filename-date``) the date a recorder wrote into the file name, with
     the note that says so ("recording date 2021-05-14, from the file name"; also for a name that looks like a
     date but is not one; "" otherwise), printed on stderr and meant for the result's notes. Container tags

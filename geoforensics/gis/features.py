@@ -84,11 +84,15 @@ def claim_species_summary(evidence: Sequence[Any], n: int = SPECIES_SHOWN) -> st
             near = getattr(e, "nearest_km", None)
             return f"nearest {near:,.0f} km" if near is not None else "lives nowhere in the range model"
 
-        parts.append("not here: " + ", ".join(f"{e.common_name} (occurrence {e.occurrence:.2f}, {where(e)})" for e in away))
+        parts.append(
+            "not here: " + ", ".join(f"{e.common_name} (occurrence {e.occurrence:.2f}, {where(e)})" for e in away)
+        )
     return "; ".join(parts)
 
 
-def prediction_features(pred: GeoPrediction, *, source: str = "", masses: Sequence[float] = MASSES) -> list[dict[str, Any]]:
+def prediction_features(
+    pred: GeoPrediction, *, source: str = "", masses: Sequence[float] = MASSES
+) -> list[dict[str, Any]]:
     """The guess (a point), its regions (polygons) and top candidates (points) of one prediction."""
     import h3
 
@@ -112,7 +116,8 @@ def prediction_features(pred: GeoPrediction, *, source: str = "", masses: Sequen
         ))
     r50, r90 = pred.region(0.5), pred.region(0.9)
     out.append(feature(
-        point_geometry(pred.lat, pred.lon), kind="guess", name=f"{modality} guess", place=pred.top_k[0].place if pred.top_k else "",
+        point_geometry(pred.lat, pred.lon), kind="guess", name=f"{modality} guess",
+        place=pred.top_k[0].place if pred.top_k else "",
         point_method=pred.point_method, confidence=None if pred.confidence is None else round(pred.confidence, 4),
         confidence_label=pred.confidence_label,
         radius50_km=round(r50.radius_km, 1) if r50 else None, radius90_km=round(r90.radius_km, 1) if r90 else None,
@@ -122,10 +127,13 @@ def prediction_features(pred: GeoPrediction, *, source: str = "", masses: Sequen
     return out
 
 
-def distance_feature(a: Sequence[float], b: Sequence[float], *, name: str, source: str = "", **properties: Any) -> dict[str, Any]:
+def distance_feature(
+    a: Sequence[float], b: Sequence[float], *, name: str, source: str = "", **properties: Any
+) -> dict[str, Any]:
     """The great-circle line from ``a`` to ``b`` ((lat, lon) degrees) with its length in km."""
     km = float(haversine_km(a, b))
-    return feature(great_circle_geometry(a, b), kind="distance", name=name, distance_km=round(km, 1), source=source, **properties)
+    return feature(great_circle_geometry(a, b), kind="distance", name=name, distance_km=round(km, 1), source=source,
+                   **properties)
 
 
 def claim_feature(check: ClaimResult, *, source: str = "") -> dict[str, Any]:
@@ -193,6 +201,7 @@ def batch_collection(rows: Iterable[Mapping[str, Any]], *, name: str = "geoforen
                              audio_id=r.get("audio_id"), range_flags=r.get("range_flags"), date=r.get("date"),
                              **claimed))
         if guess is not None:
-            feats.append(distance_feature(guess, (float(c_lat), float(c_lon)), name=f"{r.get('audio_id')}: guess to claim",
+            feats.append(distance_feature(guess, (float(c_lat), float(c_lon)),
+                                          name=f"{r.get('audio_id')}: guess to claim",
                                           source=str(r.get("audio_id")), **claimed))
     return collection(feats, name=name)

@@ -72,7 +72,8 @@ def _cell_ring(cell: str) -> list[tuple[float, float]]:
     straight_lat = (verts[:, 0] + nxt[:, 0]) / 2.0
     dlon = (nxt[:, 1] - verts[:, 1] + 180.0) % 360.0 - 180.0
     straight_lon = verts[:, 1] + dlon / 2.0
-    stray = np.hypot(mid[:, 0] - straight_lat, ((mid[:, 1] - straight_lon + 180.0) % 360.0 - 180.0) * np.cos(np.radians(mid[:, 0])))
+    stray = np.hypot(mid[:, 0] - straight_lat,
+                     ((mid[:, 1] - straight_lon + 180.0) % 360.0 - 180.0) * np.cos(np.radians(mid[:, 0])))
     ring: list[tuple[float, float]] = []
     for a, b, d in zip(verts, nxt, stray):
         n = int(math.ceil(math.sqrt(d / EDGE_TOLERANCE_DEG))) if d > EDGE_TOLERANCE_DEG else 1
