@@ -162,6 +162,22 @@ def call(client: Any, api: str, path: Path) -> dict:
     return client.predict(handle_file(str(path)), "", api_name=api)[6]
 
 
+def stop_while_analysing(app: Any, clip: Path, timeout_s: float = 120.0) -> tuple[bool, float, int | None]:
+    """Start an analysis of ``clip``, SIGTERM the app once it works on it; (still analysing at SIGTERM,
+    seconds the app took to exit, its exit status)."""
+    from gradio_client import Client, handle_file
+
+    job = Client(app.url, verbose=False).submit(handle_file(str(clip)), "", "", 600.0, "", api_name="/analyze")
+    deadline = time.monotonic() + timeout_s
+    while not list(app.tmp.glob("geoforensics-req-*")) and not job.done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    busy = not job.done()
+    t0 = time.monotonic()
+    status = app.stop()
+    return busy, time.monotonic() - t0, status
+
+
 def summary(api: str, raw: dict) -> dict:
     """What must not change under load: the audio point, the species heard and (analyze) the verdict."""
     pred = raw["audio"] if api == "/analyze" else raw
@@ -248,7 +264,7 @@ def run(args: argparse.Namespace) -> dict:
         requests = len(pairs) + args.sessions * args.requests
         disk_after = app.disk_bytes()
         peak_mb = app.peak_rss_mb()
-        status = app.stop()
+        busy_at_stop, stop_s, status = stop_while_analysing(app, max(clips, key=lambda c: c.stat().st_size))
         leftovers = sorted(str(p.relative_to(app.work)) for p in app.tmp.rglob("*")) + sorted(
             str(p.relative_to(app.work)) for p in app.cache.rglob("geoforensics-*"))
         files_left = sum(1 for p in app.cache.rglob("*") if p.is_file())
@@ -278,6 +294,8 @@ def run(args: argparse.Namespace) -> dict:
         "disk_kept_per_request_mb": (disk_after - disk_before) / requests / 1e6,
         "disk_kept_per_distinct_input_mb": (disk_after - disk_before) / len(clips) / 1e6,
         "exit_status_after_sigterm": status,
+        "analysing_at_sigterm": busy_at_stop,
+        "exit_s_after_sigterm": stop_s,
         "left_after_exit": leftovers,
         "files_left_in_cache_after_exit": files_left,
         "load_before": load_before,
@@ -313,6 +331,8 @@ def table(r: dict) -> str:
         "| after SIGTERM: exit status, our folders left, files left in the Gradio cache | "
         f"{r['exit_status_after_sigterm']}, "
         f"{len(r['left_after_exit'])}, {r['files_left_in_cache_after_exit']} |",
+        f"| seconds from SIGTERM to exit ({'during' if r.get('analysing_at_sigterm') else 'after'} an analysis) | "
+        f"{r.get('exit_s_after_sigterm', float('nan')):.1f} s |",
         "",
         f"Inputs: {', '.join(r['inputs'])}.",
     ]

@@ -4,8 +4,12 @@
     .venv/bin/python benchmarks/hostile_inputs.py [--timeout 300] [--rss-cap-gb 3] [--kill-gb 6]
         [--only REGEX] [--limit N] [--no-strace] [--out benchmarks/results/hostile_inputs]
 
-Each file case runs as ``locate FILE --json OUT`` and ``analyze FILE --json OUT``; each option, CSV or
-URL case as its own command line; each array case through the Python API (``geoforensics.locate``).
+Each file case runs as ``locate FILE --json OUT`` and ``analyze FILE --json OUT``; each option, CSV,
+URL, output, date, cache or claim case as its own command line; each array case through the Python API
+(``geoforensics.locate``); each "Python API" case as a call that must raise ``InputError``; each signal case
+as a command stopped by SIGTERM while it works (it must exit 143 and leave no temporary or partial file).
+Cases that name inputs or earlier outputs check that their sha256 is unchanged; cache cases check that the
+answer is still right (species and place) after a cache file was damaged.
 Every run gets an empty TMPDIR of its own. A run is
 
 * **refused**: exit status 2 with one ``error:`` line, no traceback;
@@ -71,12 +75,14 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_one(cmd: list[str], work: Path, timeout_s: float, kill_mb: float) -> tuple[int | None, str, str, float, float, str]:
+def run_one(
+    cmd: list[str], work: Path, timeout_s: float, kill_mb: float, extra_env: dict[str, str] | None = None
+) -> tuple[int | None, str, str, float, float, str]:
     """Run ``cmd`` with a fresh TMPDIR under ``work``; (status, stdout, stderr, seconds, peak MB, how it ended)."""
     scratch = work / "tmp"
     scratch.mkdir(parents=True)
     out_f, err_f = open(work / "stdout", "w+b"), open(work / "stderr", "w+b")
-    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT), **(extra_env or {})}
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f, env=env, cwd=ROOT,
                             start_new_session=True)
@@ -134,7 +140,11 @@ def commands(case, out_dir: Path) -> list[tuple[str, list[str], Path | None]]:
         ]
     if case.kind == "array":
         return [("locate (API)", [*py, "-m", "tests.hostile.corpus", "--run-array", case.array, json.dumps(case.rate)], None)]
-    return [(case.argv[0], [*py, "-m", "geoforensics", *case.argv], None)]
+    if case.kind == "api":
+        return [("Python API", [*py, *case.python_args()], None)]
+    if case.kind == "signal":
+        return [(f"SIGTERM to {case.argv[0]}", [*py, *case.python_args()], None)]
+    return [(case.argv[0], [*py, *case.python_args()], None)]
 
 
 def opened_watched(trace: Path, watch) -> list[str]:
@@ -200,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                 broke = ""
                 try:
                     with corpus_mod.guarded(case):  # batch cases: another batch holds OUT; inputs unchanged
-                        status, _, stderr, seconds, peak, ended = run_one(cmd, work, args.timeout, args.kill_gb * 1024)
+                        status, _, stderr, seconds, peak, ended = run_one(
+                            cmd, work, args.timeout, args.kill_gb * 1024, case.env
+                        )
                 except AssertionError as e:
                     broke = str(e)
                 outcome, detail = classify(status, stderr, ended, peak, args.rss_cap_gb * 1024)

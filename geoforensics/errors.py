@@ -18,10 +18,16 @@ class MissingWeightsError(GeoforensicsError, FileNotFoundError):
     """A model's weights are not on this machine; the message says the command that fetches them."""
 
 
+_UNSET = object()
+
+
 @contextmanager
-def reading(what: str) -> Iterator[None]:
+def reading(what: str, document: object = _UNSET) -> Iterator[None]:
     """Turn what a malformed document raises while it is read (a missing key, a wrong type) into one
-    :class:`InputError`: "not a {what}: missing 'point'"."""
+    :class:`InputError`: "not a {what}: missing 'point'". A ``document`` given is refused at once unless it is
+    a JSON object (a dict)."""
+    if document is not _UNSET and not isinstance(document, dict):
+        raise InputError(f"not a {what}: expected a JSON object, got {type(document).__name__}")
     try:
         yield
     except InputError:

@@ -174,7 +174,7 @@ class GeoPrediction:
     def from_dict(cls, d: dict[str, Any]) -> GeoPrediction:
         """Rebuild from ``to_dict``; a sparse or empty surface becomes the gallery. :class:`InputError` for
         anything else."""
-        with reading("geoforensics prediction"):
+        with reading("geoforensics prediction", d):
             return cls._from_dict(d)
 
     @classmethod

@@ -59,6 +59,14 @@ def test_results_read_back_from_bad_json_are_input_errors(cls, text):
         cls.from_json(text)
 
 
+@pytest.mark.parametrize("cls", [geoforensics.GeoPrediction, ClaimCheck, ForensicReport])
+@pytest.mark.parametrize(("text", "kind"), [("[]", "list"), ("null", "NoneType"), ("3", "int"), ('"x"', "str")])
+def test_a_document_that_is_no_object_says_so(cls, text, kind):
+    """Not Python's wording ("'list' object has no attribute 'get'"): what the document is."""
+    with pytest.raises(InputError, match=f"expected a JSON object, got {kind}$"):
+        cls.from_json(text)
+
+
 def test_a_prediction_reads_back_from_its_own_json():
     pred = geoforensics.locate(EAGLE, max_duration_s=10)
     again = geoforensics.GeoPrediction.from_json(pred.to_json())

@@ -169,7 +169,7 @@ class ForensicReport:
     def from_dict(cls, d: dict[str, Any]) -> ForensicReport:
         """Rebuild from :meth:`to_dict` (a sparse surface becomes the gallery; no ``checker``); :class:`InputError`
         for anything else."""
-        with reading("geoforensics report"):
+        with reading("geoforensics report", d):
             return cls._from_dict(d)
 
     @classmethod

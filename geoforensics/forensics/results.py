@@ -151,7 +151,7 @@ class ClaimCheck:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCheck:
         """Rebuild from :meth:`to_dict`; :class:`InputError` for anything else."""
-        with reading("geoforensics claim check"):
+        with reading("geoforensics claim check", d):
             return cls._from_dict(d)
 
     @classmethod

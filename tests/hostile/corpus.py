@@ -13,6 +13,8 @@ returns the cases. Each :class:`Case` says what to run and what a correct outcom
 * ``fast``: part of the default test run; the rest runs with ``-m hostile``
   (``tests/hostile/test_corpus.py``) and in ``benchmarks/hostile_inputs.py``.
 * ``isolate``: run in a subprocess with a timeout (FIFOs, device files), never in the test process.
+* kinds "api" and "signal", and the checks ``env``, ``prepare``, ``result``, ``near``, ``absent`` and
+  ``whole``: issue 25's evidence cases, see :mod:`tests.hostile.evidence_cases` and :func:`guarded`.
 
 Every run must also leave no file in the temporary folder and print only terminal-safe text.
 """
@@ -37,6 +39,7 @@ import numpy as np
 
 from geoforensics.ffmpeg import ffmpeg_exe
 from geoforensics.paths import PROJECT_ROOT
+from tests.hostile.evidence_cases import evidence_cases, run_api, run_signal
 
 EAGLE = PROJECT_ROOT / "examples" / "XC148645.mp3"
 """A real recording (Spanish Imperial Eagle, Aquila adalberti): what "ok" cases must still find."""
@@ -63,10 +66,24 @@ class Case:
     isolate: bool = False
     max_duration: float | None = None
     extra: list[str] = field(default_factory=list)
-    # batch cases (issue 25), see batch_cases()
+    # batch and evidence cases (issue 25), see batch_cases(), evidence_cases() and guarded()
     unchanged: tuple[Path, ...] = ()
     hold: Path | None = None
     csv_ids: tuple[Path, tuple[str, ...]] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] | None = None
+    result: Path | None = None
+    near: tuple[float, float, float] | None = None
+    absent: tuple[Path, ...] = ()
+    whole: tuple[Path, ...] = ()
+
+    def python_args(self) -> list[str]:
+        """What follows ``python`` to run an "argv", "api" or "signal" case in a subprocess."""
+        if self.kind == "api":
+            return ["-m", "tests.hostile.corpus", "--run-api", *(self.argv or [])]
+        if self.kind == "signal":
+            return ["-m", "tests.hostile.corpus", "--run-signal", *(self.argv or [])]
+        return ["-m", "geoforensics", *(self.argv or [])]
 
 
 def ffmpeg(*args: str) -> None:
@@ -566,6 +583,7 @@ def build_corpus(root: Path) -> list[Case]:
         add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url], message=r"only http|private/loopback|user name",
                  fast=i == 1))
     cases += batch_cases(root, eagle, clip)
+    cases += evidence_cases(root, EAGLE, Case)
     return cases
 
 
@@ -601,7 +619,8 @@ def batch_cases(root: Path, eagle: Path, clip: str) -> list[Case]:
     for name, body in outs.items():
         out = d / name
         out.write_bytes(body)
-        add = Case(f"batch-out/{name}", "batch OUT", kind="argv", argv=["batch", clip, "--out", str(out), "--quiet"],
+        category = "concurrent batches" if name == "locked.csv" else "batch OUT"
+        add = Case(f"batch-out/{name}", category, kind="argv", argv=["batch", clip, "--out", str(out), "--quiet"],
                    message=r"not a batch result file|line 2|another batch", unchanged=(out,), fast=name in fast,
                    hold=out if name == "locked.csv" else None)
         cases.append(add)
@@ -653,23 +672,76 @@ def digests(case: Case) -> dict[Path, str]:
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in case.unchanged}
 
 
-@contextmanager
-def guarded(case: Case) -> Iterator[None]:
-    """Run a case with its batch checks: another batch holds ``hold`` meanwhile; afterwards the
-    ``unchanged`` files are as they were and the ``csv_ids`` CSV reads back as expected
-    (AssertionError otherwise)."""
+def _prepare(case: Case) -> None:
+    """What a case needs before it runs: its ``prepare`` step, and no ``absent`` or ``whole`` file yet."""
+    if case.prepare is not None:
+        case.prepare()
+    for p in (*case.absent, *case.whole):
+        p.unlink(missing_ok=True)
+
+
+def _check_outputs(case: Case, before: dict[Path, str]) -> None:
+    """The checks of :func:`guarded` after a run (AssertionError when one fails)."""
+    import json
+
+    changed = [p.name for p in before if digests(case)[p] != before[p]]
+    assert not changed, f"{case.name} changed {changed}"
+    left = [p.name for p in case.absent if os.path.lexists(p)]
+    assert not left, f"{case.name} left {left}"
+    for p in case.whole:
+        if p.exists():
+            json.loads(p.read_text())  # an output that exists is whole
+    if case.result is not None:
+        _check_result_file(case, case.result)
+    if case.csv_ids is not None:
+        _check_csv_ids(*case.csv_ids)
+
+
+def _check_result_file(case: Case, path: Path) -> None:
+    """``locate --json`` wrote one prediction: ``species`` first in its evidence, its point ``near``."""
+    import json
+
+    from geoforensics.geo.geodesy import haversine_km
+
+    assert path.exists(), f"{case.name} wrote no {path.name}"
+    d = json.loads(path.read_text().splitlines()[0])
+    if case.species:
+        assert d["evidence"] and d["evidence"][0]["scientific_name"] == case.species, d["evidence"][:2]
+    if case.near is not None:
+        lat, lon, km = case.near
+        away = float(haversine_km(tuple(d["point"]), (lat, lon)))
+        assert away <= km, f"{case.name}: the answer {d['point']} is {away:,.0f} km from ({lat}, {lon})"
+
+
+def _check_csv_ids(path: Path, ids: tuple[str, ...]) -> None:
+    """A CSV we wrote: no cell a spreadsheet would run, and exactly ``ids`` as its ids."""
     import csv
-    import sys
 
     from geoforensics.evaluation.evaluate import FORMULA_STARTS, read_points_csv
 
+    with open(path, newline="", encoding="utf-8") as f:
+        cells = [c for r in csv.reader(f) for c in r]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS) and not _number(c)], "a cell a spreadsheet would run"
+    got = read_points_csv(path).ids
+    assert sorted(got) == sorted(ids) and len(got) == len(set(got)), got
+
+
+@contextmanager
+def guarded(case: Case) -> Iterator[None]:
+    """Run a case with its checks: first its ``prepare`` step; another batch holds ``hold`` meanwhile;
+    afterwards the ``unchanged`` files are as they were, no ``absent`` file exists, each ``whole`` file
+    that exists is whole JSON, the ``result`` file holds a correct answer and the ``csv_ids`` CSV reads
+    back as expected (AssertionError otherwise)."""
+    import sys
+
+    _prepare(case)
     before = digests(case)
     holder = None
     if case.hold is not None:
-        code = f"import sys\nfrom geoforensics.batch.sinks import open_sink\ns = open_sink({str(case.hold)!r})\n" \
-               "print('held', flush=True)\nsys.stdin.read()\n"
-        holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                  env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        code = (f"import sys\nfrom geoforensics.batch.sinks import open_sink\ns = open_sink({str(case.hold)!r})\n"
+                "print('held', flush=True)\nsys.stdin.read()\n")
+        holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     try:
         yield
@@ -677,14 +749,7 @@ def guarded(case: Case) -> Iterator[None]:
         if holder is not None and holder.stdin is not None:
             holder.stdin.close()
             holder.wait(timeout=60)
-    assert digests(case) == before, f"{case.name} changed {[p.name for p in before if digests(case)[p] != before[p]]}"
-    if case.csv_ids is not None:
-        path, ids = case.csv_ids
-        with open(path, newline="", encoding="utf-8") as f:
-            cells = [c for r in csv.reader(f) for c in r]
-        assert not [c for c in cells if c.startswith(FORMULA_STARTS) and not _number(c)], "a cell a spreadsheet would run"
-        got = read_points_csv(path).ids
-        assert sorted(got) == sorted(ids) and len(got) == len(set(got)), got
+    _check_outputs(case, before)
 
 
 def run_array(name: str, rate: object, top_k: int = 3) -> str:
@@ -704,8 +769,23 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Write the hostile-input corpus to a folder and list its cases.")
     parser.add_argument("folder", type=Path, nargs="?")
-    parser.add_argument("--run-array", nargs=2, metavar=("NAME", "RATE_JSON"), help="locate one array case and print JSON")
+    parser.add_argument("--run-array", nargs=2, metavar=("NAME", "RATE_JSON"),
+                        help="locate one array case and print JSON")
+    parser.add_argument("--run-api", metavar="NAME", help="call one Python API case (evidence_cases.API_NAMES)")
+    parser.add_argument("--run-signal", nargs=argparse.REMAINDER, metavar="ARGV",
+                        help="run geoforensics ARGV and stop it with SIGTERM while it works")
     args = parser.parse_args()
+    if args.run_signal:
+        sys.exit(run_signal(args.run_signal))
+    if args.run_api:
+        from geoforensics.errors import GeoforensicsError
+
+        try:
+            run_api(args.run_api, EAGLE)
+        except GeoforensicsError as e:
+            print(f"api: error: {e}", file=sys.stderr)
+            sys.exit(2)
+        return
     if args.run_array:
         from geoforensics.errors import GeoforensicsError
 

@@ -29,7 +29,8 @@ import geoforensics
 from geoforensics.cli import main
 from geoforensics.errors import InputError
 from geoforensics.text import safe
-from tests.hostile.corpus import ARRAYS, Case, build_corpus, guarded
+from tests.hostile.corpus import ARRAYS, EAGLE, Case, build_corpus, guarded
+from tests.hostile.evidence_cases import run_api
 
 ROOT = Path(tempfile.mkdtemp(prefix="geoforensics-hostile-"))
 atexit.register(shutil.rmtree, ROOT, True)
@@ -94,14 +95,17 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, 
     return rc, captured.out, captured.err
 
 
-def run_subprocess(argv: list[str], tmp: Path, watch: tuple[Path, ...]) -> tuple[int, str, str, list[str]]:
-    """``python -m geoforensics ARGV`` with its own temp folder, a timeout, and under strace when watching files."""
-    cmd = [sys.executable, "-m", "geoforensics", *argv]
+def run_subprocess(
+    args: list[str], tmp: Path, watch: tuple[Path, ...], extra_env: dict[str, str] | None = None
+) -> tuple[int, str, str, list[str]]:
+    """``python ARGS`` (e.g. ``-m geoforensics ...``) with its own temp folder, a timeout, and under strace when
+    watching files."""
+    cmd = [sys.executable, *args]
     trace = tmp / "strace.log"
     strace = shutil.which("strace")
     if watch and strace:
         cmd = [strace, "-f", "-qq", "-e", "trace=open,openat,openat2,creat,execve", "-o", str(trace), *cmd]
-    env = {**__import__("os").environ, "TMPDIR": str(tmp / "tmp"), "PYTHONPATH": str(PROJECT)}
+    env = {**__import__("os").environ, "TMPDIR": str(tmp / "tmp"), "PYTHONPATH": str(PROJECT), **(extra_env or {})}
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=PROJECT)
     opened = []
     if trace.is_file():
@@ -130,6 +134,13 @@ def run_case(case: Case, tmp: Path, capsys: pytest.CaptureFixture, monkeypatch: 
         assert list(scratch.iterdir()) == []
         return
 
+    if case.kind == "api":
+        with pytest.raises(InputError) as refused:
+            run_api(case.argv[0], EAGLE)
+        assert str(refused.value) and "Traceback" not in str(refused.value)
+        assert list(scratch.iterdir()) == []
+        return
+
     runs: list[tuple[str, list[str], Path | None]] = []
     if case.kind == "file":
         for command in ("locate", "analyze"):
@@ -139,8 +150,9 @@ def run_case(case: Case, tmp: Path, capsys: pytest.CaptureFixture, monkeypatch: 
     else:
         runs.append((case.argv[0], list(case.argv), None))
     for command, argv, json_file in runs:
-        if case.isolate or case.watch:
-            rc, out, err, opened = run_subprocess(argv, tmp, case.watch)
+        if case.isolate or case.watch or case.kind == "signal":
+            args = ["-m", "geoforensics", *argv] if case.kind == "file" else case.python_args()
+            rc, out, err, opened = run_subprocess(args, tmp, case.watch, case.env)
             assert opened == [], f"opened {opened}"
         else:
             rc, out, err = run_main(argv, capsys)
@@ -173,6 +185,7 @@ def test_the_corpus_covers_the_issue() -> None:
         "empty", "random bytes", "truncated", "absurd WAV header", "NaN/inf audio", "playlist", "symlink", "FIFO",
         "odd file name", "bad CSV", "non-media file", "huge duration", "many channels", "array input",
         "escape sequences in tags", "bad option", "hostile URL", "batch OUT", "Ray cluster", "CSV injection",
+        "outputs", "dates", "caches", "concurrent batches", "signals", "claims", "Python API",
     } <= categories
-    assert 20 <= sum(c.fast for c in CASES) <= 35
+    assert 20 <= sum(c.fast for c in CASES) <= 50
     assert len({c.name for c in CASES}) == len(CASES)
