@@ -255,8 +255,8 @@ def _valid_media(b: _Builder) -> None:
         ffmpeg("-i", str(b.eagle), *codec, str(b.good[ext]))
     for ext, codec in VIDEO_FORMATS.items():
         b.good[ext] = base / f"eagle.{ext}"
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=5:duration=9", "-i", str(b.eagle), "-map", "0:v", "-map", "1:a",
-               *codec, "-shortest", str(b.good[ext]))
+        ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=5:duration=9", "-i", str(b.eagle),
+               "-map", "0:v", "-map", "1:a", *codec, "-shortest", str(b.good[ext]))
     for ext, path in sorted(b.good.items()):
         b.add(Case(f"valid/{ext}", "valid media", path=path, expect="ok", species=EAGLE_SPECIES, fast=ext == "mp4"))
 
@@ -286,7 +286,7 @@ def _random_bytes(b: _Builder) -> None:
             p = d / f"random{size}.{ext}"
             p.write_bytes(b.rng.integers(0, 256, size, dtype=np.uint8).tobytes())
             b.add(Case(f"random/{ext}-{size}", "random bytes", path=p, message=REFUSED_FILE,
-                     fast=(ext, size) == ("mp3", 200_000)))
+                       fast=(ext, size) == ("mp3", 200_000)))
 
 
 def _truncated(b: _Builder) -> None:
@@ -295,11 +295,12 @@ def _truncated(b: _Builder) -> None:
     d.mkdir(exist_ok=True)
     for ext, path in sorted(b.good.items()):
         data = path.read_bytes()
-        for label, n in (("10B", 10), ("100B", 100), ("1pct", len(data) // 100), ("50pct", len(data) // 2), ("99pct", len(data) * 99 // 100)):
+        for label, n in (("10B", 10), ("100B", 100), ("1pct", len(data) // 100), ("50pct", len(data) // 2),
+                         ("99pct", len(data) * 99 // 100)):
             p = d / f"cut-{label}.{ext}"
             p.write_bytes(data[:n])
             b.add(Case(f"truncated/{ext}-{label}", "truncated", path=p, expect="either", message=REFUSED_FILE,
-                     fast=(ext, label) in (("mp3", "50pct"), ("mp4", "1pct"))))
+                       fast=(ext, label) in (("mp3", "50pct"), ("mp4", "1pct"))))
 
 
 def _wav_headers(b: _Builder) -> None:
@@ -342,8 +343,9 @@ def _wav_headers(b: _Builder) -> None:
     for label, kw in headers.items():
         p = d / f"{label}.wav"
         p.write_bytes(wav_bytes(**kw))
-        b.add(Case(f"wav-header/{label}", "absurd WAV header", path=p, expect="either" if label in absurd_ok else "refuse",
-                 message=REFUSED_FILE, fast=label in ("65535-channels", "data-size-4GB")))
+        b.add(Case(f"wav-header/{label}", "absurd WAV header", path=p,
+                   expect="either" if label in absurd_ok else "refuse",
+                   message=REFUSED_FILE, fast=label in ("65535-channels", "data-size-4GB")))
 
 
 def _nan_audio(b: _Builder) -> None:
@@ -354,7 +356,8 @@ def _nan_audio(b: _Builder) -> None:
     for label, x in {
         "all-nan": np.full(n, np.nan), "all-inf": np.full(n, np.inf), "minus-inf": np.full(n, -np.inf),
         "some-nan": np.where(np.arange(n) % 97 == 0, np.nan, 0.2 * np.sin(np.arange(n))),
-        "huge": np.full(n, 3e38), "denormal": np.full(n, 1e-45), "full-scale-square": np.sign(np.sin(np.arange(n) / 5.0)),
+        "huge": np.full(n, 3e38), "denormal": np.full(n, 1e-45),
+        "full-scale-square": np.sign(np.sin(np.arange(n) / 5.0)),
     }.items():
         p = d / f"{label}.wav"
         p.write_bytes(float_wav(x))
@@ -379,7 +382,7 @@ def _playlists(b: _Builder) -> None:
                 p = d / f"{kind}{i}.{ext}"
                 p.write_text(body(target))
                 b.add(Case(f"playlist/{kind}-{i}.{ext}", "playlist", path=p, message=REFUSED_FILE, watch=b.watch,
-                         fast=(kind, i, ext) in (("hls", 1, "m3u8"), ("concat", 0, "mp4"))))
+                           fast=(kind, i, ext) in (("hls", 1, "m3u8"), ("concat", 0, "mp4"))))
     # a binary-looking concat script (a NUL after the header) still never opens its target
     p = d / "concat-nul.mp4"
     p.write_bytes(f"ffconcat version 1.0\nfile '{b.canary}'\n".encode() + b"\0" * 64)
@@ -392,8 +395,10 @@ def _symlinks(b: _Builder) -> None:
     d.mkdir(exist_ok=True)
     (b.root / "empty-folder").mkdir(exist_ok=True)
     links = {
-        "to-passwd.mp3": b.passwd, "to-valid.mp3": b.eagle, "dangling.mp3": d / "nowhere.mp3", "to-folder.mp3": b.root / "empty-folder",
-        "to-dev-zero.wav": Path("/dev/zero"), "to-dev-urandom.wav": Path("/dev/urandom"), "to-proc-environ.wav": Path("/proc/self/environ"),
+        "to-passwd.mp3": b.passwd, "to-valid.mp3": b.eagle, "dangling.mp3": d / "nowhere.mp3",
+        "to-folder.mp3": b.root / "empty-folder",
+        "to-dev-zero.wav": Path("/dev/zero"), "to-dev-urandom.wav": Path("/dev/urandom"),
+        "to-proc-environ.wav": Path("/proc/self/environ"),
         "to-canary.mp3": b.canary,
     }
     for name, target in links.items():
@@ -402,8 +407,9 @@ def _symlinks(b: _Builder) -> None:
             p.unlink()
         p.symlink_to(target)
         b.add(Case(f"symlink/{name}", "symlink", path=p, expect="ok" if name == "to-valid.mp3" else "refuse",
-                 species=EAGLE_SPECIES if name == "to-valid.mp3" else None, message=REFUSED_FILE,
-                 isolate=name.startswith("to-dev") or name.startswith("to-proc"), fast=name in ("to-passwd.mp3", "to-dev-zero.wav")))
+                   species=EAGLE_SPECIES if name == "to-valid.mp3" else None, message=REFUSED_FILE,
+                   isolate=name.startswith("to-dev") or name.startswith("to-proc"),
+                   fast=name in ("to-passwd.mp3", "to-dev-zero.wav")))
     loop_a, loop_b = d / "loop-a.mp3", d / "loop-b.mp3"
     for p, t in ((loop_a, loop_b), (loop_b, loop_a)):
         if p.is_symlink():
@@ -442,7 +448,7 @@ def _odd_names(b: _Builder) -> None:
         except (OSError, UnicodeEncodeError):
             continue
         b.add(Case(f"name/{i:02d}", "odd file name", path=p, expect="ok", species=EAGLE_SPECIES,
-                 fast=i in (2, 14)))
+                   fast=i in (2, 14)))
 
 
 def _binaries(b: _Builder) -> None:
@@ -454,7 +460,8 @@ def _binaries(b: _Builder) -> None:
         found = shutil.which(exe)
         if found:
             blobs[f"elf-{exe}"] = Path(found).read_bytes()[:400_000]
-    libs = sorted(Path("/usr/lib/x86_64-linux-gnu").glob("libxshmfence.so*")) or sorted(Path("/lib/x86_64-linux-gnu").glob("libm.so*"))
+    libs = (sorted(Path("/usr/lib/x86_64-linux-gnu").glob("libxshmfence.so*"))
+            or sorted(Path("/lib/x86_64-linux-gnu").glob("libm.so*")))
     if libs:
         blobs["shared-library"] = libs[0].read_bytes()[:400_000]
     buf = io.BytesIO()
@@ -491,7 +498,7 @@ def _binaries(b: _Builder) -> None:
             p = d / f"{label}.{ext}"
             p.write_bytes(blob)
             b.add(Case(f"binary/{label}.{ext}", "non-media file", path=p, message=REFUSED_FILE,
-                     fast=(label, ext) in (("elf-ls", "mp3"), ("zip", "wav"))))
+                       fast=(label, ext) in (("elf-ls", "mp3"), ("zip", "wav"))))
 
 
 def _huge_durations(b: _Builder) -> None:
@@ -503,14 +510,16 @@ def _huge_durations(b: _Builder) -> None:
            "-id3v2_version", "0", "-f", "mp3", str(chunk))
     three_h = d / "three-hours.mp3"
     three_h.write_bytes(chunk.read_bytes() * 1080)
-    b.add(Case("long/three-hours.mp3", "huge duration", path=three_h, expect="ok", note=r"analysed the first 600 s of 1[01],\d\d\d s"))
+    b.add(Case("long/three-hours.mp3", "huge duration", path=three_h, expect="ok",
+               note=r"analysed the first 600 s of 1[01],\d\d\d s"))
     b.add(Case("long/three-hours.mp3-max-30s", "huge duration", path=three_h, expect="ok", max_duration=30,
-             note=r"analysed the first 30 s of 1[01],\d\d\d s", fast=True))
+               note=r"analysed the first 30 s of 1[01],\d\d\d s", fast=True))
     long_wav = d / "two-hours-silence.wav"
     with open(long_wav, "wb") as f:
         f.write(wav_bytes(rate=8000, bits=8, data=b"", data_size=7200 * 8000))
         f.truncate(44 + 7200 * 8000)  # sparse: no disk used
-    b.add(Case("long/two-hours-sparse.wav", "huge duration", path=long_wav, expect="ok", note=r"analysed the first 600 s of 7,200 s"))
+    b.add(Case("long/two-hours-sparse.wav", "huge duration", path=long_wav, expect="ok",
+               note=r"analysed the first 600 s of 7,200 s"))
     claims = d / "claims-100h.wav"
     claims.write_bytes(wav_bytes(data=pcm16(3.0), data_size=100 * 3600 * 32000))
     b.add(Case("long/header-claims-100h.wav", "huge duration", path=claims, expect="either"))
@@ -536,7 +545,7 @@ def _many_channels(b: _Builder) -> None:
         p = d / f"c{ch}.wav"
         p.write_bytes(wav_bytes(channels=ch, rate=16000, data=pcm16(2.0, 16000, ch)))
         b.add(Case(f"channels/{ch}", "many channels", path=p, expect="ok" if ch <= 64 else "refuse",
-                 message=r"at most 64", fast=ch in (64, 255)))
+                   message=r"at most 64", fast=ch in (64, 255)))
     p = d / "eagle-64ch.wav"
     ffmpeg("-i", str(b.eagle), "-t", "5", "-af", "pan=mono|c0=c0", "-ar", "48000", str(d / "m.wav"))
     x = np.frombuffer((d / "m.wav").read_bytes()[44:], "<i2")
@@ -562,8 +571,8 @@ def _tags(b: _Builder) -> None:
         for k, v in meta.items():
             args += ["-metadata", f"{k}={v}"]
         ffmpeg("-i", str(b.eagle), "-c", "copy", *args, str(p))
-        b.add(Case(f"tags/{label}", "escape sequences in tags", path=p, expect="ok", species=EAGLE_SPECIES, watch=b.watch,
-                 fast=label == "escapes"))
+        b.add(Case(f"tags/{label}", "escape sequences in tags", path=p, expect="ok", species=EAGLE_SPECIES,
+                   watch=b.watch, fast=label == "escapes"))
 
 
 def _arrays(b: _Builder) -> None:
@@ -571,22 +580,24 @@ def _arrays(b: _Builder) -> None:
     array_cases = [
         ("tone-16k", 16000, "ok"), ("tone-1k", 1000, "ok"), ("tone-12001", 12001, "ok"), ("tone-44101", 44101, "ok"),
         ("tone-47999", 47999, "ok"), ("tone-767999", 767999, "ok"), ("tone-768k", 768000, "ok"),
-        ("tone-16k", 1, "refuse"), ("tone-16k", 999, "refuse"), ("tone-16k", 768001, "refuse"), ("tone-16k", 1e12, "refuse"),
+        ("tone-16k", 1, "refuse"), ("tone-16k", 999, "refuse"), ("tone-16k", 768001, "refuse"),
+        ("tone-16k", 1e12, "refuse"),
         ("tone-16k", 0, "refuse"), ("tone-16k", -16000, "refuse"), ("tone-16k", float("nan"), "refuse"),
         ("tone-16k", 44100.5, "refuse"), ("tone-16k", "16000", "refuse"), ("tone-16k", None, "refuse"),
         ("tiny", 16000, "ok"), ("empty", 16000, "refuse"), ("nan", 48000, "refuse"), ("inf", 48000, "refuse"),
         ("one-nan", 48000, "refuse"), ("huge-float64", 48000, "refuse"), ("three-d", 48000, "refuse"),
-        ("strings", 48000, "refuse"), ("objects", 48000, "refuse"), ("booleans", 48000, "refuse"), ("complex", 48000, "refuse"),
+        ("strings", 48000, "refuse"), ("objects", 48000, "refuse"), ("booleans", 48000, "refuse"),
+        ("complex", 48000, "refuse"),
         ("int16-stereo", 44100, "ok"), ("uint8", 22050, "ok"), ("64-channels", 48000, "ok"),
         ("two-hours-44k", 44100, "ok"), ("two-hours-44101", 44101, "ok"),
     ]
     for array, rate, expect in array_cases:
         note = r"analysed the first 600 s of 7,200 s" if array.startswith("two-hours") else None
-        b.add(Case(f"array/{array}@{rate!r}", "array input", kind="array", array=array, rate=rate, expect=expect, note=note,
-                 message=r"sample_rate|empty|NaN|1-D or 2-D|numeric|whole number", fast=(array, rate) in (
-                     ("tone-44101", 44101), ("tone-16k", 1))))
+        b.add(Case(f"array/{array}@{rate!r}", "array input", kind="array", array=array, rate=rate, expect=expect,
+                   note=note, message=r"sample_rate|empty|NaN|1-D or 2-D|numeric|whole number",
+                   fast=(array, rate) in (("tone-44101", 44101), ("tone-16k", 1))))
     b.add(Case("array/two-hours-44k@44100-max-30s", "array input", kind="array", array="two-hours-44k", rate=44100,
-             expect="ok", max_duration=30, note=r"analysed the first 30 s of 7,200 s", fast=True))
+               expect="ok", max_duration=30, note=r"analysed the first 30 s of 7,200 s", fast=True))
 
 
 def _bad_csvs(b: _Builder) -> None:
@@ -598,10 +609,13 @@ def _bad_csvs(b: _Builder) -> None:
     csvs = {
         "empty.csv": b"", "header-only.csv": b"lat,lon\n", "no-lat.csv": b"a,b\n1,2\n",
         "nan.csv": b"lat,lon\nnan,1\n", "inf.csv": b"lat,lon\n1,inf\n", "out-of-range.csv": b"lat,lon\n91,0\n",
-        "text-coords.csv": b"lat,lon\nsecret-value,2\n", "nul.csv": b"lat,lon\n1\x00,2\n", "latin1.csv": b"lat,lon\n1,2\n\xe9\xe8,3\n",
+        "text-coords.csv": b"lat,lon\nsecret-value,2\n", "nul.csv": b"lat,lon\n1\x00,2\n",
+        "latin1.csv": b"lat,lon\n1,2\n\xe9\xe8,3\n",
         "huge-field.csv": b"lat,lon\n" + b"1" * 200_000 + b",2\n", "short-row.csv": b"lat,lon\n1\n",
-        "quoted-newline.csv": b'lat,lon\n"1\n2",3\n', "binary.csv": b.noise(3000), "bom-valid.csv": "\ufefflat,lon\n10,20\n".encode(),
-        "too-many-rows.csv": b"lat,lon\n" + b"".join(f"{i % 80}.{i % 997},{i % 170}.{i % 991}\n".encode() for i in range(300_001)),
+        "quoted-newline.csv": b'lat,lon\n"1\n2",3\n', "binary.csv": b.noise(3000),
+        "bom-valid.csv": "\ufefflat,lon\n10,20\n".encode(),
+        "too-many-rows.csv": b"lat,lon\n"
+        + b"".join(f"{i % 80}.{i % 997},{i % 170}.{i % 991}\n".encode() for i in range(300_001)),
     }
     for name, body in csvs.items():
         (d / name).write_bytes(body)
@@ -609,24 +623,25 @@ def _bad_csvs(b: _Builder) -> None:
         path = d / name
         expect = "ok" if name == "bom-valid.csv" else "refuse"
         b.add(Case(f"gallery-csv/{name}", "bad CSV", kind="argv", expect=expect,
-                 argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{path}", "--top-k", "1"],
-                 message=r"location CSV|gallery|CSV", species=EAGLE_SPECIES if expect == "ok" else None,
-                 fast=name in ("shadow", "too-many-rows.csv")))
+                   argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{path}", "--top-k", "1"],
+                   message=r"location CSV|gallery|CSV", species=EAGLE_SPECIES if expect == "ok" else None,
+                   fast=name in ("shadow", "too-many-rows.csv")))
     fifo = d / "fifo.csv"
     if not fifo.exists():
         os.mkfifo(fifo)
-    b.add(Case("gallery-csv/fifo", "bad CSV", kind="argv", argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{fifo}"],
-             message="not a file", isolate=True))
-    b.add(Case("gallery-csv/dev-zero", "bad CSV", kind="argv", argv=["locate", str(b.good["mp3"]), "--gallery", "csv:/dev/zero"],
-             message="not a file", isolate=True))
+    b.add(Case("gallery-csv/fifo", "bad CSV", kind="argv",
+               argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{fifo}"], message="not a file", isolate=True))
+    b.add(Case("gallery-csv/dev-zero", "bad CSV", kind="argv",
+               argv=["locate", str(b.good["mp3"]), "--gallery", "csv:/dev/zero"], message="not a file", isolate=True))
     gold = d / "gold.csv"
     gold.write_text("audio_id,latitude,longitude\na,1,2\nb,3,4\n")
     for name in ("shadow", "empty.csv", "nan.csv", "latin1.csv", "huge-field.csv", "binary.csv"):
         b.add(Case(f"evaluate-csv/{name}", "bad CSV", kind="argv", argv=["evaluate", str(d / name), str(gold)],
-                 message=r"predictions|CSV", fast=name == "shadow"))
+                   message=r"predictions|CSV", fast=name == "shadow"))
     dup = d / "dup.csv"
     dup.write_text("audio_id,latitude,longitude\na,1,2\na,3,4\n")
-    b.add(Case("evaluate-csv/duplicate-ids", "bad CSV", kind="argv", argv=["evaluate", str(dup), str(gold)], message="more than once"))
+    b.add(Case("evaluate-csv/duplicate-ids", "bad CSV", kind="argv", argv=["evaluate", str(dup), str(gold)],
+               message="more than once"))
 
 
 def _options_and_urls(b: _Builder) -> None:
@@ -636,25 +651,29 @@ def _options_and_urls(b: _Builder) -> None:
     clip = str(b.good["mp3"])
     options = [
         ["locate", clip, "--gallery", "uniform-0.001"], ["locate", clip, "--gallery", "land-0.1"],
-        ["locate", clip, "--gallery", "h3:" + str(gold) + ":8:5000"], ["locate", clip, "--prior", "inat-test-density", "--prior-weight", "nan"],
-        ["locate", clip, "--prior-weight=-1e9"], ["locate", clip, "--top-k", "-5"], ["locate", clip, "--top-k", "100000"],
-        ["locate", clip, "--max-duration", "inf"], ["locate", clip, "--max-duration", "0"], ["locate", clip, "--date", "2024-13-45"],
-        ["locate", clip, "--model", "no-such-model"], ["analyze", clip, "--frame-every", "nan"], ["analyze", clip, "--max-frames", "-1"],
+        ["locate", clip, "--gallery", "h3:" + str(gold) + ":8:5000"],
+        ["locate", clip, "--prior", "inat-test-density", "--prior-weight", "nan"],
+        ["locate", clip, "--prior-weight=-1e9"], ["locate", clip, "--top-k", "-5"],
+        ["locate", clip, "--top-k", "100000"],
+        ["locate", clip, "--max-duration", "inf"], ["locate", clip, "--max-duration", "0"],
+        ["locate", clip, "--date", "2024-13-45"],
+        ["locate", clip, "--model", "no-such-model"], ["analyze", clip, "--frame-every", "nan"],
+        ["analyze", clip, "--max-frames", "-1"],
         ["locate", clip, "--csv", str(d / "shadow" / "out.csv")], ["locate", clip, "--json", str(b.eagle)],
         ["analyze", clip, "--html", str(d / "missing-parent-file.txt" / "x" / "m.html")],
     ]
     (d / "missing-parent-file.txt").write_text("x")
     for i, argv in enumerate(options):
         b.add(Case(f"option/{i:02d}-{argv[2].lstrip('-')}", "bad option", kind="argv", argv=argv,
-                 message=r"error", fast=i == 0))
+                   message=r"error", fast=i == 0))
     urls = [
         "http://127.0.0.1/x.mp4", "http://169.254.169.254/latest/meta-data/", "http://0x7f000001/", "http://2130706433/",
         "http://0177.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "file:///etc/passwd", "ftp://example.com/a.mp3",
         "gopher://127.0.0.1:70/_", "data:audio/wav;base64,UklGRg==", "http://user:pw@example.com/a.mp4",
     ]
     for i, url in enumerate(urls):
-        b.add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url], message=r"only http|private/loopback|user name",
-                 fast=i == 1))
+        b.add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url],
+                   message=r"only http|private/loopback|user name", fast=i == 1))
 
 
 # ---------------------------------------------------------------- batch OUT, Ray and CSV injection (issue 25)
@@ -716,8 +735,8 @@ def batch_cases(root: Path, eagle: Path, clip: str) -> list[Case]:
     for name in FORMULA_NAMES:
         shutil.copy(eagle, names / f"{name}.mp3")
     located = d / "formula-locate.csv"
-    cases.append(Case("csv-injection/locate", "CSV injection", kind="argv", expect="ok", species=EAGLE_SPECIES, fast=True,
-                      argv=["locate", str(names), "--csv", str(located), "--max-duration", "5"],
+    cases.append(Case("csv-injection/locate", "CSV injection", kind="argv", expect="ok", species=EAGLE_SPECIES,
+                      fast=True, argv=["locate", str(names), "--csv", str(located), "--max-duration", "5"],
                       csv_ids=(located, FORMULA_NAMES)))
     batched = d / "formula-batch.csv"
     batched.unlink(missing_ok=True)
