@@ -135,11 +135,13 @@ def commands(case, out_dir: Path) -> list[tuple[str, list[str], Path | None]]:
     if case.kind == "file":
         cap = ["--max-duration", f"{case.max_duration:g}"] if case.max_duration else []
         return [
-            (c, [*py, "-m", "geoforensics", c, str(case.path), "--json", str(out_dir / f"{c}.json"), *cap], out_dir / f"{c}.json")
+            (c, [*py, "-m", "geoforensics", c, str(case.path), "--json", str(out_dir / f"{c}.json"), *cap],
+             out_dir / f"{c}.json")
             for c in ("locate", "analyze")
         ]
     if case.kind == "array":
-        return [("locate (API)", [*py, "-m", "tests.hostile.corpus", "--run-array", case.array, json.dumps(case.rate)], None)]
+        return [("locate (API)", [*py, "-m", "tests.hostile.corpus", "--run-array", case.array, json.dumps(case.rate)],
+                 None)]
     if case.kind == "api":
         return [("Python API", [*py, *case.python_args()], None)]
     if case.kind == "signal":
@@ -161,7 +163,8 @@ def table(runs: list[Run], key) -> list[str]:
     groups: dict[str, list[Run]] = collections.defaultdict(list)
     for r in runs:
         groups[key(r)].append(r)
-    lines = ["| | tried | " + " | ".join(OUTCOMES) + " | unexpected | peak RSS max (MB) |", "|---" * (len(OUTCOMES) + 4) + "|"]
+    lines = ["| | tried | " + " | ".join(OUTCOMES) + " | unexpected | peak RSS max (MB) |",
+             "|---" * (len(OUTCOMES) + 4) + "|"]
     for name in sorted(groups):
         rs = groups[name]
         counts = collections.Counter(r.outcome for r in rs)
@@ -180,7 +183,8 @@ def table(runs: list[Run], key) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a run counts as hung (default 300)")
-    ap.add_argument("--rss-cap-gb", type=float, default=3.0, help="peak RSS above this counts as over memory (default 3)")
+    ap.add_argument("--rss-cap-gb", type=float, default=3.0,
+                    help="peak RSS above this counts as over memory (default 3)")
     ap.add_argument("--kill-gb", type=float, default=6.0, help="kill a run past this RSS (default 6)")
     ap.add_argument("--only", metavar="REGEX", help="only the cases whose name matches")
     ap.add_argument("--limit", type=int, default=0, help="only the first N cases (0 = all)")
@@ -232,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                     out_json.unlink(missing_ok=True)
                 shutil.rmtree(work, ignore_errors=True)
                 mark = "!" if outcome in ("crashed", "hung", "over memory") or unexpected else " "
-                print(f"{mark} [{i + 1}/{len(cases)}] {case.name} {command}: {outcome} ({seconds:.1f} s, {peak:,.0f} MB) {detail[:100]!r}",
+                print(f"{mark} [{i + 1}/{len(cases)}] {case.name} {command}: {outcome} "
+                      f"({seconds:.1f} s, {peak:,.0f} MB) {detail[:100]!r}",
                       file=sys.stderr, flush=True)
         total_s = time.time() - t0
     finally:
@@ -242,13 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     by_category = table(runs, lambda r: r.category)
     bad = [r for r in runs if r.outcome in ("crashed", "hung", "over memory") or r.unexpected]
     succeeded = [r.peak_rss_mb for r in runs if r.outcome == "succeeded"]
+    given = argv if argv is not None else sys.argv[1:]
     lines = [
         "# Hostile inputs through `locate` and `analyze`",
         "",
         f"Machine: {machine()}",
         "",
-        f"Command: `python benchmarks/hostile_inputs.py{' ' + ' '.join(argv if argv is not None else sys.argv[1:]) if (argv if argv is not None else sys.argv[1:]) else ''}` "
-        f"({len(cases)} cases, {len(runs)} runs, {total_s / 60:.0f} min; timeout {args.timeout:g} s, memory cap {args.rss_cap_gb:g} GB, "
+        f"Command: `python benchmarks/hostile_inputs.py{' ' + ' '.join(given) if given else ''}` "
+        f"({len(cases)} cases, {len(runs)} runs, {total_s / 60:.0f} min; timeout {args.timeout:g} s, "
+        f"memory cap {args.rss_cap_gb:g} GB, "
         f"strace {'on' if strace else 'off'}).",
         "",
         "## By command",
@@ -264,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Runs that crashed, hung, went over memory or surprised",
         "",
-        *([f"- `{r.case}` {r.command}: {r.outcome}{' (unexpected: expected ' + r.expect + ')' if r.unexpected else ''} {r.detail!r}" for r in bad] or ["None."]),
+        *([f"- `{r.case}` {r.command}: {r.outcome}{' (unexpected: expected ' + r.expect + ')' if r.unexpected else ''} "
+           f"{r.detail!r}" for r in bad] or ["None."]),
         "",
     ]
     text = "\n".join(lines)

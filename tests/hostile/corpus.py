@@ -188,76 +188,124 @@ VIDEO_FORMATS: dict[str, list[str]] = {
 }
 
 
+@dataclass
+class _Builder:
+    """What the sections of :func:`build_corpus` share: the folder, the random source, the files cases point at
+    and the cases so far."""
+
+    root: Path
+    rng: np.random.Generator
+    canary: Path
+    passwd: Path
+    watch: tuple[Path, ...]
+    eagle: Path
+    good: dict[str, Path] = field(default_factory=dict)
+    cases: list[Case] = field(default_factory=list)
+
+    def noise(self, n: int) -> bytes:
+        """``n`` random bytes."""
+        return self.rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+
+    def add(self, case: Case) -> None:
+        """Append ``case`` to the corpus."""
+        self.cases.append(case)
+
+
 def build_corpus(root: Path) -> list[Case]:
     """Write the corpus under ``root`` (created) and return its cases (>= 200)."""
     root.mkdir(parents=True, exist_ok=True)
-    cases: list[Case] = []
-    add = cases.append
     rng = np.random.default_rng(14)
-
-    def noise(n: int) -> bytes:
-        return rng.integers(0, 256, n, dtype=np.uint8).tobytes()
-
     secret = root / "secret"
     secret.mkdir(exist_ok=True)
     canary = secret / "canary.txt"
     canary.write_text("CANARY-7f3a9: this file must never be opened\n")
     passwd = Path("/etc/passwd")
     watch = (canary, passwd, Path("/etc/shadow"))
+    b = _Builder(root, rng, canary, passwd, watch, eagle=root / "base" / "source.mp3")
+    _valid_media(b)
+    _empty_files(b)
+    _random_bytes(b)
+    _truncated(b)
+    _wav_headers(b)
+    _nan_audio(b)
+    _playlists(b)
+    _symlinks(b)
+    _special_files(b)
+    _odd_names(b)
+    _binaries(b)
+    _huge_durations(b)
+    _many_channels(b)
+    _tags(b)
+    _arrays(b)
+    _bad_csvs(b)
+    _options_and_urls(b)
+    cases = b.cases
+    cases += batch_cases(root, b.eagle, str(b.good["mp3"]))
+    cases += evidence_cases(root, EAGLE, Case)
+    return cases
 
-    # real audio in every container ------------------------------------------------------------
-    base = root / "base"
+
+def _valid_media(b: _Builder) -> None:
+    """Real audio in every container: the eagle clip in each audio and video format."""
+    base = b.root / "base"
     base.mkdir(exist_ok=True)
-    eagle = base / "source.mp3"
-    ffmpeg("-i", str(EAGLE), "-t", "9", "-c", "copy", str(eagle))
-    good: dict[str, Path] = {}
+    ffmpeg("-i", str(EAGLE), "-t", "9", "-c", "copy", str(b.eagle))
     for ext, codec in FORMATS.items():
-        good[ext] = base / f"eagle.{ext}"
-        ffmpeg("-i", str(eagle), *codec, str(good[ext]))
+        b.good[ext] = base / f"eagle.{ext}"
+        ffmpeg("-i", str(b.eagle), *codec, str(b.good[ext]))
     for ext, codec in VIDEO_FORMATS.items():
-        good[ext] = base / f"eagle.{ext}"
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=5:duration=9", "-i", str(eagle), "-map", "0:v", "-map", "1:a",
-               *codec, "-shortest", str(good[ext]))
-    for ext, path in sorted(good.items()):
-        add(Case(f"valid/{ext}", "valid media", path=path, expect="ok", species=EAGLE_SPECIES, fast=ext == "mp4"))
+        b.good[ext] = base / f"eagle.{ext}"
+        ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=5:duration=9", "-i", str(b.eagle),
+               "-map", "0:v", "-map", "1:a", *codec, "-shortest", str(b.good[ext]))
+    for ext, path in sorted(b.good.items()):
+        b.add(Case(f"valid/{ext}", "valid media", path=path, expect="ok", species=EAGLE_SPECIES, fast=ext == "mp4"))
 
-    # empty -----------------------------------------------------------------------------------
-    d = root / "empty"
+
+def _empty_files(b: _Builder) -> None:
+    """Empty files under each extension, 4 kB of zeros and a single space."""
+    d = b.root / "empty"
     d.mkdir(exist_ok=True)
     for ext in ("wav", "mp3", "flac", "ogg", "m4a", "mp4", "mkv", "webm", "opus", "aac", "mov", "avi", "noext"):
         p = d / (f"empty.{ext}" if ext != "noext" else "empty")
         p.touch()
-        add(Case(f"empty/{ext}", "empty", path=p, message=r"is empty \(0 bytes\)", fast=ext == "wav"))
+        b.add(Case(f"empty/{ext}", "empty", path=p, message=r"is empty \(0 bytes\)", fast=ext == "wav"))
     p = d / "blank.mp3"
     p.write_bytes(b"\0" * 4096)
-    add(Case("empty/zeros-4k", "empty", path=p, message=REFUSED_FILE))
+    b.add(Case("empty/zeros-4k", "empty", path=p, message=REFUSED_FILE))
     p = d / "space.wav"
     p.write_bytes(b" ")
-    add(Case("empty/one-space", "empty", path=p, message=REFUSED_FILE))
+    b.add(Case("empty/one-space", "empty", path=p, message=REFUSED_FILE))
 
-    # random bytes ----------------------------------------------------------------------------
-    d = root / "random"
+
+def _random_bytes(b: _Builder) -> None:
+    """Random bytes of three sizes under media extensions."""
+    d = b.root / "random"
     d.mkdir(exist_ok=True)
     for ext in ("wav", "mp3", "flac", "ogg", "m4a", "mp4", "mkv", "aac", "ts", "bin"):
         for size in (1, 1000, 200_000):
             p = d / f"random{size}.{ext}"
-            p.write_bytes(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
-            add(Case(f"random/{ext}-{size}", "random bytes", path=p, message=REFUSED_FILE,
-                     fast=(ext, size) == ("mp3", 200_000)))
+            p.write_bytes(b.rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+            b.add(Case(f"random/{ext}-{size}", "random bytes", path=p, message=REFUSED_FILE,
+                       fast=(ext, size) == ("mp3", 200_000)))
 
-    # truncated files of each format ----------------------------------------------------------
-    d = root / "truncated"
+
+def _truncated(b: _Builder) -> None:
+    """Truncated files of each format."""
+    d = b.root / "truncated"
     d.mkdir(exist_ok=True)
-    for ext, path in sorted(good.items()):
+    for ext, path in sorted(b.good.items()):
         data = path.read_bytes()
-        for label, n in (("10B", 10), ("100B", 100), ("1pct", len(data) // 100), ("50pct", len(data) // 2), ("99pct", len(data) * 99 // 100)):
+        for label, n in (("10B", 10), ("100B", 100), ("1pct", len(data) // 100), ("50pct", len(data) // 2),
+                         ("99pct", len(data) * 99 // 100)):
             p = d / f"cut-{label}.{ext}"
             p.write_bytes(data[:n])
-            add(Case(f"truncated/{ext}-{label}", "truncated", path=p, expect="either", message=REFUSED_FILE,
-                     fast=(ext, label) in (("mp3", "50pct"), ("mp4", "1pct"))))
+            b.add(Case(f"truncated/{ext}-{label}", "truncated", path=p, expect="either", message=REFUSED_FILE,
+                       fast=(ext, label) in (("mp3", "50pct"), ("mp4", "1pct"))))
 
-    # absurd WAV headers ----------------------------------------------------------------------
-    d = root / "wavheaders"
+
+def _wav_headers(b: _Builder) -> None:
+    """Absurd WAV headers."""
+    d = b.root / "wavheaders"
     d.mkdir(exist_ok=True)
     one_s = pcm16(1.0)
     headers = {
@@ -287,7 +335,7 @@ def build_corpus(root: Path) -> list[Case]:
         "huge-list-chunk": dict(chunks=("fmt", "list", "data"), data=one_s),
         "header-only": dict(data=b""),
         "odd-byte-data": dict(data=one_s[:-1]),
-        "trailing-garbage": dict(data=one_s, extra=noise(5000)),
+        "trailing-garbage": dict(data=one_s, extra=b.noise(5000)),
     }
     absurd_ok = {"riff-size-4GB", "data-size-4GB", "rate-44101", "rate-767999", "huge-list-chunk", "odd-byte-data",
                  "trailing-garbage", "block-align-0", "byte-rate-0", "rate-1Hz", "rate-7Hz", "data-size-0", "bits-7",
@@ -295,26 +343,32 @@ def build_corpus(root: Path) -> list[Case]:
     for label, kw in headers.items():
         p = d / f"{label}.wav"
         p.write_bytes(wav_bytes(**kw))
-        add(Case(f"wav-header/{label}", "absurd WAV header", path=p, expect="either" if label in absurd_ok else "refuse",
-                 message=REFUSED_FILE, fast=label in ("65535-channels", "data-size-4GB")))
+        b.add(Case(f"wav-header/{label}", "absurd WAV header", path=p,
+                   expect="either" if label in absurd_ok else "refuse",
+                   message=REFUSED_FILE, fast=label in ("65535-channels", "data-size-4GB")))
 
-    # NaN and infinite samples in files -------------------------------------------------------
-    d = root / "nan"
+
+def _nan_audio(b: _Builder) -> None:
+    """NaN and infinite samples in files."""
+    d = b.root / "nan"
     d.mkdir(exist_ok=True)
     n = 16000 * 4
     for label, x in {
         "all-nan": np.full(n, np.nan), "all-inf": np.full(n, np.inf), "minus-inf": np.full(n, -np.inf),
         "some-nan": np.where(np.arange(n) % 97 == 0, np.nan, 0.2 * np.sin(np.arange(n))),
-        "huge": np.full(n, 3e38), "denormal": np.full(n, 1e-45), "full-scale-square": np.sign(np.sin(np.arange(n) / 5.0)),
+        "huge": np.full(n, 3e38), "denormal": np.full(n, 1e-45),
+        "full-scale-square": np.sign(np.sin(np.arange(n) / 5.0)),
     }.items():
         p = d / f"{label}.wav"
         p.write_bytes(float_wav(x))
-        add(Case(f"nan-audio/{label}", "NaN/inf audio", path=p, expect="ok", fast=label == "all-nan"))
+        b.add(Case(f"nan-audio/{label}", "NaN/inf audio", path=p, expect="ok", fast=label == "all-nan"))
 
-    # playlists and reference files -----------------------------------------------------------
-    d = root / "playlists"
+
+def _playlists(b: _Builder) -> None:
+    """Playlists and reference files that point at files never to be opened."""
+    d = b.root / "playlists"
     d.mkdir(exist_ok=True)
-    targets = [str(canary), "/etc/passwd", f"file://{canary}", "http://127.0.0.1:9/x.ts", "http://169.254.169.254/latest/meta-data/"]
+    targets = [str(b.canary), "/etc/passwd", f"file://{b.canary}", "http://127.0.0.1:9/x.ts", "http://169.254.169.254/latest/meta-data/"]
     bodies = {
         "m3u": lambda t: f"#EXTM3U\n#EXTINF:10,\n{t}\n",
         "hls": lambda t: f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n{t}\n#EXT-X-ENDLIST\n",
@@ -327,50 +381,59 @@ def build_corpus(root: Path) -> list[Case]:
             for ext in ("m3u8", "mp4") if kind != "sdp" else ("sdp", "mp3"):
                 p = d / f"{kind}{i}.{ext}"
                 p.write_text(body(target))
-                add(Case(f"playlist/{kind}-{i}.{ext}", "playlist", path=p, message=REFUSED_FILE, watch=watch,
-                         fast=(kind, i, ext) in (("hls", 1, "m3u8"), ("concat", 0, "mp4"))))
+                b.add(Case(f"playlist/{kind}-{i}.{ext}", "playlist", path=p, message=REFUSED_FILE, watch=b.watch,
+                           fast=(kind, i, ext) in (("hls", 1, "m3u8"), ("concat", 0, "mp4"))))
     # a binary-looking concat script (a NUL after the header) still never opens its target
     p = d / "concat-nul.mp4"
-    p.write_bytes(f"ffconcat version 1.0\nfile '{canary}'\n".encode() + b"\0" * 64)
-    add(Case("playlist/concat-with-nul.mp4", "playlist", path=p, message=REFUSED_FILE, watch=watch))
+    p.write_bytes(f"ffconcat version 1.0\nfile '{b.canary}'\n".encode() + b"\0" * 64)
+    b.add(Case("playlist/concat-with-nul.mp4", "playlist", path=p, message=REFUSED_FILE, watch=b.watch))
 
-    # symlinks --------------------------------------------------------------------------------
-    d = root / "symlinks"
+
+def _symlinks(b: _Builder) -> None:
+    """Symlinks to secrets, devices, a folder, nowhere and each other."""
+    d = b.root / "symlinks"
     d.mkdir(exist_ok=True)
-    (root / "empty-folder").mkdir(exist_ok=True)
+    (b.root / "empty-folder").mkdir(exist_ok=True)
     links = {
-        "to-passwd.mp3": passwd, "to-valid.mp3": eagle, "dangling.mp3": d / "nowhere.mp3", "to-folder.mp3": root / "empty-folder",
-        "to-dev-zero.wav": Path("/dev/zero"), "to-dev-urandom.wav": Path("/dev/urandom"), "to-proc-environ.wav": Path("/proc/self/environ"),
-        "to-canary.mp3": canary,
+        "to-passwd.mp3": b.passwd, "to-valid.mp3": b.eagle, "dangling.mp3": d / "nowhere.mp3",
+        "to-folder.mp3": b.root / "empty-folder",
+        "to-dev-zero.wav": Path("/dev/zero"), "to-dev-urandom.wav": Path("/dev/urandom"),
+        "to-proc-environ.wav": Path("/proc/self/environ"),
+        "to-canary.mp3": b.canary,
     }
     for name, target in links.items():
         p = d / name
         if p.is_symlink() or p.exists():
             p.unlink()
         p.symlink_to(target)
-        add(Case(f"symlink/{name}", "symlink", path=p, expect="ok" if name == "to-valid.mp3" else "refuse",
-                 species=EAGLE_SPECIES if name == "to-valid.mp3" else None, message=REFUSED_FILE,
-                 isolate=name.startswith("to-dev") or name.startswith("to-proc"), fast=name in ("to-passwd.mp3", "to-dev-zero.wav")))
+        b.add(Case(f"symlink/{name}", "symlink", path=p, expect="ok" if name == "to-valid.mp3" else "refuse",
+                   species=EAGLE_SPECIES if name == "to-valid.mp3" else None, message=REFUSED_FILE,
+                   isolate=name.startswith("to-dev") or name.startswith("to-proc"),
+                   fast=name in ("to-passwd.mp3", "to-dev-zero.wav")))
     loop_a, loop_b = d / "loop-a.mp3", d / "loop-b.mp3"
     for p, t in ((loop_a, loop_b), (loop_b, loop_a)):
         if p.is_symlink():
             p.unlink()
         p.symlink_to(t)
-    add(Case("symlink/loop.mp3", "symlink", path=loop_a, message=REFUSED_FILE))
+    b.add(Case("symlink/loop.mp3", "symlink", path=loop_a, message=REFUSED_FILE))
 
-    # FIFOs and other special files -----------------------------------------------------------
-    d = root / "special"
+
+def _special_files(b: _Builder) -> None:
+    """FIFOs and other special files."""
+    d = b.root / "special"
     d.mkdir(exist_ok=True)
     for name in ("pipe.wav", "pipe.mp4"):
         p = d / name
         if not p.exists():
             os.mkfifo(p)
-        add(Case(f"special/fifo-{name}", "FIFO", path=p, message="not a file", isolate=True, fast=name == "pipe.wav"))
-    add(Case("special/folder", "FIFO", path=d, message="not a file|no audio or video files"))
-    add(Case("special/dev-null", "FIFO", path=Path("/dev/null"), message="not a file", isolate=True))
+        b.add(Case(f"special/fifo-{name}", "FIFO", path=p, message="not a file", isolate=True, fast=name == "pipe.wav"))
+    b.add(Case("special/folder", "FIFO", path=d, message="not a file|no audio or video files"))
+    b.add(Case("special/dev-null", "FIFO", path=Path("/dev/null"), message="not a file", isolate=True))
 
-    # odd names: valid audio --------------------------------------------------------------------
-    d = root / "names"
+
+def _odd_names(b: _Builder) -> None:
+    """Odd names: valid audio."""
+    d = b.root / "names"
     d.mkdir(exist_ok=True)
     names = [
         "with spaces.mp3", "été 東京 🐦.mp3", "new\nline.mp3", "-i.mp3", "--help.mp3", "-.mp3", "http:evil.mp3",
@@ -381,28 +444,31 @@ def build_corpus(root: Path) -> list[Case]:
     for i, name in enumerate(names):
         try:
             p = d / name
-            shutil.copy(eagle, p)
+            shutil.copy(b.eagle, p)
         except (OSError, UnicodeEncodeError):
             continue
-        add(Case(f"name/{i:02d}", "odd file name", path=p, expect="ok", species=EAGLE_SPECIES,
-                 fast=i in (2, 14)))
+        b.add(Case(f"name/{i:02d}", "odd file name", path=p, expect="ok", species=EAGLE_SPECIES,
+                   fast=i in (2, 14)))
 
-    # non-media binaries under media names ----------------------------------------------------
-    d = root / "binaries"
+
+def _binaries(b: _Builder) -> None:
+    """Non-media binaries under media names."""
+    d = b.root / "binaries"
     d.mkdir(exist_ok=True)
     blobs: dict[str, bytes] = {}
     for exe in ("ls", "sh", "cat"):
         found = shutil.which(exe)
         if found:
             blobs[f"elf-{exe}"] = Path(found).read_bytes()[:400_000]
-    libs = sorted(Path("/usr/lib/x86_64-linux-gnu").glob("libxshmfence.so*")) or sorted(Path("/lib/x86_64-linux-gnu").glob("libm.so*"))
+    libs = (sorted(Path("/usr/lib/x86_64-linux-gnu").glob("libxshmfence.so*"))
+            or sorted(Path("/lib/x86_64-linux-gnu").glob("libm.so*")))
     if libs:
         blobs["shared-library"] = libs[0].read_bytes()[:400_000]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("a.txt", "hello" * 1000)
     blobs["zip"] = buf.getvalue()
-    blobs["gzip"] = gzip.compress(noise(10_000))
+    blobs["gzip"] = gzip.compress(b.noise(10_000))
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:
         info = tarfile.TarInfo("a.txt")
@@ -415,15 +481,15 @@ def build_corpus(root: Path) -> list[Case]:
     jpg = d / "img.jpg"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=1:duration=1", "-frames:v", "1", str(jpg))
     blobs["jpeg"] = jpg.read_bytes()
-    blobs["gif"] = b"GIF89a" + noise(2000)
-    blobs["pdf"] = b"%PDF-1.7\n" + noise(5000)
+    blobs["gif"] = b"GIF89a" + b.noise(2000)
+    blobs["pdf"] = b"%PDF-1.7\n" + b.noise(5000)
     db = d / "db.sqlite"
     db.unlink(missing_ok=True)
     with sqlite3.connect(db) as c:
         c.execute("create table t(x)")
     blobs["sqlite"] = db.read_bytes()
-    blobs["python-bytecode"] = b"\xa7\r\r\n" + b"\0" * 12 + noise(3000)
-    blobs["wasm"] = b"\0asm\x01\0\0\0" + noise(3000)
+    blobs["python-bytecode"] = b"\xa7\r\r\n" + b"\0" * 12 + b.noise(3000)
+    blobs["wasm"] = b"\0asm\x01\0\0\0" + b.noise(3000)
     blobs["text"] = ("meet at the harbour at dawn\n" * 200).encode()
     blobs["html"] = b"<!DOCTYPE html><html><body><audio src='file:///etc/passwd'></audio></body></html>\n"
     blobs["json"] = b'{"audio": "file:///etc/passwd"}\n'
@@ -431,30 +497,34 @@ def build_corpus(root: Path) -> list[Case]:
         for ext in ("mp3", "wav", "mp4"):
             p = d / f"{label}.{ext}"
             p.write_bytes(blob)
-            add(Case(f"binary/{label}.{ext}", "non-media file", path=p, message=REFUSED_FILE,
-                     fast=(label, ext) in (("elf-ls", "mp3"), ("zip", "wav"))))
+            b.add(Case(f"binary/{label}.{ext}", "non-media file", path=p, message=REFUSED_FILE,
+                       fast=(label, ext) in (("elf-ls", "mp3"), ("zip", "wav"))))
 
-    # huge durations ----------------------------------------------------------------------------
-    d = root / "long"
+
+def _huge_durations(b: _Builder) -> None:
+    """Huge durations, real and claimed by headers."""
+    d = b.root / "long"
     d.mkdir(exist_ok=True)
     chunk = d / "chunk.mp3"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=2500:sample_rate=8000:duration=10", "-b:a", "8k", "-write_xing", "0",
            "-id3v2_version", "0", "-f", "mp3", str(chunk))
     three_h = d / "three-hours.mp3"
     three_h.write_bytes(chunk.read_bytes() * 1080)
-    add(Case("long/three-hours.mp3", "huge duration", path=three_h, expect="ok", note=r"analysed the first 600 s of 1[01],\d\d\d s"))
-    add(Case("long/three-hours.mp3-max-30s", "huge duration", path=three_h, expect="ok", max_duration=30,
-             note=r"analysed the first 30 s of 1[01],\d\d\d s", fast=True))
+    b.add(Case("long/three-hours.mp3", "huge duration", path=three_h, expect="ok",
+               note=r"analysed the first 600 s of 1[01],\d\d\d s"))
+    b.add(Case("long/three-hours.mp3-max-30s", "huge duration", path=three_h, expect="ok", max_duration=30,
+               note=r"analysed the first 30 s of 1[01],\d\d\d s", fast=True))
     long_wav = d / "two-hours-silence.wav"
     with open(long_wav, "wb") as f:
         f.write(wav_bytes(rate=8000, bits=8, data=b"", data_size=7200 * 8000))
         f.truncate(44 + 7200 * 8000)  # sparse: no disk used
-    add(Case("long/two-hours-sparse.wav", "huge duration", path=long_wav, expect="ok", note=r"analysed the first 600 s of 7,200 s"))
+    b.add(Case("long/two-hours-sparse.wav", "huge duration", path=long_wav, expect="ok",
+               note=r"analysed the first 600 s of 7,200 s"))
     claims = d / "claims-100h.wav"
     claims.write_bytes(wav_bytes(data=pcm16(3.0), data_size=100 * 3600 * 32000))
-    add(Case("long/header-claims-100h.wav", "huge duration", path=claims, expect="either"))
+    b.add(Case("long/header-claims-100h.wav", "huge duration", path=claims, expect="either"))
     # an mp4 whose movie header claims 1000 hours
-    mp4 = good["mp4"].read_bytes()
+    mp4 = b.good["mp4"].read_bytes()
     i = mp4.find(b"mvhd")
     if i > 0:
         patched = bytearray(mp4)
@@ -464,24 +534,28 @@ def build_corpus(root: Path) -> list[Case]:
         struct.pack_into(">I", patched, off + 4, min(0xFFFFFFFF, timescale * 3600 * 1000))
         p = d / "mvhd-1000h.mp4"
         p.write_bytes(bytes(patched))
-        add(Case("long/mp4-header-claims-1000h", "huge duration", path=p, expect="either"))
+        b.add(Case("long/mp4-header-claims-1000h", "huge duration", path=p, expect="either"))
 
-    # many channels -------------------------------------------------------------------------------
-    d = root / "channels"
+
+def _many_channels(b: _Builder) -> None:
+    """Many channels."""
+    d = b.root / "channels"
     d.mkdir(exist_ok=True)
     for ch in (3, 9, 16, 32, 64, 65, 255):
         p = d / f"c{ch}.wav"
         p.write_bytes(wav_bytes(channels=ch, rate=16000, data=pcm16(2.0, 16000, ch)))
-        add(Case(f"channels/{ch}", "many channels", path=p, expect="ok" if ch <= 64 else "refuse",
-                 message=r"at most 64", fast=ch in (64, 255)))
+        b.add(Case(f"channels/{ch}", "many channels", path=p, expect="ok" if ch <= 64 else "refuse",
+                   message=r"at most 64", fast=ch in (64, 255)))
     p = d / "eagle-64ch.wav"
-    ffmpeg("-i", str(eagle), "-t", "5", "-af", "pan=mono|c0=c0", "-ar", "48000", str(d / "m.wav"))
+    ffmpeg("-i", str(b.eagle), "-t", "5", "-af", "pan=mono|c0=c0", "-ar", "48000", str(d / "m.wav"))
     x = np.frombuffer((d / "m.wav").read_bytes()[44:], "<i2")
     p.write_bytes(wav_bytes(channels=64, rate=48000, data=np.repeat(x[:, None], 64, 1).tobytes()))
-    add(Case("channels/eagle-64", "many channels", path=p, expect="ok", species=EAGLE_SPECIES))
+    b.add(Case("channels/eagle-64", "many channels", path=p, expect="ok", species=EAGLE_SPECIES))
 
-    # escape sequences and oddities in tags -----------------------------------------------------
-    d = root / "tags"
+
+def _tags(b: _Builder) -> None:
+    """Escape sequences and oddities in tags."""
+    d = b.root / "tags"
     d.mkdir(exist_ok=True)
     tags = {
         "escapes": {"title": "\x1b]0;pwned\x07\x1b[2J\x1b[31mred", "comment": "nice\ngps: 1.000, 2.000\r\x9b2J"},
@@ -489,102 +563,117 @@ def build_corpus(root: Path) -> list[Case]:
         "forged-gps": {"comment": "x\nlocation: +48.8584+002.2945/", "description": "\n  gps: (10.0, 20.0)"},
         "long-tag": {"comment": "A" * 100_000},
         "many-tags": {f"k{i}": f"v{i}\x1b[{i}m" for i in range(300)},
-        "paths-in-tags": {"title": "file:///etc/passwd", "comment": str(canary)},
+        "paths-in-tags": {"title": "file:///etc/passwd", "comment": str(b.canary)},
     }
     for label, meta in tags.items():
         p = d / f"{label}.mp3"
         args = []
         for k, v in meta.items():
             args += ["-metadata", f"{k}={v}"]
-        ffmpeg("-i", str(eagle), "-c", "copy", *args, str(p))
-        add(Case(f"tags/{label}", "escape sequences in tags", path=p, expect="ok", species=EAGLE_SPECIES, watch=watch,
-                 fast=label == "escapes"))
+        ffmpeg("-i", str(b.eagle), "-c", "copy", *args, str(p))
+        b.add(Case(f"tags/{label}", "escape sequences in tags", path=p, expect="ok", species=EAGLE_SPECIES,
+                   watch=b.watch, fast=label == "escapes"))
 
-    # arrays: odd sample rates, bad values --------------------------------------------------------
+
+def _arrays(b: _Builder) -> None:
+    """Arrays: odd sample rates, bad values."""
     array_cases = [
         ("tone-16k", 16000, "ok"), ("tone-1k", 1000, "ok"), ("tone-12001", 12001, "ok"), ("tone-44101", 44101, "ok"),
         ("tone-47999", 47999, "ok"), ("tone-767999", 767999, "ok"), ("tone-768k", 768000, "ok"),
-        ("tone-16k", 1, "refuse"), ("tone-16k", 999, "refuse"), ("tone-16k", 768001, "refuse"), ("tone-16k", 1e12, "refuse"),
+        ("tone-16k", 1, "refuse"), ("tone-16k", 999, "refuse"), ("tone-16k", 768001, "refuse"),
+        ("tone-16k", 1e12, "refuse"),
         ("tone-16k", 0, "refuse"), ("tone-16k", -16000, "refuse"), ("tone-16k", float("nan"), "refuse"),
         ("tone-16k", 44100.5, "refuse"), ("tone-16k", "16000", "refuse"), ("tone-16k", None, "refuse"),
         ("tiny", 16000, "ok"), ("empty", 16000, "refuse"), ("nan", 48000, "refuse"), ("inf", 48000, "refuse"),
         ("one-nan", 48000, "refuse"), ("huge-float64", 48000, "refuse"), ("three-d", 48000, "refuse"),
-        ("strings", 48000, "refuse"), ("objects", 48000, "refuse"), ("booleans", 48000, "refuse"), ("complex", 48000, "refuse"),
+        ("strings", 48000, "refuse"), ("objects", 48000, "refuse"), ("booleans", 48000, "refuse"),
+        ("complex", 48000, "refuse"),
         ("int16-stereo", 44100, "ok"), ("uint8", 22050, "ok"), ("64-channels", 48000, "ok"),
         ("two-hours-44k", 44100, "ok"), ("two-hours-44101", 44101, "ok"),
     ]
     for array, rate, expect in array_cases:
         note = r"analysed the first 600 s of 7,200 s" if array.startswith("two-hours") else None
-        add(Case(f"array/{array}@{rate!r}", "array input", kind="array", array=array, rate=rate, expect=expect, note=note,
-                 message=r"sample_rate|empty|NaN|1-D or 2-D|numeric|whole number", fast=(array, rate) in (
-                     ("tone-44101", 44101), ("tone-16k", 1))))
-    add(Case("array/two-hours-44k@44100-max-30s", "array input", kind="array", array="two-hours-44k", rate=44100,
-             expect="ok", max_duration=30, note=r"analysed the first 30 s of 7,200 s", fast=True))
+        b.add(Case(f"array/{array}@{rate!r}", "array input", kind="array", array=array, rate=rate, expect=expect,
+                   note=note, message=r"sample_rate|empty|NaN|1-D or 2-D|numeric|whole number",
+                   fast=(array, rate) in (("tone-44101", 44101), ("tone-16k", 1))))
+    b.add(Case("array/two-hours-44k@44100-max-30s", "array input", kind="array", array="two-hours-44k", rate=44100,
+               expect="ok", max_duration=30, note=r"analysed the first 30 s of 7,200 s", fast=True))
 
-    # bad CSVs: galleries and evaluation inputs ---------------------------------------------------
-    d = root / "csv"
+
+def _bad_csvs(b: _Builder) -> None:
+    """Bad CSVs: galleries and evaluation inputs."""
+    d = b.root / "csv"
     d.mkdir(exist_ok=True)
     shadow = d / "shadow"
     shadow.write_text("root:$6$s3cr3tHash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n")
     csvs = {
         "empty.csv": b"", "header-only.csv": b"lat,lon\n", "no-lat.csv": b"a,b\n1,2\n",
         "nan.csv": b"lat,lon\nnan,1\n", "inf.csv": b"lat,lon\n1,inf\n", "out-of-range.csv": b"lat,lon\n91,0\n",
-        "text-coords.csv": b"lat,lon\nsecret-value,2\n", "nul.csv": b"lat,lon\n1\x00,2\n", "latin1.csv": b"lat,lon\n1,2\n\xe9\xe8,3\n",
+        "text-coords.csv": b"lat,lon\nsecret-value,2\n", "nul.csv": b"lat,lon\n1\x00,2\n",
+        "latin1.csv": b"lat,lon\n1,2\n\xe9\xe8,3\n",
         "huge-field.csv": b"lat,lon\n" + b"1" * 200_000 + b",2\n", "short-row.csv": b"lat,lon\n1\n",
-        "quoted-newline.csv": b'lat,lon\n"1\n2",3\n', "binary.csv": noise(3000), "bom-valid.csv": "\ufefflat,lon\n10,20\n".encode(),
-        "too-many-rows.csv": b"lat,lon\n" + b"".join(f"{i % 80}.{i % 997},{i % 170}.{i % 991}\n".encode() for i in range(300_001)),
+        "quoted-newline.csv": b'lat,lon\n"1\n2",3\n', "binary.csv": b.noise(3000),
+        "bom-valid.csv": "\ufefflat,lon\n10,20\n".encode(),
+        "too-many-rows.csv": b"lat,lon\n"
+        + b"".join(f"{i % 80}.{i % 997},{i % 170}.{i % 991}\n".encode() for i in range(300_001)),
     }
     for name, body in csvs.items():
         (d / name).write_bytes(body)
     for name in [*csvs, "shadow", "missing.csv"]:
         path = d / name
         expect = "ok" if name == "bom-valid.csv" else "refuse"
-        add(Case(f"gallery-csv/{name}", "bad CSV", kind="argv", expect=expect,
-                 argv=["locate", str(good["mp3"]), "--gallery", f"csv:{path}", "--top-k", "1"],
-                 message=r"location CSV|gallery|CSV", species=EAGLE_SPECIES if expect == "ok" else None,
-                 fast=name in ("shadow", "too-many-rows.csv")))
+        b.add(Case(f"gallery-csv/{name}", "bad CSV", kind="argv", expect=expect,
+                   argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{path}", "--top-k", "1"],
+                   message=r"location CSV|gallery|CSV", species=EAGLE_SPECIES if expect == "ok" else None,
+                   fast=name in ("shadow", "too-many-rows.csv")))
     fifo = d / "fifo.csv"
     if not fifo.exists():
         os.mkfifo(fifo)
-    add(Case("gallery-csv/fifo", "bad CSV", kind="argv", argv=["locate", str(good["mp3"]), "--gallery", f"csv:{fifo}"],
-             message="not a file", isolate=True))
-    add(Case("gallery-csv/dev-zero", "bad CSV", kind="argv", argv=["locate", str(good["mp3"]), "--gallery", "csv:/dev/zero"],
-             message="not a file", isolate=True))
+    b.add(Case("gallery-csv/fifo", "bad CSV", kind="argv",
+               argv=["locate", str(b.good["mp3"]), "--gallery", f"csv:{fifo}"], message="not a file", isolate=True))
+    b.add(Case("gallery-csv/dev-zero", "bad CSV", kind="argv",
+               argv=["locate", str(b.good["mp3"]), "--gallery", "csv:/dev/zero"], message="not a file", isolate=True))
     gold = d / "gold.csv"
     gold.write_text("audio_id,latitude,longitude\na,1,2\nb,3,4\n")
     for name in ("shadow", "empty.csv", "nan.csv", "latin1.csv", "huge-field.csv", "binary.csv"):
-        add(Case(f"evaluate-csv/{name}", "bad CSV", kind="argv", argv=["evaluate", str(d / name), str(gold)],
-                 message=r"predictions|CSV", fast=name == "shadow"))
+        b.add(Case(f"evaluate-csv/{name}", "bad CSV", kind="argv", argv=["evaluate", str(d / name), str(gold)],
+                   message=r"predictions|CSV", fast=name == "shadow"))
     dup = d / "dup.csv"
     dup.write_text("audio_id,latitude,longitude\na,1,2\na,3,4\n")
-    add(Case("evaluate-csv/duplicate-ids", "bad CSV", kind="argv", argv=["evaluate", str(dup), str(gold)], message="more than once"))
+    b.add(Case("evaluate-csv/duplicate-ids", "bad CSV", kind="argv", argv=["evaluate", str(dup), str(gold)],
+               message="more than once"))
 
-    # options and URLs --------------------------------------------------------------------------
-    clip = str(good["mp3"])
+
+def _options_and_urls(b: _Builder) -> None:
+    """Bad options and hostile URLs (some name files of :func:`_bad_csvs`)."""
+    d = b.root / "csv"
+    gold = d / "gold.csv"
+    clip = str(b.good["mp3"])
     options = [
         ["locate", clip, "--gallery", "uniform-0.001"], ["locate", clip, "--gallery", "land-0.1"],
-        ["locate", clip, "--gallery", "h3:" + str(gold) + ":8:5000"], ["locate", clip, "--prior", "inat-test-density", "--prior-weight", "nan"],
-        ["locate", clip, "--prior-weight=-1e9"], ["locate", clip, "--top-k", "-5"], ["locate", clip, "--top-k", "100000"],
-        ["locate", clip, "--max-duration", "inf"], ["locate", clip, "--max-duration", "0"], ["locate", clip, "--date", "2024-13-45"],
-        ["locate", clip, "--model", "no-such-model"], ["analyze", clip, "--frame-every", "nan"], ["analyze", clip, "--max-frames", "-1"],
-        ["locate", clip, "--csv", str(d / "shadow" / "out.csv")], ["locate", clip, "--json", str(eagle)],
+        ["locate", clip, "--gallery", "h3:" + str(gold) + ":8:5000"],
+        ["locate", clip, "--prior", "inat-test-density", "--prior-weight", "nan"],
+        ["locate", clip, "--prior-weight=-1e9"], ["locate", clip, "--top-k", "-5"],
+        ["locate", clip, "--top-k", "100000"],
+        ["locate", clip, "--max-duration", "inf"], ["locate", clip, "--max-duration", "0"],
+        ["locate", clip, "--date", "2024-13-45"],
+        ["locate", clip, "--model", "no-such-model"], ["analyze", clip, "--frame-every", "nan"],
+        ["analyze", clip, "--max-frames", "-1"],
+        ["locate", clip, "--csv", str(d / "shadow" / "out.csv")], ["locate", clip, "--json", str(b.eagle)],
         ["analyze", clip, "--html", str(d / "missing-parent-file.txt" / "x" / "m.html")],
     ]
     (d / "missing-parent-file.txt").write_text("x")
     for i, argv in enumerate(options):
-        add(Case(f"option/{i:02d}-{argv[2].lstrip('-')}", "bad option", kind="argv", argv=argv,
-                 message=r"error", fast=i == 0))
+        b.add(Case(f"option/{i:02d}-{argv[2].lstrip('-')}", "bad option", kind="argv", argv=argv,
+                   message=r"error", fast=i == 0))
     urls = [
         "http://127.0.0.1/x.mp4", "http://169.254.169.254/latest/meta-data/", "http://0x7f000001/", "http://2130706433/",
         "http://0177.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "file:///etc/passwd", "ftp://example.com/a.mp3",
         "gopher://127.0.0.1:70/_", "data:audio/wav;base64,UklGRg==", "http://user:pw@example.com/a.mp4",
     ]
     for i, url in enumerate(urls):
-        add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url], message=r"only http|private/loopback|user name",
-                 fast=i == 1))
-    cases += batch_cases(root, eagle, clip)
-    cases += evidence_cases(root, EAGLE, Case)
-    return cases
+        b.add(Case(f"url/{i:02d}", "hostile URL", kind="argv", argv=["analyze", url],
+                   message=r"only http|private/loopback|user name", fast=i == 1))
 
 
 # ---------------------------------------------------------------- batch OUT, Ray and CSV injection (issue 25)
@@ -646,8 +735,8 @@ def batch_cases(root: Path, eagle: Path, clip: str) -> list[Case]:
     for name in FORMULA_NAMES:
         shutil.copy(eagle, names / f"{name}.mp3")
     located = d / "formula-locate.csv"
-    cases.append(Case("csv-injection/locate", "CSV injection", kind="argv", expect="ok", species=EAGLE_SPECIES, fast=True,
-                      argv=["locate", str(names), "--csv", str(located), "--max-duration", "5"],
+    cases.append(Case("csv-injection/locate", "CSV injection", kind="argv", expect="ok", species=EAGLE_SPECIES,
+                      fast=True, argv=["locate", str(names), "--csv", str(located), "--max-duration", "5"],
                       csv_ids=(located, FORMULA_NAMES)))
     batched = d / "formula-batch.csv"
     batched.unlink(missing_ok=True)

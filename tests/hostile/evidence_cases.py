@@ -33,8 +33,8 @@ KAUAI = PROJECT_ROOT / "examples" / "kauai_with_european_birds.mp4"
 SPAIN = (40.0, -4.0, 1500.0)
 """Where a correct answer for the eagle clip lies: (lat, lon, km)."""
 
-BAD_DATES = ("2021-02-30", "0000-00-00", "99999-01-01", "yesterday", "2021-13", "-1", "", "\u0662\u0660\u0662\u0661-\u0660\u0665-\u0661\u0664",
-             "2021-05-14garbage", "2021-05-14T25:99", "20210514")
+BAD_DATES = ("2021-02-30", "0000-00-00", "99999-01-01", "yesterday", "2021-13", "-1", "",
+             "\u0662\u0660\u0662\u0661-\u0660\u0665-\u0661\u0664", "2021-05-14garbage", "2021-05-14T25:99", "20210514")
 
 
 def _api_calls(eagle: Path) -> dict[str, Callable[[], Any]]:
@@ -173,11 +173,12 @@ def _output_cases(d: Path, eagle: Path, case: type[Case]) -> list[Case]:
     mp3 = d / "e.mp3"
     shutil.copy(eagle, mp3)
     return [
-        case("outputs/analyze-video-over-input", "outputs", kind="argv", argv=["analyze", str(video), "--video", str(video)],
+        case("outputs/analyze-video-over-input", "outputs", kind="argv",
+             argv=["analyze", str(video), "--video", str(video)],
              message="it is an input of this run", unchanged=(video,), fast=True),
         case("outputs/check-json-over-claims", "outputs", kind="argv",
-             argv=["check", "--claims", str(claims), "--json", str(claims)], message="refusing to overwrite", unchanged=(claims,),
-             fast=True),
+             argv=["check", "--claims", str(claims), "--json", str(claims)], message="refusing to overwrite",
+             unchanged=(claims,), fast=True),
         case("outputs/failed-locate-keeps-earlier-json", "outputs", kind="argv",
              argv=["locate", str(broken), "--json", str(earlier)], message="not a readable audio", unchanged=(earlier,),
              fast=True),

@@ -8,8 +8,8 @@ that a playlist, a tag or a CSV points at is ever opened.
 
 The fast subset (35 cases, about a minute and a half) runs by default; ``pytest tests/hostile -m hostile``
 runs the other 388 (about 15 minutes on 2 cores). Batch cases (issue 25) also check, through
-``corpus.guarded``, that the files they name are unchanged (sha256) and that the CSVs they write read back. ``benchmarks/hostile_inputs.py`` runs all of them, one
-subprocess each, and counts the outcomes.
+``corpus.guarded``, that the files they name are unchanged (sha256) and that the CSVs they write read back.
+``benchmarks/hostile_inputs.py`` runs all of them, one subprocess each, and counts the outcomes.
 """
 
 from __future__ import annotations
@@ -75,9 +75,10 @@ def check_prediction(case: Case, d: dict) -> None:
 def check_result(case: Case, rc: int, out: str, err: str, json_file: Path, command: str) -> None:
     assert rc == 0, f"exit status {rc}, expected a result:\n{err[-3000:]}"
     assert "Traceback" not in err
-    docs = [strict_json(line) for line in json_file.read_text().splitlines() if line.strip()] if command == "locate" else [
-        strict_json(json_file.read_text())
-    ]
+    docs = (
+        [strict_json(line) for line in json_file.read_text().splitlines() if line.strip()] if command == "locate"
+        else [strict_json(json_file.read_text())]
+    )
     assert len(docs) == 1
     d = docs[0] if command == "locate" else docs[0]["audio"]
     if command == "analyze" and d is None:
@@ -124,7 +125,8 @@ def run_case(case: Case, tmp: Path, capsys: pytest.CaptureFixture, monkeypatch: 
     monkeypatch.setattr(tempfile, "tempdir", None)
     if case.kind == "array":
         try:
-            pred = geoforensics.locate(ARRAYS[case.array](), sample_rate=case.rate, top_k=3, max_duration_s=case.max_duration)
+            pred = geoforensics.locate(ARRAYS[case.array](), sample_rate=case.rate, top_k=3,
+                                       max_duration_s=case.max_duration)
         except InputError as e:
             assert case.expect in ("refuse", "either"), f"refused: {e}"
             assert str(e) and (not case.message or re.search(case.message, str(e))), str(e)
@@ -173,7 +175,9 @@ def run_case(case: Case, tmp: Path, capsys: pytest.CaptureFixture, monkeypatch: 
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_hostile_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_input(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with guarded(case):  # batch cases (issue 25): inputs and earlier outputs unchanged, CSVs read back
         run_case(case, tmp_path, capsys, monkeypatch)
 
