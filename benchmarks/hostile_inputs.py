@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 if strace and case.watch:
                     cmd = [strace, "-f", "-qq", "-e", "trace=open,openat,openat2,creat", "-o", str(trace), *cmd]
                 broke = ""
+                status, stderr, seconds, peak, ended = None, "", 0.0, 0.0, "the case's setup failed"
                 try:
                     with corpus_mod.guarded(case):  # batch cases: another batch holds OUT; inputs unchanged
                         status, _, stderr, seconds, peak, ended = run_one(
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 except AssertionError as e:
                     broke = str(e)
                 outcome, detail = classify(status, stderr, ended, peak, args.rss_cap_gb * 1024)
-                if broke and outcome in ("refused", "succeeded"):
+                if broke and (outcome in ("refused", "succeeded") or status is None):
                     outcome, detail = "crashed", broke[:160]
                 opened = opened_watched(trace, case.watch)
                 if opened and outcome in ("refused", "succeeded"):

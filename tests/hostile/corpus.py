@@ -696,11 +696,12 @@ def batch_cases(root: Path, eagle: Path, clip: str) -> list[Case]:
     d.mkdir(exist_ok=True)
     cases: list[Case] = []
     header = ",".join(COLUMNS).encode() + b"\n"
-    row = f"eagle,39.5,-4.4,0.4,250.0,4600.0,Aquila adalberti,Spanish Eagle,0.99,x,,1.0,,{eagle}\n".encode()
+    given = f"eagle,39.5,-4.4,0.4,250.0,4600.0,Aquila adalberti,Spanish Eagle,0.99,x,,1.0,,{eagle}"
+    row = (given + "," * (len(COLUMNS) - given.count(",") - 1) + "\n").encode()  # the later columns empty
     outs = {
-        "not-utf8.csv": header + b"eagle,39.5,-4.4" + b",\xff" * 11 + b"\n",
+        "not-utf8.csv": header + b"eagle,39.5,-4.4" + b",\xff" * (len(COLUMNS) - 3) + b"\n",
         "short-row.csv": header + b"eagle,39.5,-4.4\n",
-        "300kb-field.csv": header + b"eagle,39.5,-4.4,0.4," + b"9" * 300_000 + b",,,,,,,,,\n",
+        "300kb-field.csv": header + b"eagle,39.5,-4.4,0.4," + b"9" * 300_000 + b"," * (len(COLUMNS) - 5) + b"\n",
         "other-csv.csv": b"file,lat,lon\neagle.mp3,1,2\n",
         "locked.csv": header + row,
     }
