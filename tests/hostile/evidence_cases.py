@@ -1,5 +1,6 @@
 """The corpus's cases for issue 25's evidence defects: outputs named over inputs, bad dates, corrupt caches,
-claims that start with ``-``, a truncated mp4 index, bad Python API arguments and SIGTERM mid-run.
+claims that start with ``-``, a truncated mp4 index, bad Python API arguments, SIGTERM mid-run and claims or
+evaluation CSVs of 2 GB.
 
 Cases of two more kinds run through this module's command line (``python -m tests.hostile.corpus``):
 
@@ -157,6 +158,7 @@ def evidence_cases(root: Path, eagle: Path, case: type[Case]) -> list[Case]:
         *_cache_cases(root, d, eagle, case),
         *_claim_cases(d, eagle, case),
         *_signal_cases(d, case),
+        *_big_table_cases(d, case),
         *[case(f"api/{name}", "Python API", kind="api", argv=[name], fast=name in FAST_API) for name in API_NAMES],
     ]
 
@@ -229,6 +231,23 @@ def _claim_cases(d: Path, eagle: Path, case: type[Case]) -> list[Case]:
         case("truncated/moov-at-the-end", "truncated", kind="argv", argv=["locate", str(truncated)],
              message="truncated or incomplete", fast=True),
     ]
+
+
+def _big_table_cases(d: Path, case: type[Case]) -> list[Case]:
+    """Claims and evaluation CSVs of 2 GB (sparse: no disk used), NUL bytes or a header then NULs."""
+    cases = []
+    for name, head in (("nul", b""), ("header-then-nul", b"file,latitude,longitude\n")):
+        big = d / f"{name}-2gb.csv"
+        with open(big, "wb") as f:
+            f.write(head)
+            f.truncate(2 << 30)
+        cases += [
+            case(f"big-tables/claims-{name}", "big tables", kind="argv", argv=["check", "--claims", str(big)],
+                 message="larger than 512 MB", fast=name == "nul"),
+            case(f"big-tables/evaluate-{name}", "big tables", kind="argv", argv=["evaluate", str(big), str(big)],
+                 message="larger than 512 MB"),
+        ]
+    return cases
 
 
 def _signal_cases(d: Path, case: type[Case]) -> list[Case]:

@@ -189,7 +189,7 @@ def test_the_corpus_covers_the_issue() -> None:
         "empty", "random bytes", "truncated", "absurd WAV header", "NaN/inf audio", "playlist", "symlink", "FIFO",
         "odd file name", "bad CSV", "non-media file", "huge duration", "many channels", "array input",
         "escape sequences in tags", "bad option", "hostile URL", "batch OUT", "Ray cluster", "CSV injection",
-        "outputs", "dates", "caches", "concurrent batches", "signals", "claims", "Python API",
+        "outputs", "dates", "caches", "concurrent batches", "signals", "claims", "Python API", "big tables",
     } <= categories
     assert 20 <= sum(c.fast for c in CASES) <= 50
     assert len({c.name for c in CASES}) == len(CASES)
