@@ -167,7 +167,7 @@ def stop_while_analysing(app: Any, clip: Path, timeout_s: float = 120.0) -> tupl
     seconds the app took to exit, its exit status)."""
     from gradio_client import Client, handle_file
 
-    job = Client(app.url, verbose=False).submit(handle_file(str(clip)), "", "", 600.0, "", api_name="/analyze")
+    job = Client(app.url, verbose=False).submit(handle_file(str(clip)), "", "", 5.0, "", api_name="/analyze")
     deadline = time.monotonic() + timeout_s
     while not list(app.tmp.glob("geoforensics-req-*")) and not job.done() and time.monotonic() < deadline:
         time.sleep(0.05)
