@@ -6,9 +6,10 @@ globe, and for real recordings the species that is really there. Always: nothing
 temporary folder, only terminal-safe text printed, and (checked with strace, in a subprocess) no file
 that a playlist, a tag or a CSV points at is ever opened.
 
-The fast subset (35 cases, about a minute and a half) runs by default; ``pytest tests/hostile -m hostile``
-runs the other 388 (about 15 minutes on 2 cores). Batch cases (issue 25) also check, through
-``corpus.guarded``, that the files they name are unchanged (sha256) and that the CSVs they write read back.
+The fast subset (45 cases, about a minute) runs by default; ``pytest tests/hostile -m hostile``
+runs the other 426 (about 20 minutes on 2 cores). Batch and evidence cases (issue 25) also check, through
+``corpus.guarded``, that the files they name are unchanged (sha256), that no partial output is left, that a
+damaged cache still gives the right answer, and that the CSVs they write read back.
 ``benchmarks/hostile_inputs.py`` runs all of them, one subprocess each, and counts the outcomes.
 """
 
