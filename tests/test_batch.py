@@ -727,7 +727,7 @@ def _start_batch(env: RayEnv, args: tuple[str, ...], out: Path, rows: int) -> tu
                             stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
     most, deadline = 0, time.monotonic() + 600
     while len(_rows_in(out)) < rows and proc.poll() is None and time.monotonic() < deadline:
-        most = max(most, len([p for p in ours(env.marker) if cmdline(p).startswith("ray::MapWorker")]))
+        most = max(most, len(map_workers(env.marker)))  # not a worker's ffmpeg child before it execs
         time.sleep(0.1)
     assert proc.poll() is None, ("the batch ended before it could be interrupted", proc.communicate()[1][-3000:])
     return proc, most
@@ -757,6 +757,10 @@ def test_local_batch_stopped_by_sigterm_or_sigkill_leaves_nothing_and_resumes(cl
         assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out.csv"]  # no lock left
         done = [r["audio_id"] for r in read_results(out)]
         assert len(done) == len(set(done)) >= 1
+        # the SIGTERM'd run may have got through nearly every file before it stopped (a loaded machine): keep
+        # its first row only, so that the next run still has work when it is killed
+        out.write_text("".join(out.read_text().splitlines(keepends=True)[:2]))
+        done = done[:1]
 
         proc, _ = _start_batch(env, args, out, len(done) + 1)
         proc.kill()
