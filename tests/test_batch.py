@@ -498,7 +498,8 @@ def test_sigterm_is_handled_like_ctrl_c_while_ray_runs():
     assert signal.getsignal(signal.SIGTERM) == before
 
 
-def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_path):
+@pytest.mark.parametrize("via_symlink", [False, True], ids=["plain", "tmpdir-via-symlink"])
+def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_path, via_symlink):
     """A driver that dies by SIGKILL cannot clean up: its reaper stops every process carrying its token, and
     every process holding a file in the Ray folder open (Ray's agents may lack the token), and removes the
     folder; a process of neither kind is left alone."""
@@ -518,11 +519,15 @@ def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_p
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     short = Path(tempfile.mkdtemp(prefix="gfr", dir="/tmp"))  # Ray's folder must be short: its sockets are in it
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAY_TMPDIR": str(short)}
+    given = short
+    if via_symlink:  # the open files' links in /proc are real paths: the reaper must match them all the same
+        given = Path(f"{short}-l")
+        given.symlink_to(short)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAY_TMPDIR": str(given)}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     folder, tagged, plain, agent = r.stdout.split()
-    assert Path(folder).parent == short and Path(folder).name.startswith("gfray-")
+    assert Path(folder).parent == given and Path(folder).name.startswith("gfray-")
     deadline = time.monotonic() + 30
     while (_state(int(tagged)) not in ("Z", "X") or Path(folder).exists()) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -534,6 +539,8 @@ def test_the_reaper_stops_a_killed_batchs_processes_and_removes_its_folder(tmp_p
         assert list(short.iterdir()) == []
     finally:
         shutil.rmtree(short, ignore_errors=True)
+        if given != short:
+            given.unlink()
         for pid in (int(tagged), int(plain), int(agent)):
             try:
                 os.kill(pid, signal.SIGKILL)

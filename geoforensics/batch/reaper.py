@@ -89,7 +89,7 @@ def stop(entry: str, spare: Collection[int] = (), grace_s: float = GRACE_S, fold
 
 
 def main(argv: list[str]) -> int:
-    token, folder, driver = argv[0], Path(argv[1]), int(argv[2])
+    token, folder, driver = argv[0], Path(os.path.realpath(argv[1])), int(argv[2])  # /proc/PID/fd links are real paths
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass
